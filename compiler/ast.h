@@ -1,0 +1,148 @@
+/* ast.h: the abstract syntax tree built by the parser (parse.y).
+ *
+ * One tagged union per node: `kind` says which union member is live; the
+ * comment beside each member lists the kinds that use it.  Nodes live in the
+ * compilation arena and carry the byte span of the source they came from.
+ * Names are interned (compare with ==).  The parser only builds nodes;
+ * every check lives in sema.c.
+ */
+#ifndef DENDC_AST_H
+#define DENDC_AST_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "arena.h"
+#include "diag.h"
+
+typedef enum AstKind {
+#define X(k, s) AST_##k,
+#include "ast.def"
+#undef X
+    AST__COUNT
+} AstKind;
+
+extern const char *const ast_kind_names[AST__COUNT];
+
+/* Operators of UNARY and BINARY nodes. */
+typedef enum AstOp {
+    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW,     /* + - * / ^       */
+    OP_MATVEC,                                  /* @ (teacher only) */
+    OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,   /* comparisons give 0 or 1 */
+    OP_NEG, OP_NOT                              /* unary - and !   */
+} AstOp;
+
+extern const char *const ast_op_names[];        /* "+", "-", ... indexed by AstOp */
+
+typedef struct AstNode AstNode;
+
+/* A list of child nodes (arena storage). */
+typedef struct AstList {
+    AstNode **items;
+    int len, cap;
+} AstList;
+
+struct AstNode {
+    AstKind kind;
+    Span span;            /* the whole construct */
+    Span name_span;       /* just the declared/used name, for carets (may be empty) */
+    const char *name;     /* interned.  Declarations: the declared name.
+                             NAME: the identifier.  MEMBER: the field (after the dot).
+                             CALL: the callee's name (or field for post.phi(...)).
+                             SOMA/DENDRITE: the compartment/variable name.
+                             RATE: the rate variable.  ODE: the differentiated variable
+                             (u for du/dt, W for dW/dt).  ASSIGN: the assigned name.
+                             SETTING: the setting keyword ("dt", "epochs", "seed", "input").
+                             EVALUATE: the metric name.  DATA: the set name.  */
+    union {
+        struct {            /* MODEL */
+            const char *title;      /* may be NULL; escapes already processed */
+        } model;
+        struct {            /* IMPORT */
+            const char *path;       /* interned dotted path: "std.rules" */
+        } import;
+        struct {            /* PARAM, RATE, ODE, FN, ASSIGN, SETTING: the value/body */
+            AstNode *value;
+            PtrVec params;          /* FN: parameter names (const char * interned) */
+            PtrVec param_spans;     /* FN: Span * for each parameter */
+        } def;
+        struct {            /* NEURON, RULE, TEACHER, EXPERIMENT: bodies */
+            AstList items;          /* declarations inside the braces */
+            PtrVec params;          /* RULE: parameter names (interned) */
+            PtrVec param_spans;     /* RULE: Span * for each */
+            AstNode *seed;          /* TEACHER: `seed n` (NULL when absent) */
+        } block;
+        struct {            /* SOMA, DENDRITE, NOISE */
+            AstNode *conductance;   /* SOMA: leak; DENDRITE: g; NOISE: sigma */
+            int per_step;           /* NOISE: 1 for `noise sigma per_step` */
+        } comp;
+        struct {            /* INPUT, POP, WEIGHTS */
+            AstNode *size;          /* INPUT, POP: n.  WEIGHTS: rows */
+            AstNode *size2;         /* WEIGHTS: cols */
+            AstNode *lowpass;       /* INPUT: tau or NULL */
+            const char *type;       /* POP: the neuron type name (interned) */
+            Span type_span;
+            AstNode *init;          /* WEIGHTS: init expression */
+        } pop;
+        struct {            /* CONNECT */
+            const char *src;        /* population or input name */
+            Span src_span;
+            const char *dst;        /* target population */
+            Span dst_span;
+            const char *comp;       /* target compartment (dendrite) */
+            Span comp_span;
+            AstNode *init;          /* call node like uniform(-1, 1), or NULL */
+            AstNode *learn;         /* CALL (rule instance) or ODE (inline dW/dt), or NULL */
+            AstNode *filter;        /* tau_w expression or NULL */
+        } conn;
+        struct {            /* NUDGE */
+            const char *pop;        /* nudged population */
+            Span pop_span;
+            AstNode *toward;        /* NAME `target` or MEMBER P2.u */
+            AstNode *conductance;
+        } nudge;
+        struct {            /* DATA */
+            AstNode *source;        /* CALL: teacher name or built-in data set */
+        } data;
+        struct {            /* PRESENT */
+            AstList assigns;        /* ASSIGN nodes: x = sample.input, target = ... */
+            AstNode *duration;      /* `for 20 ms` */
+        } present;
+        struct {            /* EVALUATE */
+            AstNode *every;         /* N in `every N epochs`, NULL for `every epoch` */
+            const char *set;        /* data set name evaluated on */
+            Span set_span;
+            AstNode *value;         /* metric expression: mse(S.u, sample.target), ... */
+        } eval;
+        double num;         /* NUM (units already applied: times are in ms) */
+        struct {            /* MEMBER */
+            AstNode *object;        /* NAME or MEMBER before the dot */
+        } member;
+        struct {            /* CALL */
+            AstNode *callee_object; /* post in post.phi(x); NULL for plain calls */
+            AstList args;
+            PtrVec arg_names;       /* keyword args: `seed 42` in yinyang(5000, seed 42)
+                                       gives arg name "seed"; NULL for positional */
+        } call;
+        struct {            /* UNARY, BINARY */
+            AstOp op;
+            AstNode *lhs;           /* UNARY: the operand */
+            AstNode *rhs;           /* BINARY only */
+        } op;
+    } u;
+};
+
+/* The parsed files of one compilation: the main model plus imports. */
+typedef struct AstFile {
+    const SrcFile *src;
+    AstList decls;
+} AstFile;
+
+AstNode *ast_new(Arena *a, AstKind kind, Span span);
+void ast_list_push(Arena *a, AstList *l, AstNode *n);
+
+/* --dump=ast: an indented S-expression-like tree; stable for golden tests
+ * (no pointers, no spans beyond line:col). */
+void ast_dump(FILE *out, const AstFile *f);
+
+#endif

@@ -1,0 +1,906 @@
+/* cg.c: IrModel -> LLVM module (phase 4 of the pipeline, see dendc.h).
+ *
+ * Every kernel becomes one function whose loops have compile-time trip
+ * counts and whose buffers sit at compile-time offsets from `state`, so LLVM
+ * sees exactly which memory each statement touches and can vectorise without
+ * run-time alias checks.  The lowering per statement kind:
+ *
+ *   VEC     for i < rows:             dst[i] = e(i)
+ *   MAT     for i < rows, j < cols:   dst[i*cols + j] = e(i, j)
+ *   MATVEC  for i < rows: acc = accumulate ? dst[i] : 0
+ *                         for j < cols: acc += W[i*cols + j] * src[j]
+ *                         dst[i] = acc
+ *   RANDN   rt_randn(run, stream, dst, rows*cols)
+ *   FILL    rt_fill(run, fixed_seed, stream, dist, a, b, dst, rows*cols)
+ *   GUARD   if ((flags & mask) == mask) { body }
+ *
+ * Only the matrix-vector reductions carry fast-math flags (reassoc,
+ * contract): without them the loop vectoriser keeps dot products scalar.
+ * That changes summation order relative to plain C, but deterministically:
+ * the JIT and the AOT path run the same IR through the same pipeline and
+ * TargetMachine (cg_new_target_machine), so their results are bit-identical.
+ * Element-wise arithmetic stays strict IEEE.
+ */
+#include "cg.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Core.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+struct CgModule {
+    Comp *c;
+    const IrModel *m;
+    CgMode mode;
+    LLVMOrcThreadSafeContextRef tsc;    /* owns ctx (reference counted) */
+    LLVMContextRef ctx;
+    LLVMModuleRef mod;                  /* NULL once cg_take_module handed it on */
+    LLVMBuilderRef b;
+    LLVMTargetMachineRef tm;
+    int opt_level;                      /* c->opt_level when built: fixes tm and the pipeline */
+    int optimized;                      /* cg_optimize has run (it must run exactly once) */
+    char *cpu, *features;               /* LLVM strings: LLVMDisposeMessage */
+    int failed;                         /* an internal error was reported */
+
+    LLVMTypeRef f64, i8, i32, i64, ptr, void_ty;
+
+    /* The function being generated: its arguments (NULL where it has none)
+     * and the loop indices in scope (NULL outside the loop). */
+    LLVMValueRef fn, state, params, run, flags;
+    LLVMValueRef i, j;
+    int64_t ni, nj;                     /* their trip counts, for bounds checks */
+    const char *label;                  /* current statement: names its values */
+
+    /* Declarations made on first use. */
+    LLVMValueRef randn_fn, fill_fn;
+    LLVMTypeRef randn_ty, fill_ty;
+    LLVMValueRef math_fn[IROP__COUNT];
+    LLVMTypeRef math_ty[IROP__COUNT];
+};
+
+/* Internal errors are compiler bugs (the IR broke one of ir.h's rules):
+ * report them in plain words and let cg_module fail at the end, while still
+ * emitting well-formed IR so generation can carry on. */
+__attribute__((format(printf, 2, 3)))
+static void internal_error(CgModule *g, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    diag_plain_error(&g->c->diag, "internal error: %s", msg);
+    g->failed = 1;
+}
+
+/* ---- target machine ---- */
+
+static int clamp_level(int opt) { return opt < 0 ? 0 : opt > 3 ? 3 : opt; }
+
+static LLVMCodeGenOptLevel codegen_level(int opt)
+{
+    switch (opt) {
+    case 0: return LLVMCodeGenLevelNone;
+    case 1: return LLVMCodeGenLevelLess;
+    case 2: return LLVMCodeGenLevelDefault;
+    default: return LLVMCodeGenLevelAggressive;
+    }
+}
+
+static LLVMTargetMachineRef host_target_machine(Comp *c, int opt_level)
+{
+    /* Idempotent; the JIT and object emission both need the asm printer. */
+    if (LLVMInitializeNativeTarget() || LLVMInitializeNativeAsmPrinter()) {
+        diag_plain_error(&c->diag, "internal error: LLVM has no native target for this host");
+        return NULL;
+    }
+    char *triple = LLVMGetDefaultTargetTriple();
+    char *cpu = LLVMGetHostCPUName();
+    char *features = LLVMGetHostCPUFeatures();
+    char *err = NULL;
+    LLVMTargetRef target;
+    LLVMTargetMachineRef tm = NULL;
+    if (LLVMGetTargetFromTriple(triple, &target, &err)) {
+        diag_plain_error(&c->diag, "internal error: no LLVM target for '%s': %s", triple,
+                         err ? err : "unknown");
+        LLVMDisposeMessage(err);
+    } else {
+        tm = LLVMCreateTargetMachine(target, triple, cpu, features, codegen_level(opt_level),
+                                     LLVMRelocPIC, LLVMCodeModelDefault);
+        if (!tm)
+            diag_plain_error(&c->diag, "internal error: cannot create a target machine for '%s'",
+                             triple);
+    }
+    LLVMDisposeMessage(features);
+    LLVMDisposeMessage(cpu);
+    LLVMDisposeMessage(triple);
+    return tm;
+}
+
+LLVMTargetMachineRef cg_new_target_machine(Comp *c, CgModule *cm)
+{
+    return host_target_machine(c, cm->opt_level);
+}
+
+/* ---- small helpers ---- */
+
+/* Statement comments name values and blocks; long ones are cut, as the name
+ * is only a reading aid in --dump=llvm. */
+static void set_name(LLVMValueRef v, const char *name)
+{
+    if (!name || !LLVMIsAInstruction(v))
+        return;
+    size_t n = strlen(name);
+    LLVMSetValueName2(v, name, n > 48 ? 48 : n);
+}
+
+static LLVMBasicBlockRef new_block(CgModule *g, const char *what)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", g->label ? g->label : "k", what);
+    return LLVMAppendBasicBlockInContext(g->ctx, g->fn, name);
+}
+
+static LLVMValueRef const_i64(CgModule *g, int64_t v)
+{
+    return LLVMConstInt(g->i64, (unsigned long long)v, 1);
+}
+
+static LLVMValueRef const_f64(CgModule *g, double v) { return LLVMConstReal(g->f64, v); }
+
+/* &state[buf->offset + index] */
+static LLVMValueRef buf_elem_ptr(CgModule *g, const IrBuf *buf, LLVMValueRef index)
+{
+    if (!g->state) {
+        internal_error(g, "buffer '%s' used in a function without state", buf->name);
+        return LLVMConstNull(g->ptr);
+    }
+    LLVMValueRef base_ix = const_i64(g, buf->offset);
+    LLVMValueRef base = LLVMBuildInBoundsGEP2(g->b, g->f64, g->state, &base_ix, 1, buf->name);
+    if (!index)
+        return base;
+    return LLVMBuildInBoundsGEP2(g->b, g->f64, base, &index, 1, "");
+}
+
+static LLVMValueRef param_ptr(CgModule *g, int k)
+{
+    LLVMValueRef ix = const_i64(g, k);
+    return LLVMBuildInBoundsGEP2(g->b, g->f64, g->params, &ix, 1, "");
+}
+
+/* i*cols + j, which cannot overflow: buffers are far smaller than 2^63. */
+static LLVMValueRef row_major(CgModule *g, LLVMValueRef i, int cols, LLVMValueRef j)
+{
+    LLVMValueRef row = LLVMBuildNUWMul(g->b, i, const_i64(g, cols), "row");
+    return LLVMBuildNUWAdd(g->b, row, j, "ij");
+}
+
+/* Counted loops, always entered (empty loops are skipped by the caller):
+ *     pre: br body;  body: iv = phi [0, pre], [iv+1, latch]; ...; br iv+1 < n */
+typedef struct Loop {
+    LLVMBasicBlockRef body;
+    LLVMValueRef iv;
+    int64_t n;
+} Loop;
+
+static LLVMValueRef loop_begin(CgModule *g, Loop *l, int64_t n, const char *ivname)
+{
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+    l->n = n;
+    l->body = new_block(g, ivname);
+    LLVMBuildBr(g->b, l->body);
+    LLVMPositionBuilderAtEnd(g->b, l->body);
+    l->iv = LLVMBuildPhi(g->b, g->i64, ivname);
+    LLVMValueRef zero = const_i64(g, 0);
+    LLVMAddIncoming(l->iv, &zero, &pre, 1);
+    return l->iv;
+}
+
+static void loop_end(CgModule *g, Loop *l)
+{
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
+    LLVMValueRef next = LLVMBuildNUWAdd(g->b, l->iv, const_i64(g, 1), "next");
+    LLVMValueRef more = LLVMBuildICmp(g->b, LLVMIntULT, next, const_i64(g, l->n), "more");
+    LLVMBasicBlockRef exit = new_block(g, "done");
+    LLVMBuildCondBr(g->b, more, l->body, exit);
+    LLVMAddIncoming(l->iv, &next, &latch, 1);
+    LLVMPositionBuilderAtEnd(g->b, exit);
+}
+
+/* ---- declarations ---- */
+
+static LLVMAttributeRef enum_attr(CgModule *g, const char *name, uint64_t value)
+{
+    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+    return LLVMCreateEnumAttribute(g->ctx, kind, value);
+}
+
+static void add_fn_attr(CgModule *g, LLVMValueRef fn, const char *name, uint64_t value)
+{
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, enum_attr(g, name, value));
+}
+
+static void add_param_attr(CgModule *g, LLVMValueRef fn, unsigned argno, const char *name,
+                           uint64_t value)
+{
+    LLVMAddAttributeAtIndex(fn, argno + 1, enum_attr(g, name, value));
+}
+
+/* libm's log1p and tanh have no LLVM intrinsic.  Declared memory(none): we
+ * never read errno, and this is what lets LLVM hoist and reorder them. */
+static LLVMValueRef libm_fn(CgModule *g, IrOp op, const char *name, LLVMTypeRef *ty)
+{
+    if (!g->math_fn[op]) {
+        g->math_ty[op] = LLVMFunctionType(g->f64, &g->f64, 1, 0);
+        g->math_fn[op] = LLVMAddFunction(g->mod, name, g->math_ty[op]);
+        add_fn_attr(g, g->math_fn[op], "nounwind", 0);
+        add_fn_attr(g, g->math_fn[op], "willreturn", 0);
+        add_fn_attr(g, g->math_fn[op], "memory", 0);        /* memory(none) */
+    }
+    *ty = g->math_ty[op];
+    return g->math_fn[op];
+}
+
+/* llvm.NAME.f64: exp, log, sqrt, fabs, floor (one argument), pow, minnum,
+ * maxnum (two). */
+static LLVMValueRef intrinsic_fn(CgModule *g, IrOp op, const char *name, LLVMTypeRef *ty)
+{
+    if (!g->math_fn[op]) {
+        unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+        g->math_fn[op] = LLVMGetIntrinsicDeclaration(g->mod, id, &g->f64, 1);
+        g->math_ty[op] = LLVMIntrinsicGetType(g->ctx, id, &g->f64, 1);
+    }
+    *ty = g->math_ty[op];
+    return g->math_fn[op];
+}
+
+static LLVMValueRef math_fn(CgModule *g, IrOp op, LLVMTypeRef *ty)
+{
+    switch (op) {
+    case IROP_EXP:   return intrinsic_fn(g, op, "llvm.exp", ty);
+    case IROP_LOG:   return intrinsic_fn(g, op, "llvm.log", ty);
+    case IROP_SQRT:  return intrinsic_fn(g, op, "llvm.sqrt", ty);
+    case IROP_ABS:   return intrinsic_fn(g, op, "llvm.fabs", ty);
+    case IROP_FLOOR: return intrinsic_fn(g, op, "llvm.floor", ty);
+    case IROP_POW:   return intrinsic_fn(g, op, "llvm.pow", ty);
+    case IROP_MIN:   return intrinsic_fn(g, op, "llvm.minnum", ty);
+    case IROP_MAX:   return intrinsic_fn(g, op, "llvm.maxnum", ty);
+    case IROP_LOG1P: return libm_fn(g, op, "log1p", ty);
+    case IROP_TANH:  return libm_fn(g, op, "tanh", ty);
+    default:         return NULL;
+    }
+}
+
+static void declare_runtime(CgModule *g)
+{
+    /* void rt_randn(RtRun *run, int32_t stream, double *dst, int64_t n) */
+    LLVMTypeRef randn_args[] = {g->ptr, g->i32, g->ptr, g->i64};
+    g->randn_ty = LLVMFunctionType(g->void_ty, randn_args, 4, 0);
+    g->randn_fn = LLVMAddFunction(g->mod, "rt_randn", g->randn_ty);
+    add_fn_attr(g, g->randn_fn, "nounwind", 0);
+    /* void rt_fill(RtRun *run, int64_t fixed_seed, int32_t stream, int32_t dist,
+     *              double a, double b, double *dst, int64_t n) */
+    LLVMTypeRef fill_args[] = {g->ptr, g->i64, g->i32, g->i32, g->f64, g->f64, g->ptr, g->i64};
+    g->fill_ty = LLVMFunctionType(g->void_ty, fill_args, 8, 0);
+    g->fill_fn = LLVMAddFunction(g->mod, "rt_fill", g->fill_ty);
+    add_fn_attr(g, g->fill_fn, "nounwind", 0);
+}
+
+/* ---- expressions ---- */
+
+static LLVMValueRef gen_expr(CgModule *g, const IrExpr *e);
+
+static LLVMValueRef bool_to_f64(CgModule *g, LLVMValueRef bit)
+{
+    return LLVMBuildUIToFP(g->b, bit, g->f64, "");
+}
+
+static LLVMValueRef gen_load(CgModule *g, const IrExpr *e)
+{
+    const IrBuf *buf = e->u.load.buf;
+    LLVMValueRef ix = NULL;
+    switch (e->u.load.index) {
+    case IDX_I:  ix = g->i; break;
+    case IDX_J:  ix = g->j; break;
+    case IDX_IJ: ix = g->i && g->j ? row_major(g, g->i, buf->cols, g->j) : NULL; break;
+    case IDX_0:  ix = const_i64(g, 0); break;
+    }
+    if (!ix) {
+        internal_error(g, "load of '%s' with an index that is not in scope", buf->name);
+        return const_f64(g, 0);
+    }
+    /* Buffers sit back to back: an index past the end would silently read
+     * the next one, so check the shapes the loops imply. */
+    int64_t size = (int64_t)buf->rows * buf->cols;
+    int fits = e->u.load.index == IDX_I ? size >= g->ni
+             : e->u.load.index == IDX_J ? size >= g->nj
+             : e->u.load.index == IDX_IJ ? buf->rows >= g->ni && buf->cols >= g->nj
+             : size >= 1;
+    if (!fits) {
+        internal_error(g, "load of '%s' (%dx%d) out of bounds in '%s'", buf->name, buf->rows,
+                       buf->cols, g->label ? g->label : "?");
+        return const_f64(g, 0);
+    }
+    LLVMValueRef v = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, buf, ix), buf->name);
+    LLVMSetAlignment(v, 8);
+    return v;
+}
+
+static LLVMValueRef gen_call(CgModule *g, IrOp op, LLVMValueRef *args, unsigned nargs)
+{
+    LLVMTypeRef ty;
+    LLVMValueRef fn = math_fn(g, op, &ty);
+    if (!fn) {
+        internal_error(g, "operator '%s' is not a function", ir_op_names[op]);
+        return const_f64(g, 0);
+    }
+    if (LLVMCountParamTypes(ty) != nargs) {
+        internal_error(g, "'%s' called with %u arguments", ir_op_names[op], nargs);
+        return const_f64(g, 0);
+    }
+    return LLVMBuildCall2(g->b, ty, fn, args, nargs, "");
+}
+
+static LLVMValueRef gen_compare(CgModule *g, LLVMRealPredicate pred, LLVMValueRef a,
+                                LLVMValueRef b)
+{
+    return bool_to_f64(g, LLVMBuildFCmp(g->b, pred, a, b, ""));
+}
+
+static LLVMValueRef gen_binary(CgModule *g, IrOp op, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMValueRef args[2] = {a, b};
+    switch (op) {
+    case IROP_ADD: return LLVMBuildFAdd(g->b, a, b, "");
+    case IROP_SUB: return LLVMBuildFSub(g->b, a, b, "");
+    case IROP_MUL: return LLVMBuildFMul(g->b, a, b, "");
+    case IROP_DIV: return LLVMBuildFDiv(g->b, a, b, "");
+    case IROP_POW:
+    case IROP_MIN:
+    case IROP_MAX: return gen_call(g, op, args, 2);
+    /* C semantics: every comparison with NaN is false except != */
+    case IROP_EQ: return gen_compare(g, LLVMRealOEQ, a, b);
+    case IROP_NE: return gen_compare(g, LLVMRealUNE, a, b);
+    case IROP_LT: return gen_compare(g, LLVMRealOLT, a, b);
+    case IROP_LE: return gen_compare(g, LLVMRealOLE, a, b);
+    case IROP_GT: return gen_compare(g, LLVMRealOGT, a, b);
+    case IROP_GE: return gen_compare(g, LLVMRealOGE, a, b);
+    default:
+        internal_error(g, "'%s' is not a binary operator", ir_op_names[op]);
+        return const_f64(g, 0);
+    }
+}
+
+static LLVMValueRef gen_expr(CgModule *g, const IrExpr *e)
+{
+    switch (e->kind) {
+    case IR_CONST:
+        return const_f64(g, e->u.value);
+    case IR_PARAM: {
+        if (e->u.param < 0 || e->u.param >= g->m->nparams || !g->params) {
+            internal_error(g, "param %d out of range", e->u.param);
+            return const_f64(g, 0);
+        }
+        LLVMValueRef v = LLVMBuildLoad2(g->b, g->f64, param_ptr(g, e->u.param),
+                                        g->m->params[e->u.param].name);
+        LLVMSetAlignment(v, 8);
+        return v;
+    }
+    case IR_LOAD:
+        return gen_load(g, e);
+    case IR_UNARY: {
+        LLVMValueRef a = gen_expr(g, e->u.op.a);
+        if (e->u.op.op == IROP_NEG)
+            return LLVMBuildFNeg(g->b, a, "");
+        if (e->u.op.op == IROP_NOT)             /* !x == (x == 0) */
+            return gen_compare(g, LLVMRealOEQ, a, const_f64(g, 0));
+        internal_error(g, "'%s' is not a unary operator", ir_op_names[e->u.op.op]);
+        return const_f64(g, 0);
+    }
+    case IR_BINARY: {
+        LLVMValueRef a = gen_expr(g, e->u.op.a);
+        LLVMValueRef b = gen_expr(g, e->u.op.b);
+        return gen_binary(g, e->u.op.op, a, b);
+    }
+    case IR_CALL: {
+        LLVMValueRef args[2];
+        unsigned n = 0;
+        args[n++] = gen_expr(g, e->u.op.a);
+        if (e->u.op.b)
+            args[n++] = gen_expr(g, e->u.op.b);
+        return gen_call(g, e->u.op.op, args, n);
+    }
+    case IR_SELECT: {
+        /* cond != 0 ? a : b, as C reads it (NaN counts as true).  Both arms
+         * are computed: they are pure, and it keeps loops branch-free. */
+        LLVMValueRef c = gen_expr(g, e->u.sel.cond);
+        LLVMValueRef bit = LLVMBuildFCmp(g->b, LLVMRealUNE, c, const_f64(g, 0), "");
+        LLVMValueRef a = gen_expr(g, e->u.sel.a);
+        LLVMValueRef b = gen_expr(g, e->u.sel.b);
+        return LLVMBuildSelect(g->b, bit, a, b, "");
+    }
+    case IR_EXPR__COUNT:
+        break;
+    }
+    internal_error(g, "bad expression kind %d", (int)e->kind);
+    return const_f64(g, 0);
+}
+
+/* ---- statements ---- */
+
+static void gen_stmts(CgModule *g, IrStmt *const *stmts, int n);
+
+static void store_elem(CgModule *g, const IrBuf *dst, LLVMValueRef ix, LLVMValueRef v)
+{
+    set_name(v, g->label);
+    LLVMValueRef st = LLVMBuildStore(g->b, v, buf_elem_ptr(g, dst, ix));
+    LLVMSetAlignment(st, 8);
+}
+
+static void gen_vec(CgModule *g, const IrStmt *s)
+{
+    Loop li;
+    g->ni = s->dst->rows;
+    g->i = loop_begin(g, &li, s->dst->rows, "i");
+    store_elem(g, s->dst, g->i, gen_expr(g, s->u.value));
+    loop_end(g, &li);
+    g->i = NULL;
+}
+
+static void gen_mat(CgModule *g, const IrStmt *s)
+{
+    Loop li, lj;
+    g->ni = s->dst->rows;
+    g->nj = s->dst->cols;
+    g->i = loop_begin(g, &li, s->dst->rows, "i");
+    g->j = loop_begin(g, &lj, s->dst->cols, "j");
+    store_elem(g, s->dst, row_major(g, g->i, s->dst->cols, g->j), gen_expr(g, s->u.value));
+    loop_end(g, &lj);
+    g->j = NULL;
+    loop_end(g, &li);
+    g->i = NULL;
+}
+
+/* The inner reduction keeps its accumulator in a phi: no memory traffic for
+ * LLVM to prove away, and reassoc/contract on the fmul/fadd let the loop
+ * vectoriser split it into vector partial sums (and fuse into FMAs). */
+static void gen_matvec(CgModule *g, const IrStmt *s)
+{
+    const IrBuf *dst = s->dst, *w = s->u.matvec.w, *src = s->u.matvec.src;
+    if (w->rows != dst->rows || w->cols != src->rows) {
+        internal_error(g, "matvec %s = %s * %s: shapes %dx%d, %dx%d, %dx%d do not agree",
+                       dst->name, w->name, src->name, dst->rows, dst->cols, w->rows, w->cols,
+                       src->rows, src->cols);
+        return;
+    }
+    const LLVMFastMathFlags fmf = LLVMFastMathAllowReassoc | LLVMFastMathAllowContract;
+    Loop li;
+    LLVMValueRef i = loop_begin(g, &li, dst->rows, "i");
+    LLVMValueRef acc0 = const_f64(g, 0);
+    if (s->u.matvec.accumulate) {
+        acc0 = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, dst, i), dst->name);
+        LLVMSetAlignment(acc0, 8);
+    }
+    if (w->cols > 0) {
+        LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+        LLVMBasicBlockRef body = new_block(g, "dot");
+        LLVMBuildBr(g->b, body);
+        LLVMPositionBuilderAtEnd(g->b, body);
+        LLVMValueRef j = LLVMBuildPhi(g->b, g->i64, "j");
+        LLVMValueRef acc = LLVMBuildPhi(g->b, g->f64, "acc");
+        LLVMValueRef wv = LLVMBuildLoad2(g->b, g->f64,
+                                         buf_elem_ptr(g, w, row_major(g, i, w->cols, j)), w->name);
+        LLVMSetAlignment(wv, 8);
+        LLVMValueRef xv = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, src, j), src->name);
+        LLVMSetAlignment(xv, 8);
+        LLVMValueRef prod = LLVMBuildFMul(g->b, wv, xv, "prod");
+        LLVMSetFastMathFlags(prod, fmf);
+        LLVMValueRef sum = LLVMBuildFAdd(g->b, acc, prod, "sum");
+        LLVMSetFastMathFlags(sum, fmf);
+        LLVMValueRef next = LLVMBuildNUWAdd(g->b, j, const_i64(g, 1), "j.next");
+        LLVMValueRef more = LLVMBuildICmp(g->b, LLVMIntULT, next, const_i64(g, w->cols), "more");
+        LLVMBasicBlockRef exit = new_block(g, "dot.done");
+        LLVMBuildCondBr(g->b, more, body, exit);
+        LLVMValueRef zero = const_i64(g, 0);
+        LLVMValueRef j_in[2] = {zero, next}, acc_in[2] = {acc0, sum};
+        LLVMBasicBlockRef from[2] = {pre, body};
+        LLVMAddIncoming(j, j_in, from, 2);
+        LLVMAddIncoming(acc, acc_in, from, 2);
+        LLVMPositionBuilderAtEnd(g->b, exit);
+        acc0 = sum;
+    }
+    store_elem(g, dst, i, acc0);
+    loop_end(g, &li);
+}
+
+static void gen_randn(CgModule *g, const IrStmt *s)
+{
+    if (!g->run) {
+        internal_error(g, "randn in a function without a run");
+        return;
+    }
+    LLVMValueRef args[] = {
+        g->run,
+        LLVMConstInt(g->i32, (unsigned long long)s->u.rng.stream, 1),
+        buf_elem_ptr(g, s->dst, NULL),
+        const_i64(g, (int64_t)s->dst->rows * s->dst->cols),
+    };
+    LLVMBuildCall2(g->b, g->randn_ty, g->randn_fn, args, 4, "");
+}
+
+static void gen_fill(CgModule *g, const IrStmt *s)
+{
+    if (!g->run) {
+        internal_error(g, "fill in a function without a run");
+        return;
+    }
+    LLVMValueRef a = gen_expr(g, s->u.rng.a);
+    LLVMValueRef b = gen_expr(g, s->u.rng.b);
+    LLVMValueRef args[] = {
+        g->run,
+        const_i64(g, s->u.rng.fixed_seed),
+        LLVMConstInt(g->i32, (unsigned long long)s->u.rng.stream, 1),
+        LLVMConstInt(g->i32, s->u.rng.dist == DIST_NORMAL ? 1 : 0, 0),
+        a,
+        b,
+        buf_elem_ptr(g, s->dst, NULL),
+        const_i64(g, (int64_t)s->dst->rows * s->dst->cols),
+    };
+    LLVMBuildCall2(g->b, g->fill_ty, g->fill_fn, args, 8, "");
+}
+
+static void gen_guard(CgModule *g, const IrStmt *s)
+{
+    if (!g->flags) {
+        internal_error(g, "guard outside the step kernel");
+        return;
+    }
+    LLVMValueRef mask = LLVMConstInt(g->i32, (unsigned)s->u.guard.mask, 0);
+    LLVMValueRef bits = LLVMBuildAnd(g->b, g->flags, mask, "");
+    LLVMValueRef on = LLVMBuildICmp(g->b, LLVMIntEQ, bits, mask, "on");
+    LLVMBasicBlockRef then = new_block(g, "guard");
+    LLVMBasicBlockRef join = new_block(g, "endguard");
+    LLVMBuildCondBr(g->b, on, then, join);
+    LLVMPositionBuilderAtEnd(g->b, then);
+    const char *label = g->label;
+    gen_stmts(g, s->u.guard.body, s->u.guard.nbody);
+    g->label = label;
+    LLVMBuildBr(g->b, join);
+    LLVMPositionBuilderAtEnd(g->b, join);
+}
+
+static int buf_in_model(CgModule *g, const IrBuf *b)
+{
+    return b && b->id >= 0 && b->id < g->m->nbufs && g->m->bufs[b->id] == b;
+}
+
+static void gen_stmt(CgModule *g, const IrStmt *s)
+{
+    g->label = s->comment ? s->comment : (s->dst ? s->dst->name : ir_stmt_names[s->kind]);
+    if (s->kind != IRS_GUARD && !buf_in_model(g, s->dst)) {
+        internal_error(g, "%s statement '%s' writes a buffer not in the model",
+                       ir_stmt_names[s->kind], g->label);
+        return;
+    }
+    /* Empty buffers: nothing to do (and the loops assume at least one trip). */
+    if (s->kind != IRS_GUARD && (s->dst->rows <= 0 || s->dst->cols <= 0))
+        return;
+    switch (s->kind) {
+    case IRS_VEC:    gen_vec(g, s); break;
+    case IRS_MAT:    gen_mat(g, s); break;
+    case IRS_MATVEC: gen_matvec(g, s); break;
+    case IRS_RANDN:  gen_randn(g, s); break;
+    case IRS_FILL:   gen_fill(g, s); break;
+    case IRS_GUARD:  gen_guard(g, s); break;
+    case IRS__COUNT: internal_error(g, "bad statement kind"); break;
+    }
+}
+
+static void gen_stmts(CgModule *g, IrStmt *const *stmts, int n)
+{
+    for (int k = 0; k < n; k++)
+        gen_stmt(g, stmts[k]);
+}
+
+/* ---- functions ---- */
+
+/* Attributes every generated function carries.  target-cpu/-features pin the
+ * subtarget in the IR itself, so any TargetMachine compiling it (the JIT's or
+ * emit.c's) selects the same instructions. */
+static LLVMValueRef new_function(CgModule *g, const char *name, LLVMTypeRef ty)
+{
+    LLVMValueRef fn = LLVMAddFunction(g->mod, name, ty);
+    add_fn_attr(g, fn, "nounwind", 0);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                            LLVMCreateStringAttribute(g->ctx, "target-cpu", 10, g->cpu,
+                                                      (unsigned)strlen(g->cpu)));
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                            LLVMCreateStringAttribute(g->ctx, "target-features", 15, g->features,
+                                                      (unsigned)strlen(g->features)));
+    g->fn = fn;
+    g->state = g->params = g->run = g->flags = g->i = g->j = NULL;
+    g->label = NULL;
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, fn, "entry");
+    LLVMPositionBuilderAtEnd(g->b, entry);
+    return fn;
+}
+
+/* (state, params, run, ...): state and params are separate allocations
+ * (dendrt.h), params are read-only in kernels, and the runtime hands out a
+ * 64-byte aligned state block. */
+static void kernel_args(CgModule *g, LLVMValueRef fn)
+{
+    g->state = LLVMGetParam(fn, 0);
+    g->params = LLVMGetParam(fn, 1);
+    g->run = LLVMGetParam(fn, 2);
+    LLVMSetValueName2(g->state, "state", 5);
+    LLVMSetValueName2(g->params, "params", 6);
+    LLVMSetValueName2(g->run, "run", 3);
+    add_param_attr(g, fn, 0, "noalias", 0);
+    add_param_attr(g, fn, 0, "align", 64);
+    add_param_attr(g, fn, 1, "noalias", 0);
+    add_param_attr(g, fn, 1, "readonly", 0);
+    add_param_attr(g, fn, 1, "align", 8);
+}
+
+/* void dendc_derive(double *params, const uint8_t *overridden) */
+static void gen_derive(CgModule *g)
+{
+    LLVMTypeRef args[] = {g->ptr, g->ptr};
+    LLVMValueRef fn = new_function(g, "dendc_derive", LLVMFunctionType(g->void_ty, args, 2, 0));
+    g->params = LLVMGetParam(fn, 0);
+    LLVMValueRef overridden = LLVMGetParam(fn, 1);
+    LLVMSetValueName2(g->params, "params", 6);
+    LLVMSetValueName2(overridden, "overridden", 10);
+    add_param_attr(g, fn, 0, "noalias", 0);
+    add_param_attr(g, fn, 1, "noalias", 0);
+    add_param_attr(g, fn, 1, "readonly", 0);
+    for (int k = 0; k < g->m->nparams; k++) {
+        const IrParam *p = &g->m->params[k];
+        if (!p->derived)
+            continue;
+        g->label = p->name;
+        LLVMValueRef ix = const_i64(g, k);
+        LLVMValueRef flag = LLVMBuildLoad2(g->b, g->i8,
+                                           LLVMBuildInBoundsGEP2(g->b, g->i8, overridden, &ix, 1, ""),
+                                           "overridden");
+        LLVMValueRef keep = LLVMBuildICmp(g->b, LLVMIntNE, flag, LLVMConstInt(g->i8, 0, 0), "");
+        LLVMBasicBlockRef calc = new_block(g, "derive");
+        LLVMBasicBlockRef next = new_block(g, "next");
+        LLVMBuildCondBr(g->b, keep, next, calc);
+        LLVMPositionBuilderAtEnd(g->b, calc);
+        LLVMValueRef v = gen_expr(g, p->derived);
+        set_name(v, p->name);
+        LLVMValueRef st = LLVMBuildStore(g->b, v, param_ptr(g, k));
+        LLVMSetAlignment(st, 8);
+        LLVMBuildBr(g->b, next);
+        LLVMPositionBuilderAtEnd(g->b, next);
+    }
+    LLVMBuildRetVoid(g->b);
+}
+
+/* void dendc_init(double *state, const double *params, RtRun *run)
+ * void dendc_step(double *state, const double *params, RtRun *run, int32_t flags) */
+static void gen_kernel_fn(CgModule *g, const char *name, const IrKernel *k, int with_flags)
+{
+    LLVMTypeRef args[] = {g->ptr, g->ptr, g->ptr, g->i32};
+    LLVMValueRef fn = new_function(g, name,
+                                   LLVMFunctionType(g->void_ty, args, with_flags ? 4 : 3, 0));
+    kernel_args(g, fn);
+    if (with_flags) {
+        g->flags = LLVMGetParam(fn, 3);
+        LLVMSetValueName2(g->flags, "flags", 5);
+    }
+    gen_stmts(g, k->stmts, k->nstmts);
+    LLVMBuildRetVoid(g->b);
+}
+
+/* void dendc_teacher_init / dendc_teacher(double *state, const double *params,
+ *                                         RtRun *run, int32_t k)
+ * switch (k) { case t: teacher t's init or eval kernel }; unknown k: nothing. */
+static void gen_teacher_fn(CgModule *g, const char *name, int eval)
+{
+    LLVMTypeRef args[] = {g->ptr, g->ptr, g->ptr, g->i32};
+    LLVMValueRef fn = new_function(g, name, LLVMFunctionType(g->void_ty, args, 4, 0));
+    kernel_args(g, fn);
+    LLVMValueRef k = LLVMGetParam(fn, 3);
+    LLVMSetValueName2(k, "k", 1);
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, fn, "done");
+    LLVMValueRef sw = LLVMBuildSwitch(g->b, k, done, (unsigned)g->m->nteachers);
+    for (int t = 0; t < g->m->nteachers; t++) {
+        const IrTeacher *te = &g->m->teachers[t];
+        const IrKernel *kern = eval ? &te->eval : &te->init;
+        char bname[64];
+        snprintf(bname, sizeof bname, "teacher%d.%s", t, te->name ? te->name : "");
+        LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, fn, bname);
+        LLVMAddCase(sw, LLVMConstInt(g->i32, (unsigned)t, 0), body);
+        LLVMPositionBuilderAtEnd(g->b, body);
+        gen_stmts(g, kern->stmts, kern->nstmts);
+        LLVMBuildBr(g->b, done);
+    }
+    /* Keep the exit block last, for reading order. */
+    if (LLVMGetLastBasicBlock(fn) != done)
+        LLVMMoveBasicBlockAfter(done, LLVMGetLastBasicBlock(fn));
+    LLVMPositionBuilderAtEnd(g->b, done);
+    LLVMBuildRetVoid(g->b);
+}
+
+/* const char dendc_descriptor[] = "dendc-model 1\n..." */
+static LLVMValueRef gen_descriptor(CgModule *g)
+{
+    const char *text = ir_descriptor(&g->c->arena, g->m);
+    LLVMValueRef init = LLVMConstStringInContext2(g->ctx, text, strlen(text), 0);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "dendc_descriptor");
+    LLVMSetInitializer(gv, init);
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMExternalLinkage);
+    LLVMSetAlignment(gv, 1);
+    return gv;
+}
+
+/* int main(int argc, char **argv)
+ * { return rt_main_args(argc, argv, dendc_descriptor, dendc_derive, ...); } */
+static void gen_main(CgModule *g, LLVMValueRef descriptor)
+{
+    LLVMTypeRef rt_args[] = {g->i32, g->ptr, g->ptr, g->ptr, g->ptr, g->ptr, g->ptr, g->ptr};
+    LLVMTypeRef rt_ty = LLVMFunctionType(g->i32, rt_args, 8, 0);
+    LLVMValueRef rt_main_args = LLVMAddFunction(g->mod, "rt_main_args", rt_ty);
+    LLVMTypeRef main_args[] = {g->i32, g->ptr};
+    LLVMValueRef fn = new_function(g, "main", LLVMFunctionType(g->i32, main_args, 2, 0));
+    LLVMValueRef argc = LLVMGetParam(fn, 0), argv = LLVMGetParam(fn, 1);
+    LLVMSetValueName2(argc, "argc", 4);
+    LLVMSetValueName2(argv, "argv", 4);
+    LLVMValueRef args[] = {
+        argc,
+        argv,
+        descriptor,
+        LLVMGetNamedFunction(g->mod, "dendc_derive"),
+        LLVMGetNamedFunction(g->mod, "dendc_init"),
+        LLVMGetNamedFunction(g->mod, "dendc_step"),
+        LLVMGetNamedFunction(g->mod, "dendc_teacher_init"),
+        LLVMGetNamedFunction(g->mod, "dendc_teacher"),
+    };
+    LLVMValueRef status = LLVMBuildCall2(g->b, rt_ty, rt_main_args, args, 8, "status");
+    LLVMBuildRet(g->b, status);
+}
+
+/* ---- the module ---- */
+
+static int verify(CgModule *g)
+{
+    char *msg = NULL;
+    int bad = LLVMVerifyModule(g->mod, LLVMReturnStatusAction, &msg);
+    if (bad)
+        diag_plain_error(&g->c->diag, "internal error: generated LLVM module is invalid: %s",
+                         msg ? msg : "");
+    LLVMDisposeMessage(msg);        /* allocated even on success */
+    return bad;
+}
+
+CgModule *cg_module(Comp *c, const IrModel *m, CgMode mode)
+{
+    CgModule *g = mem_alloc(sizeof *g);
+    memset(g, 0, sizeof *g);
+    g->c = c;
+    g->m = m;
+    g->mode = mode;
+    g->tsc = LLVMOrcCreateNewThreadSafeContext();
+    g->ctx = LLVMOrcThreadSafeContextGetContext(g->tsc);
+    g->b = LLVMCreateBuilderInContext(g->ctx);
+    g->mod = LLVMModuleCreateWithNameInContext(m->name ? m->name : "model", g->ctx);
+    g->opt_level = clamp_level(c->opt_level);
+    g->tm = host_target_machine(c, g->opt_level);
+    if (!g->tm)
+        goto fail;
+    g->cpu = LLVMGetHostCPUName();
+    g->features = LLVMGetHostCPUFeatures();
+
+    char *triple = LLVMGetTargetMachineTriple(g->tm);
+    LLVMSetTarget(g->mod, triple);
+    LLVMDisposeMessage(triple);
+    LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(g->tm);
+    LLVMSetModuleDataLayout(g->mod, dl);
+    LLVMDisposeTargetData(dl);
+
+    g->f64 = LLVMDoubleTypeInContext(g->ctx);
+    g->i8 = LLVMInt8TypeInContext(g->ctx);
+    g->i32 = LLVMInt32TypeInContext(g->ctx);
+    g->i64 = LLVMInt64TypeInContext(g->ctx);
+    g->ptr = LLVMPointerTypeInContext(g->ctx, 0);
+    g->void_ty = LLVMVoidTypeInContext(g->ctx);
+
+    declare_runtime(g);
+    LLVMValueRef descriptor = gen_descriptor(g);
+    gen_derive(g);
+    gen_kernel_fn(g, "dendc_init", &m->init, 0);
+    gen_kernel_fn(g, "dendc_step", &m->step, 1);
+    gen_teacher_fn(g, "dendc_teacher_init", 0);
+    gen_teacher_fn(g, "dendc_teacher", 1);
+    if (mode == CG_AOT)
+        gen_main(g, descriptor);
+    if (g->failed || verify(g))
+        goto fail;
+    return g;
+
+fail:
+    cg_free(g);
+    return NULL;
+}
+
+int cg_optimize(Comp *c, CgModule *cm)
+{
+    /* Once only: running the pipeline twice would give the JIT and the
+     * executable different code whenever one caller optimised first. */
+    if (cm->optimized)
+        return 0;
+    if (!cm->mod) {
+        diag_plain_error(&c->diag, "internal error: cg_optimize after the module was handed on");
+        return 1;
+    }
+    cm->optimized = 1;
+    int level = cm->opt_level;
+    char pipeline[32];
+    snprintf(pipeline, sizeof pipeline, "default<O%d>", level);
+    LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
+    /* As clang does: the loop and SLP vectorisers from -O2 on (the C API's
+     * defaults leave SLP off). */
+    LLVMPassBuilderOptionsSetLoopVectorization(opts, level >= 2);
+    LLVMPassBuilderOptionsSetSLPVectorization(opts, level >= 2);
+    LLVMPassBuilderOptionsSetLoopUnrolling(opts, level >= 1);
+    LLVMErrorRef err = LLVMRunPasses(cm->mod, pipeline, cm->tm, opts);
+    LLVMDisposePassBuilderOptions(opts);
+    if (err) {
+        char *msg = LLVMGetErrorMessage(err);      /* consumes err */
+        diag_plain_error(&c->diag, "internal error: LLVM optimisation failed: %s", msg);
+        LLVMDisposeErrorMessage(msg);
+        return 1;
+    }
+    return 0;
+}
+
+void cg_dump(FILE *out, CgModule *cm)
+{
+    if (!cm->mod) {
+        fputs("; module handed to the JIT\n", out);
+        return;
+    }
+    char *text = LLVMPrintModuleToString(cm->mod);
+    fputs(text, out);
+    LLVMDisposeMessage(text);
+}
+
+LLVMTargetMachineRef cg_target_machine(CgModule *cm) { return cm->tm; }
+
+LLVMModuleRef cg_llvm_module(CgModule *cm) { return cm->mod; }
+
+LLVMOrcThreadSafeModuleRef cg_take_module(CgModule *cm)
+{
+    if (!cm->mod)
+        return NULL;
+    /* Ownership: the module moves into the ThreadSafeModule, which also takes
+     * its own reference to the context. */
+    LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(cm->mod, cm->tsc);
+    cm->mod = NULL;
+    return tsm;
+}
+
+void cg_free(CgModule *cm)
+{
+    if (!cm)
+        return;
+    /* Builder and module before the context they live in. */
+    LLVMDisposeBuilder(cm->b);
+    if (cm->mod)
+        LLVMDisposeModule(cm->mod);
+    if (cm->tm)
+        LLVMDisposeTargetMachine(cm->tm);
+    LLVMDisposeMessage(cm->cpu);
+    LLVMDisposeMessage(cm->features);
+    /* Drops our reference; a ThreadSafeModule in the JIT keeps its own. */
+    LLVMOrcDisposeThreadSafeContext(cm->tsc);
+    mem_free(cm);
+}

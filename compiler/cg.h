@@ -1,0 +1,61 @@
+/* cg.h: LLVM code generation, the back end's seam (phase 4).
+ *
+ *     IrModel --cg_module--> CgModule --cg_optimize--> jit_compile/jit_run (jit.h)
+ *                                                  or emit_executable (emit.h)
+ *
+ * A CgModule owns one LLVM context (thread-safe, so the module can be handed
+ * to the ORC JIT), the module, a builder, and the host TargetMachine that
+ * optimisation, the JIT and object emission all share: the same IR, pipeline,
+ * CPU, features and codegen level on both paths, so a model run under the
+ * JIT and as an executable gives bit-identical numbers.
+ *
+ * The module defines the symbols runtime/dendrt.h lists (dendc_descriptor,
+ * dendc_derive, dendc_init, dendc_step, dendc_teacher_init, dendc_teacher)
+ * and, in CG_AOT mode, main(), which calls rt_main_args.  It calls rt_randn,
+ * rt_fill and libm (see jit.c for the full list the JIT resolves).
+ */
+#ifndef DENDC_CG_H
+#define DENDC_CG_H
+
+#include <stdio.h>
+
+#include <llvm-c/Orc.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Types.h>
+
+#include "dendc.h"
+
+typedef struct CgModule CgModule;
+typedef enum CgMode {
+    CG_JIT,     /* the dendc_* symbols only */
+    CG_AOT,     /* and main() for a stand-alone executable */
+} CgMode;
+
+/* Build and verify the module.  Returns NULL after reporting through
+ * c->diag; any failure here is a compiler bug ("internal error: ..."). */
+CgModule *cg_module(Comp *c, const IrModel *m, CgMode mode);
+/* Run the "default<O{c->opt_level}>" pipeline for the host (the level is the
+ * one c had at cg_module).  Runs once: later calls do nothing, and
+ * jit_compile and emit_object call it themselves if nobody did, so both
+ * paths always see the module optimised exactly once.  0 on success. */
+int cg_optimize(Comp *c, CgModule *cm);
+/* --dump=llvm: the module as textual IR. */
+void cg_dump(FILE *out, CgModule *cm);
+/* Frees everything cm still owns (safe after cg_take_module; NULL is a no-op). */
+void cg_free(CgModule *cm);
+
+/* ---- for jit.c and emit.c ---- */
+/* A new TargetMachine with the settings of cm's own: default triple, host
+ * CPU and features, PIC, codegen level from the opt level at cg_module.  The
+ * caller owns it.  NULL (after reporting) if LLVM has no target for this host. */
+LLVMTargetMachineRef cg_new_target_machine(Comp *c, CgModule *cm);
+/* The TargetMachine the module was built and optimised for (owned by cm). */
+LLVMTargetMachineRef cg_target_machine(CgModule *cm);
+/* The module, still owned by cm; NULL after cg_take_module. */
+LLVMModuleRef cg_llvm_module(CgModule *cm);
+/* Wrap the module for the JIT: the returned ThreadSafeModule owns the module
+ * (and a reference to its context); cm keeps only its builder and context
+ * reference.  NULL if the module was already taken. */
+LLVMOrcThreadSafeModuleRef cg_take_module(CgModule *cm);
+
+#endif

@@ -1,0 +1,50 @@
+/* dendc.h: the compilation context and the pipeline's phase entry points.
+ *
+ * The pipeline (driver.c runs it, in this order; each phase reports through
+ * c->diag and the driver stops before the next phase if any error was
+ * reported):
+ *
+ *     source --parse_file--> AST --sema_check--> SemaModel --lower_model-->
+ *     IrModel --cg_module--> LLVM module --(cg_optimize)--> emit_executable
+ *                                                       or jit_run
+ *
+ * --dump=ast|sema|ir|llvm prints the result of the named phase and stops.
+ */
+#ifndef DENDC_DENDC_H
+#define DENDC_DENDC_H
+
+#include <stdio.h>
+
+#include "arena.h"
+#include "ast.h"
+#include "diag.h"
+#include "ir.h"
+
+typedef struct SemaModel SemaModel;     /* sema.h */
+
+typedef struct Comp {
+    Arena arena;            /* every AST/IR node and string of this compilation */
+    Interner names;         /* interned identifiers */
+    Diag diag;
+    const char *stdlib_dir; /* where `import std.NAME` finds NAME.dend */
+    int opt_level;          /* 0..3, LLVM optimisation (default 3) */
+} Comp;
+
+void comp_init(Comp *c, FILE *diag_out);
+void comp_free(Comp *c);
+
+/* Phase 1 (parse.y): parse one source file.  Always returns a file (possibly
+ * with fewer declarations) after reporting every syntax error it could
+ * recover from; never NULL. */
+AstFile *parse_file(Comp *c, const SrcFile *src);
+
+/* Phase 2 (sema.c): resolve imports and names, check the model.  Returns
+ * NULL only if errors were reported. */
+SemaModel *sema_check(Comp *c, AstFile *main_file);
+
+/* Phase 3 (lower.c): the checked model as IR. */
+IrModel *lower_model(Comp *c, SemaModel *s);
+
+/* Phase 4 (cg.c, jit.c, emit.c): see cg.h. */
+
+#endif

@@ -1,0 +1,274 @@
+/* driver.c: dendc's command line, and the pipeline as one list of phase
+ * calls (run_pipeline).  Each phase reports its errors through c->diag; the
+ * pipeline stops after the first phase that reported any, and --dump=PHASE
+ * prints that phase's result and stops there.
+ *
+ *   dendc [OPTIONS] MODEL.dend            compile to a native executable
+ *   dendc run [OPTIONS] MODEL.dend [-- ARGS]   JIT-compile and run in-process
+ *
+ * Exit status: 0 success, 1 errors in the model (or a failed run), 2 bad
+ * command line.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"        /* PACKAGE_VERSION */
+#endif
+#include "driver.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cg.h"
+#include "dendc.h"
+#include "emit.h"
+#include "jit.h"
+#include "sema.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+#ifndef DENDC_STDLIB_DIR
+#define DENDC_STDLIB_DIR "/usr/local/share/dendc/stdlib"
+#endif
+#ifndef DENDC_RUNTIME_LIB
+#define DENDC_RUNTIME_LIB "/usr/local/lib/libdendrt.a"
+#endif
+
+void comp_init(Comp *c, FILE *diag_out)
+{
+    memset(c, 0, sizeof *c);
+    arena_init(&c->arena);
+    intern_init(&c->names, &c->arena);
+    diag_init(&c->diag, diag_out);
+    c->opt_level = 3;
+}
+
+void comp_free(Comp *c)
+{
+    intern_free(&c->names);
+    arena_free(&c->arena);
+}
+
+typedef enum Dump { DUMP_NONE, DUMP_AST, DUMP_SEMA, DUMP_IR, DUMP_LLVM } Dump;
+static const char *const dump_names[] = { "", "ast", "sema", "ir", "llvm" };
+
+typedef struct Options {
+    int run;                /* dendc run: JIT */
+    Dump dump;
+    const char *input;
+    const char *output;     /* -o */
+    int run_argc;           /* arguments after `--` for the model */
+    char **run_argv;
+} Options;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: dendc [OPTIONS] MODEL.dend          compile MODEL to an executable\n"
+        "       dendc run [OPTIONS] MODEL.dend [-- MODEL-ARGS]\n"
+        "                                            compile in memory (JIT) and run it\n"
+        "\n"
+        "options:\n"
+        "  -o FILE          name of the executable (default: MODEL without .dend, here)\n"
+        "  --dump=PHASE     print the result of PHASE and stop: ast, sema, ir, llvm\n"
+        "  -O0 .. -O3       LLVM optimisation level (default -O3)\n"
+        "  --help           this text;   --version   the version\n"
+        "\n"
+        "The compiled model takes its own options (--help, --set NAME=VALUE, --seed N,\n"
+        "--epochs N, --out DIR, --quiet): see 'dendc(1)' or './MODEL --help'.\n"
+        "\n"
+        "environment:\n"
+        "  DENDC_STDLIB     directory of the standard library (std.*.dend)\n"
+        "  DENDC_RUNTIME    path of libdendrt.a to link executables against\n");
+}
+
+/* Returns -1 to continue, else an exit status. */
+static int parse_args(int argc, char **argv, Options *o)
+{
+    int i = 1;
+    if (argc > 1 && strcmp(argv[1], "run") == 0) {
+        o->run = 1;
+        i = 2;
+    }
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            if (!o->run) {
+                fprintf(stderr, "dendc: error: '--' (model arguments) only goes with 'dendc run'\n");
+                return 2;
+            }
+            o->run_argc = argc - i - 1;
+            o->run_argv = argv + i + 1;
+            break;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("dendc " PACKAGE_VERSION "\n");
+            return 0;
+        } else if (strncmp(a, "--dump=", 7) == 0) {
+            o->dump = DUMP_NONE;
+            for (int k = 1; k < 5; k++)
+                if (strcmp(a + 7, dump_names[k]) == 0)
+                    o->dump = (Dump)k;
+            if (!o->dump) {
+                fprintf(stderr, "dendc: error: unknown phase '%s' in --dump (use ast, sema, ir or llvm)\n", a + 7);
+                return 2;
+            }
+        } else if (strcmp(a, "-o") == 0) {
+            if (++i >= argc) {
+                fprintf(stderr, "dendc: error: '-o' needs a file name\n");
+                return 2;
+            }
+            o->output = argv[i];
+        } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
+            /* handled in run_pipeline via getenv-free global below */
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "dendc: error: unknown option '%s' (see 'dendc --help')\n", a);
+            return 2;
+        } else if (o->input) {
+            fprintf(stderr, "dendc: error: more than one model file ('%s' and '%s')\n", o->input, a);
+            return 2;
+        } else {
+            o->input = a;
+        }
+    }
+    if (!o->input) {
+        fprintf(stderr, "dendc: error: no model file given\n");
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* The directory this executable lives in, for finding an uninstalled
+ * stdlib and runtime next to it. */
+static char *exe_dir(Comp *c)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0)
+        return NULL;
+    buf[n] = 0;
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        return NULL;
+    *slash = 0;
+    return arena_strdup(&c->arena, buf);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static const char *find_resource(Comp *c, const char *env, const char *const *rel, const char *fallback)
+{
+    const char *e = getenv(env);
+    if (e && *e)
+        return e;
+    char *dir = exe_dir(c);
+    if (dir)
+        for (int i = 0; rel[i]; i++) {
+            char *p = arena_printf(&c->arena, "%s/%s", dir, rel[i]);
+            if (exists(p))
+                return p;
+        }
+    return fallback;
+}
+
+/* ./model for model.dend */
+static const char *default_output(Comp *c, const char *input)
+{
+    const char *base = strrchr(input, '/');
+    base = base ? base + 1 : input;
+    size_t n = strlen(base);
+    if (n > 5 && strcmp(base + n - 5, ".dend") == 0)
+        n -= 5;
+    if (n == 0)
+        return "a.out";
+    return arena_strndup(&c->arena, base, n);
+}
+
+static int run_pipeline(Comp *c, const Options *o)
+{
+    SrcFile *src = diag_load_file(&c->diag, &c->arena, o->input);
+    if (!src)
+        return 1;
+
+    AstFile *ast = parse_file(c, src);
+    if (o->dump == DUMP_AST) {
+        ast_dump(stdout, ast);
+        return diag_count(&c->diag) ? 1 : 0;
+    }
+    if (diag_count(&c->diag))
+        return 1;
+
+    SemaModel *sema = sema_check(c, ast);
+    if (!sema || diag_count(&c->diag))
+        return 1;
+    if (o->dump == DUMP_SEMA) {
+        sema_dump(stdout, sema);
+        return 0;
+    }
+
+    IrModel *ir = lower_model(c, sema);
+    if (diag_count(&c->diag))
+        return 1;
+    if (o->dump == DUMP_IR) {
+        ir_dump(stdout, ir);
+        return 0;
+    }
+
+    CgModule *cm = cg_module(c, ir, o->run ? CG_JIT : CG_AOT);
+    if (!cm)
+        return 1;
+    if (cg_optimize(c, cm) != 0) {
+        cg_free(cm);
+        return 1;
+    }
+    int status;
+    if (o->dump == DUMP_LLVM) {
+        cg_dump(stdout, cm);
+        status = 0;
+    } else if (o->run) {
+        /* The model sees argv[0] = the model file, then the args after --. */
+        char **argv = arena_alloc(&c->arena, (size_t)(o->run_argc + 2) * sizeof *argv);
+        argv[0] = (char *)default_output(c, o->input);
+        for (int i = 0; i < o->run_argc; i++)
+            argv[i + 1] = o->run_argv[i];
+        status = jit_run(c, cm, o->run_argc + 1, argv);
+        if (status < 0)     /* the JIT itself failed (reported) */
+            status = 1;
+    } else {
+        static const char *const rel[] = { "../runtime/libdendrt.a", "../lib/libdendrt.a", NULL };
+        const char *rt = find_resource(c, "DENDC_RUNTIME", rel, DENDC_RUNTIME_LIB);
+        const char *out = o->output ? o->output : default_output(c, o->input);
+        status = emit_executable(c, cm, out, rt) ? 1 : 0;
+    }
+    if (cm)
+        cg_free(cm);
+    return status;
+}
+
+int driver_main(int argc, char **argv)
+{
+    Options o = { 0 };
+    int st = parse_args(argc, argv, &o);
+    if (st >= 0)
+        return st;
+    Comp c;
+    comp_init(&c, stderr);
+    for (int i = 1; i < argc && argv[i] != o.input; i++)
+        if (argv[i][0] == '-' && argv[i][1] == 'O' && argv[i][2] >= '0' && argv[i][2] <= '3' && !argv[i][3])
+            c.opt_level = argv[i][2] - '0';
+    static const char *const rel[] = { "../stdlib", "../share/dendc/stdlib", NULL };
+    c.stdlib_dir = find_resource(&c, "DENDC_STDLIB", rel, DENDC_STDLIB_DIR);
+    int status = run_pipeline(&c, &o);
+    comp_free(&c);
+    return status;
+}

@@ -1,0 +1,491 @@
+/* ir.c: the IR's name tables, constructors, --dump=ir and the runtime's
+ * model descriptor.
+ *
+ * Sits between lowering (lower.c builds an IrModel with the constructors
+ * below) and codegen (cg.c reads it).  The dump and the descriptor are both
+ * golden-tested, so their text must stay stable: change them only together
+ * with the tests.
+ */
+#include "ir.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const ir_expr_names[IR_EXPR__COUNT] = {
+#define XE(k, s) s,
+#define XS(k, s)
+#include "ir.def"
+#undef XE
+#undef XS
+};
+
+const char *const ir_stmt_names[IRS__COUNT] = {
+#define XE(k, s)
+#define XS(k, s) s,
+#include "ir.def"
+#undef XE
+#undef XS
+};
+
+const char *const ir_op_names[IROP__COUNT] = {
+    [IROP_ADD] = "add",     [IROP_SUB] = "sub",     [IROP_MUL] = "mul",
+    [IROP_DIV] = "div",     [IROP_POW] = "pow",     [IROP_MIN] = "min",
+    [IROP_MAX] = "max",     [IROP_EQ] = "eq",       [IROP_NE] = "ne",
+    [IROP_LT] = "lt",       [IROP_LE] = "le",       [IROP_GT] = "gt",
+    [IROP_GE] = "ge",       [IROP_NEG] = "neg",     [IROP_NOT] = "not",
+    [IROP_EXP] = "exp",     [IROP_LOG] = "log",     [IROP_LOG1P] = "log1p",
+    [IROP_TANH] = "tanh",   [IROP_SQRT] = "sqrt",   [IROP_ABS] = "abs",
+    [IROP_FLOOR] = "floor",
+};
+
+/* The descriptor's ROLE words (runtime/dendrt.h): part of the runtime
+ * contract, so never rename one. */
+const char *const ir_role_names[] = {
+    [BUF_STATE] = "state",   [BUF_WEIGHT] = "weight", [BUF_FILTER] = "filter",
+    [BUF_INPUT] = "input",   [BUF_TARGET] = "target", [BUF_TEMP] = "temp",
+    [BUF_NOISE] = "noise",   [BUF_TEACHER] = "teacher",
+};
+
+/* ---- constructors ---- */
+
+/* Every buffer starts on a 64-byte boundary (8 doubles): the state block is
+ * 64-byte aligned, so each buffer is too, and vector loads never split a
+ * cache line at a buffer's start. */
+enum { BUF_ALIGN_DOUBLES = 8 };
+
+/* Arrays in IrModel keep no capacity: they grow when the count reaches a
+ * power of two, so the capacity is implied by the count. */
+static void *grow_pow2(Arena *a, void *items, int n, size_t elem)
+{
+    if (n != 0 && (n & (n - 1)) != 0)
+        return items;                       /* still room */
+    size_t cap = n ? (size_t)n * 2 : 1;
+    void *p = arena_alloc(a, cap * elem);
+    if (n)
+        memcpy(p, items, (size_t)n * elem);
+    return p;
+}
+
+IrBuf *ir_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols)
+{
+    IrBuf *b = arena_alloc(a, sizeof *b);
+    b->id = m->nbufs;
+    b->name = name;
+    b->role = role;
+    b->rows = rows;
+    b->cols = cols;
+    b->offset = (m->state_size + BUF_ALIGN_DOUBLES - 1) / BUF_ALIGN_DOUBLES * BUF_ALIGN_DOUBLES;
+    m->state_size = b->offset + (int64_t)rows * cols;
+    m->bufs = grow_pow2(a, m->bufs, m->nbufs, sizeof *m->bufs);
+    m->bufs[m->nbufs++] = b;
+    return b;
+}
+
+static IrExpr *new_expr(Arena *a, IrExprKind kind)
+{
+    IrExpr *e = arena_alloc(a, sizeof *e);
+    e->kind = kind;
+    return e;
+}
+
+IrExpr *ir_const(Arena *a, double v)
+{
+    IrExpr *e = new_expr(a, IR_CONST);
+    e->u.value = v;
+    return e;
+}
+
+IrExpr *ir_param(Arena *a, int index)
+{
+    IrExpr *e = new_expr(a, IR_PARAM);
+    e->u.param = index;
+    return e;
+}
+
+IrExpr *ir_load(Arena *a, IrBuf *b, IrIndex ix)
+{
+    IrExpr *e = new_expr(a, IR_LOAD);
+    e->u.load.buf = b;
+    e->u.load.index = ix;
+    return e;
+}
+
+IrExpr *ir_unary(Arena *a, IrOp op, IrExpr *x)
+{
+    IrExpr *e = new_expr(a, IR_UNARY);
+    e->u.op.op = op;
+    e->u.op.a = x;
+    return e;
+}
+
+IrExpr *ir_binary(Arena *a, IrOp op, IrExpr *x, IrExpr *y)
+{
+    IrExpr *e = new_expr(a, IR_BINARY);
+    e->u.op.op = op;
+    e->u.op.a = x;
+    e->u.op.b = y;
+    return e;
+}
+
+IrExpr *ir_call(Arena *a, IrOp op, IrExpr *x)
+{
+    IrExpr *e = new_expr(a, IR_CALL);
+    e->u.op.op = op;
+    e->u.op.a = x;
+    return e;
+}
+
+IrExpr *ir_select(Arena *a, IrExpr *c, IrExpr *x, IrExpr *y)
+{
+    IrExpr *e = new_expr(a, IR_SELECT);
+    e->u.sel.cond = c;
+    e->u.sel.a = x;
+    e->u.sel.b = y;
+    return e;
+}
+
+IrStmt *ir_stmt(Arena *a, IrStmtKind kind, IrBuf *dst, const char *comment)
+{
+    IrStmt *s = arena_alloc(a, sizeof *s);
+    s->kind = kind;
+    s->dst = dst;
+    s->comment = comment;
+    return s;
+}
+
+void ir_kernel_add(Arena *a, IrKernel *k, IrStmt *s)
+{
+    if (k->nstmts == k->cap) {
+        int cap = k->cap ? k->cap * 2 : 8;
+        IrStmt **p = arena_alloc(a, (size_t)cap * sizeof *p);
+        if (k->nstmts)
+            memcpy(p, k->stmts, (size_t)k->nstmts * sizeof *p);
+        k->stmts = p;
+        k->cap = cap;
+    }
+    k->stmts[k->nstmts++] = s;
+}
+
+int ir_param_add(Arena *a, IrModel *m, const char *name, double value, IrExpr *derived)
+{
+    m->params = grow_pow2(a, m->params, m->nparams, sizeof *m->params);
+    IrParam *p = &m->params[m->nparams];
+    memset(p, 0, sizeof *p);
+    p->name = name;
+    p->value = value;
+    p->derived = derived;
+    return m->nparams++;
+}
+
+/* strcmp, not pointer equality: callers may pass names that were never
+ * interned (the driver's --set, tests). */
+int ir_param_find(const IrModel *m, const char *name)
+{
+    for (int k = 0; k < m->nparams; k++)
+        if (strcmp(m->params[k].name, name) == 0)
+            return k;
+    return -1;
+}
+
+/* ---- --dump=ir ---- */
+
+/* Shortest of %.15g / %.17g that reads back exactly: readable for the usual
+ * 0.1, and still exact for the rest. */
+static void print_double(FILE *out, double v)
+{
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.15g", v);
+    if (strtod(buf, NULL) != v)
+        snprintf(buf, sizeof buf, "%.17g", v);
+    fputs(buf, out);
+}
+
+static const char *const op_symbols[IROP__COUNT] = {
+    [IROP_ADD] = "+", [IROP_SUB] = "-", [IROP_MUL] = "*", [IROP_DIV] = "/",
+    [IROP_EQ] = "==", [IROP_NE] = "!=", [IROP_LT] = "<", [IROP_LE] = "<=",
+    [IROP_GT] = ">", [IROP_GE] = ">=", [IROP_NEG] = "-", [IROP_NOT] = "!",
+};
+
+static const char *const index_text[] = {
+    [IDX_I] = "[i]", [IDX_J] = "[j]", [IDX_IJ] = "[i,j]", [IDX_0] = "[0]",
+};
+
+static void dump_expr(FILE *out, const IrModel *m, const IrExpr *e)
+{
+    switch (e->kind) {
+    case IR_CONST:
+        print_double(out, e->u.value);
+        break;
+    case IR_PARAM:
+        if (e->u.param >= 0 && e->u.param < m->nparams)
+            fputs(m->params[e->u.param].name, out);
+        else
+            fprintf(out, "param#%d", e->u.param);
+        break;
+    case IR_LOAD:
+        fprintf(out, "%s%s", e->u.load.buf->name, index_text[e->u.load.index]);
+        break;
+    case IR_UNARY:
+        fprintf(out, "(%s", op_symbols[e->u.op.op] ? op_symbols[e->u.op.op] : ir_op_names[e->u.op.op]);
+        dump_expr(out, m, e->u.op.a);
+        fputc(')', out);
+        break;
+    case IR_BINARY:
+        if (op_symbols[e->u.op.op]) {
+            fputc('(', out);
+            dump_expr(out, m, e->u.op.a);
+            fprintf(out, " %s ", op_symbols[e->u.op.op]);
+            dump_expr(out, m, e->u.op.b);
+            fputc(')', out);
+        } else {                            /* pow, min, max: call syntax */
+            fprintf(out, "%s(", ir_op_names[e->u.op.op]);
+            dump_expr(out, m, e->u.op.a);
+            fputs(", ", out);
+            dump_expr(out, m, e->u.op.b);
+            fputc(')', out);
+        }
+        break;
+    case IR_CALL:
+        fprintf(out, "%s(", ir_op_names[e->u.op.op]);
+        dump_expr(out, m, e->u.op.a);
+        if (e->u.op.b) {
+            fputs(", ", out);
+            dump_expr(out, m, e->u.op.b);
+        }
+        fputc(')', out);
+        break;
+    case IR_SELECT:
+        fputc('(', out);
+        dump_expr(out, m, e->u.sel.cond);
+        fputs(" ? ", out);
+        dump_expr(out, m, e->u.sel.a);
+        fputs(" : ", out);
+        dump_expr(out, m, e->u.sel.b);
+        fputc(')', out);
+        break;
+    case IR_EXPR__COUNT:
+        fputs("<bad expr>", out);
+        break;
+    }
+}
+
+static void dump_flags(FILE *out, int mask)
+{
+    const char *sep = "";
+    if (mask & IRF_LEARN) {
+        fprintf(out, "%slearn", sep);
+        sep = "|";
+    }
+    if (mask & IRF_NUDGE) {
+        fprintf(out, "%snudge", sep);
+        sep = "|";
+    }
+    int rest = mask & ~(IRF_LEARN | IRF_NUDGE);
+    if (rest || !*sep)
+        fprintf(out, "%s%#x", sep, (unsigned)rest);
+}
+
+static void dump_seed(FILE *out, int64_t seed)
+{
+    if (seed < 0)
+        fputs("seed run", out);
+    else
+        fprintf(out, "seed %lld", (long long)seed);
+}
+
+static void dump_stmt(FILE *out, const IrModel *m, const IrStmt *s, int depth)
+{
+    fprintf(out, "%*s%s ", 2 + 2 * depth, "", ir_stmt_names[s->kind]);
+    switch (s->kind) {
+    case IRS_VEC:
+        fprintf(out, "%s[i] = ", s->dst->name);
+        dump_expr(out, m, s->u.value);
+        break;
+    case IRS_MAT:
+        fprintf(out, "%s[i,j] = ", s->dst->name);
+        dump_expr(out, m, s->u.value);
+        break;
+    case IRS_MATVEC:
+        fprintf(out, "%s[i] %s sum_j %s[i,j] * %s[j]", s->dst->name,
+                s->u.matvec.accumulate ? "+=" : "=", s->u.matvec.w->name,
+                s->u.matvec.src->name);
+        break;
+    case IRS_RANDN:
+        fprintf(out, "%s[0..%lld) ~ N(0,1) stream %d", s->dst->name,
+                (long long)s->dst->rows * s->dst->cols, s->u.rng.stream);
+        break;
+    case IRS_FILL:
+        fprintf(out, "%s[0..%lld) ~ %s(", s->dst->name, (long long)s->dst->rows * s->dst->cols,
+                s->u.rng.dist == DIST_NORMAL ? "normal" : "uniform");
+        dump_expr(out, m, s->u.rng.a);
+        fputs(", ", out);
+        dump_expr(out, m, s->u.rng.b);
+        fprintf(out, ") stream %d ", s->u.rng.stream);
+        dump_seed(out, s->u.rng.fixed_seed);
+        break;
+    case IRS_GUARD:
+        fputs("flags ", out);
+        dump_flags(out, s->u.guard.mask);
+        fputc(':', out);
+        break;
+    case IRS__COUNT:
+        break;
+    }
+    if (s->comment)
+        fprintf(out, "   # %s", s->comment);
+    fputc('\n', out);
+    if (s->kind == IRS_GUARD)
+        for (int k = 0; k < s->u.guard.nbody; k++)
+            dump_stmt(out, m, s->u.guard.body[k], depth + 1);
+}
+
+static void dump_kernel(FILE *out, const IrModel *m, const char *label, const IrKernel *k)
+{
+    fprintf(out, "kernel %s:\n", label);
+    for (int i = 0; i < k->nstmts; i++)
+        dump_stmt(out, m, k->stmts[i], 0);
+}
+
+void ir_dump(FILE *out, const IrModel *m)
+{
+    fprintf(out, "model %s\n", m->name ? m->name : "?");
+    if (m->title)
+        fprintf(out, "title %s\n", m->title);
+    fprintf(out, "params (%d):\n", m->nparams);
+    for (int k = 0; k < m->nparams; k++) {
+        const IrParam *p = &m->params[k];
+        fprintf(out, "  p%d %s = ", k, p->name);
+        if (p->derived) {
+            dump_expr(out, m, p->derived);
+            fputs("   # derived", out);
+        } else {
+            print_double(out, p->value);
+        }
+        fputc('\n', out);
+    }
+    fprintf(out, "buffers (%d, state_size %lld):\n", m->nbufs, (long long)m->state_size);
+    for (int k = 0; k < m->nbufs; k++) {
+        const IrBuf *b = m->bufs[k];
+        fprintf(out, "  b%d %s %s %dx%d @%lld\n", b->id, b->name, ir_role_names[b->role],
+                b->rows, b->cols, (long long)b->offset);
+    }
+    dump_kernel(out, m, m->init.name ? m->init.name : "init", &m->init);
+    dump_kernel(out, m, m->step.name ? m->step.name : "step", &m->step);
+    for (int t = 0; t < m->nteachers; t++) {
+        const IrTeacher *te = &m->teachers[t];
+        fprintf(out, "teacher %d %s: in %s, out %s, inputs ~ %s(", t, te->name,
+                te->in ? te->in->name : "-", te->out ? te->out->name : "-",
+                te->input_dist == DIST_NORMAL ? "normal" : "uniform");
+        print_double(out, te->input_a);
+        fputs(", ", out);
+        print_double(out, te->input_b);
+        fputs(")\n", out);
+        dump_kernel(out, m, te->init.name ? te->init.name : "teacher.init", &te->init);
+        dump_kernel(out, m, te->eval.name ? te->eval.name : "teacher.eval", &te->eval);
+    }
+    const IrExperiment *x = &m->exp;
+    if (x->name) {
+        fprintf(out, "experiment %s: train %d, epochs %d, input %s, target %s, dt p%d, present p%d\n",
+                x->name, x->train, x->epochs, x->input ? x->input->name : "-",
+                x->target ? x->target->name : "-", x->dt_param, x->present_param);
+        for (int d = 0; d < x->ndatasets; d++) {
+            const IrDataset *ds = &x->datasets[d];
+            fprintf(out, "  dataset %d %s: teacher %d, n %d, seed %lld\n", d, ds->name,
+                    ds->teacher, ds->n, (long long)ds->seed);
+        }
+        for (int k = 0; k < x->nmetrics; k++) {
+            const IrMetric *mt = &x->metrics[k];
+            fprintf(out, "  metric %s: %s of %s on dataset %d every %d\n", mt->name,
+                    mt->kind == METRIC_ACCURACY ? "accuracy" : "mse",
+                    mt->value ? mt->value->name : "-", mt->dataset, mt->every);
+        }
+    }
+}
+
+/* ---- the runtime descriptor ---- */
+
+/* A growing string on the heap, copied into the arena at the end. */
+typedef struct StrBuf {
+    char *s;
+    size_t len, cap;
+} StrBuf;
+
+__attribute__((format(printf, 2, 3)))
+static void sb_printf(StrBuf *sb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if (sb->len + (size_t)n + 1 > sb->cap) {
+        size_t cap = sb->cap ? sb->cap : 256;
+        while (cap < sb->len + (size_t)n + 1)
+            cap *= 2;
+        sb->s = mem_realloc(sb->s, cap);
+        sb->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(sb->s + sb->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    sb->len += (size_t)n;
+}
+
+/* The descriptor is line-oriented: a title with a newline in it would end
+ * its record early, so newlines become spaces. */
+static void sb_title(StrBuf *sb, const char *t)
+{
+    sb_printf(sb, "title ");
+    for (; *t; t++)
+        sb_printf(sb, "%c", *t == '\n' || *t == '\r' ? ' ' : *t);
+    sb_printf(sb, "\n");
+}
+
+char *ir_descriptor(Arena *a, const IrModel *m)
+{
+    StrBuf sb = {0};
+    sb_printf(&sb, "dendc-model 1\n");
+    sb_printf(&sb, "model %s\n", m->name ? m->name : "model");
+    sb_title(&sb, m->title ? m->title : (m->name ? m->name : "model"));
+    sb_printf(&sb, "state_size %lld\n", (long long)m->state_size);
+    for (int k = 0; k < m->nparams; k++) {
+        const IrParam *p = &m->params[k];
+        sb_printf(&sb, "param %s %.17g %s\n", p->name, p->value, p->derived ? "derived" : "free");
+    }
+    for (int k = 0; k < m->nbufs; k++) {
+        const IrBuf *b = m->bufs[k];
+        sb_printf(&sb, "buf %d %s %s %d %d %lld\n", b->id, b->name, ir_role_names[b->role],
+                  b->rows, b->cols, (long long)b->offset);
+    }
+    for (int t = 0; t < m->nteachers; t++) {
+        const IrTeacher *te = &m->teachers[t];
+        sb_printf(&sb, "teacher %d %s %s %.17g %.17g %d %d\n", t, te->name,
+                  te->input_dist == DIST_NORMAL ? "normal" : "uniform", te->input_a,
+                  te->input_b, te->in ? te->in->id : -1, te->out ? te->out->id : -1);
+    }
+    const IrExperiment *x = &m->exp;
+    for (int d = 0; d < x->ndatasets; d++) {
+        const IrDataset *ds = &x->datasets[d];
+        sb_printf(&sb, "dataset %d %s teacher %d %lld %d\n", d, ds->name, ds->n,
+                  (long long)ds->seed, ds->teacher);
+    }
+    sb_printf(&sb, "experiment %s\n", x->name ? x->name : "none");
+    sb_printf(&sb, "train %d\n", x->train);
+    sb_printf(&sb, "input %d\n", x->input ? x->input->id : -1);
+    sb_printf(&sb, "target %d\n", x->target ? x->target->id : -1);
+    sb_printf(&sb, "epochs %d\n", x->epochs);
+    sb_printf(&sb, "dt_param %d\n", x->dt_param);
+    sb_printf(&sb, "present_param %d\n", x->present_param);
+    for (int k = 0; k < x->nmetrics; k++) {
+        const IrMetric *mt = &x->metrics[k];
+        sb_printf(&sb, "metric %s %s %d %d %d\n", mt->name,
+                  mt->kind == METRIC_ACCURACY ? "accuracy" : "mse",
+                  mt->value ? mt->value->id : -1, mt->dataset, mt->every);
+    }
+    sb_printf(&sb, "end\n");
+    char *text = arena_strndup(a, sb.s, sb.len);
+    mem_free(sb.s);
+    return text;
+}

@@ -1,0 +1,240 @@
+/* ir.h: dendc's intermediate representation, between the checked AST and
+ * LLVM.  It knows nothing of LLVM and nothing of the surface syntax.
+ *
+ * A model becomes:
+ *   - params:   scalars the run time may override (--set NAME=VALUE).  A
+ *               param is either free (a literal default) or derived (an
+ *               expression over earlier params, recomputed at start-up unless
+ *               the user overrode it).
+ *   - buffers:  every array the simulation touches (state vectors, dendritic
+ *               potentials, weight matrices, temporaries, noise), laid out
+ *               back to back in ONE block of doubles.  Offsets and sizes are
+ *               compile-time constants, so kernels are specialised to them.
+ *   - kernels:  straight-line lists of array statements (ir.def): element-wise
+ *               vector and matrix assignments, matrix-vector products, noise
+ *               and initial draws, and guards on run-time flags.
+ *   - the experiment: data sets, presentation, epochs and metrics, which the
+ *               runtime's driver loop executes by calling the kernels.
+ *
+ * Semantics of one kernel: statements run in order; within a VEC or MAT
+ * statement every element reads the buffers as they were before the
+ * statement (the lowering never emits a statement whose dst is also read at
+ * a different index, so a plain loop is correct).
+ *
+ * --dump=ir prints this (ir_dump), and golden tests pin it.
+ */
+#ifndef DENDC_IR_H
+#define DENDC_IR_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "arena.h"
+
+typedef enum IrExprKind {
+#define XE(k, s) IR_##k,
+#define XS(k, s)
+#include "ir.def"
+#undef XE
+#undef XS
+    IR_EXPR__COUNT
+} IrExprKind;
+
+typedef enum IrStmtKind {
+#define XE(k, s)
+#define XS(k, s) IRS_##k,
+#include "ir.def"
+#undef XE
+#undef XS
+    IRS__COUNT
+} IrStmtKind;
+
+extern const char *const ir_expr_names[IR_EXPR__COUNT];
+extern const char *const ir_stmt_names[IRS__COUNT];
+
+typedef enum IrOp {
+    IROP_ADD, IROP_SUB, IROP_MUL, IROP_DIV, IROP_POW, IROP_MIN, IROP_MAX,
+    IROP_EQ, IROP_NE, IROP_LT, IROP_LE, IROP_GT, IROP_GE,
+    IROP_NEG, IROP_NOT,
+    IROP_EXP, IROP_LOG, IROP_LOG1P, IROP_TANH, IROP_SQRT, IROP_ABS, IROP_FLOOR,
+    IROP__COUNT
+} IrOp;
+extern const char *const ir_op_names[IROP__COUNT];
+
+/* What a buffer is for: decides checkpointing (issue 3), recording, and what
+ * the runtime may read or write. */
+typedef enum IrBufRole {
+    BUF_STATE,      /* integrated state: somatic potentials, filtered inputs */
+    BUF_WEIGHT,     /* a projection's weight matrix (rows = post, cols = pre) */
+    BUF_FILTER,     /* low-pass filtered weight update (tau_w), same shape as its weight */
+    BUF_INPUT,      /* the raw presented input: the runtime writes the sample here */
+    BUF_TARGET,     /* the presented target: the runtime writes it here */
+    BUF_TEMP,       /* recomputed every step (dendritic potentials, derivatives, rates) */
+    BUF_NOISE,      /* N(0,1) draws of the current step */
+    BUF_TEACHER,    /* teacher weights and the teacher's input/output vectors */
+} IrBufRole;
+extern const char *const ir_role_names[];
+
+typedef struct IrBuf {
+    int id;                 /* index in IrModel.bufs */
+    const char *name;       /* "S.u", "W", "W.filter", "S.basal", ... (for dumps, --dump, records) */
+    IrBufRole role;
+    int rows, cols;         /* vectors have cols == 1 */
+    int64_t offset;         /* in doubles from the start of the state block */
+} IrBuf;
+
+/* How a LOAD indexes its buffer inside a VEC (i) or MAT (i, j) statement. */
+typedef enum IrIndex {
+    IDX_I,      /* buf[i]: a post-synaptic / row vector in a MAT, the element in a VEC */
+    IDX_J,      /* buf[j]: a pre-synaptic / column vector in a MAT */
+    IDX_IJ,     /* buf[i*cols + j]: the matrix itself */
+    IDX_0,      /* buf[0]: a scalar held in a buffer */
+} IrIndex;
+
+typedef struct IrExpr IrExpr;
+struct IrExpr {
+    IrExprKind kind;
+    union {
+        double value;                   /* CONST */
+        int param;                      /* PARAM: index into IrModel.params */
+        struct {                        /* LOAD */
+            IrBuf *buf;
+            IrIndex index;
+        } load;
+        struct {                        /* UNARY, BINARY, CALL (args in a, b) */
+            IrOp op;
+            IrExpr *a, *b;              /* b NULL for unary ops and one-argument calls */
+        } op;
+        struct {                        /* SELECT */
+            IrExpr *cond, *a, *b;
+        } sel;
+    } u;
+};
+
+/* Run-time flags passed to the step kernel; GUARD statements test them. */
+enum {
+    IRF_LEARN = 1,      /* plasticity on (off during evaluation, learning lag) */
+    IRF_NUDGE = 2,      /* target nudging on (off during evaluation) */
+};
+
+typedef enum IrDist { DIST_UNIFORM, DIST_NORMAL } IrDist;
+
+typedef struct IrStmt IrStmt;
+struct IrStmt {
+    IrStmtKind kind;
+    const char *comment;                /* why this statement exists: printed by dumps
+                                           and emitted as the LLVM value names' prefix */
+    IrBuf *dst;                         /* VEC, MAT, MATVEC, RANDN, FILL */
+    union {
+        IrExpr *value;                  /* VEC, MAT: e(i) or e(i, j) */
+        struct {                        /* MATVEC */
+            IrBuf *w, *src;
+            int accumulate;             /* 1: dst += W src, 0: dst = W src */
+        } matvec;
+        struct {                        /* RANDN (stream only), FILL */
+            int stream;                 /* random stream id: distinct per use, stable
+                                           across compilations of the same model */
+            int64_t fixed_seed;         /* FILL: < 0 means the run's --seed */
+            IrDist dist;                /* FILL */
+            IrExpr *a, *b;              /* FILL: uniform bounds or normal mean/std
+                                           (expressions over params only) */
+        } rng;
+        struct {                        /* GUARD */
+            int mask;                   /* IRF_* bits, all must be set */
+            struct IrStmt **body;
+            int nbody;
+        } guard;
+    } u;
+};
+
+typedef struct IrKernel {
+    const char *name;       /* "init", "step", "teacher0", ... (symbol: dendc_<name>) */
+    IrStmt **stmts;
+    int nstmts, cap;
+} IrKernel;
+
+typedef struct IrParam {
+    const char *name;
+    double value;           /* free params: the default */
+    IrExpr *derived;        /* derived params: expression over earlier params, else NULL */
+    const char *doc;        /* for --help: "= g_B/(g_l+g_B)" or NULL */
+} IrParam;
+
+typedef enum IrDataKind { DATA_TEACHER } IrDataKind;
+
+typedef struct IrTeacher {
+    const char *name;
+    IrKernel init;          /* draws the teacher's weights (fixed seed) */
+    IrKernel eval;          /* in -> out */
+    IrBuf *in, *out;        /* the teacher's input and target vectors */
+    IrDist input_dist;      /* how sample inputs are drawn */
+    double input_a, input_b;
+} IrTeacher;
+
+typedef struct IrDataset {
+    const char *name;       /* "train", "test" */
+    IrDataKind kind;
+    int n;                  /* samples */
+    int64_t seed;
+    int teacher;            /* DATA_TEACHER: index into IrModel.teachers */
+} IrDataset;
+
+typedef enum IrMetricKind { METRIC_MSE, METRIC_ACCURACY } IrMetricKind;
+
+typedef struct IrMetric {
+    const char *name;       /* the metrics.csv column */
+    IrMetricKind kind;
+    IrBuf *value;           /* the model vector read at the end of each presentation */
+    int dataset;            /* evaluated on this data set */
+    int every;              /* every N epochs (1 = each) */
+} IrMetric;
+
+typedef struct IrExperiment {
+    const char *name;
+    int train;              /* data set index trained on */
+    IrBuf *input;           /* the presented input buffer (BUF_INPUT) */
+    IrBuf *target;          /* the presented target (BUF_TARGET), NULL if none */
+    int epochs;
+    int dt_param;           /* index of the `dt` param (ms) */
+    int present_param;      /* index of the `t_present` param (ms) */
+    IrMetric *metrics;
+    int nmetrics;
+    int ndatasets;
+    IrDataset *datasets;
+} IrExperiment;
+
+typedef struct IrModel {
+    const char *name, *title;
+    IrParam *params;
+    int nparams;
+    IrBuf **bufs;
+    int nbufs;
+    int64_t state_size;     /* doubles in the state block */
+    IrKernel init;          /* weight initialisation (state already zeroed) */
+    IrKernel step;          /* one Euler step */
+    IrTeacher *teachers;
+    int nteachers;
+    IrExperiment exp;
+} IrModel;
+
+/* Constructors (all memory from the arena). */
+IrBuf *ir_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols);
+IrExpr *ir_const(Arena *a, double v);
+IrExpr *ir_param(Arena *a, int index);
+IrExpr *ir_load(Arena *a, IrBuf *b, IrIndex ix);
+IrExpr *ir_unary(Arena *a, IrOp op, IrExpr *x);
+IrExpr *ir_binary(Arena *a, IrOp op, IrExpr *x, IrExpr *y);
+IrExpr *ir_call(Arena *a, IrOp op, IrExpr *x);
+IrExpr *ir_select(Arena *a, IrExpr *c, IrExpr *x, IrExpr *y);
+IrStmt *ir_stmt(Arena *a, IrStmtKind kind, IrBuf *dst, const char *comment);
+void ir_kernel_add(Arena *a, IrKernel *k, IrStmt *s);
+int ir_param_add(Arena *a, IrModel *m, const char *name, double value, IrExpr *derived);
+int ir_param_find(const IrModel *m, const char *name);      /* -1 if absent */
+
+/* --dump=ir */
+void ir_dump(FILE *out, const IrModel *m);
+/* The runtime's model description (see runtime/dendrt.h, "The model
+ * descriptor"), as text; codegen embeds it in the module. */
+char *ir_descriptor(Arena *a, const IrModel *m);
+
+#endif

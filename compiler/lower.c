@@ -1,0 +1,584 @@
+/* lower.c: phase 3, the checked model (sema.h) as IR (ir.h).
+ *
+ * This is where the neuroscience turns into arithmetic.  For every
+ * population of a neuron type with soma `u leak g_l`, dendrites d with
+ * conductances g_d, and nudges n toward u_n with conductance g_n:
+ *
+ *     v_d   = sum over projections into d of  W r_pre          (MATVEC)
+ *     du/dt = -g_l u + sum_d g_d (v_d - u) + sum_n g_n (u_n - u)
+ *     u    <- u + dt du/dt + sigma sqrt(dt) xi                  (Euler-Maruyama)
+ *          or u + dt du/dt + sigma dt xi                        (`noise sigma per_step`)
+ *     r     = phi(u)
+ *
+ * unless the neuron gives `du/dt = ...` itself.  Plasticity rules
+ * dW/dt = f(post, pre) become element-wise matrix statements; with
+ * `filter tau_w` the update is first low-passed:
+ *     F <- F + dt/tau_w (f - F);  W <- W + dt F.
+ * predict(d) = g_d / (g_l + sum of all dendritic conductances) v_d, the
+ * dendrite's steady-state contribution to the soma (nudging conductances are
+ * not part of it: the prediction is of the un-nudged soma).
+ *
+ * One step, all right-hand sides from the state at time t:
+ *   1. dendritic potentials from the rates r(t)
+ *   2. du/dt for every population (nudges only under the NUDGE flag)
+ *   3. weight updates (only under the LEARN flag)
+ *   4. somatic potentials advance; rates r = phi(u(t+dt))
+ *   5. low-pass filtered inputs advance
+ * Rates are kept up to date at the end of every step (and by `init`), so a
+ * metric read after a presentation sees phi of the final potential.
+ */
+#include "sema.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct PopBufs {
+    IrBuf *u;           /* soma state; for an input, the raw presented value */
+    IrBuf *r;           /* rate; for an input, the (low-passed) value it sends */
+    IrBuf *du;          /* derivative of the step */
+    IrBuf *noise;
+    IrBuf **dend;       /* one potential per dendrite */
+} PopBufs;
+
+typedef struct Lower {
+    Comp *c;
+    Arena *a;
+    SemaModel *s;
+    IrModel *m;
+    PopBufs *pops;
+    IrBuf **w, **wf;    /* per connection: weights and filtered updates */
+    IrBuf *target;
+    int dt;             /* IR param index of dt */
+    IrKernel *kernel;   /* where teacher temporaries go */
+    SemaTeacher *teacher;
+    IrBuf *teacher_in;
+    IrBuf **teacher_w;
+    int ntemp;
+} Lower;
+
+/* Where the names of an expression point, while lowering it. */
+typedef struct Ctx {
+    Scope sc;
+    SemaPop *pop;           /* NEURON scope: whose variables */
+    IrIndex idx;            /* ...indexed how (i in a VEC; i or j in a MAT) */
+    IrExpr *soma_subst;     /* phi(v): the soma variable reads v instead */
+    IrExpr **locals;        /* FN / RULE parameters, already lowered */
+} Ctx;
+
+static IrExpr *lx(Lower *L, const Ctx *cx, AstNode *e);
+
+static IrExpr *param_expr(Lower *L, AstNode *e)
+{
+    Ctx cx = { .sc = { .kind = SCOPE_PARAM } };
+    return lx(L, &cx, e);
+}
+
+static IrExpr *neuron_var(Lower *L, SemaPop *p, IrIndex idx, Sym v, IrExpr *soma_subst)
+{
+    PopBufs *pb = &L->pops[p->index];
+    if (p->is_input)        /* pre.r (or pre.x) of an input: its value */
+        return ir_load(L->a, pb->r, idx);
+    switch (v.kind) {
+    case SYM_SOMA: return soma_subst ? soma_subst : ir_load(L->a, pb->u, idx);
+    case SYM_RATE: return ir_load(L->a, pb->r, idx);
+    case SYM_DEND: return ir_load(L->a, pb->dend[v.index], idx);
+    default: break;
+    }
+    return ir_const(L->a, NAN);     /* sema rejected it; unreachable */
+}
+
+/* A neuron's transfer function applied to v: its rate expression with the
+ * soma variable replaced by v. */
+static IrExpr *phi_of(Lower *L, SemaPop *p, IrIndex idx, IrExpr *v)
+{
+    Ctx cx = { .sc = { .kind = SCOPE_NEURON, .neuron = p->type }, .pop = p, .idx = idx, .soma_subst = v };
+    return lx(L, &cx, p->type->rate->u.def.value);
+}
+
+/* g_d / (g_l + sum_k g_k) * v_d */
+static IrExpr *predict(Lower *L, SemaPop *p, int dend, IrIndex idx)
+{
+    SemaNeuron *n = p->type;
+    IrExpr *total = param_expr(L, n->soma->u.comp.conductance);
+    for (int k = 0; k < n->ndends; k++)
+        total = ir_binary(L->a, IROP_ADD, total, param_expr(L, n->dends[k].decl->u.comp.conductance));
+    IrExpr *g = param_expr(L, n->dends[dend].decl->u.comp.conductance);
+    return ir_binary(L->a, IROP_MUL, ir_binary(L->a, IROP_DIV, g, total),
+                     ir_load(L->a, L->pops[p->index].dend[dend], idx));
+}
+
+static IrExpr *teacher_matvec(Lower *L, const Ctx *cx, AstNode *e)
+{
+    Sym s = sema_lookup(L->s, &cx->sc, e->u.op.lhs->name);
+    IrBuf *w = L->teacher_w[s.index];
+    AstNode *rhs = e->u.op.rhs;
+    IrBuf *src;
+    if (rhs->kind == AST_NAME && sema_lookup(L->s, &cx->sc, rhs->name).kind == SYM_TEACHER_INPUT) {
+        src = L->teacher_in;
+    } else {
+        src = ir_buf(L->a, L->m, arena_printf(L->a, "%s.t%d", L->teacher->name, L->ntemp++), BUF_TEACHER,
+                     w->cols, 1);
+        IrStmt *st = ir_stmt(L->a, IRS_VEC, src, "teacher: operand of @");
+        st->u.value = lx(L, cx, rhs);
+        ir_kernel_add(L->a, L->kernel, st);
+    }
+    IrBuf *out = ir_buf(L->a, L->m, arena_printf(L->a, "%s.t%d", L->teacher->name, L->ntemp++), BUF_TEACHER,
+                        w->rows, 1);
+    IrStmt *mv = ir_stmt(L->a, IRS_MATVEC, out, "teacher: matrix times vector");
+    mv->u.matvec.w = w;
+    mv->u.matvec.src = src;
+    mv->u.matvec.accumulate = 0;
+    ir_kernel_add(L->a, L->kernel, mv);
+    return ir_load(L->a, out, IDX_I);
+}
+
+static IrExpr *lower_call(Lower *L, const Ctx *cx, AstNode *e)
+{
+    AstNode **args = e->u.call.args.items;
+    int nargs = e->u.call.args.len;
+    if (e->u.call.callee_object) {             /* post.phi(v) / pre.phi(v) */
+        Sym s = sema_lookup(L->s, &cx->sc, e->u.call.callee_object->name);
+        int post = s.kind == SYM_POST;
+        SemaPop *p = post ? cx->sc.conn->dst : cx->sc.conn->src;
+        return phi_of(L, p, post ? IDX_I : IDX_J, lx(L, cx, args[0]));
+    }
+    if (strcmp(e->name, "predict") == 0) {
+        SemaConn *cn = cx->sc.conn;
+        Sym s = sema_lookup(L->s, &cx->sc, args[0]->name);
+        int dend = s.kind == SYM_DENDRITE_KW ? cn->dend : sema_neuron_var(cn->dst->type, args[0]->name).index;
+        return predict(L, cn->dst, dend, IDX_I);
+    }
+    int arity;
+    int op = sema_builtin(e->name, &arity);
+    if (op >= 0) {
+        IrExpr *a = lx(L, cx, args[0]);
+        if (arity == 2)
+            return ir_binary(L->a, (IrOp)op, a, lx(L, cx, args[1]));
+        return ir_call(L->a, (IrOp)op, a);
+    }
+    /* A user or stdlib fn: inline its body with the arguments bound. */
+    AstNode *fn = sema_find_fn(L->s, e->name);
+    IrExpr **bound = arena_alloc(L->a, (size_t)(nargs + 1) * sizeof *bound);
+    for (int i = 0; i < nargs; i++)
+        bound[i] = lx(L, cx, args[i]);
+    Ctx inner = { .sc = { .kind = SCOPE_FN, .locals = &fn->u.def.params }, .locals = bound };
+    return lx(L, &inner, fn->u.def.value);
+}
+
+static IrOp binop(AstOp op)
+{
+    switch (op) {
+    case OP_ADD: return IROP_ADD;
+    case OP_SUB: return IROP_SUB;
+    case OP_MUL: return IROP_MUL;
+    case OP_DIV: return IROP_DIV;
+    case OP_POW: return IROP_POW;
+    case OP_EQ: return IROP_EQ;
+    case OP_NE: return IROP_NE;
+    case OP_LT: return IROP_LT;
+    case OP_LE: return IROP_LE;
+    case OP_GT: return IROP_GT;
+    default: return IROP_GE;
+    }
+}
+
+static IrExpr *lx(Lower *L, const Ctx *cx, AstNode *e)
+{
+    switch (e->kind) {
+    case AST_NUM:
+        return ir_const(L->a, e->u.num);
+    case AST_NAME: {
+        Sym s = sema_lookup(L->s, &cx->sc, e->name);
+        switch (s.kind) {
+        case SYM_PARAM: return ir_param(L->a, s.index);
+        case SYM_LOCAL: return cx->locals[s.index];
+        case SYM_SOMA: case SYM_RATE: case SYM_DEND:
+            return neuron_var(L, cx->pop, cx->idx, s, cx->soma_subst);
+        case SYM_TEACHER_INPUT: return ir_load(L->a, L->teacher_in, IDX_I);
+        default: break;
+        }
+        return ir_const(L->a, NAN);
+    }
+    case AST_MEMBER: {                          /* post.X / pre.X */
+        Sym s = sema_lookup(L->s, &cx->sc, e->u.member.object->name);
+        int post = s.kind == SYM_POST;
+        SemaPop *p = post ? cx->sc.conn->dst : cx->sc.conn->src;
+        Sym v = p->is_input ? (Sym){ SYM_RATE, 0 } : sema_neuron_var(p->type, e->name);
+        return neuron_var(L, p, post ? IDX_I : IDX_J, v, NULL);
+    }
+    case AST_CALL:
+        return lower_call(L, cx, e);
+    case AST_UNARY:
+        return ir_unary(L->a, e->u.op.op == OP_NEG ? IROP_NEG : IROP_NOT, lx(L, cx, e->u.op.lhs));
+    case AST_BINARY:
+        if (e->u.op.op == OP_MATVEC)
+            return teacher_matvec(L, cx, e);
+        return ir_binary(L->a, binop(e->u.op.op), lx(L, cx, e->u.op.lhs), lx(L, cx, e->u.op.rhs));
+    default:
+        return ir_const(L->a, NAN);
+    }
+}
+
+/* ------------------------------------------------------------- params */
+
+static int is_literal(AstNode *e)
+{
+    return e->kind == AST_NUM || (e->kind == AST_UNARY && e->u.op.op == OP_NEG && e->u.op.lhs->kind == AST_NUM);
+}
+
+static int add_param(Lower *L, const char *name, AstNode *value)
+{
+    double v = NAN;
+    IrExpr *derived = NULL;
+    if (is_literal(value))
+        v = value->kind == AST_NUM ? value->u.num : -value->u.op.lhs->u.num;
+    else {
+        /* A default for --help if it is computable now; recomputed at run
+         * time (dendc_derive) so that overriding g_B also moves it. */
+        Diag quiet;
+        FILE *null = fopen("/dev/null", "w");
+        Diag saved = L->c->diag;
+        diag_init(&quiet, null ? null : stderr);
+        L->c->diag = quiet;
+        if (!sema_const(L->c, L->s, value, &v))
+            v = NAN;
+        L->c->diag = saved;
+        if (null)
+            fclose(null);
+        derived = param_expr(L, value);
+    }
+    return ir_param_add(L->a, L->m, name, v, derived);
+}
+
+/* ------------------------------------------------------------- kernels */
+
+static void add(Lower *L, IrKernel *k, IrStmt *s) { ir_kernel_add(L->a, k, s); }
+
+static IrStmt *vec(Lower *L, IrBuf *dst, IrExpr *value, const char *why)
+{
+    IrStmt *s = ir_stmt(L->a, IRS_VEC, dst, why);
+    s->u.value = value;
+    return s;
+}
+
+static IrStmt *guard(Lower *L, int mask, IrStmt **body, int n)
+{
+    IrStmt *g = ir_stmt(L->a, IRS_GUARD, NULL, mask == IRF_LEARN ? "plasticity" : "nudging");
+    g->u.guard.mask = mask;
+    g->u.guard.body = arena_alloc(L->a, (size_t)n * sizeof *body);
+    memcpy(g->u.guard.body, body, (size_t)n * sizeof *body);
+    g->u.guard.nbody = n;
+    return g;
+}
+
+static void make_buffers(Lower *L)
+{
+    SemaModel *s = L->s;
+    L->pops = arena_alloc(L->a, (size_t)(s->npops + 1) * sizeof *L->pops);
+    for (int i = 0; i < s->npops; i++) {
+        SemaPop *p = &s->pops[i];
+        PopBufs *pb = &L->pops[i];
+        if (p->is_input) {
+            pb->u = ir_buf(L->a, L->m, p->name, BUF_INPUT, p->size, 1);
+            pb->r = p->lowpass ? ir_buf(L->a, L->m, arena_printf(L->a, "%s.lowpass", p->name), BUF_STATE, p->size, 1)
+                               : pb->u;
+            continue;
+        }
+        SemaNeuron *n = p->type;
+        pb->u = ir_buf(L->a, L->m, arena_printf(L->a, "%s.%s", p->name, n->soma->name), BUF_STATE, p->size, 1);
+        pb->r = ir_buf(L->a, L->m, arena_printf(L->a, "%s.%s", p->name, n->rate->name), BUF_STATE, p->size, 1);
+        pb->dend = arena_alloc(L->a, (size_t)(n->ndends + 1) * sizeof *pb->dend);
+        for (int k = 0; k < n->ndends; k++)
+            pb->dend[k] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.%s", p->name, n->dends[k].name), BUF_TEMP,
+                                 p->size, 1);
+        pb->du = ir_buf(L->a, L->m, arena_printf(L->a, "%s.d%s", p->name, n->soma->name), BUF_TEMP, p->size, 1);
+        if (n->noise)
+            pb->noise = ir_buf(L->a, L->m, arena_printf(L->a, "%s.noise", p->name), BUF_NOISE, p->size, 1);
+    }
+    L->w = arena_alloc(L->a, (size_t)(s->nconns + 1) * sizeof *L->w);
+    L->wf = arena_alloc(L->a, (size_t)(s->nconns + 1) * sizeof *L->wf);
+    for (int i = 0; i < s->nconns; i++) {
+        SemaConn *cn = &s->conns[i];
+        L->w[i] = ir_buf(L->a, L->m, cn->name, BUF_WEIGHT, cn->dst->size, cn->src->size);
+        if (cn->filter)
+            L->wf[i] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.filter", cn->name), BUF_FILTER, cn->dst->size,
+                              cn->src->size);
+    }
+    for (int i = 0; i < s->nnudges; i++)
+        if (!s->nudges[i].toward && !L->target)
+            L->target = ir_buf(L->a, L->m, "target", BUF_TARGET, s->nudges[i].pop->size, 1);
+}
+
+static void lower_init(Lower *L)
+{
+    SemaModel *s = L->s;
+    IrKernel *k = &L->m->init;
+    for (int i = 0; i < s->nconns; i++) {
+        SemaConn *cn = &s->conns[i];
+        if (!cn->init)
+            continue;               /* zero, as the state block starts */
+        IrStmt *f = ir_stmt(L->a, IRS_FILL, L->w[i], arena_printf(L->a, "initial weights of %s", cn->name));
+        f->u.rng.stream = i + 1;
+        f->u.rng.fixed_seed = -1;
+        f->u.rng.dist = strcmp(cn->init->name, "uniform") == 0 ? DIST_UNIFORM : DIST_NORMAL;
+        f->u.rng.a = param_expr(L, cn->init->u.call.args.items[0]);
+        f->u.rng.b = param_expr(L, cn->init->u.call.args.items[1]);
+        add(L, k, f);
+    }
+    /* Rates must be phi(u) from the start (u = 0). */
+    for (int i = 0; i < s->npops; i++) {
+        SemaPop *p = &s->pops[i];
+        if (!p->is_input)
+            add(L, k, vec(L, L->pops[i].r, phi_of(L, p, IDX_I, NULL), "rates of the initial state"));
+    }
+}
+
+static void lower_step(Lower *L)
+{
+    SemaModel *s = L->s;
+    IrKernel *k = &L->m->step;
+    IrExpr *dt = ir_param(L->a, L->dt);
+
+    /* 1. dendritic potentials */
+    for (int i = 0; i < s->npops; i++) {
+        SemaPop *p = &s->pops[i];
+        if (p->is_input)
+            continue;
+        for (int d = 0; d < p->type->ndends; d++) {
+            int first = 1;
+            for (int c = 0; c < s->nconns; c++) {
+                SemaConn *cn = &s->conns[c];
+                if (cn->dst != p || cn->dend != d)
+                    continue;
+                IrStmt *mv = ir_stmt(L->a, IRS_MATVEC, L->pops[i].dend[d],
+                                     arena_printf(L->a, "%s.%s += %s %s", p->name, p->type->dends[d].name, cn->name,
+                                                  cn->src->name));
+                mv->u.matvec.w = L->w[c];
+                mv->u.matvec.src = L->pops[cn->src->index].r;
+                mv->u.matvec.accumulate = !first;
+                add(L, k, mv);
+                first = 0;
+            }
+            if (first)  /* a dendrite nothing projects to sits at rest */
+                add(L, k, vec(L, L->pops[i].dend[d], ir_const(L->a, 0), "no projection targets this dendrite"));
+        }
+    }
+
+    /* 2. derivatives */
+    for (int i = 0; i < s->npops; i++) {
+        SemaPop *p = &s->pops[i];
+        if (p->is_input)
+            continue;
+        SemaNeuron *n = p->type;
+        PopBufs *pb = &L->pops[i];
+        IrExpr *u = ir_load(L->a, pb->u, IDX_I);
+        IrExpr *du;
+        if (n->ode) {
+            Ctx cx = { .sc = { .kind = SCOPE_NEURON, .neuron = n }, .pop = p, .idx = IDX_I };
+            du = lx(L, &cx, n->ode->u.def.value);
+        } else {
+            du = ir_binary(L->a, IROP_MUL, ir_unary(L->a, IROP_NEG, param_expr(L, n->soma->u.comp.conductance)), u);
+            for (int d = 0; d < n->ndends; d++)
+                du = ir_binary(L->a, IROP_ADD, du,
+                               ir_binary(L->a, IROP_MUL, param_expr(L, n->dends[d].decl->u.comp.conductance),
+                                         ir_binary(L->a, IROP_SUB, ir_load(L->a, pb->dend[d], IDX_I), u)));
+        }
+        add(L, k, vec(L, pb->du, du, arena_printf(L->a, "d%s/dt of %s", n->soma->name, p->name)));
+        for (int j = 0; j < s->nnudges; j++) {
+            SemaNudge *nd = &s->nudges[j];
+            if (nd->pop != p)
+                continue;
+            IrBuf *toward = nd->toward ? L->pops[nd->toward->index].u : L->target;
+            IrExpr *pull = ir_binary(L->a, IROP_MUL, param_expr(L, nd->conductance),
+                                     ir_binary(L->a, IROP_SUB, ir_load(L->a, toward, IDX_I), u));
+            IrStmt *st = vec(L, pb->du, ir_binary(L->a, IROP_ADD, ir_load(L->a, pb->du, IDX_I), pull),
+                             arena_printf(L->a, "nudge %s toward %s", p->name, nd->toward ? nd->toward->name : "target"));
+            add(L, k, guard(L, IRF_NUDGE, &st, 1));
+        }
+    }
+
+    /* 3. plasticity */
+    IrStmt **learn = arena_alloc(L->a, (size_t)(2 * s->nconns + 1) * sizeof *learn);
+    int nlearn = 0;
+    for (int c = 0; c < s->nconns; c++) {
+        SemaConn *cn = &s->conns[c];
+        if (!cn->rule && !cn->inline_ode)
+            continue;
+        Ctx cx = { .sc = { .kind = SCOPE_RULE, .conn = cn, .neuron = cn->dst->type } };
+        AstNode *body;
+        if (cn->rule) {
+            int nargs = cn->rule_call->u.call.args.len;
+            cx.locals = arena_alloc(L->a, (size_t)(nargs + 1) * sizeof *cx.locals);
+            for (int a = 0; a < nargs; a++)
+                cx.locals[a] = param_expr(L, cn->rule_call->u.call.args.items[a]);
+            cx.sc.rule = cn->rule;
+            cx.sc.locals = &cn->rule->u.block.params;
+            body = ((AstNode *)cn->rule->u.block.items.items[0])->u.def.value;
+        } else {
+            body = cn->inline_ode->u.def.value;
+        }
+        IrExpr *dw = lx(L, &cx, body);
+        IrExpr *w = ir_load(L->a, L->w[c], IDX_IJ);
+        const char *why = arena_printf(L->a, "d%s/dt = %s", cn->name, cn->rule ? cn->rule->name : "inline rule");
+        if (cn->filter) {
+            IrExpr *f = ir_load(L->a, L->wf[c], IDX_IJ);
+            IrExpr *rate = ir_binary(L->a, IROP_DIV, dt, param_expr(L, cn->filter));
+            IrStmt *sf = ir_stmt(L->a, IRS_MAT, L->wf[c], arena_printf(L->a, "low-pass filtered %s", why));
+            sf->u.value = ir_binary(L->a, IROP_ADD, f, ir_binary(L->a, IROP_MUL, rate, ir_binary(L->a, IROP_SUB, dw, f)));
+            learn[nlearn++] = sf;
+            IrStmt *sw = ir_stmt(L->a, IRS_MAT, L->w[c], arena_printf(L->a, "%s += dt * filtered update", cn->name));
+            sw->u.value = ir_binary(L->a, IROP_ADD, w, ir_binary(L->a, IROP_MUL, dt, f));
+            learn[nlearn++] = sw;
+        } else {
+            IrStmt *sw = ir_stmt(L->a, IRS_MAT, L->w[c], why);
+            sw->u.value = ir_binary(L->a, IROP_ADD, w, ir_binary(L->a, IROP_MUL, dt, dw));
+            learn[nlearn++] = sw;
+        }
+    }
+    if (nlearn)
+        add(L, k, guard(L, IRF_LEARN, learn, nlearn));
+
+    /* 4. somatic potentials and rates */
+    for (int i = 0; i < s->npops; i++) {
+        SemaPop *p = &s->pops[i];
+        if (p->is_input)
+            continue;
+        SemaNeuron *n = p->type;
+        PopBufs *pb = &L->pops[i];
+        IrExpr *next = ir_binary(L->a, IROP_ADD, ir_load(L->a, pb->u, IDX_I),
+                                 ir_binary(L->a, IROP_MUL, dt, ir_load(L->a, pb->du, IDX_I)));
+        if (n->noise) {
+            IrStmt *rn = ir_stmt(L->a, IRS_RANDN, pb->noise, arena_printf(L->a, "noise of %s", p->name));
+            rn->u.rng.stream = 1000 + i;
+            add(L, k, rn);
+            IrExpr *scale = n->noise->u.comp.per_step ? dt : ir_call(L->a, IROP_SQRT, dt);
+            IrExpr *kick = ir_binary(L->a, IROP_MUL, ir_binary(L->a, IROP_MUL, param_expr(L, n->noise->u.comp.conductance),
+                                                                 scale),
+                                     ir_load(L->a, pb->noise, IDX_I));
+            next = ir_binary(L->a, IROP_ADD, next, kick);
+        }
+        add(L, k, vec(L, pb->u, next, arena_printf(L->a, "Euler step of %s.%s%s", p->name, n->soma->name,
+                                                   n->noise ? (n->noise->u.comp.per_step ? " + sigma dt xi"
+                                                                                         : " + sigma sqrt(dt) xi")
+                                                            : "")));
+        add(L, k, vec(L, pb->r, phi_of(L, p, IDX_I, NULL), arena_printf(L->a, "rates of %s", p->name)));
+    }
+
+    /* 5. low-pass filtered inputs */
+    for (int i = 0; i < s->npops; i++) {
+        SemaPop *p = &s->pops[i];
+        if (!p->is_input || !p->lowpass)
+            continue;
+        PopBufs *pb = &L->pops[i];
+        IrExpr *f = ir_load(L->a, pb->r, IDX_I);
+        IrExpr *rate = ir_binary(L->a, IROP_DIV, dt, param_expr(L, p->lowpass));
+        add(L, k, vec(L, pb->r, ir_binary(L->a, IROP_ADD, f, ir_binary(L->a, IROP_MUL, rate,
+                                                                          ir_binary(L->a, IROP_SUB,
+                                                                                    ir_load(L->a, pb->u, IDX_I), f))),
+                      arena_printf(L->a, "low-pass filter of input %s", p->name)));
+    }
+}
+
+static void lower_teachers(Lower *L)
+{
+    SemaModel *s = L->s;
+    L->m->nteachers = s->nteachers;
+    L->m->teachers = arena_alloc(L->a, (size_t)(s->nteachers + 1) * sizeof *L->m->teachers);
+    for (int t = 0; t < s->nteachers; t++) {
+        SemaTeacher *st = &s->teachers[t];
+        IrTeacher *it = &L->m->teachers[t];
+        it->name = st->name;
+        it->init.name = arena_printf(L->a, "teacher%d_init", t);
+        it->eval.name = arena_printf(L->a, "teacher%d", t);
+        it->in = ir_buf(L->a, L->m, arena_printf(L->a, "%s.input", st->name), BUF_TEACHER, st->in_size, 1);
+        it->out = ir_buf(L->a, L->m, arena_printf(L->a, "%s.target", st->name), BUF_TEACHER, st->out_size, 1);
+        it->input_dist = strcmp(st->input_dist->name, "uniform") == 0 ? DIST_UNIFORM : DIST_NORMAL;
+        double a = 0, b = 0;
+        sema_const(L->c, s, st->input_dist->u.call.args.items[0], &a);
+        sema_const(L->c, s, st->input_dist->u.call.args.items[1], &b);
+        it->input_a = a;
+        it->input_b = b;
+        L->teacher_w = arena_alloc(L->a, (size_t)(st->nweights + 1) * sizeof *L->teacher_w);
+        for (int w = 0; w < st->nweights; w++) {
+            AstNode *wd = st->weights[w];
+            L->teacher_w[w] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.%s", st->name, wd->name), BUF_TEACHER,
+                                     st->rows[w], st->cols[w]);
+            if (!wd->u.pop.init)
+                continue;
+            IrStmt *f = ir_stmt(L->a, IRS_FILL, L->teacher_w[w],
+                                arena_printf(L->a, "teacher %s: weights %s (seed %lld)", st->name, wd->name,
+                                             (long long)st->seed));
+            f->u.rng.stream = w + 1;
+            f->u.rng.fixed_seed = st->seed;
+            f->u.rng.dist = strcmp(wd->u.pop.init->name, "uniform") == 0 ? DIST_UNIFORM : DIST_NORMAL;
+            f->u.rng.a = param_expr(L, wd->u.pop.init->u.call.args.items[0]);
+            f->u.rng.b = param_expr(L, wd->u.pop.init->u.call.args.items[1]);
+            ir_kernel_add(L->a, &it->init, f);
+        }
+        L->teacher = st;
+        L->teacher_in = it->in;
+        L->kernel = &it->eval;
+        L->ntemp = 0;
+        Ctx cx = { .sc = { .kind = SCOPE_TEACHER, .teacher = st } };
+        IrExpr *target = lx(L, &cx, st->target);
+        ir_kernel_add(L->a, &it->eval, vec(L, it->out, target, "the teacher's target"));
+    }
+}
+
+static void lower_experiment(Lower *L)
+{
+    SemaExperiment *sx = &L->s->exp;
+    IrExperiment *x = &L->m->exp;
+    x->name = sx->name;
+    x->train = sx->train;
+    x->epochs = sx->epochs;
+    x->input = L->pops[sx->input->index].u;
+    x->target = sx->has_target ? L->target : NULL;
+    x->dt_param = L->dt;
+    x->present_param = add_param(L, intern_cstr(&L->c->names, "t_present"), sx->present_for);
+    x->ndatasets = sx->ndata;
+    x->datasets = arena_alloc(L->a, (size_t)(sx->ndata + 1) * sizeof *x->datasets);
+    for (int i = 0; i < sx->ndata; i++) {
+        SemaData *d = &sx->data[i];
+        IrDataset *o = &x->datasets[i];
+        o->name = d->name;
+        o->kind = DATA_TEACHER;
+        o->n = d->n;
+        o->seed = d->seed;
+        o->teacher = (int)(d->teacher - L->s->teachers);
+    }
+    x->nmetrics = sx->nmetrics;
+    x->metrics = arena_alloc(L->a, (size_t)(sx->nmetrics + 1) * sizeof *x->metrics);
+    for (int i = 0; i < sx->nmetrics; i++) {
+        SemaMetric *sm = &sx->metrics[i];
+        IrMetric *o = &x->metrics[i];
+        o->name = sm->name;
+        o->kind = (IrMetricKind)sm->kind;
+        Sym v = sema_neuron_var(sm->pop->type, sm->field);
+        o->value = v.kind == SYM_SOMA ? L->pops[sm->pop->index].u : L->pops[sm->pop->index].r;
+        o->dataset = sm->data;
+        o->every = sm->every;
+    }
+}
+
+IrModel *lower_model(Comp *c, SemaModel *s)
+{
+    Lower L = { .c = c, .a = &c->arena, .s = s };
+    L.m = arena_alloc(L.a, sizeof *L.m);
+    L.m->name = s->name;
+    L.m->title = s->title;
+    L.m->init.name = "init";
+    L.m->step.name = "step";
+    /* Params keep sema's order, so sema's indexes are IR indexes. */
+    for (int i = 0; i < s->params.len; i++) {
+        AstNode *p = s->params.items[i];
+        add_param(&L, p->name, p->u.def.value);
+    }
+    L.dt = add_param(&L, intern_cstr(&c->names, "dt"), s->exp.dt);
+    make_buffers(&L);
+    lower_init(&L);
+    lower_step(&L);
+    lower_teachers(&L);
+    lower_experiment(&L);
+    return L.m;
+}

@@ -1,0 +1,1502 @@
+/* sema.c: semantic analysis, phase 2 of the pipeline (see dendc.h).
+ *
+ * Input: the parsed main file.  Output: a SemaModel (sema.h) whose tables
+ * lowering turns into IR.  Order of work:
+ *   1. collect: load imports, enter every top-level declaration into one
+ *      global namespace (duplicates are errors), split them by kind;
+ *   2. check declarations one by one: params, fns (and that they do not
+ *      recurse), neurons, populations, connections and their rules, nudges,
+ *      the experiment, teachers;
+ *   3. check every expression in its scope (check_expr), which is where
+ *      unknown names, arities, non-local reads in rules and vector sizes in
+ *      teachers are caught.
+ * Errors never stop the walk: a broken declaration is skipped and the next
+ * one checked, so a user sees all problems at once.
+ */
+#include "sema.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Sema {
+    Comp *c;
+    SemaModel *m;
+    PtrVec globals;             /* every top-level declaration (AstNode *) */
+    AstNode *model_decl;
+    AstNode *experiment;
+    PtrVec neuron_decls, pop_decls, conn_decls, nudge_decls, teacher_decls;
+} Sema;
+
+#define ERR(S, sp, ...) diag_error(&(S)->c->diag, (sp), __VA_ARGS__)
+#define NOTE(S, sp, ...) diag_note(&(S)->c->diag, (sp), __VA_ARGS__)
+
+static Span name_span(const AstNode *n) { return n->name_span.file ? n->name_span : n->span; }
+
+/* ------------------------------------------------------------------ names */
+
+static const char *const builtin_names[] = {
+    "exp", "log", "log1p", "tanh", "sqrt", "abs", "floor", "min", "max", "pow",
+};
+static const int builtin_ops[] = {
+    IROP_EXP, IROP_LOG, IROP_LOG1P, IROP_TANH, IROP_SQRT, IROP_ABS, IROP_FLOOR,
+    IROP_MIN, IROP_MAX, IROP_POW,
+};
+enum { NBUILTINS = sizeof builtin_names / sizeof builtin_names[0] };
+
+int sema_builtin(const char *name, int *arity)
+{
+    for (int i = 0; i < NBUILTINS; i++)
+        if (strcmp(name, builtin_names[i]) == 0) {
+            *arity = builtin_ops[i] == IROP_MIN || builtin_ops[i] == IROP_MAX ||
+                     builtin_ops[i] == IROP_POW ? 2 : 1;
+            return builtin_ops[i];
+        }
+    return -1;
+}
+
+static AstNode *find_global(Sema *S, const char *name)
+{
+    for (int i = 0; i < S->globals.len; i++) {
+        AstNode *d = S->globals.items[i];
+        if (d->name == name)
+            return d;
+    }
+    return NULL;
+}
+
+static const char *kind_word(const AstNode *d)
+{
+    switch (d->kind) {
+    case AST_PARAM: return "parameter";
+    case AST_FN: return "function";
+    case AST_NEURON: return "neuron type";
+    case AST_INPUT: return "input";
+    case AST_POP: return "population";
+    case AST_CONNECT: return "projection";
+    case AST_RULE: return "rule";
+    case AST_TEACHER: return "teacher";
+    case AST_EXPERIMENT: return "experiment";
+    default: return "name";
+    }
+}
+
+/* The closest global of one of the given kinds (a "did you mean"). */
+static const char *closest_global(Sema *S, const char *name, const AstKind *kinds, int nk)
+{
+    const char *cands[512];
+    int n = 0;
+    for (int i = 0; i < S->globals.len && n < 500; i++) {
+        AstNode *d = S->globals.items[i];
+        for (int k = 0; k < nk; k++)
+            if (d->kind == kinds[k])
+                cands[n++] = d->name;
+    }
+    return diag_closest(name, cands, n);
+}
+
+static void hint(Sema *S, Span sp, const char *best)
+{
+    if (best)
+        NOTE(S, sp, "did you mean '%s'?", best);
+}
+
+AstNode *sema_find_fn(SemaModel *m, const char *name)
+{
+    for (int i = 0; i < m->fns.len; i++) {
+        AstNode *f = m->fns.items[i];
+        if (f->name == name)
+            return f;
+    }
+    return NULL;
+}
+
+static int param_index(SemaModel *m, const char *name)
+{
+    for (int i = 0; i < m->params.len; i++)
+        if (((AstNode *)m->params.items[i])->name == name)
+            return i;
+    return -1;
+}
+
+Sym sema_neuron_var(const SemaNeuron *n, const char *name)
+{
+    Sym s = { SYM_NONE, 0 };
+    if (!n)
+        return s;
+    if (n->soma && n->soma->name == name)
+        s.kind = SYM_SOMA;
+    else if (n->rate && n->rate->name == name)
+        s.kind = SYM_RATE;
+    else
+        for (int i = 0; i < n->ndends; i++)
+            if (n->dends[i].name == name) {
+                s.kind = SYM_DEND;
+                s.index = i;
+            }
+    return s;
+}
+
+Sym sema_lookup(SemaModel *m, const Scope *sc, const char *name)
+{
+    Sym s = { SYM_NONE, 0 };
+    if (sc->locals)
+        for (int i = 0; i < sc->locals->len; i++)
+            if (sc->locals->items[i] == name) {
+                s.kind = SYM_LOCAL;
+                s.index = i;
+                return s;
+            }
+    switch (sc->kind) {
+    case SCOPE_NEURON:
+        s = sema_neuron_var(sc->neuron, name);
+        if (s.kind != SYM_NONE)
+            return s;
+        break;
+    case SCOPE_RULE:
+        if (strcmp(name, "post") == 0) { s.kind = SYM_POST; return s; }
+        if (strcmp(name, "pre") == 0) { s.kind = SYM_PRE; return s; }
+        if (strcmp(name, "dendrite") == 0) { s.kind = SYM_DENDRITE_KW; return s; }
+        break;
+    case SCOPE_TEACHER:
+        if (strcmp(name, "input") == 0) { s.kind = SYM_TEACHER_INPUT; return s; }
+        for (int i = 0; i < sc->teacher->nweights; i++)
+            if (sc->teacher->weights[i]->name == name) {
+                s.kind = SYM_TEACHER_W;
+                s.index = i;
+                return s;
+            }
+        break;
+    default:
+        break;
+    }
+    int p = param_index(m, name);
+    if (p >= 0) {
+        s.kind = SYM_PARAM;
+        s.index = p;
+    }
+    return s;
+}
+
+/* Names a user could have meant in this scope, for "did you mean". */
+static const char *closest_in_scope(Sema *S, const Scope *sc, const char *name)
+{
+    const char *cands[600];
+    int n = 0;
+    for (int i = 0; i < S->m->params.len && n < 500; i++)
+        cands[n++] = ((AstNode *)S->m->params.items[i])->name;
+    if (sc->locals)
+        for (int i = 0; i < sc->locals->len && n < 550; i++)
+            cands[n++] = sc->locals->items[i];
+    if (sc->kind == SCOPE_NEURON && sc->neuron) {
+        const SemaNeuron *nr = sc->neuron;
+        if (nr->soma) cands[n++] = nr->soma->name;
+        if (nr->rate) cands[n++] = nr->rate->name;
+        for (int i = 0; i < nr->ndends && n < 590; i++)
+            cands[n++] = nr->dends[i].name;
+    }
+    if (sc->kind == SCOPE_RULE) {
+        cands[n++] = "post";
+        cands[n++] = "pre";
+        cands[n++] = "dendrite";
+    }
+    if (sc->kind == SCOPE_TEACHER) {
+        cands[n++] = "input";
+        for (int i = 0; i < sc->teacher->nweights && n < 598; i++)
+            cands[n++] = sc->teacher->weights[i]->name;
+    }
+    return diag_closest(name, cands, n);
+}
+
+/* ----------------------------------------------------------- constants */
+
+/* Compile-time evaluation for sizes, epochs and seeds.  Params are allowed
+ * when their value is itself constant (they can still be overridden at run
+ * time, but a size cannot: sizes are baked into the kernels). */
+static int eval_const(Sema *S, AstNode *e, double *out, int depth)
+{
+    if (depth > 64) {
+        ERR(S, e->span, "constant expression too deep (is a parameter defined in terms of itself?)");
+        return 0;
+    }
+    switch (e->kind) {
+    case AST_NUM:
+        *out = e->u.num;
+        return 1;
+    case AST_NAME: {
+        int p = param_index(S->m, e->name);
+        if (p < 0) {
+            ERR(S, e->span, "unknown name '%s' in a constant expression", e->name);
+            return 0;
+        }
+        AstNode *pd = S->m->params.items[p];
+        return eval_const(S, pd->u.def.value, out, depth + 1);
+    }
+    case AST_UNARY: {
+        double a;
+        if (!eval_const(S, e->u.op.lhs, &a, depth + 1))
+            return 0;
+        *out = e->u.op.op == OP_NEG ? -a : !a;
+        return 1;
+    }
+    case AST_BINARY: {
+        double a, b;
+        if (!eval_const(S, e->u.op.lhs, &a, depth + 1) || !eval_const(S, e->u.op.rhs, &b, depth + 1))
+            return 0;
+        switch (e->u.op.op) {
+        case OP_ADD: *out = a + b; return 1;
+        case OP_SUB: *out = a - b; return 1;
+        case OP_MUL: *out = a * b; return 1;
+        case OP_DIV: *out = a / b; return 1;
+        case OP_POW: *out = pow(a, b); return 1;
+        default: break;
+        }
+        ERR(S, e->span, "this operator is not allowed in a constant expression");
+        return 0;
+    }
+    default:
+        ERR(S, e->span, "expected a constant expression (numbers, parameters and + - * / ^)");
+        return 0;
+    }
+}
+
+int sema_const(Comp *c, SemaModel *m, AstNode *e, double *out)
+{
+    Sema S = { .c = c, .m = m };
+    return eval_const(&S, e, out, 0);
+}
+
+/* A positive integer constant, e.g. a population size. */
+static int const_int(Sema *S, AstNode *e, const char *what, long lo, long hi, long *out)
+{
+    double v;
+    if (!eval_const(S, e, &v, 0))
+        return 0;
+    if (!(v == floor(v)) || v < (double)lo || v > (double)hi) {
+        ERR(S, e->span, "%s must be an integer from %ld to %ld, not %g", what, lo, hi, v);
+        return 0;
+    }
+    *out = (long)v;
+    return 1;
+}
+
+/* ------------------------------------------------------------ expressions */
+
+/* The vector length an expression has in a teacher (0 = scalar); elsewhere
+ * every expression is element-wise and this is 0.  -1 after an error. */
+static int check_expr(Sema *S, const Scope *sc, AstNode *e);
+
+static int combine_len(Sema *S, AstNode *e, int a, int b)
+{
+    if (a < 0 || b < 0)
+        return -1;
+    if (a && b && a != b) {
+        ERR(S, e->span, "vector sizes do not match: %d and %d", a, b);
+        return -1;
+    }
+    return a ? a : b;
+}
+
+static SemaPop *find_pop(SemaModel *m, const char *name)
+{
+    for (int i = 0; i < m->npops; i++)
+        if (m->pops[i].name == name)
+            return &m->pops[i];
+    return NULL;
+}
+
+/* post.X / pre.X in a rule. */
+static int check_rule_member(Sema *S, const Scope *sc, AstNode *e, int is_post)
+{
+    SemaPop *p = is_post ? sc->conn->dst : sc->conn->src;
+    if (p->is_input) {
+        /* An input has a single value, its rate, under two names. */
+        if (strcmp(e->name, "r") == 0 || e->name == p->name)
+            return 0;
+        ERR(S, name_span(e), "'%s' is an input: it has only a rate, 'pre.r'", p->name);
+        return -1;
+    }
+    if (sema_neuron_var(p->type, e->name).kind != SYM_NONE)
+        return 0;
+    ERR(S, name_span(e), "neuron type '%s' (population '%s') has no variable or compartment '%s'",
+        p->type->name, p->name, e->name);
+    const char *cands[64];
+    int n = 0;
+    if (p->type->soma) cands[n++] = p->type->soma->name;
+    if (p->type->rate) cands[n++] = p->type->rate->name;
+    for (int i = 0; i < p->type->ndends && n < 60; i++)
+        cands[n++] = p->type->dends[i].name;
+    hint(S, name_span(e), diag_closest(e->name, cands, n));
+    return -1;
+}
+
+static int check_call(Sema *S, const Scope *sc, AstNode *e)
+{
+    int nargs = e->u.call.args.len;
+    AstNode **args = e->u.call.args.items;
+    for (int i = 0; i < e->u.call.arg_names.len; i++)
+        if (e->u.call.arg_names.items[i]) {
+            ERR(S, args[i]->span, "'%s' takes no keyword arguments", e->name);
+            return -1;
+        }
+    /* post.phi(v) / pre.phi(v): the neuron's transfer function. */
+    if (e->u.call.callee_object) {
+        AstNode *obj = e->u.call.callee_object;
+        Sym s = obj->kind == AST_NAME ? sema_lookup(S->m, sc, obj->name) : (Sym){ SYM_NONE, 0 };
+        if (s.kind != SYM_POST && s.kind != SYM_PRE) {
+            ERR(S, e->span, "only 'post.phi(...)' and 'pre.phi(...)' can be called like this");
+            return -1;
+        }
+        if (strcmp(e->name, "phi") != 0) {
+            ERR(S, name_span(e), "unknown method '%s': the only one is 'phi' (the transfer function)", e->name);
+            return -1;
+        }
+        SemaPop *p = s.kind == SYM_POST ? sc->conn->dst : sc->conn->src;
+        if (p->is_input) {
+            ERR(S, e->span, "'%s' is an input and has no transfer function", p->name);
+            return -1;
+        }
+        if (nargs != 1) {
+            ERR(S, e->span, "'phi' takes 1 argument, not %d", nargs);
+            return -1;
+        }
+        return check_expr(S, sc, args[0]);
+    }
+    /* predict(compartment): the dendritic prediction of the somatic potential. */
+    if (strcmp(e->name, "predict") == 0) {
+        if (sc->kind != SCOPE_RULE) {
+            ERR(S, name_span(e), "'predict' can only be used in plasticity rules");
+            return -1;
+        }
+        if (nargs != 1 || args[0]->kind != AST_NAME) {
+            ERR(S, e->span, "'predict' takes one compartment name, e.g. predict(dendrite) or predict(basal)");
+            return -1;
+        }
+        Sym s = sema_lookup(S->m, sc, args[0]->name);
+        if (s.kind == SYM_DENDRITE_KW)
+            return 0;
+        Sym v = sema_neuron_var(sc->conn->dst->type, args[0]->name);
+        if (v.kind != SYM_DEND) {
+            ERR(S, args[0]->span, "'%s' is not a dendrite of '%s'", args[0]->name,
+                sc->conn->dst->type->name);
+            return -1;
+        }
+        return 0;
+    }
+    int arity;
+    if (sema_builtin(e->name, &arity) >= 0) {
+        if (nargs != arity) {
+            ERR(S, e->span, "'%s' takes %d argument%s, not %d", e->name, arity, arity == 1 ? "" : "s", nargs);
+            return -1;
+        }
+        int len = 0;
+        for (int i = 0; i < nargs; i++)
+            len = combine_len(S, e, len, check_expr(S, sc, args[i]));
+        return len;
+    }
+    AstNode *fn = sema_find_fn(S->m, e->name);
+    if (!fn) {
+        const char *cands[600];
+        int n = 0;
+        for (int i = 0; i < NBUILTINS; i++)
+            cands[n++] = builtin_names[i];
+        for (int i = 0; i < S->m->fns.len && n < 590; i++)
+            cands[n++] = ((AstNode *)S->m->fns.items[i])->name;
+        AstNode *g = find_global(S, e->name);
+        if (g && g->kind == AST_RULE)
+            ERR(S, name_span(e), "'%s' is a rule: use it after 'learn' in a connect", e->name);
+        else if (g)
+            ERR(S, name_span(e), "'%s' is a %s, not a function", e->name, kind_word(g));
+        else {
+            ERR(S, name_span(e), "unknown function '%s'", e->name);
+            const char *best = diag_closest(e->name, cands, n);
+            if (best)
+                hint(S, name_span(e), best);
+            else if (strncmp(e->name, "std", 3) != 0 && S->m->fns.len == 0)
+                NOTE(S, name_span(e), "transfer functions are in the standard library: add 'import std.transfer'");
+        }
+        return -1;
+    }
+    if (nargs != fn->u.def.params.len) {
+        ERR(S, e->span, "'%s' takes %d argument%s, not %d", e->name, fn->u.def.params.len,
+            fn->u.def.params.len == 1 ? "" : "s", nargs);
+        NOTE(S, name_span(fn), "'%s' is defined here", e->name);
+        return -1;
+    }
+    int len = 0;
+    for (int i = 0; i < nargs; i++)
+        len = combine_len(S, e, len, check_expr(S, sc, args[i]));
+    return len;
+}
+
+static int check_expr(Sema *S, const Scope *sc, AstNode *e)
+{
+    switch (e->kind) {
+    case AST_NUM:
+        return 0;
+    case AST_NAME: {
+        Sym s = sema_lookup(S->m, sc, e->name);
+        switch (s.kind) {
+        case SYM_NONE:
+            break;
+        case SYM_POST: case SYM_PRE:
+            ERR(S, e->span, "'%s' is not a value: use one of its variables, e.g. '%s.r'", e->name, e->name);
+            return -1;
+        case SYM_DENDRITE_KW:
+            ERR(S, e->span, "'dendrite' names a compartment: use it as predict(dendrite) or post.dendrite...");
+            return -1;
+        case SYM_TEACHER_W:
+            ERR(S, e->span, "'%s' is a matrix: multiply it with '@' (e.g. %s @ input)", e->name, e->name);
+            return -1;
+        case SYM_TEACHER_INPUT:
+            return sc->teacher->in_size;
+        default:
+            return 0;
+        }
+        AstNode *g = find_global(S, e->name);
+        if (sc->kind == SCOPE_RULE && (g && (g->kind == AST_POP || g->kind == AST_INPUT))) {
+            ERR(S, e->span, "a rule may only read local quantities: '%s' is a population; use post.* or pre.*", e->name);
+            return -1;
+        }
+        if (sc->kind == SCOPE_RULE && strcmp(e->name, "target") == 0) {
+            ERR(S, e->span, "a rule may only read local quantities: 'target' is not local to the synapse");
+            return -1;
+        }
+        if (g && g->kind == AST_PARAM) {
+            ERR(S, e->span, "parameter '%s' is used before it is declared (a param may only use earlier params)",
+                e->name);
+            return -1;
+        }
+        if (g) {
+            ERR(S, e->span, "%s '%s' cannot be used as a value here", kind_word(g), e->name);
+            return -1;
+        }
+        ERR(S, e->span, "unknown name '%s'", e->name);
+        hint(S, e->span, closest_in_scope(S, sc, e->name));
+        return -1;
+    }
+    case AST_MEMBER: {
+        AstNode *obj = e->u.member.object;
+        if (obj->kind == AST_NAME) {
+            Sym s = sema_lookup(S->m, sc, obj->name);
+            if (s.kind == SYM_POST || s.kind == SYM_PRE)
+                return check_rule_member(S, sc, e, s.kind == SYM_POST);
+            if (s.kind == SYM_DENDRITE_KW) {
+                ERR(S, e->span, "'dendrite' has no fields; use predict(dendrite) or post.<compartment>");
+                return -1;
+            }
+            SemaPop *p = find_pop(S->m, obj->name);
+            if (p && sc->kind == SCOPE_RULE) {
+                ERR(S, e->span, "a rule may only read local quantities: '%s.%s' belongs to population '%s', "
+                    "not to this synapse's post or pre", obj->name, e->name, obj->name);
+                return -1;
+            }
+            if (p) {
+                ERR(S, e->span, "'%s.%s' cannot be read here", obj->name, e->name);
+                return -1;
+            }
+        }
+        ERR(S, e->span, "unknown name '%s'", obj->kind == AST_NAME ? obj->name : "?");
+        if (obj->kind == AST_NAME)
+            hint(S, obj->span, closest_in_scope(S, sc, obj->name));
+        return -1;
+    }
+    case AST_CALL:
+        return check_call(S, sc, e);
+    case AST_UNARY:
+        return check_expr(S, sc, e->u.op.lhs);
+    case AST_BINARY: {
+        if (e->u.op.op == OP_MATVEC) {
+            AstNode *w = e->u.op.lhs;
+            if (sc->kind != SCOPE_TEACHER) {
+                ERR(S, e->span, "'@' (matrix times vector) is only available in teachers; projections do it for you");
+                return -1;
+            }
+            Sym s = w->kind == AST_NAME ? sema_lookup(S->m, sc, w->name) : (Sym){ SYM_NONE, 0 };
+            if (s.kind != SYM_TEACHER_W) {
+                ERR(S, w->span, "the left side of '@' must be one of the teacher's weight matrices");
+                return -1;
+            }
+            int len = check_expr(S, sc, e->u.op.rhs);
+            if (len < 0)
+                return -1;
+            int rows = sc->teacher->rows[s.index], cols = sc->teacher->cols[s.index];
+            if (len != cols) {
+                ERR(S, e->span, "'%s' is %dx%d, so it needs a vector of %d, not %s%d", w->name, rows, cols,
+                    cols, len ? "" : "a scalar", len ? len : 0);
+                return -1;
+            }
+            return rows;
+        }
+        int a = check_expr(S, sc, e->u.op.lhs);
+        int b = check_expr(S, sc, e->u.op.rhs);
+        return combine_len(S, e, a, b);
+    }
+    default:
+        ERR(S, e->span, "expected an expression");
+        return -1;
+    }
+}
+
+static void check_scalar_param_expr(Sema *S, AstNode *e)
+{
+    Scope sc = { .kind = SCOPE_PARAM };
+    check_expr(S, &sc, e);
+}
+
+/* -------------------------------------------------------------- collect */
+
+static const char *const std_modules[] = { "transfer", "rules" };
+
+static void collect(Sema *S, AstFile *f, int depth);
+
+static void do_import(Sema *S, AstNode *d, int depth)
+{
+    const char *path = d->u.import.path;
+    if (strncmp(path, "std.", 4) != 0) {
+        ERR(S, d->span, "unknown module '%s': only the standard library (std.*) can be imported", path);
+        return;
+    }
+    const char *mod = path + 4;
+    /* Imported once, however often named. */
+    for (int i = 0; i < S->globals.len; i++) {
+        AstNode *g = S->globals.items[i];
+        if (g->kind == AST_IMPORT && g->u.import.path == d->u.import.path)
+            return;
+    }
+    ptrvec_push(&S->c->arena, &S->globals, d);
+    const char *dir = S->c->stdlib_dir ? S->c->stdlib_dir : ".";
+    char *file = arena_printf(&S->c->arena, "%s/%s.dend", dir, mod);
+    int known = 0;
+    for (size_t i = 0; i < sizeof std_modules / sizeof *std_modules; i++)
+        known |= strcmp(mod, std_modules[i]) == 0;
+    if (!known) {
+        ERR(S, d->span, "unknown module '%s'", path);
+        const char *best = diag_closest(mod, std_modules, 2);
+        if (best)
+            NOTE(S, d->span, "did you mean 'std.%s'?", best);
+        else
+            NOTE(S, d->span, "the standard library has: std.transfer, std.rules");
+        return;
+    }
+    Diag quiet;                 /* the load error is reported with the import's span */
+    FILE *null = fopen("/dev/null", "w");
+    diag_init(&quiet, null ? null : stderr);
+    SrcFile *src = diag_load_file(&quiet, &S->c->arena, file);
+    if (null)
+        fclose(null);
+    if (!src) {
+        ERR(S, d->span, "cannot read the standard library module '%s' (%s)", path, file);
+        NOTE(S, d->span, "set DENDC_STDLIB to the directory holding the std .dend files");
+        return;
+    }
+    AstFile *af = parse_file(S->c, src);
+    collect(S, af, depth + 1);
+}
+
+static void collect(Sema *S, AstFile *f, int depth)
+{
+    for (int i = 0; i < f->decls.len; i++) {
+        AstNode *d = f->decls.items[i];
+        switch (d->kind) {
+        case AST_IMPORT:
+            if (depth > 8)
+                ERR(S, d->span, "imports nested too deeply");
+            else
+                do_import(S, d, depth);
+            continue;
+        case AST_MODEL:
+            if (S->model_decl) {
+                ERR(S, d->span, "a file holds one model; '%s' was already declared", S->model_decl->name);
+                NOTE(S, S->model_decl->span, "first model declaration here");
+            } else if (depth == 0)
+                S->model_decl = d;
+            else
+                ERR(S, d->span, "a library module cannot declare a model");
+            continue;
+        case AST_EXPERIMENT:
+            if (S->experiment) {
+                ERR(S, name_span(d), "only one experiment per model for now; '%s' was already declared",
+                    S->experiment->name);
+                NOTE(S, name_span(S->experiment), "first experiment here");
+                continue;
+            }
+            S->experiment = d;
+            break;
+        case AST_NUDGE:
+            ptrvec_push(&S->c->arena, &S->nudge_decls, d);
+            continue;               /* nudges are not named */
+        default:
+            break;
+        }
+        AstNode *prev = d->name ? find_global(S, d->name) : NULL;
+        if (prev) {
+            ERR(S, name_span(d), "'%s' is already declared (as a %s)", d->name, kind_word(prev));
+            NOTE(S, name_span(prev), "previous declaration of '%s' here", d->name);
+            continue;
+        }
+        if (d->kind == AST_CONNECT) {
+            int dummy;
+            if (sema_builtin(d->name, &dummy) >= 0) {
+                ERR(S, name_span(d), "'%s' is a built-in function and cannot name a projection", d->name);
+                continue;
+            }
+        }
+        ptrvec_push(&S->c->arena, &S->globals, d);
+        switch (d->kind) {
+        case AST_PARAM: ptrvec_push(&S->c->arena, &S->m->params, d); break;
+        case AST_FN: ptrvec_push(&S->c->arena, &S->m->fns, d); break;
+        case AST_RULE: ptrvec_push(&S->c->arena, &S->m->rules, d); break;
+        case AST_NEURON: ptrvec_push(&S->c->arena, &S->neuron_decls, d); break;
+        case AST_INPUT: case AST_POP: ptrvec_push(&S->c->arena, &S->pop_decls, d); break;
+        case AST_CONNECT: ptrvec_push(&S->c->arena, &S->conn_decls, d); break;
+        case AST_TEACHER: ptrvec_push(&S->c->arena, &S->teacher_decls, d); break;
+        default: break;
+        }
+    }
+}
+
+/* ------------------------------------------------------------- params, fns */
+
+/* A param may use only params declared before it: that rules out cycles and
+ * gives derived params a well-defined evaluation order. */
+static void check_params(Sema *S)
+{
+    SemaModel *m = S->m;
+    for (int i = 0; i < m->params.len; i++) {
+        AstNode *p = m->params.items[i];
+        PtrVec earlier = { 0 };
+        earlier.items = m->params.items;
+        earlier.len = i;
+        /* Check with a scope that sees only earlier params. */
+        SemaModel view = *m;
+        view.params = earlier;
+        Sema S2 = *S;
+        S2.m = &view;
+        Scope sc = { .kind = SCOPE_PARAM };
+        check_expr(&S2, &sc, p->u.def.value);
+        /* The experiment's dt and presentation time become params of these
+         * names, so a model cannot use them for its own. */
+        if (strcmp(p->name, "dt") == 0 || strcmp(p->name, "t_present") == 0)
+            ERR(S, name_span(p), "'%s' is reserved: it is set by the experiment ('%s' there)", p->name,
+                strcmp(p->name, "dt") == 0 ? "dt 0.1 ms" : "present ... for 100 ms");
+    }
+}
+
+static int fn_calls(Sema *S, AstNode *e, AstNode *target, int depth);
+
+static int fn_reaches(Sema *S, AstNode *fn, AstNode *target, int depth)
+{
+    if (depth > 64)
+        return 1;
+    return fn_calls(S, fn->u.def.value, target, depth);
+}
+
+static int fn_calls(Sema *S, AstNode *e, AstNode *target, int depth)
+{
+    switch (e->kind) {
+    case AST_CALL: {
+        if (!e->u.call.callee_object) {
+            AstNode *f = sema_find_fn(S->m, e->name);
+            if (f == target)
+                return 1;
+            if (f && fn_reaches(S, f, target, depth + 1))
+                return 1;
+        }
+        for (int i = 0; i < e->u.call.args.len; i++)
+            if (fn_calls(S, e->u.call.args.items[i], target, depth))
+                return 1;
+        return 0;
+    }
+    case AST_UNARY: return fn_calls(S, e->u.op.lhs, target, depth);
+    case AST_BINARY:
+        return fn_calls(S, e->u.op.lhs, target, depth) || fn_calls(S, e->u.op.rhs, target, depth);
+    default: return 0;
+    }
+}
+
+static void check_fns(Sema *S)
+{
+    for (int i = 0; i < S->m->fns.len; i++) {
+        AstNode *f = S->m->fns.items[i];
+        for (int a = 0; a < f->u.def.params.len; a++)
+            for (int b = 0; b < a; b++)
+                if (f->u.def.params.items[a] == f->u.def.params.items[b])
+                    ERR(S, *(Span *)f->u.def.param_spans.items[a], "parameter '%s' appears twice",
+                        (const char *)f->u.def.params.items[a]);
+        Scope sc = { .kind = SCOPE_FN, .locals = &f->u.def.params };
+        if (check_expr(S, &sc, f->u.def.value) < 0)
+            continue;
+        if (fn_reaches(S, f, f, 0)) {
+            ERR(S, name_span(f), "function '%s' calls itself: functions are inlined and cannot recurse", f->name);
+            /* Remove it so later phases never inline it forever. */
+            f->u.def.value = ast_new(&S->c->arena, AST_NUM, f->span);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- neurons */
+
+static void check_neuron(Sema *S, AstNode *d, SemaNeuron *n)
+{
+    n->name = d->name;
+    n->decl = d;
+    n->dends = arena_alloc(&S->c->arena, (size_t)(d->u.block.items.len + 1) * sizeof *n->dends);
+    for (int i = 0; i < d->u.block.items.len; i++) {
+        AstNode *it = d->u.block.items.items[i];
+        switch (it->kind) {
+        case AST_SOMA:
+            if (n->soma) {
+                ERR(S, it->span, "neuron '%s' has two somas", d->name);
+                NOTE(S, n->soma->span, "first soma here");
+                break;
+            }
+            n->soma = it;
+            check_scalar_param_expr(S, it->u.comp.conductance);
+            break;
+        case AST_DENDRITE: {
+            Sym prev = sema_neuron_var(n, it->name);
+            if (prev.kind != SYM_NONE) {
+                ERR(S, name_span(it), "'%s' is already a variable or compartment of neuron '%s'", it->name, d->name);
+                break;
+            }
+            n->dends[n->ndends].name = it->name;
+            n->dends[n->ndends].decl = it;
+            n->ndends++;
+            check_scalar_param_expr(S, it->u.comp.conductance);
+            break;
+        }
+        case AST_NOISE:
+            if (n->noise)
+                ERR(S, it->span, "neuron '%s' declares noise twice", d->name);
+            n->noise = it;
+            check_scalar_param_expr(S, it->u.comp.conductance);
+            break;
+        case AST_RATE:
+            if (n->rate) {
+                ERR(S, it->span, "neuron '%s' has two rates", d->name);
+                break;
+            }
+            n->rate = it;
+            break;
+        case AST_ODE:
+            if (n->ode) {
+                ERR(S, it->span, "a second ODE in neuron '%s': only the somatic variable may have one for now", d->name);
+                break;
+            }
+            n->ode = it;
+            break;
+        default:
+            ERR(S, it->span, "'%s' does not belong in a neuron", ast_kind_names[it->kind]);
+            break;
+        }
+    }
+    if (!n->soma) {
+        ERR(S, name_span(d), "neuron '%s' has no soma", d->name);
+        NOTE(S, name_span(d), "declare one, e.g. 'soma u leak g_l'");
+        return;
+    }
+    if (!n->rate) {
+        ERR(S, name_span(d), "neuron '%s' has no rate", d->name);
+        NOTE(S, name_span(d), "declare one, e.g. 'rate r = soft_relu(%s)'", n->soma->name);
+        return;
+    }
+    if (n->rate->name == n->soma->name)
+        ERR(S, name_span(n->rate), "the rate and the soma cannot both be called '%s'", n->soma->name);
+    for (int i = 0; i < n->ndends; i++)
+        if (n->dends[i].name == n->rate->name || n->dends[i].name == n->soma->name)
+            ERR(S, name_span(n->dends[i].decl), "'%s' is already a variable of neuron '%s'", n->dends[i].name, d->name);
+    Scope sc = { .kind = SCOPE_NEURON, .neuron = n };
+    check_expr(S, &sc, n->rate->u.def.value);
+    if (n->ode) {
+        if (n->ode->name != n->soma->name) {
+            ERR(S, name_span(n->ode), "ODE for '%s', which is not the soma's variable '%s' "
+                "(extra state variables are not supported yet)", n->ode->name, n->soma->name);
+            n->ode = NULL;
+        } else
+            check_expr(S, &sc, n->ode->u.def.value);
+    }
+}
+
+static SemaNeuron *find_neuron(SemaModel *m, const char *name)
+{
+    for (int i = 0; i < m->nneurons; i++)
+        if (m->neurons[i].name == name)
+            return &m->neurons[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------ populations */
+
+static void check_pops(Sema *S)
+{
+    SemaModel *m = S->m;
+    m->pops = arena_alloc(&S->c->arena, (size_t)(S->pop_decls.len + 1) * sizeof *m->pops);
+    for (int i = 0; i < S->pop_decls.len; i++) {
+        AstNode *d = S->pop_decls.items[i];
+        SemaPop p = { .name = d->name, .decl = d, .is_input = d->kind == AST_INPUT };
+        long size;
+        if (!const_int(S, d->u.pop.size, "a population size", 1, 1L << 24, &size))
+            continue;
+        p.size = (int)size;
+        if (p.is_input) {
+            p.lowpass = d->u.pop.lowpass;
+            if (p.lowpass)
+                check_scalar_param_expr(S, p.lowpass);
+        } else {
+            p.type = find_neuron(m, d->u.pop.type);
+            if (!p.type) {
+                AstNode *g = find_global(S, d->u.pop.type);
+                Span sp = d->u.pop.type_span.file ? d->u.pop.type_span : d->span;
+                if (g)
+                    ERR(S, sp, "'%s' is a %s, not a neuron type", d->u.pop.type, kind_word(g));
+                else {
+                    ERR(S, sp, "unknown neuron type '%s'", d->u.pop.type);
+                    AstKind k = AST_NEURON;
+                    hint(S, sp, closest_global(S, d->u.pop.type, &k, 1));
+                }
+                continue;
+            }
+            if (!p.type->soma || !p.type->rate)
+                continue;       /* already reported */
+        }
+        p.index = m->npops;
+        m->pops[m->npops++] = p;
+    }
+}
+
+/* "P2" or "P2.u": a population (and, for the dotted form, its variable). */
+static SemaPop *resolve_pop(Sema *S, const char *name, Span sp, int allow_input)
+{
+    SemaPop *p = find_pop(S->m, name);
+    if (p) {
+        if (p->is_input && !allow_input) {
+            ERR(S, sp, "'%s' is an input; it cannot be the target of a projection or a nudge", name);
+            return NULL;
+        }
+        return p;
+    }
+    AstNode *g = find_global(S, name);
+    if (g && g->kind != AST_POP && g->kind != AST_INPUT)
+        ERR(S, sp, "'%s' is a %s, not a population", name, kind_word(g));
+    else if (!g) {
+        ERR(S, sp, "unknown population '%s'", name);
+        AstKind ks[2] = { AST_POP, AST_INPUT };
+        hint(S, sp, closest_global(S, name, ks, allow_input ? 2 : 1));
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ connections */
+
+static AstNode *find_rule(SemaModel *m, const char *name)
+{
+    for (int i = 0; i < m->rules.len; i++)
+        if (((AstNode *)m->rules.items[i])->name == name)
+            return m->rules.items[i];
+    return NULL;
+}
+
+/* uniform(a, b) or normal(mean, std): the distributions of `init` and teacher inputs. */
+static int check_dist(Sema *S, AstNode *e, const char *what)
+{
+    if (e->kind != AST_CALL || e->u.call.callee_object ||
+        (strcmp(e->name, "uniform") != 0 && strcmp(e->name, "normal") != 0)) {
+        ERR(S, e->span, "%s must be a distribution: uniform(low, high) or normal(mean, std)", what);
+        if (e->kind == AST_CALL) {
+            const char *d[] = { "uniform", "normal" };
+            hint(S, name_span(e), diag_closest(e->name, d, 2));
+        }
+        return 0;
+    }
+    if (e->u.call.args.len != 2) {
+        ERR(S, e->span, "'%s' takes 2 arguments, not %d", e->name, e->u.call.args.len);
+        return 0;
+    }
+    int ok = 1;
+    for (int i = 0; i < 2; i++) {
+        Scope sc = { .kind = SCOPE_PARAM };
+        ok &= check_expr(S, &sc, e->u.call.args.items[i]) >= 0;
+    }
+    return ok;
+}
+
+static void check_conn(Sema *S, AstNode *d)
+{
+    SemaModel *m = S->m;
+    SemaConn cn = { .decl = d, .name = d->name };
+    cn.src = resolve_pop(S, d->u.conn.src, d->u.conn.src_span, 1);
+    cn.dst = resolve_pop(S, d->u.conn.dst, d->u.conn.dst_span, 0);
+    if (!cn.src || !cn.dst)
+        return;
+    Sym v = sema_neuron_var(cn.dst->type, d->u.conn.comp);
+    if (v.kind != SYM_DEND) {
+        const SemaNeuron *n = cn.dst->type;
+        if (v.kind != SYM_NONE)
+            ERR(S, d->u.conn.comp_span, "'%s' is a variable of '%s', not a dendrite: projections target dendrites",
+                d->u.conn.comp, n->name);
+        else
+            ERR(S, d->u.conn.comp_span, "neuron type '%s' (population '%s') has no dendrite '%s'",
+                n->name, cn.dst->name, d->u.conn.comp);
+        const char *cands[64];
+        int k = 0;
+        for (int i = 0; i < n->ndends && k < 64; i++)
+            cands[k++] = n->dends[i].name;
+        const char *best = diag_closest(d->u.conn.comp, cands, k);
+        if (best)
+            hint(S, d->u.conn.comp_span, best);
+        else if (k)
+            NOTE(S, d->u.conn.comp_span, "its dendrites are: %s%s%s", cands[0], k > 1 ? ", " : "",
+                 k > 1 ? cands[1] : "");
+        else
+            NOTE(S, d->u.conn.comp_span, "it declares no dendrites");
+        return;
+    }
+    cn.dend = v.index;
+    cn.init = d->u.conn.init;
+    if (cn.init && !check_dist(S, cn.init, "'init'"))
+        return;
+    cn.filter = d->u.conn.filter;
+    if (cn.filter)
+        check_scalar_param_expr(S, cn.filter);
+    AstNode *l = d->u.conn.learn;
+    if (l && cn.filter == NULL)
+        (void)0;
+    if (!l && cn.filter) {
+        ERR(S, cn.filter->span, "'filter' low-pass filters weight updates, but '%s' has no 'learn'", d->name);
+        return;
+    }
+    SemaConn *slot = &m->conns[m->nconns];
+    *slot = cn;
+    if (l && l->kind == AST_CALL) {
+        AstNode *rule = find_rule(m, l->name);
+        if (!rule) {
+            AstNode *g = find_global(S, l->name);
+            if (g)
+                ERR(S, name_span(l), "'%s' is a %s, not a plasticity rule", l->name, kind_word(g));
+            else {
+                ERR(S, name_span(l), "unknown plasticity rule '%s'", l->name);
+                AstKind k = AST_RULE;
+                const char *best = closest_global(S, l->name, &k, 1);
+                if (best)
+                    hint(S, name_span(l), best);
+                else if (m->rules.len == 0)
+                    NOTE(S, name_span(l), "the standard rules are in std.rules: add 'import std.rules'");
+            }
+            return;
+        }
+        if (l->u.call.args.len != rule->u.block.params.len) {
+            ERR(S, l->span, "rule '%s' takes %d argument%s, not %d", rule->name, rule->u.block.params.len,
+                rule->u.block.params.len == 1 ? "" : "s", l->u.call.args.len);
+            NOTE(S, name_span(rule), "'%s' is defined here", rule->name);
+            return;
+        }
+        for (int i = 0; i < l->u.call.args.len; i++) {
+            Scope sc = { .kind = SCOPE_PARAM };
+            check_expr(S, &sc, l->u.call.args.items[i]);
+        }
+        slot->rule = rule;
+        slot->rule_call = l;
+        Scope sc = { .kind = SCOPE_RULE, .conn = slot, .neuron = cn.dst->type, .rule = rule,
+                     .locals = &rule->u.block.params };
+        int before = diag_count(&S->c->diag);
+        for (int i = 0; i < rule->u.block.items.len; i++)
+            check_expr(S, &sc, ((AstNode *)rule->u.block.items.items[i])->u.def.value);
+        if (diag_count(&S->c->diag) > before)
+            NOTE(S, l->span, "in rule '%s' applied to projection '%s' (%s -> %s.%s)", rule->name, d->name,
+                 cn.src->name, cn.dst->name, d->u.conn.comp);
+    } else if (l && l->kind == AST_ODE) {
+        if (l->name != d->name && strcmp(l->name, "W") != 0) {
+            ERR(S, name_span(l), "this rule changes '%s', but the projection is '%s' (write d%s/dt or dW/dt)",
+                l->name, d->name, d->name);
+            return;
+        }
+        slot->inline_ode = l;
+        Scope sc = { .kind = SCOPE_RULE, .conn = slot, .neuron = cn.dst->type };
+        check_expr(S, &sc, l->u.def.value);
+    }
+    m->nconns++;
+}
+
+static void check_rules(Sema *S)
+{
+    for (int i = 0; i < S->m->rules.len; i++) {
+        AstNode *r = S->m->rules.items[i];
+        int n = 0;
+        for (int k = 0; k < r->u.block.items.len; k++) {
+            AstNode *it = r->u.block.items.items[k];
+            if (it->kind != AST_ODE) {
+                ERR(S, it->span, "a rule holds one 'dW/dt = ...'");
+                continue;
+            }
+            if (strcmp(it->name, "W") != 0)
+                ERR(S, name_span(it), "a rule changes the weights 'W': write dW/dt, not d%s/dt", it->name);
+            n++;
+        }
+        if (n != 1)
+            ERR(S, name_span(r), "rule '%s' must have exactly one 'dW/dt = ...', it has %d", r->name, n);
+    }
+}
+
+/* ----------------------------------------------------------------- nudges */
+
+static void check_nudges(Sema *S)
+{
+    SemaModel *m = S->m;
+    m->nudges = arena_alloc(&S->c->arena, (size_t)(S->nudge_decls.len + 1) * sizeof *m->nudges);
+    for (int i = 0; i < S->nudge_decls.len; i++) {
+        AstNode *d = S->nudge_decls.items[i];
+        SemaNudge nd = { .decl = d, .conductance = d->u.nudge.conductance };
+        nd.pop = resolve_pop(S, d->u.nudge.pop, d->u.nudge.pop_span, 0);
+        AstNode *t = d->u.nudge.toward;
+        int ok = nd.pop != NULL;
+        if (t->kind == AST_NAME && strcmp(t->name, "target") == 0) {
+            nd.toward = NULL;
+        } else if (t->kind == AST_MEMBER && t->u.member.object->kind == AST_NAME) {
+            nd.toward = resolve_pop(S, t->u.member.object->name, t->u.member.object->span, 0);
+            if (!nd.toward) {
+                ok = 0;
+            } else if (!nd.toward->type->soma || t->name != nd.toward->type->soma->name) {
+                ERR(S, name_span(t), "nudging pulls toward a somatic potential: use '%s.%s'",
+                    nd.toward->name, nd.toward->type->soma ? nd.toward->type->soma->name : "u");
+                ok = 0;
+            } else if (nd.pop && nd.pop->size != nd.toward->size) {
+                ERR(S, d->span, "one-to-one nudge between populations of different sizes: '%s' has %d neurons, "
+                    "'%s' has %d", nd.pop->name, nd.pop->size, nd.toward->name, nd.toward->size);
+                ok = 0;
+            }
+        } else {
+            ERR(S, t->span, "a nudge goes 'toward target' or toward a population's soma, e.g. 'toward P2.u'");
+            ok = 0;
+        }
+        check_scalar_param_expr(S, nd.conductance);
+        if (ok)
+            m->nudges[m->nnudges++] = nd;
+    }
+}
+
+/* --------------------------------------------------------------- teachers */
+
+static void check_teacher_header(Sema *S, AstNode *d, SemaTeacher *t)
+{
+    t->name = d->name;
+    t->decl = d;
+    int n = d->u.block.items.len;
+    t->weights = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *t->weights);
+    t->rows = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *t->rows);
+    t->cols = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *t->cols);
+    t->seed = 0;
+    if (d->u.block.seed) {
+        long s;
+        if (const_int(S, d->u.block.seed, "a seed", 0, 2147483647L, &s))
+            t->seed = s;
+    }
+    for (int i = 0; i < n; i++) {
+        AstNode *it = d->u.block.items.items[i];
+        if (it->kind == AST_WEIGHTS) {
+            long r, cl;
+            if (!const_int(S, it->u.pop.size, "a matrix size", 1, 1L << 20, &r) ||
+                !const_int(S, it->u.pop.size2, "a matrix size", 1, 1L << 20, &cl))
+                continue;
+            if (it->u.pop.init && !check_dist(S, it->u.pop.init, "'init'"))
+                continue;
+            t->weights[t->nweights] = it;
+            t->rows[t->nweights] = (int)r;
+            t->cols[t->nweights] = (int)cl;
+            t->nweights++;
+        } else if (it->kind == AST_SETTING && strcmp(it->name, "input") == 0) {
+            if (t->input_dist)
+                ERR(S, it->span, "teacher '%s' gives its input distribution twice", d->name);
+            else if (check_dist(S, it->u.def.value, "a teacher's 'input'"))
+                t->input_dist = it->u.def.value;
+        } else if (it->kind == AST_ASSIGN && strcmp(it->name, "target") == 0) {
+            if (t->target)
+                ERR(S, it->span, "teacher '%s' defines its target twice", d->name);
+            t->target = it->u.def.value;
+        } else {
+            ERR(S, it->span, "a teacher holds 'weights', 'input DIST' and 'target = ...'");
+        }
+    }
+    if (!t->input_dist)
+        ERR(S, name_span(d), "teacher '%s' does not say how inputs are drawn (e.g. 'input uniform(-1, 1)')", d->name);
+    if (!t->target)
+        ERR(S, name_span(d), "teacher '%s' has no 'target = ...'", d->name);
+}
+
+static void check_teacher_body(Sema *S, SemaTeacher *t, SemaPop *target_pop)
+{
+    if (!t->target)
+        return;
+    Scope sc = { .kind = SCOPE_TEACHER, .teacher = t };
+    int len = check_expr(S, &sc, t->target);
+    if (len < 0)
+        return;
+    if (len == 0) {
+        ERR(S, t->target->span, "the teacher's target is a scalar; it must be a vector (use the weights and '@')");
+        return;
+    }
+    t->out_size = len;
+    if (target_pop && len != target_pop->size) {
+        ERR(S, t->target->span, "the teacher's target has %d values, but population '%s' (nudged toward target) "
+            "has %d neurons", len, target_pop->name, target_pop->size);
+    }
+}
+
+/* ------------------------------------------------------------- experiment */
+
+static SemaTeacher *find_teacher(SemaModel *m, const char *name)
+{
+    for (int i = 0; i < m->nteachers; i++)
+        if (m->teachers[i].name == name)
+            return &m->teachers[i];
+    return NULL;
+}
+
+static void check_data(Sema *S, AstNode *it, SemaExperiment *x)
+{
+    AstNode *src = it->u.data.source;
+    for (int i = 0; i < x->ndata; i++)
+        if (x->data[i].name == it->name) {
+            ERR(S, name_span(it), "data set '%s' is defined twice", it->name);
+            return;
+        }
+    if (src->kind != AST_CALL || src->u.call.callee_object) {
+        ERR(S, src->span, "expected a data set, e.g. mimic(500, seed 1) for a teacher named 'mimic'");
+        return;
+    }
+    SemaTeacher *t = find_teacher(S->m, src->name);
+    if (!t) {
+        if (strcmp(src->name, "yinyang") == 0 || strcmp(src->name, "idx") == 0 ||
+            strcmp(src->name, "npy") == 0 || strcmp(src->name, "csv") == 0)
+            ERR(S, name_span(src), "data set '%s' is not supported yet; this version has teacher data sets", src->name);
+        else {
+            ERR(S, name_span(src), "unknown data set or teacher '%s'", src->name);
+            AstKind k = AST_TEACHER;
+            hint(S, name_span(src), closest_global(S, src->name, &k, 1));
+        }
+        return;
+    }
+    SemaData sd = { .name = it->name, .decl = it, .teacher = t, .seed = 0 };
+    int have_n = 0;
+    for (int i = 0; i < src->u.call.args.len; i++) {
+        const char *kw = src->u.call.arg_names.len > i ? src->u.call.arg_names.items[i] : NULL;
+        AstNode *a = src->u.call.args.items[i];
+        long v;
+        if (!kw && !have_n) {
+            if (const_int(S, a, "the number of samples", 1, 100000000L, &v))
+                sd.n = (int)v;
+            have_n = 1;
+        } else if (kw && strcmp(kw, "seed") == 0) {
+            if (const_int(S, a, "a seed", 0, 2147483647L, &v))
+                sd.seed = v;
+        } else {
+            ERR(S, a->span, kw ? "unknown argument '%s': a teacher data set takes (N, seed S)"
+                               : "%sa teacher data set takes (N, seed S)", kw ? kw : "");
+            return;
+        }
+    }
+    if (!have_n) {
+        ERR(S, src->span, "'%s(...)' needs the number of samples, e.g. %s(500, seed 1)", src->name, src->name);
+        return;
+    }
+    x->data[x->ndata++] = sd;
+}
+
+static int data_index(SemaExperiment *x, const char *name)
+{
+    for (int i = 0; i < x->ndata; i++)
+        if (x->data[i].name == name)
+            return i;
+    return -1;
+}
+
+static void check_present(Sema *S, AstNode *it, SemaExperiment *x)
+{
+    x->present_for = it->u.present.duration;
+    check_scalar_param_expr(S, x->present_for);
+    for (int i = 0; i < it->u.present.assigns.len; i++) {
+        AstNode *as = it->u.present.assigns.items[i];
+        AstNode *v = as->u.def.value;
+        int is_target = strcmp(as->name, "target") == 0;
+        const char *want = is_target ? "target" : "input";
+        if (v->kind != AST_MEMBER || v->u.member.object->kind != AST_NAME ||
+            strcmp(v->u.member.object->name, "sample") != 0 || strcmp(v->name, want) != 0) {
+            ERR(S, v->span, "expected 'sample.%s' here", want);
+            continue;
+        }
+        if (is_target) {
+            x->has_target = 1;
+            continue;
+        }
+        SemaPop *p = find_pop(S->m, as->name);
+        if (!p || !p->is_input) {
+            if (p)
+                ERR(S, name_span(as), "'%s' is a population; samples are presented to an 'input'", as->name);
+            else {
+                ERR(S, name_span(as), "unknown input '%s'", as->name);
+                AstKind k = AST_INPUT;
+                hint(S, name_span(as), closest_global(S, as->name, &k, 1));
+            }
+            continue;
+        }
+        if (x->input) {
+            ERR(S, name_span(as), "only one input can be presented for now");
+            continue;
+        }
+        x->input = p;
+    }
+}
+
+static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
+{
+    SemaMetric mt = { .name = it->name, .decl = it, .every = 1 };
+    if (it->u.eval.every) {
+        long ev;
+        if (!const_int(S, it->u.eval.every, "'every'", 1, 1000000L, &ev))
+            return;
+        mt.every = (int)ev;
+    }
+    mt.data = data_index(x, it->u.eval.set);
+    if (mt.data < 0) {
+        ERR(S, it->u.eval.set_span, "unknown data set '%s'", it->u.eval.set);
+        const char *cands[64];
+        int n = 0;
+        for (int i = 0; i < x->ndata && n < 64; i++)
+            cands[n++] = x->data[i].name;
+        hint(S, it->u.eval.set_span, diag_closest(it->u.eval.set, cands, n));
+        return;
+    }
+    for (int i = 0; i < x->nmetrics; i++)
+        if (x->metrics[i].name == it->name) {
+            ERR(S, name_span(it), "metric '%s' is defined twice", it->name);
+            return;
+        }
+    AstNode *v = it->u.eval.value;
+    if (v->kind != AST_CALL || v->u.call.callee_object ||
+        (strcmp(v->name, "mse") != 0 && strcmp(v->name, "accuracy") != 0)) {
+        ERR(S, v->span, "a metric is mse(POP.VAR, sample.target) or accuracy(POP.VAR, sample.target)");
+        if (v->kind == AST_CALL) {
+            const char *m2[] = { "mse", "accuracy" };
+            hint(S, name_span(v), diag_closest(v->name, m2, 2));
+        }
+        return;
+    }
+    mt.kind = strcmp(v->name, "mse") == 0 ? METRIC_MSE : METRIC_ACCURACY;
+    if (v->u.call.args.len != 2) {
+        ERR(S, v->span, "'%s' takes 2 arguments, not %d", v->name, v->u.call.args.len);
+        return;
+    }
+    AstNode *a = v->u.call.args.items[0], *b = v->u.call.args.items[1];
+    if (a->kind != AST_MEMBER || a->u.member.object->kind != AST_NAME) {
+        ERR(S, a->span, "expected a population's variable, e.g. P2.u or P2.r");
+        return;
+    }
+    SemaPop *p = resolve_pop(S, a->u.member.object->name, a->u.member.object->span, 0);
+    if (!p)
+        return;
+    Sym s = sema_neuron_var(p->type, a->name);
+    if (s.kind != SYM_SOMA && s.kind != SYM_RATE) {
+        ERR(S, name_span(a), "'%s' is not the soma or rate of '%s' (%s has '%s' and '%s')", a->name, p->name,
+            p->type->name, p->type->soma->name, p->type->rate->name);
+        return;
+    }
+    mt.pop = p;
+    mt.field = a->name;
+    if (b->kind != AST_MEMBER || b->u.member.object->kind != AST_NAME ||
+        strcmp(b->u.member.object->name, "sample") != 0 || strcmp(b->name, "target") != 0) {
+        ERR(S, b->span, "expected 'sample.target'");
+        return;
+    }
+    SemaTeacher *t = x->data[mt.data].teacher;
+    if (t && t->out_size && t->out_size != p->size) {
+        ERR(S, v->span, "'%s' has %d neurons but the targets of '%s' have %d values", p->name, p->size,
+            it->u.eval.set, t->out_size);
+        return;
+    }
+    x->metrics[x->nmetrics++] = mt;
+}
+
+static void check_experiment(Sema *S)
+{
+    AstNode *d = S->experiment;
+    SemaExperiment *x = &S->m->exp;
+    if (!d) {
+        if (S->model_decl)
+            ERR(S, name_span(S->model_decl), "model '%s' has no experiment", S->model_decl->name);
+        return;
+    }
+    x->name = d->name;
+    x->decl = d;
+    x->train = -1;
+    x->epochs = -1;
+    int n = d->u.block.items.len;
+    x->data = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *x->data);
+    x->metrics = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *x->metrics);
+    AstNode *present = NULL;
+    /* Data sets first: metrics refer to them by name wherever they appear. */
+    for (int i = 0; i < n; i++) {
+        AstNode *it = d->u.block.items.items[i];
+        if (it->kind == AST_DATA)
+            check_data(S, it, x);
+    }
+    for (int i = 0; i < n; i++) {
+        AstNode *it = d->u.block.items.items[i];
+        switch (it->kind) {
+        case AST_DATA:
+            break;
+        case AST_SETTING:
+            if (strcmp(it->name, "dt") == 0) {
+                if (x->dt)
+                    ERR(S, it->span, "'dt' is given twice");
+                x->dt = it->u.def.value;
+                check_scalar_param_expr(S, x->dt);
+            } else if (strcmp(it->name, "epochs") == 0) {
+                long e;
+                if (const_int(S, it->u.def.value, "'epochs'", 0, 100000000L, &e))
+                    x->epochs = (int)e;
+            } else {
+                ERR(S, it->span, "unknown experiment setting '%s'", it->name);
+            }
+            break;
+        case AST_PRESENT:
+            if (present) {
+                ERR(S, it->span, "'present' is given twice");
+                break;
+            }
+            present = it;
+            check_present(S, it, x);
+            break;
+        case AST_EVALUATE:
+            break;      /* after the teachers' sizes are known */
+        default:
+            ERR(S, it->span, "'%s' does not belong in an experiment", ast_kind_names[it->kind]);
+            break;
+        }
+    }
+    x->train = data_index(x, intern_cstr(&S->c->names, "train"));
+    if (x->train < 0)
+        ERR(S, name_span(d), "experiment '%s' has no training set: add 'data train = ...'", d->name);
+    if (!x->dt)
+        ERR(S, name_span(d), "experiment '%s' does not give the time step: add e.g. 'dt 0.1 ms'", d->name);
+    if (!present)
+        ERR(S, name_span(d), "experiment '%s' does not say what is presented: add e.g. "
+            "'present x = sample.input, target = sample.target for 100 ms'", d->name);
+    else if (!x->input)
+        ERR(S, present->span, "'present' must give an input, e.g. 'x = sample.input'");
+    if (x->epochs < 0 && diag_count(&S->c->diag) == 0)
+        ERR(S, name_span(d), "experiment '%s' does not say how many epochs: add e.g. 'epochs 20'", d->name);
+}
+
+/* Teacher sizes depend on the presented input, and metrics on the teachers. */
+static void check_teachers_and_metrics(Sema *S)
+{
+    SemaModel *m = S->m;
+    SemaExperiment *x = &m->exp;
+    SemaPop *target_pop = NULL;
+    for (int i = 0; i < m->nnudges; i++)
+        if (!m->nudges[i].toward)
+            target_pop = m->nudges[i].pop;
+    for (int i = 0; i < m->nteachers; i++) {
+        m->teachers[i].in_size = x->input ? x->input->size : 0;
+        if (x->input)
+            check_teacher_body(S, &m->teachers[i], target_pop);
+    }
+    if (x->has_target && !target_pop && x->decl)
+        ERR(S, name_span(x->decl), "a target is presented, but no population is nudged toward it "
+            "(add e.g. 'nudge P2 toward target g_som')");
+    if (!x->decl)
+        return;
+    for (int i = 0; i < x->decl->u.block.items.len; i++) {
+        AstNode *it = x->decl->u.block.items.items[i];
+        if (it->kind == AST_EVALUATE)
+            check_evaluate(S, it, x);
+    }
+}
+
+/* ------------------------------------------------------------------ main */
+
+SemaModel *sema_check(Comp *c, AstFile *main_file)
+{
+    Sema S = { .c = c };
+    S.m = arena_alloc(&c->arena, sizeof *S.m);
+    SemaModel *m = S.m;
+
+    collect(&S, main_file, 0);
+    if (!S.model_decl) {
+        Span sp = span_make(main_file->src, 0, 0);
+        if (main_file->decls.len == 0)
+            ERR(&S, sp, "empty model file: expected a 'model NAME' declaration");
+        else
+            ERR(&S, ((AstNode *)main_file->decls.items[0])->span,
+                "missing 'model NAME' declaration (it usually comes first)");
+        return NULL;
+    }
+    m->name = S.model_decl->name;
+    m->title = S.model_decl->u.model.title;
+
+    check_params(&S);
+    check_fns(&S);
+    check_rules(&S);
+
+    m->neurons = arena_alloc(&c->arena, (size_t)(S.neuron_decls.len + 1) * sizeof *m->neurons);
+    for (int i = 0; i < S.neuron_decls.len; i++)
+        check_neuron(&S, S.neuron_decls.items[i], &m->neurons[m->nneurons++]);
+
+    check_pops(&S);
+    m->conns = arena_alloc(&c->arena, (size_t)(S.conn_decls.len + 1) * sizeof *m->conns);
+    for (int i = 0; i < S.conn_decls.len; i++)
+        check_conn(&S, S.conn_decls.items[i]);
+    check_nudges(&S);
+
+    m->teachers = arena_alloc(&c->arena, (size_t)(S.teacher_decls.len + 1) * sizeof *m->teachers);
+    for (int i = 0; i < S.teacher_decls.len; i++)
+        check_teacher_header(&S, S.teacher_decls.items[i], &m->teachers[m->nteachers++]);
+
+    check_experiment(&S);
+    check_teachers_and_metrics(&S);
+
+    return diag_count(&c->diag) ? NULL : m;
+}
+
+/* --dump=sema: the tables, one line per entry. */
+void sema_dump(FILE *out, const SemaModel *m)
+{
+    fprintf(out, "model %s\n", m->name);
+    for (int i = 0; i < m->params.len; i++)
+        fprintf(out, "param %s\n", ((AstNode *)m->params.items[i])->name);
+    for (int i = 0; i < m->nneurons; i++) {
+        const SemaNeuron *n = &m->neurons[i];
+        fprintf(out, "neuron %s soma=%s rate=%s dendrites=", n->name, n->soma ? n->soma->name : "?",
+                n->rate ? n->rate->name : "?");
+        for (int k = 0; k < n->ndends; k++)
+            fprintf(out, "%s%s", k ? "," : "", n->dends[k].name);
+        fprintf(out, "%s\n", n->ode ? " ode" : "");
+    }
+    for (int i = 0; i < m->npops; i++)
+        fprintf(out, "%s %s[%d]%s%s\n", m->pops[i].is_input ? "input" : "pop", m->pops[i].name, m->pops[i].size,
+                m->pops[i].type ? " : " : "", m->pops[i].type ? m->pops[i].type->name : "");
+    for (int i = 0; i < m->nconns; i++) {
+        const SemaConn *cn = &m->conns[i];
+        fprintf(out, "connect %s: %s[%d] -> %s.%s [%dx%d] learn=%s%s\n", cn->name, cn->src->name, cn->src->size,
+                cn->dst->name, cn->dst->type->dends[cn->dend].name, cn->dst->size, cn->src->size,
+                cn->rule ? cn->rule->name : cn->inline_ode ? "inline" : "none", cn->filter ? " filtered" : "");
+    }
+    for (int i = 0; i < m->nnudges; i++)
+        fprintf(out, "nudge %s toward %s\n", m->nudges[i].pop->name,
+                m->nudges[i].toward ? m->nudges[i].toward->name : "target");
+    for (int i = 0; i < m->nteachers; i++)
+        fprintf(out, "teacher %s in=%d out=%d seed=%lld\n", m->teachers[i].name, m->teachers[i].in_size,
+                m->teachers[i].out_size, (long long)m->teachers[i].seed);
+    const SemaExperiment *x = &m->exp;
+    if (x->name) {
+        fprintf(out, "experiment %s epochs=%d input=%s%s\n", x->name, x->epochs, x->input ? x->input->name : "?",
+                x->has_target ? " target" : "");
+        for (int i = 0; i < x->ndata; i++)
+            fprintf(out, "  data %s = %s(%d, seed %lld)\n", x->data[i].name, x->data[i].teacher->name, x->data[i].n,
+                    (long long)x->data[i].seed);
+        for (int i = 0; i < x->nmetrics; i++)
+            fprintf(out, "  metric %s = %s(%s.%s) on %s every %d\n", x->metrics[i].name,
+                    x->metrics[i].kind == METRIC_MSE ? "mse" : "accuracy", x->metrics[i].pop->name,
+                    x->metrics[i].field, x->data[x->metrics[i].data].name, x->metrics[i].every);
+    }
+}

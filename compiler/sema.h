@@ -1,0 +1,177 @@
+/* sema.h: the checked model, as semantic analysis leaves it for lowering.
+ *
+ * sema_check() loads imports, builds the tables below, resolves every name
+ * in every expression in its context (a neuron, a rule instance, a teacher,
+ * the experiment), and checks what can be checked before running: sizes,
+ * arities, compartment names, one-to-one nudges, locality of plasticity
+ * rules.  It reports all errors it finds in one run.  Lowering (lower.c)
+ * trusts these tables and resolves names with the same scope functions
+ * (sema_lookup), so the two can never disagree about what a name means.
+ */
+#ifndef DENDC_SEMA_H
+#define DENDC_SEMA_H
+
+#include "ast.h"
+#include "dendc.h"
+
+typedef struct SemaNeuron SemaNeuron;
+typedef struct SemaPop SemaPop;
+
+typedef struct SemaDendrite {
+    const char *name;
+    AstNode *decl;              /* DENDRITE: u.comp.conductance is g_d */
+} SemaDendrite;
+
+struct SemaNeuron {
+    const char *name;
+    AstNode *decl;              /* NEURON */
+    AstNode *soma;              /* SOMA: name = somatic variable, conductance = leak */
+    SemaDendrite *dends;
+    int ndends;
+    AstNode *noise;             /* NOISE or NULL */
+    AstNode *rate;              /* RATE: name = rate variable, value = phi(soma var) */
+    AstNode *ode;               /* explicit ODE for the soma variable, or NULL */
+};
+
+struct SemaPop {
+    const char *name;
+    AstNode *decl;              /* POP or INPUT */
+    int is_input;
+    int size;
+    SemaNeuron *type;           /* NULL for inputs */
+    AstNode *lowpass;           /* INPUT: tau expression or NULL */
+    int index;                  /* in SemaModel.pops */
+};
+
+typedef struct SemaConn {
+    AstNode *decl;              /* CONNECT */
+    const char *name;           /* the weight matrix */
+    SemaPop *src, *dst;
+    int dend;                   /* index into dst->type->dends */
+    AstNode *rule;              /* RULE declaration, or NULL for an inline dW/dt or no learning */
+    AstNode *rule_call;         /* CALL: the rule instance (args), or NULL */
+    AstNode *inline_ode;        /* ODE: inline dW/dt = ..., or NULL */
+    AstNode *init;              /* CALL uniform(a, b) / normal(m, s) or NULL (zeros) */
+    AstNode *filter;            /* tau_w or NULL */
+} SemaConn;
+
+typedef struct SemaNudge {
+    AstNode *decl;              /* NUDGE */
+    SemaPop *pop;               /* nudged population */
+    SemaPop *toward;            /* source population, NULL when nudged toward `target` */
+    AstNode *conductance;
+} SemaNudge;
+
+typedef struct SemaTeacher {
+    const char *name;
+    AstNode *decl;              /* TEACHER */
+    AstNode **weights;          /* WEIGHTS nodes */
+    int *rows, *cols;
+    int nweights;
+    AstNode *input_dist;        /* CALL uniform(a, b) / normal(m, s) */
+    AstNode *target;            /* the target expression */
+    int64_t seed;
+    int in_size, out_size;      /* inferred: the presented input's size, the target's */
+} SemaTeacher;
+
+typedef struct SemaData {
+    const char *name;           /* train, test, ... */
+    AstNode *decl;              /* DATA */
+    SemaTeacher *teacher;
+    int n;
+    int64_t seed;
+} SemaData;
+
+typedef struct SemaMetric {
+    const char *name;
+    AstNode *decl;              /* EVALUATE */
+    int kind;                   /* METRIC_MSE / METRIC_ACCURACY (ir.h) */
+    SemaPop *pop;               /* the population read */
+    const char *field;          /* its variable: soma var or rate var */
+    int data;                   /* index into SemaModel.data */
+    int every;
+} SemaMetric;
+
+typedef struct SemaExperiment {
+    const char *name;
+    AstNode *decl;
+    AstNode *dt;                /* the dt expression */
+    AstNode *present_for;       /* the presentation-time expression */
+    SemaPop *input;             /* population the sample input is presented to */
+    int has_target;
+    int epochs;
+    SemaData *data;
+    int ndata;
+    int train;                  /* index of the `train` set */
+    SemaMetric *metrics;
+    int nmetrics;
+} SemaExperiment;
+
+struct SemaModel {
+    const char *name, *title;
+    PtrVec params;              /* PARAM nodes, in declaration order (imports first) */
+    PtrVec fns;                 /* FN nodes */
+    PtrVec rules;               /* RULE nodes */
+    SemaNeuron *neurons;
+    int nneurons;
+    SemaPop *pops;
+    int npops;
+    SemaConn *conns;
+    int nconns;
+    SemaNudge *nudges;
+    int nnudges;
+    SemaTeacher *teachers;
+    int nteachers;
+    SemaExperiment exp;
+};
+
+/* ---- scopes: what a name means in a context ---- */
+typedef enum ScopeKind {
+    SCOPE_PARAM,        /* param values, init bounds, conductances: params only */
+    SCOPE_NEURON,       /* rate and ODE bodies: the neuron's own variables */
+    SCOPE_RULE,         /* plasticity: post.*, pre.*, dendrite, the rule's parameters */
+    SCOPE_TEACHER,      /* teacher target: its weights, `input` */
+    SCOPE_FN,           /* a fn body: its parameters only (plus params) */
+} ScopeKind;
+
+typedef struct Scope {
+    ScopeKind kind;
+    SemaNeuron *neuron;         /* NEURON: the neuron;  RULE: the post neuron */
+    SemaConn *conn;             /* RULE: the projection */
+    AstNode *rule;              /* RULE: the rule declaration (for its parameter names) */
+    SemaTeacher *teacher;       /* TEACHER */
+    PtrVec *locals;             /* FN / RULE: parameter names */
+} Scope;
+
+typedef enum SymKind {
+    SYM_NONE,
+    SYM_PARAM,          /* index: into SemaModel.params */
+    SYM_LOCAL,          /* index: fn or rule parameter */
+    SYM_SOMA,           /* the neuron's somatic variable */
+    SYM_DEND,           /* index: a dendrite's potential */
+    SYM_RATE,           /* the neuron's rate variable */
+    SYM_POST, SYM_PRE,  /* rule scope: the objects `post` and `pre` */
+    SYM_DENDRITE_KW,    /* rule scope: `dendrite`, the targeted compartment */
+    SYM_TEACHER_W,      /* index: a teacher weight matrix */
+    SYM_TEACHER_INPUT,  /* teacher scope: `input` */
+} SymKind;
+
+typedef struct Sym {
+    SymKind kind;
+    int index;
+} Sym;
+
+Sym sema_lookup(SemaModel *m, const Scope *sc, const char *name);
+/* A neuron variable by name: SYM_SOMA, SYM_DEND (index) or SYM_RATE. */
+Sym sema_neuron_var(const SemaNeuron *n, const char *name);
+AstNode *sema_find_fn(SemaModel *m, const char *name);
+/* Built-in functions of expressions: returns the IrOp and arity, or -1. */
+int sema_builtin(const char *name, int *arity);
+
+/* Evaluate a compile-time constant (sizes, epochs, seeds): NUM, params with
+ * literal values and arithmetic.  Reports and returns 0 on failure. */
+int sema_const(Comp *c, SemaModel *m, AstNode *e, double *out);
+
+void sema_dump(FILE *out, const SemaModel *m);
+
+#endif

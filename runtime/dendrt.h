@@ -1,0 +1,131 @@
+/* dendrt.h: the dendc runtime, the small C library every compiled model
+ * links against (prefix rt_).  Installed as <dendrt.h> with libdendrt.a.
+ *
+ * Division of labour.  The compiler generates the numerics: kernels
+ * specialised to the model's sizes.  The runtime does everything around
+ * them: the command line, parameters, random numbers, data sets, the
+ * training/evaluation loop, metrics.csv, progress, and (later) recordings and
+ * checkpoints.  It learns the model's shape from a text descriptor the
+ * compiler embeds (format below), so adding a model never touches C.
+ *
+ * ---------------------------------------------------------------------------
+ * The generated symbols (one set per model; the JIT looks them up by name,
+ * the AOT executable's generated main() passes them to rt_main_args):
+ *
+ *   const char dendc_descriptor[];          NUL-terminated descriptor text
+ *   void dendc_derive(double *params, const uint8_t *overridden);
+ *        compute every derived param k (in order) unless overridden[k]
+ *   void dendc_init(double *state, const double *params, RtRun *run);
+ *        initial weights; `state` is already zeroed
+ *   void dendc_step(double *state, const double *params, RtRun *run, int32_t flags);
+ *        one Euler step of dt = params[dt]; flags are RT_LEARN | RT_NUDGE
+ *   void dendc_teacher_init(double *state, const double *params, RtRun *run, int32_t k);
+ *   void dendc_teacher(double *state, const double *params, RtRun *run, int32_t k);
+ *        teacher k: draw its weights / map its `in` buffer to its `out` buffer
+ *
+ * `state` is one block of doubles, 64-byte aligned, holding every buffer at
+ * the offsets the descriptor gives.
+ *
+ * ---------------------------------------------------------------------------
+ * The model descriptor: text, one record per line, fields separated by one
+ * space; names never contain spaces; a title is the rest of its line.
+ *
+ *   dendc-model 1
+ *   model NAME
+ *   title TEXT...
+ *   state_size N                         doubles in the state block
+ *   param NAME DEFAULT free|derived      in index order; DEFAULT is %.17g
+ *   buf ID NAME ROLE ROWS COLS OFFSET    ROLE: state weight filter input target
+ *                                        temp noise teacher   (ir_role_names)
+ *   teacher K NAME DIST A B IN_BUF OUT_BUF     DIST: uniform|normal; inputs
+ *                                        of samples are drawn from DIST(A, B)
+ *   dataset K NAME teacher N SEED TEACHER_K
+ *   experiment NAME
+ *   train DATASET_K
+ *   input BUF_ID
+ *   target BUF_ID                        -1 when the model has no target
+ *   epochs N
+ *   dt_param K
+ *   present_param K
+ *   metric NAME mse|accuracy BUF_ID DATASET_K EVERY
+ *   end
+ *
+ * ---------------------------------------------------------------------------
+ * Random numbers.  Every draw is a pure function of (seed, stream, counter,
+ * index) through the counter-based Philox4x32-10 generator (Salmon et al.,
+ * SC'11), so results do not depend on call order, thread count, or whether
+ * a run was resumed.  Uniform doubles use the top 53 bits of a 64-bit draw;
+ * normals use the Box-Muller transform on pairs of uniforms (documented in
+ * rt_rng.c).  Streams separate uses: each FILL/RANDN statement in the model
+ * has its own, and the runtime reserves streams >= RT_STREAM_RUNTIME for data
+ * sets and shuffling.
+ */
+#ifndef DENDRT_H
+#define DENDRT_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { RT_LEARN = 1, RT_NUDGE = 2 };             /* must match IRF_* in ir.h */
+enum { RT_DIST_UNIFORM = 0, RT_DIST_NORMAL = 1 }; /* must match IrDist */
+enum { RT_STREAM_RUNTIME = 1 << 20 };
+
+/* One simulation run: its seed and the noise counter (one tick per step). */
+typedef struct RtRun {
+    uint64_t seed;          /* --seed */
+    uint64_t counter;       /* steps taken so far in the current phase */
+    uint32_t phase;         /* 0 training, 1 evaluation: separates their noise */
+} RtRun;
+
+/* ---- called by generated code ---- */
+/* dst[0..n) = N(0, 1), a pure function of (run->seed, stream, run->phase,
+ * run->counter, i). */
+void rt_randn(RtRun *run, int32_t stream, double *dst, int64_t n);
+/* dst[0..n) = draws from uniform(a, b) or normal(mean a, std b); seed is
+ * fixed_seed, or run->seed when fixed_seed < 0. */
+void rt_fill(RtRun *run, int64_t fixed_seed, int32_t stream, int32_t dist,
+             double a, double b, double *dst, int64_t n);
+
+/* ---- the generated model, as the runtime sees it ---- */
+typedef void (*RtDeriveFn)(double *params, const uint8_t *overridden);
+typedef void (*RtInitFn)(double *state, const double *params, RtRun *run);
+typedef void (*RtStepFn)(double *state, const double *params, RtRun *run, int32_t flags);
+typedef void (*RtTeacherFn)(double *state, const double *params, RtRun *run, int32_t k);
+
+typedef struct RtModel {
+    const char *descriptor;
+    RtDeriveFn derive;
+    RtInitFn init;
+    RtStepFn step;
+    RtTeacherFn teacher_init;
+    RtTeacherFn teacher;
+} RtModel;
+
+/* The whole program of a compiled model: parse the command line, run, write
+ * outputs.  Returns the process exit status: 0 success, 1 run-time failure
+ * (unwritable --out, ...), 2 bad command line.  `argv[0]` names the program
+ * in messages. */
+int rt_main(const RtModel *m, int argc, char **argv);
+/* The same, with the model passed as separate pointers: what the generated
+ * main() of an AOT executable calls (no struct layout to agree on). */
+int rt_main_args(int argc, char **argv, const char *descriptor, RtDeriveFn derive,
+                 RtInitFn init, RtStepFn step, RtTeacherFn teacher_init,
+                 RtTeacherFn teacher);
+
+/* ---- lower-level pieces, public for tests and tools ---- */
+/* Philox4x32-10: 4 x 32-bit outputs for (key, counter). */
+void rt_philox4x32(const uint32_t key[2], const uint32_t ctr[4], uint32_t out[4]);
+/* The 64-bit draw number `index` of (seed, stream, counter). */
+uint64_t rt_rng_u64(uint64_t seed, uint32_t stream, uint64_t counter, uint64_t index);
+double rt_rng_uniform01(uint64_t seed, uint32_t stream, uint64_t counter, uint64_t index); /* [0,1) */
+/* N(0,1) draw number `index` of (seed, stream, counter): Box-Muller, rt_rng.c. */
+double rt_rng_normal(uint64_t seed, uint32_t stream, uint64_t counter, uint64_t index);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,336 @@
+/* rt_cli.c: the command line of every compiled model.
+ *
+ *   MODEL [--set NAME=VALUE]... [--seed N] [--epochs N] [--out DIR] [--trace N]
+ *         [--quiet] [--help]
+ *
+ * Options that take a value accept it as the next argument or after '='
+ * (`--out=DIR`).  Every mistake is reported as `PROG: what is wrong` and
+ * makes rt_cli_parse return RT_CLI_ERROR (exit status 2); nothing here calls
+ * exit, so the unit tests drive it directly.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>         /* _GNU_SOURCE, from AC_USE_SYSTEM_EXTENSIONS */
+#endif
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+typedef enum OptKind { OPT_SET, OPT_SEED, OPT_EPOCHS, OPT_OUT, OPT_QUIET, OPT_TRACE, OPT_HELP } OptKind;
+
+static const struct {
+    const char *name;
+    OptKind kind;
+    int takes_value;
+} opts[] = {
+    { "--set", OPT_SET, 1 },
+    { "--seed", OPT_SEED, 1 },
+    { "--epochs", OPT_EPOCHS, 1 },
+    { "--out", OPT_OUT, 1 },
+    { "--quiet", OPT_QUIET, 0 },
+    { "--trace", OPT_TRACE, 1 },
+    { "--help", OPT_HELP, 0 },
+    { "-h", OPT_HELP, 0 },
+};
+enum { NOPTS = sizeof opts / sizeof opts[0] };
+
+const char *rt_prog_name(const char *argv0, const char *fallback)
+{
+    const char *slash;
+    if (!argv0 || !*argv0)
+        return fallback;
+    slash = strrchr(argv0, '/');
+    return slash && slash[1] ? slash + 1 : argv0;
+}
+
+size_t rt_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t *row = rt_xmalloc((lb + 1) * sizeof *row);
+    size_t result;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];       /* row[i-1][j-1] */
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];     /* row[i-1][j] */
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    result = row[lb];
+    free(row);
+    return result;
+}
+
+/* The closest of `names` to `given` if close enough to be a likely typo. */
+static const char *closest(const char *given, const char *const *names, int n)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    size_t len = strlen(given);
+    for (int i = 0; i < n; i++) {
+        size_t d = rt_edit_distance(given, names[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = names[i];
+        }
+    }
+    /* At most 2 edits, and fewer edits than characters (so "x" does not
+     * suggest "y"). */
+    if (best && best_d <= 2 && best_d < len && best_d < strlen(best))
+        return best;
+    return NULL;
+}
+
+static RtCliStatus usage_error(FILE *err, const char *prog)
+{
+    fprintf(err, "%s: run '%s --help' for usage\n", prog, prog);
+    return RT_CLI_ERROR;
+}
+
+/* --set NAME=VALUE */
+static RtCliStatus parse_set(const RtDesc *d, const char *prog, const char *arg,
+                             RtOptions *o, FILE *err)
+{
+    const char *eq = strchr(arg, '=');
+    char *name, *end;
+    double v;
+    int k;
+    if (!eq) {
+        fprintf(err, "%s: --set expects NAME=VALUE, found '%s'\n", prog, arg);
+        return usage_error(err, prog);
+    }
+    name = rt_xmalloc((size_t)(eq - arg) + 1);
+    memcpy(name, arg, (size_t)(eq - arg));
+    name[eq - arg] = '\0';
+    k = rt_desc_param_find(d, name);
+    if (k < 0) {
+        const char **names = rt_xmalloc(((size_t)d->nparams + 1) * sizeof *names);
+        for (int i = 0; i < d->nparams; i++)
+            names[i] = d->params[i].name;
+        const char *hint = closest(name, names, d->nparams);
+        if (*name == '\0')
+            fprintf(err, "%s: --set expects NAME=VALUE, found '%s'\n", prog, arg);
+        else if (hint)
+            fprintf(err, "%s: unknown parameter '%s' (did you mean '%s'?)\n", prog, name, hint);
+        else
+            fprintf(err, "%s: unknown parameter '%s'\n", prog, name);
+        free(names);
+        free(name);
+        return usage_error(err, prog);
+    }
+    free(name);
+    errno = 0;
+    v = strtod(eq + 1, &end);
+    if (eq[1] == '\0' || eq[1] == ' ' || eq[1] == '\t' || eq[1] == '\n' || *end != '\0') {
+        fprintf(err, "%s: --set %s: expected a number, found '%s'\n", prog,
+                d->params[k].name, eq + 1);
+        return usage_error(err, prog);
+    }
+    if (!isfinite(v)) {
+        fprintf(err, "%s: --set %s: value '%s' is not a finite number\n", prog,
+                d->params[k].name, eq + 1);
+        return usage_error(err, prog);
+    }
+    o->params[k] = v;
+    o->overridden[k] = 1;
+    return RT_CLI_RUN;
+}
+
+/* A non-negative decimal integer, whole string, <= max. */
+static int parse_count(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    if (!(*s >= '0' && *s <= '9'))
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (*end != '\0' || errno == ERANGE || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **argv,
+                         RtOptions *o, FILE *err)
+{
+    size_t n = d->nparams ? (size_t)d->nparams : 1;
+    memset(o, 0, sizeof *o);
+    o->seed = 1;
+    o->epochs = d->epochs;
+    o->params = rt_xcalloc(n, sizeof *o->params);
+    o->overridden = rt_xcalloc(n, sizeof *o->overridden);
+    for (int i = 0; i < d->nparams; i++)
+        o->params[i] = d->params[i].value;
+    o->out = rt_xmalloc(strlen(d->model ? d->model : "model") + 5);
+    sprintf(o->out, "%s_out", d->model ? d->model : "model");
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *value = NULL;
+        size_t namelen = strlen(arg);
+        int which = -1;
+        uint64_t u;
+        if (arg[0] != '-') {
+            fprintf(err, "%s: unexpected argument '%s'\n", prog, arg);
+            return usage_error(err, prog);
+        }
+        if (arg[0] == '-' && arg[1] == '-' && strchr(arg, '=')) {
+            value = strchr(arg, '=') + 1;
+            namelen = (size_t)(value - 1 - arg);
+        }
+        for (int j = 0; j < NOPTS; j++) {
+            if (strlen(opts[j].name) == namelen && strncmp(arg, opts[j].name, namelen) == 0) {
+                which = j;
+                break;
+            }
+        }
+        if (which < 0) {
+            const char *names[NOPTS];
+            char *given = rt_xmalloc(namelen + 1);
+            memcpy(given, arg, namelen);
+            given[namelen] = '\0';
+            for (int j = 0; j < NOPTS; j++)
+                names[j] = opts[j].name;
+            const char *hint = closest(given, names, NOPTS);
+            if (hint)
+                fprintf(err, "%s: unknown option '%s' (did you mean '%s'?)\n", prog, given, hint);
+            else
+                fprintf(err, "%s: unknown option '%s'\n", prog, given);
+            free(given);
+            return usage_error(err, prog);
+        }
+        if (!opts[which].takes_value && value) {
+            fprintf(err, "%s: option '%s' takes no value\n", prog, opts[which].name);
+            return usage_error(err, prog);
+        }
+        if (opts[which].takes_value && !value) {
+            if (i + 1 >= argc) {
+                fprintf(err, "%s: option '%s' needs a value\n", prog, opts[which].name);
+                return usage_error(err, prog);
+            }
+            value = argv[++i];
+        }
+        switch (opts[which].kind) {
+        case OPT_SET:
+            if (parse_set(d, prog, value, o, err) != RT_CLI_RUN)
+                return RT_CLI_ERROR;
+            break;
+        case OPT_SEED:
+            if (parse_count(value, UINT64_MAX, &u) < 0) {
+                fprintf(err, "%s: --seed: expected an integer 0..%llu, found '%s'\n", prog,
+                        (unsigned long long)UINT64_MAX, value);
+                return usage_error(err, prog);
+            }
+            o->seed = u;
+            break;
+        case OPT_EPOCHS:
+            if (parse_count(value, INT64_MAX, &u) < 0) {
+                fprintf(err, "%s: --epochs: expected a non-negative integer, found '%s'\n",
+                        prog, value);
+                return usage_error(err, prog);
+            }
+            o->epochs = (int64_t)u;
+            break;
+        case OPT_OUT:
+            if (*value == '\0') {
+                fprintf(err, "%s: --out: empty directory name\n", prog);
+                return usage_error(err, prog);
+            }
+            free(o->out);
+            o->out = rt_xstrdup(value);
+            break;
+        case OPT_QUIET:
+            o->quiet = 1;
+            break;
+        case OPT_TRACE:
+            if (parse_count(value, 100000000, &u) < 0) {
+                fprintf(err, "%s: --trace: expected a number of steps 0..100000000, found '%s'\n",
+                        prog, value);
+                return usage_error(err, prog);
+            }
+            o->trace = (int64_t)u;
+            break;
+        case OPT_HELP:
+            return RT_CLI_HELP;
+        }
+    }
+    return RT_CLI_RUN;
+}
+
+void rt_cli_free(RtOptions *o)
+{
+    free(o->params);
+    free(o->overridden);
+    free(o->out);
+    memset(o, 0, sizeof *o);
+}
+
+void rt_cli_usage(const RtDesc *d, const char *prog, const double *params, FILE *out)
+{
+    int width = 4;
+    fprintf(out, "usage: %s [--set NAME=VALUE]... [--seed N] [--epochs N] [--out DIR] "
+            "[--trace N] [--quiet]\n\n", prog);
+    fprintf(out, "%s", d->model);
+    if (d->title && *d->title)
+        fprintf(out, ": %s", d->title);
+    fprintf(out, "\n\noptions:\n"
+            "  --set NAME=VALUE  override a parameter (overriding a derived one pins it)\n"
+            "  --seed N          random seed (default 1)\n"
+            "  --epochs N        training epochs (default %lld; 0 = evaluate only)\n"
+            "  --out DIR         output directory (default %s_out)\n"
+            "  --trace N         write trace.npy: the state block before the first and after\n"
+            "                    each of the first N training steps (layout.csv names it)\n"
+            "  --quiet           no progress line, no summary\n"
+            "  --help            this help\n",
+            (long long)d->epochs, d->model);
+
+    for (int i = 0; i < d->nparams; i++)
+        if ((int)strlen(d->params[i].name) > width)
+            width = (int)strlen(d->params[i].name);
+    if (d->nparams)
+        fprintf(out, "\nparameters:\n");
+    for (int i = 0; i < d->nparams; i++)
+        fprintf(out, "  %-*s = %.10g%s\n", width, d->params[i].name, params[i],
+                d->params[i].derived ? "  (derived)" : "");
+
+    if (d->ndatasets)
+        fprintf(out, "\ndata sets:\n");
+    for (int i = 0; i < d->ndatasets; i++) {
+        const RtDatasetDesc *ds = &d->datasets[i];
+        fprintf(out, "  %s: %lld samples from teacher %s, ", ds->name, (long long)ds->n,
+                d->teachers[ds->teacher].name);
+        if (ds->seed >= 0)
+            fprintf(out, "seed %lld\n", (long long)ds->seed);
+        else
+            fprintf(out, "seed from --seed\n");
+    }
+
+    fprintf(out, "\nexperiment %s: %lld epochs on %s; each sample is presented to %s for "
+            "%s = %g in steps of %s = %g\n",
+            d->experiment, (long long)d->epochs, d->datasets[d->train].name,
+            d->bufs[d->input].name, d->params[d->present_param].name,
+            params[d->present_param], d->params[d->dt_param].name, params[d->dt_param]);
+    for (int i = 0; i < d->nmetrics; i++) {
+        const RtMetricDesc *mt = &d->metrics[i];
+        fprintf(out, "  metric %s: %s of %s on %s", mt->name,
+                mt->kind == RT_METRIC_MSE ? "mse" : "accuracy", d->bufs[mt->buf].name,
+                d->datasets[mt->dataset].name);
+        if (mt->every == 1)
+            fprintf(out, ", every epoch\n");
+        else
+            fprintf(out, ", every %lld epochs\n", (long long)mt->every);
+    }
+    fprintf(out, "\noutputs: DIR/metrics.csv (one row per evaluated epoch), DIR/run.json "
+            "(timings)\n");
+}

@@ -1,0 +1,475 @@
+/* rt_desc.c: parse the model descriptor (format in dendrt.h) that the
+ * compiler embeds in every model.  It is the runtime's only knowledge of the
+ * model's shape, so the parser is strict: fields, record order, indexes and
+ * buffer shapes are all checked here, and the driver trusts them afterwards.
+ * A malformed descriptor is a compiler bug; it is reported, never crashed on.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>         /* _GNU_SOURCE, from AC_USE_SYSTEM_EXTENSIONS */
+#endif
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+const char *const rt_role_names[RT_ROLE__COUNT] = {
+    "state", "weight", "filter", "input", "target", "temp", "noise", "teacher",
+};
+
+/* Record kinds in the order they must appear.  REPEATED kinds may occur any
+ * number of times (contiguously); the others exactly once. */
+typedef enum RecKind {
+    REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_TEACHER,
+    REC_DATASET, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET, REC_EPOCHS,
+    REC_DT_PARAM, REC_PRESENT_PARAM, REC_METRIC, REC_END, REC__COUNT
+} RecKind;
+
+static const struct {
+    const char *word;
+    int nfields;            /* fields after the word; -1: title (rest of line) */
+    int repeated;
+} recs[REC__COUNT] = {
+    [REC_HEADER] = { "dendc-model", 1, 0 },
+    [REC_MODEL] = { "model", 1, 0 },
+    [REC_TITLE] = { "title", -1, 0 },
+    [REC_STATE_SIZE] = { "state_size", 1, 0 },
+    [REC_PARAM] = { "param", 3, 1 },
+    [REC_BUF] = { "buf", 6, 1 },
+    [REC_TEACHER] = { "teacher", 7, 1 },
+    [REC_DATASET] = { "dataset", 6, 1 },
+    [REC_EXPERIMENT] = { "experiment", 1, 0 },
+    [REC_TRAIN] = { "train", 1, 0 },
+    [REC_INPUT] = { "input", 1, 0 },
+    [REC_TARGET] = { "target", 1, 0 },
+    [REC_EPOCHS] = { "epochs", 1, 0 },
+    [REC_DT_PARAM] = { "dt_param", 1, 0 },
+    [REC_PRESENT_PARAM] = { "present_param", 1, 0 },
+    [REC_METRIC] = { "metric", 5, 1 },
+    [REC_END] = { "end", 0, 0 },
+};
+
+enum { MAX_FIELDS = 8 };
+
+typedef struct Parser {
+    RtDesc *d;
+    int line;
+    char *err;
+    size_t errlen;
+    int caps[REC__COUNT];   /* allocated lengths of the repeated arrays */
+} Parser;
+
+static int fail(Parser *p, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(p->err, p->errlen, "line %d: ", p->line);
+    if (n < 0 || (size_t)n >= p->errlen)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Whole-field integer in [lo, hi]. */
+static int field_i64(Parser *p, const char *s, const char *what, int64_t lo, int64_t hi,
+                     int64_t *out)
+{
+    char *end;
+    long long v;
+    if (!(*s == '-' || (*s >= '0' && *s <= '9')))
+        return fail(p, "%s: expected an integer, found '%s'", what, s);
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (*end != '\0' || end == s || errno == ERANGE)
+        return fail(p, "%s: expected an integer, found '%s'", what, s);
+    if (v < lo || v > hi)
+        return fail(p, "%s %lld out of range %lld..%lld", what, v, (long long)lo,
+                    (long long)hi);
+    *out = v;
+    return 0;
+}
+
+static int field_int(Parser *p, const char *s, const char *what, int64_t lo, int64_t hi,
+                     int *out)
+{
+    int64_t v;
+    if (field_i64(p, s, what, lo, hi, &v) < 0)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* Whole-field double (any strtod form, %.17g output included). */
+static int field_f64(Parser *p, const char *s, const char *what, double *out)
+{
+    char *end;
+    if (*s == '\0' || *s == ' ' || *s == '\t')
+        return fail(p, "%s: expected a number, found '%s'", what, s);
+    *out = strtod(s, &end);
+    if (*end != '\0')
+        return fail(p, "%s: expected a number, found '%s'", what, s);
+    return 0;
+}
+
+static int field_enum(Parser *p, const char *s, const char *what, const char *const *names,
+                      int n, int *out)
+{
+    for (int i = 0; i < n; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    return fail(p, "unknown %s '%s'", what, s);
+}
+
+/* Room for one more element of a repeated array. */
+static void *grow(void *arr, int *cap, int count, size_t size)
+{
+    if (count < *cap)
+        return arr;
+    *cap = *cap ? *cap * 2 : 8;
+    void *next = realloc(arr, (size_t)*cap * size);
+    if (!next) {
+        fputs("out of memory\n", stderr);
+        exit(1);
+    }
+    return next;
+}
+
+static int buf_ref(Parser *p, const char *s, const char *what, int allow_none, int *out)
+{
+    return field_int(p, s, what, allow_none ? -1 : 0, p->d->nbufs - 1, out);
+}
+
+static int64_t teacher_len(const RtDesc *d, int dataset, int in)
+{
+    const RtTeacherDesc *t = &d->teachers[d->datasets[dataset].teacher];
+    return d->bufs[in ? t->in_buf : t->out_buf].len;
+}
+
+static int check_role(Parser *p, int buf, RtRole role, const char *what)
+{
+    const RtBufDesc *b = &p->d->bufs[buf];
+    if (b->role != role)
+        return fail(p, "%s buffer '%s' has role %s, expected %s", what, b->name,
+                    rt_role_names[b->role], rt_role_names[role]);
+    return 0;
+}
+
+/* A data set's samples fit the experiment's input and target buffers. */
+static int check_dataset_fits(Parser *p, int k)
+{
+    RtDesc *d = p->d;
+    if (teacher_len(d, k, 1) != d->bufs[d->input].len)
+        return fail(p, "data set '%s' has inputs of length %lld but input buffer '%s' "
+                    "has %lld", d->datasets[k].name, (long long)teacher_len(d, k, 1),
+                    d->bufs[d->input].name, (long long)d->bufs[d->input].len);
+    if (d->target >= 0 && teacher_len(d, k, 0) != d->bufs[d->target].len)
+        return fail(p, "data set '%s' has targets of length %lld but target buffer '%s' "
+                    "has %lld", d->datasets[k].name, (long long)teacher_len(d, k, 0),
+                    d->bufs[d->target].name, (long long)d->bufs[d->target].len);
+    return 0;
+}
+
+static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
+{
+    RtDesc *d = p->d;
+    int64_t v;
+    switch (kind) {
+    case REC_HEADER:
+        if (strcmp(f[0], "1") != 0)
+            return fail(p, "unsupported descriptor version '%s'", f[0]);
+        return 0;
+    case REC_MODEL:
+        d->model = rt_xstrdup(f[0]);
+        if (strchr(d->model, '/'))
+            return fail(p, "model name '%s' contains '/'", d->model);
+        return 0;
+    case REC_TITLE:
+        d->title = rt_xstrdup(rest);
+        return 0;
+    case REC_STATE_SIZE:
+        return field_i64(p, f[0], "state_size", 0, INT64_MAX / 16, &d->state_size);
+    case REC_PARAM: {
+        RtParamDesc *q;
+        d->params = grow(d->params, &p->caps[kind], d->nparams, sizeof *d->params);
+        q = &d->params[d->nparams];
+        memset(q, 0, sizeof *q);
+        q->name = rt_xstrdup(f[0]);
+        d->nparams++;
+        if (rt_desc_param_find(d, f[0]) != d->nparams - 1)
+            return fail(p, "duplicate param '%s'", f[0]);
+        if (field_f64(p, f[1], "param default", &q->value) < 0)
+            return -1;
+        if (strcmp(f[2], "free") == 0)
+            q->derived = 0;
+        else if (strcmp(f[2], "derived") == 0)
+            q->derived = 1;
+        else
+            return fail(p, "param '%s': expected 'free' or 'derived', found '%s'", f[0], f[2]);
+        return 0;
+    }
+    case REC_BUF: {
+        RtBufDesc *b;
+        int id, role = 0;
+        if (field_int(p, f[0], "buf id", d->nbufs, d->nbufs, &id) < 0)
+            return -1;
+        d->bufs = grow(d->bufs, &p->caps[kind], d->nbufs, sizeof *d->bufs);
+        b = &d->bufs[d->nbufs];
+        memset(b, 0, sizeof *b);
+        b->name = rt_xstrdup(f[1]);
+        d->nbufs++;
+        if (field_enum(p, f[2], "buffer role", rt_role_names, RT_ROLE__COUNT, &role) < 0)
+            return -1;
+        b->role = (RtRole)role;
+        if (field_int(p, f[3], "buf rows", 1, INT32_MAX, &b->rows) < 0
+            || field_int(p, f[4], "buf cols", 1, INT32_MAX, &b->cols) < 0
+            || field_i64(p, f[5], "buf offset", 0, d->state_size, &b->offset) < 0)
+            return -1;
+        b->len = (int64_t)b->rows * b->cols;
+        if (b->len > d->state_size - b->offset)
+            return fail(p, "buffer '%s' (%lld doubles at %lld) overruns state_size %lld",
+                        b->name, (long long)b->len, (long long)b->offset,
+                        (long long)d->state_size);
+        return 0;
+    }
+    case REC_TEACHER: {
+        static const char *const dists[] = { "uniform", "normal" };
+        RtTeacherDesc *t;
+        int k;
+        if (field_int(p, f[0], "teacher index", d->nteachers, d->nteachers, &k) < 0)
+            return -1;
+        d->teachers = grow(d->teachers, &p->caps[kind], d->nteachers, sizeof *d->teachers);
+        t = &d->teachers[d->nteachers];
+        memset(t, 0, sizeof *t);
+        t->name = rt_xstrdup(f[1]);
+        d->nteachers++;
+        if (field_enum(p, f[2], "distribution", dists, 2, &t->dist) < 0
+            || field_f64(p, f[3], "teacher input bound", &t->a) < 0
+            || field_f64(p, f[4], "teacher input bound", &t->b) < 0
+            || buf_ref(p, f[5], "teacher in buffer", 0, &t->in_buf) < 0
+            || buf_ref(p, f[6], "teacher out buffer", 0, &t->out_buf) < 0
+            || check_role(p, t->in_buf, RT_ROLE_TEACHER, "teacher in") < 0
+            || check_role(p, t->out_buf, RT_ROLE_TEACHER, "teacher out") < 0)
+            return -1;
+        if (t->in_buf == t->out_buf)
+            return fail(p, "teacher '%s' uses one buffer for input and output", t->name);
+        return 0;
+    }
+    case REC_DATASET: {
+        RtDatasetDesc *ds;
+        int k;
+        if (field_int(p, f[0], "dataset index", d->ndatasets, d->ndatasets, &k) < 0)
+            return -1;
+        d->datasets = grow(d->datasets, &p->caps[kind], d->ndatasets, sizeof *d->datasets);
+        ds = &d->datasets[d->ndatasets];
+        memset(ds, 0, sizeof *ds);
+        ds->name = rt_xstrdup(f[1]);
+        d->ndatasets++;
+        if (strcmp(f[2], "teacher") != 0)
+            return fail(p, "unknown data set kind '%s'", f[2]);
+        return field_i64(p, f[3], "dataset size", 1, RT_DATASET_MAX, &ds->n) < 0
+            || field_i64(p, f[4], "dataset seed", INT64_MIN, INT64_MAX, &ds->seed) < 0
+            || field_int(p, f[5], "dataset teacher", 0, d->nteachers - 1, &ds->teacher) < 0
+            ? -1 : 0;
+    }
+    case REC_EXPERIMENT:
+        d->experiment = rt_xstrdup(f[0]);
+        return 0;
+    case REC_TRAIN:
+        return field_int(p, f[0], "train dataset", 0, d->ndatasets - 1, &d->train);
+    case REC_INPUT:
+        if (buf_ref(p, f[0], "input buffer", 0, &d->input) < 0
+            || check_role(p, d->input, RT_ROLE_INPUT, "input") < 0)
+            return -1;
+        return 0;
+    case REC_TARGET:
+        if (buf_ref(p, f[0], "target buffer", 1, &d->target) < 0
+            || (d->target >= 0 && check_role(p, d->target, RT_ROLE_TARGET, "target") < 0))
+            return -1;
+        return check_dataset_fits(p, d->train);
+    case REC_EPOCHS:
+        if (field_i64(p, f[0], "epochs", 0, INT64_MAX, &v) < 0)
+            return -1;
+        d->epochs = v;
+        return 0;
+    case REC_DT_PARAM:
+        return field_int(p, f[0], "dt_param", 0, d->nparams - 1, &d->dt_param);
+    case REC_PRESENT_PARAM:
+        return field_int(p, f[0], "present_param", 0, d->nparams - 1, &d->present_param);
+    case REC_METRIC: {
+        static const char *const kinds[] = { "mse", "accuracy" };
+        RtMetricDesc *mt;
+        int kindv = 0;
+        d->metrics = grow(d->metrics, &p->caps[kind], d->nmetrics, sizeof *d->metrics);
+        mt = &d->metrics[d->nmetrics];
+        memset(mt, 0, sizeof *mt);
+        mt->name = rt_xstrdup(f[0]);
+        d->nmetrics++;
+        for (int i = 0; i < d->nmetrics - 1; i++)
+            if (strcmp(d->metrics[i].name, f[0]) == 0)
+                return fail(p, "duplicate metric '%s'", f[0]);
+        if (strcmp(f[0], "epoch") == 0 || strchr(f[0], ',') || strchr(f[0], '"'))
+            return fail(p, "metric name '%s' cannot be a metrics.csv column", f[0]);
+        if (field_enum(p, f[1], "metric kind", kinds, 2, &kindv) < 0
+            || buf_ref(p, f[2], "metric buffer", 0, &mt->buf) < 0
+            || field_int(p, f[3], "metric dataset", 0, d->ndatasets - 1, &mt->dataset) < 0
+            || field_i64(p, f[4], "metric every", 1, INT64_MAX, &mt->every) < 0
+            || check_dataset_fits(p, mt->dataset) < 0)
+            return -1;
+        mt->kind = (RtMetricKind)kindv;
+        if (d->bufs[mt->buf].len != teacher_len(d, mt->dataset, 0))
+            return fail(p, "metric '%s' compares buffer '%s' (length %lld) with targets of "
+                        "length %lld", mt->name, d->bufs[mt->buf].name,
+                        (long long)d->bufs[mt->buf].len,
+                        (long long)teacher_len(d, mt->dataset, 0));
+        return 0;
+    }
+    case REC_END:
+    case REC__COUNT:
+        break;
+    }
+    return 0;
+}
+
+/* Split `line` in place at single spaces into at most MAX_FIELDS fields. */
+static int split(Parser *p, char *line, char **f, int *n)
+{
+    *n = 0;
+    for (char *s = line;;) {
+        char *sp = strchr(s, ' ');
+        if (*n == MAX_FIELDS)
+            return fail(p, "too many fields");
+        f[(*n)++] = s;
+        if (sp)
+            *sp = '\0';
+        if (*s == '\0')
+            return fail(p, "empty field (two spaces, or a space at the end of the line)");
+        if (!sp)
+            return 0;
+        s = sp + 1;
+    }
+}
+
+int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
+{
+    Parser p = { .d = d, .line = 0, .err = err, .errlen = errlen };
+    char *copy = rt_xstrdup(text ? text : "");
+    char *line = copy;
+    int prev = -1;
+    int rc = -1;
+
+    memset(d, 0, sizeof *d);
+    d->target = -1;
+    if (errlen)
+        err[0] = '\0';
+    for (;;) {
+        char *nl = strchr(line, '\n');
+        char *f[MAX_FIELDS];
+        int nf;
+        int kind;
+        p.line++;
+        if (!nl && *line == '\0') {
+            fail(&p, prev < 0 ? "empty descriptor" : "missing 'end'");
+            goto out;
+        }
+        if (!nl) {
+            fail(&p, "missing newline at the end of the line");
+            goto out;
+        }
+        *nl = '\0';
+        if (strchr(line, '\r') || strchr(line, '\t')) {
+            fail(&p, "tab or carriage return in the line");
+            goto out;
+        }
+        /* A title is the rest of its line, spaces included. */
+        const char *rest = "";
+        if (strncmp(line, "title", 5) == 0 && (line[5] == ' ' || line[5] == '\0')) {
+            rest = line[5] ? line + 6 : "";
+            line[5] = '\0';
+            f[0] = line;
+            nf = 1;
+        } else if (split(&p, line, f, &nf) < 0) {
+            goto out;
+        }
+        for (kind = 0; kind < REC__COUNT; kind++)
+            if (strcmp(f[0], recs[kind].word) == 0)
+                break;
+        if (kind == REC__COUNT) {
+            fail(&p, "unknown record '%s'", f[0]);
+            goto out;
+        }
+        if (prev < 0 && kind != REC_HEADER) {
+            fail(&p, "expected 'dendc-model 1', found '%s'", f[0]);
+            goto out;
+        }
+        if (kind < prev || (kind == prev && !recs[kind].repeated)) {
+            fail(&p, "record '%s' out of order (after '%s')", f[0], recs[prev].word);
+            goto out;
+        }
+        for (int k = prev + 1; k < kind; k++) {
+            if (!recs[k].repeated) {
+                fail(&p, "missing '%s' record before '%s'", recs[k].word, f[0]);
+                goto out;
+            }
+        }
+        if (recs[kind].nfields >= 0 && nf - 1 != recs[kind].nfields) {
+            fail(&p, "'%s' takes %d fields, found %d", f[0], recs[kind].nfields, nf - 1);
+            goto out;
+        }
+        if (parse_record(&p, (RecKind)kind, f + 1, rest) < 0)
+            goto out;
+        prev = kind;
+        line = nl + 1;
+        if (kind == REC_END) {
+            if (*line != '\0') {
+                p.line++;
+                fail(&p, "text after 'end'");
+                goto out;
+            }
+            break;
+        }
+    }
+    rc = 0;
+out:
+    free(copy);
+    if (rc < 0)
+        rt_desc_free(d);
+    return rc;
+}
+
+void rt_desc_free(RtDesc *d)
+{
+    for (int i = 0; i < d->nparams; i++)
+        free(d->params[i].name);
+    for (int i = 0; i < d->nbufs; i++)
+        free(d->bufs[i].name);
+    for (int i = 0; i < d->nteachers; i++)
+        free(d->teachers[i].name);
+    for (int i = 0; i < d->ndatasets; i++)
+        free(d->datasets[i].name);
+    for (int i = 0; i < d->nmetrics; i++)
+        free(d->metrics[i].name);
+    free(d->params);
+    free(d->bufs);
+    free(d->teachers);
+    free(d->datasets);
+    free(d->metrics);
+    free(d->model);
+    free(d->title);
+    free(d->experiment);
+    memset(d, 0, sizeof *d);
+    d->target = -1;
+}
+
+int rt_desc_param_find(const RtDesc *d, const char *name)
+{
+    for (int i = 0; i < d->nparams; i++)
+        if (strcmp(d->params[i].name, name) == 0)
+            return i;
+    return -1;
+}

@@ -1,0 +1,216 @@
+/* rt_internal.h: declarations shared by the runtime's files (rt_*.c) and its
+ * unit tests, not installed.  The public contract is dendrt.h; this header
+ * holds the parsed model descriptor, the command-line options, the data
+ * sets, the output helpers and the progress line.
+ *
+ * Where the pieces sit: rt_main (rt_run.c) parses the descriptor (rt_desc.c)
+ * and the command line (rt_cli.c), builds the data sets (rt_data.c), runs the
+ * training/evaluation loop and writes through rt_out.c.  Random numbers
+ * (rt_rng.c) are used by all of them and by the generated kernels.
+ */
+#ifndef DENDC_RT_INTERNAL_H
+#define DENDC_RT_INTERNAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dendrt.h"
+
+/* ---- rt_rng.c ---- */
+
+/* The stream of the per-epoch Fisher-Yates shuffle (seed = --seed, counter =
+ * epoch).  Model streams are < RT_STREAM_RUNTIME, evaluation noise sets bit
+ * 31 of a model stream, data-set samples use RT_STREAM_RUNTIME + s < 2^31,
+ * so this value is used by nothing else. */
+#define RT_STREAM_SHUFFLE UINT32_C(0xFFFFFFFF)
+/* Largest data set: sample streams RT_STREAM_RUNTIME + s must stay < 2^31. */
+#define RT_DATASET_MAX ((int64_t)INT32_MAX - RT_STREAM_RUNTIME)
+
+/* dst[0..n) = normals number first .. first+n-1 of (seed, stream, counter):
+ * element i of any fill is a function of its index only, so fills may be
+ * split into chunks. */
+void rt_normals_at(uint64_t seed, uint32_t stream, uint64_t counter, uint64_t first,
+                   double *dst, int64_t n);
+/* dst[0..n) = uniforms number first .. first+n-1 of (seed, stream, counter). */
+void rt_uniforms_at(uint64_t seed, uint32_t stream, uint64_t counter, uint64_t first,
+                    double *dst, int64_t n);
+/* perm[0..n) = the permutation of epoch `epoch` (see rt_rng.c). */
+void rt_shuffle(uint64_t seed, uint64_t epoch, int64_t *perm, int64_t n);
+
+/* ---- memory (rt_out.c): every runtime allocation goes through these; on
+ * failure they print "out of memory" and exit(1) ---- */
+void *rt_xmalloc(size_t n);
+void *rt_xcalloc(size_t count, size_t size);
+char *rt_xstrdup(const char *s);
+
+/* ---- rt_desc.c: the model descriptor (format in dendrt.h) ---- */
+
+typedef enum RtRole {
+    RT_ROLE_STATE, RT_ROLE_WEIGHT, RT_ROLE_FILTER, RT_ROLE_INPUT,
+    RT_ROLE_TARGET, RT_ROLE_TEMP, RT_ROLE_NOISE, RT_ROLE_TEACHER,
+    RT_ROLE__COUNT
+} RtRole;                                   /* mirrors IrBufRole */
+extern const char *const rt_role_names[RT_ROLE__COUNT];
+
+typedef enum RtMetricKind { RT_METRIC_MSE, RT_METRIC_ACCURACY } RtMetricKind;
+
+typedef struct RtParamDesc {
+    char *name;
+    double value;           /* the default (derived params: as the compiler computed it) */
+    int derived;            /* 1: recomputed by derive() unless overridden */
+} RtParamDesc;
+
+typedef struct RtBufDesc {
+    char *name;
+    RtRole role;
+    int rows, cols;
+    int64_t offset;         /* doubles from the start of the state block */
+    int64_t len;            /* rows * cols */
+} RtBufDesc;
+
+typedef struct RtTeacherDesc {
+    char *name;
+    int dist;               /* RT_DIST_*: how sample inputs are drawn */
+    double a, b;
+    int in_buf, out_buf;    /* indexes into RtDesc.bufs */
+} RtTeacherDesc;
+
+typedef struct RtDatasetDesc {
+    char *name;
+    int64_t n;              /* samples, 1 .. RT_DATASET_MAX */
+    int64_t seed;           /* < 0: the run's --seed */
+    int teacher;
+} RtDatasetDesc;
+
+typedef struct RtMetricDesc {
+    char *name;             /* the metrics.csv column */
+    RtMetricKind kind;
+    int buf;                /* the model vector read after each presentation */
+    int dataset;
+    int64_t every;          /* evaluated after epochs e with e % every == 0 */
+} RtMetricDesc;
+
+typedef struct RtDesc {
+    char *model, *title;
+    int64_t state_size;
+    RtParamDesc *params;   int nparams;
+    RtBufDesc *bufs;       int nbufs;
+    RtTeacherDesc *teachers; int nteachers;
+    RtDatasetDesc *datasets; int ndatasets;
+    char *experiment;
+    int train;              /* dataset index */
+    int input, target;      /* buffer indexes; target -1 when none */
+    int64_t epochs;
+    int dt_param, present_param;
+    RtMetricDesc *metrics; int nmetrics;
+} RtDesc;
+
+/* Parse `text` into *d.  Returns 0, or -1 with "line N: what" in err (and *d
+ * freed).  Checks syntax, record order, indexes and buffer shapes, so the
+ * driver can trust every index afterwards. */
+int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen);
+void rt_desc_free(RtDesc *d);
+int rt_desc_param_find(const RtDesc *d, const char *name);   /* -1 if absent */
+
+/* ---- rt_cli.c: the command line ---- */
+
+typedef struct RtOptions {
+    uint64_t seed;          /* --seed, default 1 */
+    int64_t epochs;         /* --epochs, default the experiment's */
+    char *out;              /* --out, default "<model>_out" (owned) */
+    int quiet;              /* --quiet */
+    int64_t trace;          /* --trace N: record the state after the first N training steps */
+    double *params;         /* defaults with --set applied (owned, nparams) */
+    uint8_t *overridden;    /* 1 where --set gave the value (owned, nparams) */
+} RtOptions;
+
+typedef enum RtCliStatus {
+    RT_CLI_RUN,             /* options parsed: run the model */
+    RT_CLI_HELP,            /* --help: print rt_cli_usage, exit 0 */
+    RT_CLI_ERROR,           /* message printed to err: exit 2 */
+} RtCliStatus;
+
+/* Parse argv[1..argc).  Messages go to `err`, prefixed with `prog`.  *o is
+ * filled in every case and must be released with rt_cli_free. */
+RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **argv,
+                         RtOptions *o, FILE *err);
+void rt_cli_free(RtOptions *o);
+/* --help text; `params` are the values to show (defaults after derive). */
+void rt_cli_usage(const RtDesc *d, const char *prog, const double *params, FILE *out);
+/* argv[0] without its directory, or `fallback` when absent. */
+const char *rt_prog_name(const char *argv0, const char *fallback);
+/* Levenshtein distance, for "did you mean" suggestions. */
+size_t rt_edit_distance(const char *a, const char *b);
+
+/* ---- rt_data.c: data sets ---- */
+
+typedef struct RtData {
+    int64_t n;              /* samples */
+    int64_t din, dout;      /* input and target lengths */
+    double *in;             /* n x din, row-major */
+    double *target;         /* n x dout */
+} RtData;
+
+/* Draw data set k: sample s's input is rt_fill(dataset seed, stream
+ * RT_STREAM_RUNTIME + s, the teacher's input distribution), its target the
+ * teacher's output for it.  Uses the teacher's buffers in `state` (teacher_init
+ * must have run). */
+void rt_data_make(RtData *out, const RtDesc *d, int k, const RtModel *m, double *state,
+                  const double *params, uint64_t run_seed);
+void rt_data_free(RtData *data);
+
+/* ---- rt_out.c: files and the progress line ---- */
+
+/* A file written beside its final name (DIR/.NAME.tmp) and renamed over it on
+ * commit, so readers see the old or the new file, never half of one. */
+typedef struct RtAtomic {
+    FILE *f;
+    char *path, *tmp;
+} RtAtomic;
+int rt_atomic_open(RtAtomic *a, const char *path);      /* 0, or -1 and errno */
+int rt_atomic_commit(RtAtomic *a);                      /* 0, or -1 and errno; frees *a */
+void rt_atomic_abort(RtAtomic *a);                      /* drop the temporary file */
+
+int rt_mkdir_p(const char *dir);                        /* 0, or -1 and errno */
+char *rt_path_join(const char *dir, const char *name);  /* malloc'd "dir/name" */
+
+/* .npy files (format version 1.0, C order), written atomically.  0 or -1 and
+ * errno. */
+int rt_write_npy(const char *path, const double *data, int rows, int cols);
+int rt_write_npy_i64(const char *path, const int64_t *data, int rows, int cols);
+
+/* The rows of metrics.csv so far. */
+typedef struct RtMetricsTable {
+    int nmetrics;
+    const char *const *names;   /* column names (borrowed) */
+    int64_t nrows, cap;
+    int64_t *epochs;            /* nrows */
+    double *values;             /* nrows x nmetrics */
+    uint8_t *have;              /* nrows x nmetrics: 0 = not evaluated (empty cell) */
+} RtMetricsTable;
+void rt_metrics_init(RtMetricsTable *t, int nmetrics, const char *const *names);
+/* Append a row; returns its index, values/have are zeroed for the caller. */
+int64_t rt_metrics_add_row(RtMetricsTable *t, int64_t epoch);
+void rt_metrics_free(RtMetricsTable *t);
+/* Write the whole table to `path` atomically ("%.17g").  0, or -1 and errno. */
+int rt_metrics_write(const char *path, const RtMetricsTable *t);
+
+/* The progress line on stderr, redrawn in place with '\r'. */
+typedef struct RtProgress {
+    int on;                 /* stderr is a terminal and not --quiet */
+    double last;            /* rt_now() of the last draw */
+    int width;              /* length of the last line drawn, to blank it */
+} RtProgress;
+double rt_now(void);                                   /* monotonic seconds */
+void rt_progress_init(RtProgress *p, int enabled);
+/* Redraw (at most ~5 times a second unless force): `epoch E/N  NAME V  R
+ * steps/s  ETA M:SS`; name NULL omits the metric, eta_s < 0 the ETA. */
+void rt_progress_draw(RtProgress *p, int64_t epoch, int64_t epochs, const char *name,
+                      double value, double steps_per_s, double eta_s, int force);
+void rt_progress_clear(RtProgress *p);                 /* erase the line */
+/* "41.2k" style rate into buf. */
+void rt_format_rate(char *buf, size_t size, double per_s);
+/* "0:12" / "1:02:03" style duration into buf. */
+void rt_format_duration(char *buf, size_t size, double seconds);
+
+#endif

@@ -1,0 +1,494 @@
+/* rt_run.c: rt_main, the whole program of a compiled model.
+ *
+ *   descriptor -> command line -> params (--set, derive) -> state block
+ *   (init, teacher_init) -> data sets -> evaluate epoch 0 -> for each epoch:
+ *   train on a shuffled pass over the training set, evaluate when due ->
+ *   summary.
+ *
+ * The generated kernels do the numerics; this file only decides what is
+ * presented when, with which flags, and what is measured.  Everything written
+ * to metrics.csv is a pure function of the model, the params and --seed;
+ * timings go to run.json.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>         /* _GNU_SOURCE, from AC_USE_SYSTEM_EXTENSIONS */
+#endif
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rt_internal.h"
+
+typedef struct Driver {
+    const RtModel *m;
+    const RtDesc *d;
+    const RtOptions *o;
+    const char *prog;
+    double *params;         /* o->params after derive */
+    double *state;          /* the model's state block, 64-byte aligned */
+    double *saved;          /* a copy of it during evaluation */
+    size_t state_bytes;
+    RtRun run;
+    RtData *data;           /* per data set, made when first needed */
+    uint8_t *made;
+    int64_t nsteps;         /* steps per presentation */
+    int64_t epochs;
+    RtMetricsTable table;
+    char *metrics_path;
+    int64_t *perm;          /* the training order of the current epoch */
+    double *sums;           /* per metric: accumulated error or hits */
+    RtProgress progress;
+    double t0;              /* rt_now() at the start of training */
+    uint64_t steps;         /* all steps taken, training and evaluation */
+    double train_done, train_total;     /* presentations, for the ETA */
+    int shown;              /* metric shown in the progress line, -1 none */
+    double shown_value;
+    int have_shown;
+    double *trace;          /* --trace: rows of state_size doubles */
+    int64_t trace_rows;     /* rows recorded so far */
+} Driver;
+
+static RtData *dataset(Driver *dr, int k)
+{
+    if (!dr->made[k]) {
+        rt_data_make(&dr->data[k], dr->d, k, dr->m, dr->state, dr->params, dr->o->seed);
+        dr->made[k] = 1;
+    }
+    return &dr->data[k];
+}
+
+/* Write sample s of `data` into the input (and target) buffers. */
+static void present(Driver *dr, const RtData *data, int64_t s)
+{
+    const RtDesc *d = dr->d;
+    memcpy(dr->state + d->bufs[d->input].offset, data->in + s * data->din,
+           (size_t)data->din * sizeof(double));
+    if (d->target >= 0)
+        memcpy(dr->state + d->bufs[d->target].offset, data->target + s * data->dout,
+               (size_t)data->dout * sizeof(double));
+}
+
+/* --trace: append the state block as the next row (training steps only). */
+static void trace_row(Driver *dr)
+{
+    if (dr->trace && dr->trace_rows <= dr->o->trace) {
+        memcpy(dr->trace + dr->trace_rows * dr->d->state_size, dr->state, dr->state_bytes);
+        dr->trace_rows++;
+    }
+}
+
+static void run_steps(Driver *dr, int32_t flags)
+{
+    int tracing = dr->trace && flags != 0 && dr->trace_rows <= dr->o->trace;
+    if (tracing && dr->trace_rows == 0)
+        trace_row(dr);          /* row 0: the state the first step starts from */
+    for (int64_t t = 0; t < dr->nsteps; t++) {
+        dr->m->step(dr->state, dr->params, &dr->run, flags);
+        dr->run.counter++;
+        if (tracing)
+            trace_row(dr);
+    }
+    dr->steps += (uint64_t)dr->nsteps;
+}
+
+/* trace.npy and layout.csv (the buffer map that makes the trace readable). */
+static int write_trace(Driver *dr)
+{
+    const RtDesc *d = dr->d;
+    char *npy = rt_path_join(dr->o->out, "trace.npy");
+    char *csv = rt_path_join(dr->o->out, "layout.csv");
+    int rc = 0;
+    if (rt_write_npy(npy, dr->trace, (int)dr->trace_rows, (int)d->state_size) < 0) {
+        fprintf(stderr, "%s: cannot write '%s': %s\n", dr->prog, npy, strerror(errno));
+        rc = 1;
+    }
+    RtAtomic a;
+    if (!rc && rt_atomic_open(&a, csv) == 0) {
+        fputs("name,role,rows,cols,offset\n", a.f);
+        for (int i = 0; i < d->nbufs; i++)
+            fprintf(a.f, "%s,%s,%lld,%lld,%lld\n", d->bufs[i].name, rt_role_names[d->bufs[i].role],
+                    (long long)d->bufs[i].rows, (long long)d->bufs[i].cols, (long long)d->bufs[i].offset);
+        if (rt_atomic_commit(&a) < 0)
+            rc = 1;
+    } else if (!rc) {
+        rc = 1;
+    }
+    if (rc && !access(npy, F_OK))
+        fprintf(stderr, "%s: cannot write '%s': %s\n", dr->prog, csv, strerror(errno));
+    free(npy);
+    free(csv);
+    return rc;
+}
+
+static void draw_progress(Driver *dr, int64_t epoch, int force)
+{
+    double el = rt_now() - dr->t0;
+    double rate = el > 0 ? (double)dr->steps / el : -1;
+    double eta = -1;
+    if (dr->train_done > 0 && dr->train_total > 0)
+        eta = el * (dr->train_total - dr->train_done) / dr->train_done;
+    rt_progress_draw(&dr->progress, epoch, dr->epochs,
+                     dr->have_shown ? dr->d->metrics[dr->shown].name : NULL, dr->shown_value,
+                     rate, eta, force);
+}
+
+static int64_t argmax(const double *v, int64_t n)
+{
+    int64_t best = 0;
+    for (int64_t i = 1; i < n; i++)
+        if (v[i] > v[best])
+            best = i;
+    return best;
+}
+
+/* One evaluation pass over data set k for the due metrics on it: from the
+ * trained state, no learning, no nudging, phase-1 noise. */
+static void eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int64_t epoch)
+{
+    const RtDesc *d = dr->d;
+    RtData *data = dataset(dr, k);
+    memcpy(dr->state, dr->saved, dr->state_bytes);
+    dr->run.phase = 1;
+    dr->run.counter = 0;
+    for (int j = 0; j < d->nmetrics; j++)
+        dr->sums[j] = 0;
+    for (int64_t s = 0; s < data->n; s++) {
+        const double *target = data->target + s * data->dout;
+        present(dr, data, s);
+        run_steps(dr, 0);
+        for (int j = 0; j < d->nmetrics; j++) {
+            const RtMetricDesc *mt = &d->metrics[j];
+            const double *v = dr->state + d->bufs[mt->buf].offset;
+            if (!due[j] || mt->dataset != k)
+                continue;
+            if (mt->kind == RT_METRIC_MSE) {
+                for (int64_t i = 0; i < data->dout; i++)
+                    dr->sums[j] += (v[i] - target[i]) * (v[i] - target[i]);
+            } else {
+                dr->sums[j] += argmax(v, data->dout) == argmax(target, data->dout);
+            }
+        }
+        draw_progress(dr, epoch, 0);
+    }
+    for (int j = 0; j < d->nmetrics; j++) {
+        const RtMetricDesc *mt = &d->metrics[j];
+        size_t at = (size_t)row * (size_t)d->nmetrics + (size_t)j;
+        if (!due[j] || mt->dataset != k)
+            continue;
+        dr->table.values[at] = mt->kind == RT_METRIC_MSE
+            ? dr->sums[j] / ((double)data->n * (double)data->dout)
+            : dr->sums[j] / (double)data->n;
+        dr->table.have[at] = 1;
+    }
+}
+
+/* Evaluate the metrics due after `epoch` and rewrite metrics.csv.  Returns 0,
+ * or 1 after reporting an unwritable file. */
+static int evaluate(Driver *dr, int64_t epoch)
+{
+    const RtDesc *d = dr->d;
+    uint8_t *due = rt_xcalloc((size_t)d->nmetrics + 1, 1);
+    uint8_t *pass = rt_xcalloc((size_t)d->ndatasets + 1, 1);
+    uint64_t counter = dr->run.counter;
+    int any = 0;
+    int64_t row;
+
+    for (int j = 0; j < d->nmetrics; j++) {
+        due[j] = epoch % d->metrics[j].every == 0;
+        any |= due[j];
+    }
+    if (!any) {
+        free(due);
+        free(pass);
+        return 0;
+    }
+    row = rt_metrics_add_row(&dr->table, epoch);
+    memcpy(dr->saved, dr->state, dr->state_bytes);
+    /* One pass per data set, shared by every due metric on it, each pass
+     * starting from the same trained state. */
+    for (int j = 0; j < d->nmetrics; j++) {
+        int k = d->metrics[j].dataset;
+        if (due[j] && !pass[k]) {
+            pass[k] = 1;
+            eval_dataset(dr, k, due, row, epoch);
+        }
+    }
+    memcpy(dr->state, dr->saved, dr->state_bytes);
+    dr->run.counter = counter;
+    dr->run.phase = 0;
+    for (int j = 0; j < d->nmetrics; j++) {
+        if (due[j]) {
+            dr->shown = j;
+            dr->shown_value = dr->table.values[(size_t)row * (size_t)d->nmetrics + (size_t)j];
+            dr->have_shown = 1;
+            break;
+        }
+    }
+    free(due);
+    free(pass);
+    if (rt_metrics_write(dr->metrics_path, &dr->table) < 0) {
+        rt_progress_clear(&dr->progress);
+        fprintf(stderr, "%s: cannot write '%s': %s\n", dr->prog, dr->metrics_path,
+                strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+/* Training epoch `epoch` (1-based): every training sample once, in the
+ * epoch's shuffled order, with learning and nudging on. */
+static void train_epoch(Driver *dr, int64_t epoch)
+{
+    const RtDesc *d = dr->d;
+    RtData *data = dataset(dr, d->train);
+    rt_shuffle(dr->o->seed, (uint64_t)epoch, dr->perm, data->n);
+    for (int64_t i = 0; i < data->n; i++) {
+        present(dr, data, dr->perm[i]);
+        run_steps(dr, RT_LEARN | RT_NUDGE);
+        dr->train_done += 1;
+        draw_progress(dr, epoch, 0);
+    }
+}
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", (unsigned)(unsigned char)*s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* run.json: what is not deterministic (timings), kept out of metrics.csv. */
+static int write_run_json(Driver *dr, double wall)
+{
+    char *path = rt_path_join(dr->o->out, "run.json");
+    RtAtomic a;
+    int rc = 0;
+    if (rt_atomic_open(&a, path) < 0) {
+        rc = -1;
+    } else {
+        fputs("{\n  \"model\": ", a.f);
+        json_string(a.f, dr->d->model);
+        fputs(",\n  \"experiment\": ", a.f);
+        json_string(a.f, dr->d->experiment);
+        fprintf(a.f, ",\n  \"seed\": %llu,\n  \"epochs\": %lld,\n  \"steps_per_sample\": %lld,\n"
+                "  \"steps\": %llu,\n  \"wall_s\": %.6f,\n  \"steps_per_s\": %.6g\n}\n",
+                (unsigned long long)dr->o->seed, (long long)dr->epochs,
+                (long long)dr->nsteps, (unsigned long long)dr->steps, wall,
+                wall > 0 ? (double)dr->steps / wall : 0.0);
+        rc = rt_atomic_commit(&a);
+    }
+    if (rc < 0)
+        fprintf(stderr, "%s: cannot write '%s': %s\n", dr->prog, path, strerror(errno));
+    free(path);
+    return rc < 0 ? 1 : 0;
+}
+
+/* What was learned: each metric at its first and last evaluation. */
+static void print_summary(Driver *dr)
+{
+    const RtDesc *d = dr->d;
+    const RtMetricsTable *t = &dr->table;
+    for (int j = 0; j < d->nmetrics; j++) {
+        int64_t first = -1, last = -1;
+        for (int64_t r = 0; r < t->nrows; r++) {
+            if (t->have[(size_t)r * (size_t)t->nmetrics + (size_t)j]) {
+                if (first < 0)
+                    first = r;
+                last = r;
+            }
+        }
+        if (first < 0)
+            continue;
+        double v0 = t->values[(size_t)first * (size_t)t->nmetrics + (size_t)j];
+        double v1 = t->values[(size_t)last * (size_t)t->nmetrics + (size_t)j];
+        if (first == last)
+            printf("%s: %.4g (epoch %lld)\n", d->metrics[j].name, v0,
+                   (long long)t->epochs[first]);
+        else
+            printf("%s: %.4g -> %.4g (epoch %lld -> %lld)\n", d->metrics[j].name, v0, v1,
+                   (long long)t->epochs[first], (long long)t->epochs[last]);
+    }
+    printf("results in %s\n", dr->o->out);
+}
+
+/* Steps per presentation: t_present / dt, rounded.  -1 after a message. */
+static int64_t steps_per_sample(const RtDesc *d, const double *params, const char *prog)
+{
+    double dt = params[d->dt_param], tp = params[d->present_param];
+    double ratio = tp / dt;
+    if (!(dt > 0) || !isfinite(dt)) {
+        fprintf(stderr, "%s: time step %s = %g must be positive\n", prog,
+                d->params[d->dt_param].name, dt);
+        return -1;
+    }
+    if (!(ratio < 0x1p52)) {
+        fprintf(stderr, "%s: presentation time %s = %g is not a usable multiple of the "
+                "time step %s = %g\n", prog, d->params[d->present_param].name, tp,
+                d->params[d->dt_param].name, dt);
+        return -1;
+    }
+    if (llround(ratio) < 1) {
+        fprintf(stderr, "%s: presentation time %s = %g is shorter than half a time step "
+                "(%s = %g)\n", prog, d->params[d->present_param].name, tp,
+                d->params[d->dt_param].name, dt);
+        return -1;
+    }
+    return (int64_t)llround(ratio);
+}
+
+static int run_model(const RtModel *m, const RtDesc *d, RtOptions *o, const char *prog)
+{
+    Driver dr = { .m = m, .d = d, .o = o, .prog = prog, .params = o->params,
+                  .epochs = o->epochs, .shown = -1 };
+    const char **names = rt_xcalloc((size_t)d->nmetrics + 1, sizeof *names);
+    size_t nbytes = (size_t)d->state_size * sizeof(double);
+    int rc = 1;
+
+    m->derive(dr.params, o->overridden);
+    dr.nsteps = steps_per_sample(d, dr.params, prog);
+    if (dr.nsteps < 0)
+        goto out_names;
+    if (rt_mkdir_p(o->out) < 0) {
+        fprintf(stderr, "%s: cannot create output directory '%s': %s\n", prog, o->out,
+                strerror(errno));
+        goto out_names;
+    }
+
+    dr.state_bytes = nbytes;
+    nbytes = (nbytes + 63) / 64 * 64;
+    dr.state = aligned_alloc(64, nbytes ? nbytes : 64);
+    dr.saved = rt_xmalloc(nbytes);
+    if (!dr.state) {
+        fputs("out of memory\n", stderr);
+        exit(1);
+    }
+    memset(dr.state, 0, nbytes ? nbytes : 64);
+    dr.data = rt_xcalloc((size_t)d->ndatasets, sizeof *dr.data);
+    dr.made = rt_xcalloc((size_t)d->ndatasets, 1);
+    dr.sums = rt_xcalloc((size_t)d->nmetrics + 1, sizeof *dr.sums);
+    dr.perm = rt_xmalloc((size_t)d->datasets[d->train].n * sizeof *dr.perm);
+    dr.metrics_path = rt_path_join(o->out, "metrics.csv");
+    for (int j = 0; j < d->nmetrics; j++)
+        names[j] = d->metrics[j].name;
+    rt_metrics_init(&dr.table, d->nmetrics, names);
+    rt_progress_init(&dr.progress, !o->quiet && isatty(STDERR_FILENO));
+
+    if (o->trace > 0)
+        dr.trace = rt_xmalloc((size_t)(o->trace + 1) * dr.state_bytes + 1);
+    dr.run = (RtRun){ .seed = o->seed, .counter = 0, .phase = 0 };
+    m->init(dr.state, dr.params, &dr.run);
+    for (int k = 0; k < d->nteachers; k++)
+        m->teacher_init(dr.state, dr.params, &dr.run, k);
+    /* Draw every data set the experiment uses before training starts. */
+    dataset(&dr, d->train);
+    for (int j = 0; j < d->nmetrics; j++)
+        dataset(&dr, d->metrics[j].dataset);
+
+    dr.t0 = rt_now();
+    dr.train_total = (double)dr.epochs * (double)d->datasets[d->train].n;
+    /* metrics.csv exists (header at least) from the start. */
+    if (rt_metrics_write(dr.metrics_path, &dr.table) < 0) {
+        fprintf(stderr, "%s: cannot write '%s': %s\n", prog, dr.metrics_path,
+                strerror(errno));
+        goto out;
+    }
+    if (evaluate(&dr, 0))
+        goto out;
+    draw_progress(&dr, 0, 1);
+    for (int64_t e = 1; e <= dr.epochs; e++) {
+        train_epoch(&dr, e);
+        if (evaluate(&dr, e))
+            goto out;
+        draw_progress(&dr, e, 0);
+    }
+    rt_progress_clear(&dr.progress);
+    if (dr.trace && write_trace(&dr))
+        goto out;
+    if (write_run_json(&dr, rt_now() - dr.t0))
+        goto out;
+    if (!o->quiet)
+        print_summary(&dr);
+    rc = 0;
+out:
+    rt_progress_clear(&dr.progress);
+    for (int k = 0; k < d->ndatasets; k++)
+        if (dr.made[k])
+            rt_data_free(&dr.data[k]);
+    free(dr.data);
+    free(dr.made);
+    free(dr.sums);
+    free(dr.perm);
+    free(dr.metrics_path);
+    rt_metrics_free(&dr.table);
+    free(dr.state);
+    free(dr.saved);
+    free(dr.trace);
+out_names:
+    free(names);
+    return rc;
+}
+
+int rt_main(const RtModel *m, int argc, char **argv)
+{
+    RtDesc d;
+    RtOptions o;
+    char err[512];
+    const char *prog = rt_prog_name(argc > 0 ? argv[0] : NULL, "model");
+    int rc;
+
+    if (!m || !m->descriptor || !m->derive || !m->init || !m->step || !m->teacher_init
+        || !m->teacher) {
+        fprintf(stderr, "%s: internal error: incomplete model (a generated function is "
+                "missing)\n", prog);
+        return 1;
+    }
+    if (rt_desc_parse(&d, m->descriptor, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: internal error: bad model descriptor %s\n", prog, err);
+        return 1;
+    }
+    if (argc < 1 || !argv[0] || !*argv[0])
+        prog = d.model;
+    switch (rt_cli_parse(&d, prog, argc, argv, &o, stderr)) {
+    case RT_CLI_ERROR:
+        rc = 2;
+        break;
+    case RT_CLI_HELP: {
+        /* Show derived params as they would start, without --set. */
+        for (int i = 0; i < d.nparams; i++) {
+            o.params[i] = d.params[i].value;
+            o.overridden[i] = 0;
+        }
+        m->derive(o.params, o.overridden);
+        rt_cli_usage(&d, prog, o.params, stdout);
+        rc = fflush(stdout) == 0 ? 0 : 1;
+        break;
+    }
+    case RT_CLI_RUN:
+    default:
+        rc = run_model(m, &d, &o, prog);
+        break;
+    }
+    rt_cli_free(&o);
+    rt_desc_free(&d);
+    return rc;
+}
+
+int rt_main_args(int argc, char **argv, const char *descriptor, RtDeriveFn derive,
+                 RtInitFn init, RtStepFn step, RtTeacherFn teacher_init,
+                 RtTeacherFn teacher)
+{
+    RtModel m = {
+        .descriptor = descriptor, .derive = derive, .init = init, .step = step,
+        .teacher_init = teacher_init, .teacher = teacher,
+    };
+    return rt_main(&m, argc, argv);
+}

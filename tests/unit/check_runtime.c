@@ -1,0 +1,1116 @@
+/* check_runtime.c: unit tests of the runtime (runtime/rt_*.c), one Check
+ * suite.  Covers the Philox known-answer vectors and the documented draw
+ * mapping, uniform/normal sanity and chunking independence, the descriptor
+ * parser (accepts a hand-written descriptor, rejects malformed ones with a
+ * line number), the command line, .npy headers, and an end-to-end run of a
+ * hand-written C "model" (a linear teacher-student) through rt_main.
+ *
+ * Build (until the autotools build exists):
+ *   cc -std=c11 -Wall -Wextra -D_GNU_SOURCE -Iruntime tests/unit/check_runtime.c \
+ *      runtime/rt_*.c $(pkg-config --cflags --libs check) -lm
+ * Define DENDC_CHECK_NO_MAIN to link runtime_suite() into another driver.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>         /* _GNU_SOURCE, from AC_USE_SYSTEM_EXTENSIONS */
+#endif
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rt_internal.h"
+
+/* ---- the test model: a 3-input, 2-output linear student learns a linear
+ * teacher with the LMS (Urbanczik-Senn-like) rule ---- */
+
+enum {
+    OFF_X = 0, OFF_TARGET = 3, OFF_W = 5, OFF_U = 11, OFF_T = 13, OFF_TIN = 19,
+    OFF_TOUT = 22, OFF_XI = 24, STATE_SIZE = 26,
+};
+enum { P_DT, P_PRESENT, P_ETA, P_NUDGE, P_SIGMA, P_RATE };
+
+static const char tiny_desc[] =
+    "dendc-model 1\n"
+    "model tiny\n"
+    "title A tiny linear student  mimics a linear teacher\n"
+    "state_size 26\n"
+    "param dt 0.10000000000000001 free\n"
+    "param t_present 5 free\n"
+    "param eta 0.5 free\n"
+    "param nudge 0.5 free\n"
+    "param sigma 0.01 free\n"
+    "param rate 0.050000000000000003 derived\n"
+    "buf 0 x input 3 1 0\n"
+    "buf 1 target target 2 1 3\n"
+    "buf 2 W weight 2 3 5\n"
+    "buf 3 S.u state 2 1 11\n"
+    "buf 4 T teacher 2 3 13\n"
+    "buf 5 lin.in teacher 3 1 19\n"
+    "buf 6 lin.out teacher 2 1 22\n"
+    "buf 7 S.noise noise 2 1 24\n"
+    "teacher 0 lin uniform -1 1 5 6\n"
+    "dataset 0 train teacher 20 1 0\n"
+    "dataset 1 test teacher 10 2 0\n"
+    "experiment fit\n"
+    "train 0\n"
+    "input 0\n"
+    "target 1\n"
+    "epochs 5\n"
+    "dt_param 0\n"
+    "present_param 1\n"
+    "metric mse mse 3 1 1\n"
+    "metric acc accuracy 3 1 1\n"
+    "metric train_mse mse 3 0 2\n"
+    "end\n";
+
+static void tiny_derive(double *p, const uint8_t *overridden)
+{
+    if (!overridden[P_RATE])
+        p[P_RATE] = p[P_ETA] * p[P_DT];
+}
+
+static void tiny_init(double *s, const double *p, RtRun *run)
+{
+    (void)p;
+    rt_fill(run, -1, 0, RT_DIST_UNIFORM, -0.1, 0.1, s + OFF_W, 6);
+}
+
+static void tiny_teacher_init(double *s, const double *p, RtRun *run, int32_t k)
+{
+    (void)p;
+    if (k != 0)
+        abort();
+    rt_fill(run, 7, 1, RT_DIST_UNIFORM, -1, 1, s + OFF_T, 6);
+}
+
+static void tiny_teacher(double *s, const double *p, RtRun *run, int32_t k)
+{
+    (void)p;
+    (void)run;
+    if (k != 0)
+        abort();
+    for (int i = 0; i < 2; i++) {
+        s[OFF_TOUT + i] = 0;
+        for (int j = 0; j < 3; j++)
+            s[OFF_TOUT + i] += s[OFF_T + 3 * i + j] * s[OFF_TIN + j];
+    }
+}
+
+static void tiny_step(double *s, const double *p, RtRun *run, int32_t flags)
+{
+    double wx[2];
+    rt_randn(run, 3, s + OFF_XI, 2);
+    for (int i = 0; i < 2; i++) {
+        wx[i] = 0;
+        for (int j = 0; j < 3; j++)
+            wx[i] += s[OFF_W + 3 * i + j] * s[OFF_X + j];
+    }
+    for (int i = 0; i < 2; i++) {
+        double u = s[OFF_U + i];
+        double du = -u + wx[i];
+        if (flags & RT_NUDGE)
+            du += p[P_NUDGE] * (s[OFF_TARGET + i] - u);
+        s[OFF_U + i] = u + p[P_DT] * du + p[P_SIGMA] * sqrt(p[P_DT]) * s[OFF_XI + i];
+    }
+    if (flags & RT_LEARN)
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 3; j++)
+                s[OFF_W + 3 * i + j] += p[P_RATE] * (s[OFF_TARGET + i] - wx[i]) * s[OFF_X + j];
+}
+
+static const RtModel tiny_model = {
+    .descriptor = tiny_desc, .derive = tiny_derive, .init = tiny_init, .step = tiny_step,
+    .teacher_init = tiny_teacher_init, .teacher = tiny_teacher,
+};
+
+/* ---- helpers ---- */
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    if (len)
+        *len = (size_t)n;
+    return buf;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/check_runtime.XXXXXX", base && *base ? base : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+    if (tmpdir[0])
+        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir[0] = '\0';
+}
+
+static char *tmp_path(const char *name)
+{
+    return rt_path_join(tmpdir, name);
+}
+
+/* rt_main (or rt_main_args) with stdout and stderr sent to /dev/null (the
+ * tests check files and exit statuses, not chatter). */
+static int run_quietly_as(const RtModel *m, int argc, char **argv, int via_args)
+{
+    int null = open("/dev/null", O_WRONLY);
+    int out = dup(1), err = dup(2);
+    int rc;
+    fflush(stdout);
+    fflush(stderr);
+    dup2(null, 1);
+    dup2(null, 2);
+    if (via_args)
+        rc = rt_main_args(argc, argv, m->descriptor, m->derive, m->init, m->step,
+                          m->teacher_init, m->teacher);
+    else
+        rc = rt_main(m, argc, argv);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(out, 1);
+    dup2(err, 2);
+    close(out);
+    close(err);
+    close(null);
+    return rc;
+}
+
+static int run_quietly(const RtModel *m, int argc, char **argv)
+{
+    return run_quietly_as(m, argc, argv, 0);
+}
+
+/* ---- rng ---- */
+
+START_TEST(test_philox_kat)
+{
+    /* Random123 kat_vectors, philox4x32 10 rounds. */
+    static const struct { uint32_t ctr[4], key[2], out[4]; } kat[] = {
+        { { 0, 0, 0, 0 }, { 0, 0 }, { 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8 } },
+        { { 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff }, { 0xffffffff, 0xffffffff },
+          { 0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd } },
+        { { 0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344 }, { 0xa4093822, 0x299f31d0 },
+          { 0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1 } },
+    };
+    for (size_t t = 0; t < sizeof kat / sizeof kat[0]; t++) {
+        uint32_t out[4];
+        rt_philox4x32(kat[t].key, kat[t].ctr, out);
+        for (int i = 0; i < 4; i++)
+            ck_assert_msg(out[i] == kat[t].out[i], "vector %zu word %d: %08x != %08x", t, i,
+                          out[i], kat[t].out[i]);
+    }
+}
+END_TEST
+
+/* The mapping documented at the top of rt_rng.c, spelled out. */
+START_TEST(test_u64_mapping)
+{
+    uint64_t seed = 0x0123456789abcdefULL, counter = 0xfedcba9876543210ULL;
+    uint32_t stream = 0x80000005u;
+    for (uint64_t index = 0; index < 6; index++) {
+        uint32_t key[2] = { (uint32_t)seed, (uint32_t)(seed >> 32) };
+        uint32_t ctr[4] = { (uint32_t)(index >> 1), stream, (uint32_t)counter,
+                            (uint32_t)(counter >> 32) };
+        uint32_t x[4];
+        rt_philox4x32(key, ctr, x);
+        uint64_t want = index & 1 ? ((uint64_t)x[2] | (uint64_t)x[3] << 32)
+                                  : ((uint64_t)x[0] | (uint64_t)x[1] << 32);
+        ck_assert_uint_eq(rt_rng_u64(seed, stream, counter, index), want);
+        ck_assert(rt_rng_uniform01(seed, stream, counter, index)
+                  == (double)(want >> 11) * 0x1.0p-53);
+    }
+    /* Each coordinate matters. */
+    uint64_t base = rt_rng_u64(1, 2, 3, 4);
+    ck_assert_uint_ne(base, rt_rng_u64(2, 2, 3, 4));
+    ck_assert_uint_ne(base, rt_rng_u64(1, 3, 3, 4));
+    ck_assert_uint_ne(base, rt_rng_u64(1, 2, 4, 4));
+    ck_assert_uint_ne(base, rt_rng_u64(1, 2, 3, 5));
+    ck_assert_uint_ne(base, rt_rng_u64(1, 2, 3ULL | 1ULL << 40, 4));
+    ck_assert_uint_ne(base, rt_rng_u64(1ULL | 1ULL << 40, 2, 3, 4));
+}
+END_TEST
+
+START_TEST(test_uniform_moments)
+{
+    enum { N = 100000 };
+    double sum = 0, sq = 0;
+    for (int i = 0; i < N; i++) {
+        double u = rt_rng_uniform01(42, 7, 0, (uint64_t)i);
+        ck_assert(u >= 0.0 && u < 1.0);
+        sum += u;
+        sq += u * u;
+    }
+    double mean = sum / N, var = sq / N - mean * mean;
+    ck_assert_double_eq_tol(mean, 0.5, 0.005);
+    ck_assert_double_eq_tol(var, 1.0 / 12, 0.002);
+}
+END_TEST
+
+START_TEST(test_randn_moments)
+{
+    enum { N = 100000 };
+    double *z = malloc(N * sizeof *z);
+    double sum = 0, sq = 0, q = 0;
+    RtRun run = { .seed = 5, .counter = 11, .phase = 0 };
+    rt_randn(&run, 2, z, N);
+    for (int i = 0; i < N; i++) {
+        ck_assert(isfinite(z[i]));
+        sum += z[i];
+        sq += z[i] * z[i];
+        q += z[i] * z[i] * z[i] * z[i];
+    }
+    double mean = sum / N, var = sq / N - mean * mean;
+    ck_assert_double_eq_tol(mean, 0.0, 0.015);
+    ck_assert_double_eq_tol(var, 1.0, 0.02);
+    ck_assert_double_eq_tol(q / N, 3.0, 0.1);     /* Gaussian kurtosis */
+    free(z);
+}
+END_TEST
+
+START_TEST(test_randn_reproducible_and_chunked)
+{
+    double a[21], b[21], c[21];
+    RtRun run = { .seed = 9, .counter = 3, .phase = 0 };
+    rt_randn(&run, 4, a, 21);
+    rt_randn(&run, 4, b, 21);
+    ck_assert_mem_eq(a, b, sizeof a);
+    /* Split at an even and at an odd index: element i depends on i only. */
+    rt_normals_at(9, 4, 3, 0, c, 10);
+    rt_normals_at(9, 4, 3, 10, c + 10, 11);
+    ck_assert_mem_eq(a, c, sizeof a);
+    rt_normals_at(9, 4, 3, 0, c, 7);
+    rt_normals_at(9, 4, 3, 7, c + 7, 1);
+    rt_normals_at(9, 4, 3, 8, c + 8, 13);
+    ck_assert_mem_eq(a, c, sizeof a);
+    for (int i = 0; i < 21; i++)
+        ck_assert(a[i] == rt_rng_normal(9, 4, 3, (uint64_t)i));
+    /* A shorter fill is a prefix of a longer one. */
+    rt_randn(&run, 4, c, 5);
+    ck_assert_mem_eq(a, c, 5 * sizeof *c);
+    /* Box-Muller as documented for one pair. */
+    double u1 = rt_rng_uniform01(9, 4, 3, 2), u2 = rt_rng_uniform01(9, 4, 3, 3);
+    double r = sqrt(-2 * log(1 - u1)), t = 6.283185307179586476925286766559 * u2;
+    ck_assert(a[2] == r * cos(t));
+    ck_assert(a[3] == r * sin(t));
+}
+END_TEST
+
+START_TEST(test_randn_phase_counter)
+{
+    double a[4], b[4], c[4];
+    RtRun run = { .seed = 1, .counter = 0, .phase = 0 };
+    rt_randn(&run, 0, a, 4);
+    run.phase = 1;
+    rt_randn(&run, 0, b, 4);
+    ck_assert(a[0] != b[0] && a[1] != b[1]);
+    rt_normals_at(1, 0x80000000u, 0, 0, c, 4);     /* phase 1 = bit 31 of the stream */
+    ck_assert_mem_eq(b, c, sizeof b);
+    run.phase = 0;
+    run.counter = 1;
+    rt_randn(&run, 0, b, 4);
+    ck_assert(a[0] != b[0]);
+}
+END_TEST
+
+START_TEST(test_fill)
+{
+    enum { N = 20000 };
+    static double a[N], b[N];
+    RtRun r1 = { .seed = 1, .counter = 0, .phase = 0 };
+    RtRun r2 = { .seed = 99, .counter = 1234, .phase = 1 };
+    /* Fixed seed: independent of the run. */
+    rt_fill(&r1, 7, 1, RT_DIST_UNIFORM, -1, 1, a, N);
+    rt_fill(&r2, 7, 1, RT_DIST_UNIFORM, -1, 1, b, N);
+    ck_assert_mem_eq(a, b, sizeof a);
+    for (int i = 0; i < N; i++) {
+        ck_assert(a[i] >= -1 && a[i] < 1);
+        ck_assert(a[i] == -1 + 2 * rt_rng_uniform01(7, 1, 0, (uint64_t)i));
+    }
+    /* Run seed: follows --seed. */
+    rt_fill(&r1, -1, 1, RT_DIST_UNIFORM, -1, 1, b, N);
+    ck_assert_mem_eq(a, a, sizeof a);
+    r1.seed = 7;
+    rt_fill(&r1, -1, 1, RT_DIST_UNIFORM, -1, 1, b, N);
+    ck_assert_mem_eq(a, b, sizeof a);
+    /* Normal: mean a, std b. */
+    rt_fill(&r1, 3, 2, RT_DIST_NORMAL, 2.0, 0.5, a, N);
+    double sum = 0, sq = 0;
+    for (int i = 0; i < N; i++) {
+        sum += a[i];
+        sq += a[i] * a[i];
+    }
+    double mean = sum / N;
+    ck_assert_double_eq_tol(mean, 2.0, 0.02);
+    ck_assert_double_eq_tol(sqrt(sq / N - mean * mean), 0.5, 0.02);
+    ck_assert(a[5] == 2.0 + 0.5 * rt_rng_normal(3, 2, 0, 5));
+}
+END_TEST
+
+START_TEST(test_shuffle)
+{
+    enum { N = 50 };
+    int64_t p[N], q[N];
+    int seen[N] = { 0 };
+    rt_shuffle(1, 1, p, N);
+    for (int i = 0; i < N; i++) {
+        ck_assert(p[i] >= 0 && p[i] < N);
+        seen[p[i]]++;
+    }
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(seen[i], 1);
+    rt_shuffle(1, 1, q, N);
+    ck_assert_mem_eq(p, q, sizeof p);
+    rt_shuffle(1, 2, q, N);
+    ck_assert(memcmp(p, q, sizeof p) != 0);
+    rt_shuffle(2, 1, q, N);
+    ck_assert(memcmp(p, q, sizeof p) != 0);
+    rt_shuffle(1, 1, q, 1);
+    ck_assert_int_eq(q[0], 0);
+    rt_shuffle(1, 1, q, 0);
+}
+END_TEST
+
+/* Values computed independently from the mapping documented in rt_rng.c by a
+ * plain-Python implementation (no C involved): they pin the mapping. */
+START_TEST(test_rng_golden)
+{
+    static const uint64_t u[5] = {
+        14788634743476162584ULL, 15393497130470841086ULL, 536481859784311869ULL,
+        2307366868823480338ULL, 1092625273482501313ULL,
+    };
+    static const double z[7] = {
+        0.8290876953191606, 0.29952301939901244, 0.7290007674003409, 0.628086669489729,
+        0.04773669308362077, -1.2203812066494137, 0.7248794525724878,
+    };
+    static const double f[5] = {
+        0.5590116300038612, -0.4322608981752407, 0.4797861436890585, 0.5481539686451224,
+        -0.15165299257191744,
+    };
+    static const int64_t perm[10] = { 0, 7, 1, 3, 9, 5, 8, 6, 2, 4 };
+    double got[7];
+    int64_t p[10];
+    RtRun run = { .seed = 3, .counter = 9, .phase = 1 };
+    for (int i = 0; i < 5; i++)
+        ck_assert_uint_eq(rt_rng_u64(0x123456789abULL, 77, 1ULL << 33 | 5, (uint64_t)i), u[i]);
+    rt_randn(&run, 5, got, 7);                  /* phase 1: stream 5 | 2^31 */
+    for (int i = 0; i < 7; i++)
+        ck_assert_double_eq_tol(got[i], z[i], 1e-14);   /* libm may differ in the last bit */
+    rt_fill(&run, 11, RT_STREAM_RUNTIME + 4, RT_DIST_UNIFORM, -1, 1, got, 5);
+    for (int i = 0; i < 5; i++)
+        ck_assert(got[i] == f[i]);              /* exact: no libm involved */
+    rt_shuffle(1, 3, p, 10);
+    ck_assert_mem_eq(p, perm, sizeof p);
+}
+END_TEST
+
+/* A data set is a pure function of its own seed and the teacher. */
+START_TEST(test_data)
+{
+    RtDesc d;
+    char err[256];
+    RtData a, b;
+    double *state = calloc(STATE_SIZE, sizeof *state);
+    double params[6] = { 0.1, 5, 0.5, 0.5, 0.01, 0.05 };
+    RtRun run = { .seed = 1 };
+    ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
+    tiny_teacher_init(state, params, &run, 0);
+    rt_data_make(&a, &d, 1, &tiny_model, state, params, 1);
+    rt_data_make(&b, &d, 1, &tiny_model, state, params, 12345);
+    ck_assert_int_eq(a.n, 10);
+    ck_assert_int_eq(a.din, 3);
+    ck_assert_int_eq(a.dout, 2);
+    ck_assert_mem_eq(a.in, b.in, 30 * sizeof(double));
+    ck_assert_mem_eq(a.target, b.target, 20 * sizeof(double));
+    for (int s = 0; s < 10; s++) {
+        for (int j = 0; j < 3; j++)
+            ck_assert(a.in[3 * s + j]
+                      == -1 + 2 * rt_rng_uniform01(2, RT_STREAM_RUNTIME + (uint32_t)s, 0,
+                                                   (uint64_t)j));
+        for (int i = 0; i < 2; i++) {
+            double t = 0;
+            for (int j = 0; j < 3; j++)
+                t += state[OFF_T + 3 * i + j] * a.in[3 * s + j];
+            ck_assert(a.target[2 * s + i] == t);
+        }
+    }
+    rt_data_free(&a);
+    rt_data_free(&b);
+    rt_desc_free(&d);
+    free(state);
+}
+END_TEST
+
+/* ---- descriptor ---- */
+
+START_TEST(test_desc_parse)
+{
+    RtDesc d;
+    char err[256];
+    ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
+    ck_assert_str_eq(d.model, "tiny");
+    ck_assert_str_eq(d.title, "A tiny linear student  mimics a linear teacher");
+    ck_assert_int_eq(d.state_size, STATE_SIZE);
+    ck_assert_int_eq(d.nparams, 6);
+    ck_assert_str_eq(d.params[P_RATE].name, "rate");
+    ck_assert_int_eq(d.params[P_RATE].derived, 1);
+    ck_assert_int_eq(d.params[P_ETA].derived, 0);
+    ck_assert(d.params[P_DT].value == 0.1);
+    ck_assert_int_eq(d.nbufs, 8);
+    ck_assert_str_eq(d.bufs[2].name, "W");
+    ck_assert_int_eq(d.bufs[2].role, RT_ROLE_WEIGHT);
+    ck_assert_int_eq(d.bufs[2].rows, 2);
+    ck_assert_int_eq(d.bufs[2].cols, 3);
+    ck_assert_int_eq(d.bufs[2].offset, OFF_W);
+    ck_assert_int_eq(d.bufs[2].len, 6);
+    ck_assert_int_eq(d.nteachers, 1);
+    ck_assert_int_eq(d.teachers[0].dist, RT_DIST_UNIFORM);
+    ck_assert(d.teachers[0].a == -1 && d.teachers[0].b == 1);
+    ck_assert_int_eq(d.teachers[0].in_buf, 5);
+    ck_assert_int_eq(d.teachers[0].out_buf, 6);
+    ck_assert_int_eq(d.ndatasets, 2);
+    ck_assert_str_eq(d.datasets[1].name, "test");
+    ck_assert_int_eq(d.datasets[1].n, 10);
+    ck_assert_int_eq(d.datasets[1].seed, 2);
+    ck_assert_str_eq(d.experiment, "fit");
+    ck_assert_int_eq(d.train, 0);
+    ck_assert_int_eq(d.input, 0);
+    ck_assert_int_eq(d.target, 1);
+    ck_assert_int_eq(d.epochs, 5);
+    ck_assert_int_eq(d.dt_param, 0);
+    ck_assert_int_eq(d.present_param, 1);
+    ck_assert_int_eq(d.nmetrics, 3);
+    ck_assert_int_eq(d.metrics[1].kind, RT_METRIC_ACCURACY);
+    ck_assert_int_eq(d.metrics[2].every, 2);
+    ck_assert_int_eq(rt_desc_param_find(&d, "eta"), P_ETA);
+    ck_assert_int_eq(rt_desc_param_find(&d, "et"), -1);
+    rt_desc_free(&d);
+}
+END_TEST
+
+/* Replace the first occurrence of `from` in tiny_desc by `to`. */
+static char *patched(const char *from, const char *to)
+{
+    const char *at = strstr(tiny_desc, from);
+    ck_assert_msg(at != NULL, "'%s' not in the test descriptor", from);
+    size_t pre = (size_t)(at - tiny_desc);
+    char *s = malloc(sizeof tiny_desc + strlen(to));
+    memcpy(s, tiny_desc, pre);
+    strcpy(s + pre, to);
+    strcat(s, at + strlen(from));
+    return s;
+}
+
+static const struct { const char *from, *to, *expect; } bad_descs[] = {
+    { "dendc-model 1\n", "dendc-model 2\n", "line 1: unsupported descriptor version" },
+    { "dendc-model 1\n", "", "line 1: expected 'dendc-model 1'" },
+    { "model tiny\n", "", "line 2: missing 'model'" },
+    { "model tiny\n", "model a/b\n", "line 2: model name" },
+    { "state_size 26\n", "state_size 24\n", "overruns state_size" },
+    { "state_size 26\n", "state_size -1\n", "line 4: state_size -1 out of range" },
+    { "state_size 26\n", "state_size 2x\n", "line 4: state_size: expected an integer" },
+    { "param dt 0.10000000000000001 free\n", "param dt 0.1x free\n",
+      "line 5: param default: expected a number" },
+    { "param eta 0.5 free\n", "param eta 0.5 fixed\n", "line 7: param 'eta': expected" },
+    { "param eta 0.5 free\n", "param dt 0.5 free\n", "line 7: duplicate param 'dt'" },
+    { "param eta 0.5 free\n", "param eta  0.5 free\n", "line 7: empty field" },
+    { "param eta 0.5 free\n", "param eta 0.5 free \n", "line 7: empty field" },
+    { "param eta 0.5 free\n", "param eta 0.5\n", "line 7: 'param' takes 3 fields, found 2" },
+    { "buf 0 x input 3 1 0\n", "buf 1 x input 3 1 0\n", "line 11: buf id 1 out of range" },
+    { "buf 2 W weight 2 3 5\n", "buf 2 W weights 2 3 5\n", "unknown buffer role 'weights'" },
+    { "buf 2 W weight 2 3 5\n", "buf 2 W weight 0 3 5\n", "buf rows 0 out of range" },
+    { "teacher 0 lin uniform -1 1 5 6\n", "teacher 0 lin gauss -1 1 5 6\n",
+      "unknown distribution 'gauss'" },
+    { "teacher 0 lin uniform -1 1 5 6\n", "teacher 0 lin uniform -1 1 5 9\n",
+      "teacher out buffer 9 out of range" },
+    { "teacher 0 lin uniform -1 1 5 6\n", "teacher 0 lin uniform -1 1 2 6\n",
+      "has role weight, expected teacher" },
+    { "dataset 1 test teacher 10 2 0\n", "dataset 1 test teacher 0 2 0\n",
+      "dataset size 0 out of range" },
+    { "dataset 1 test teacher 10 2 0\n", "dataset 1 test yinyang 10 2 0\n",
+      "unknown data set kind 'yinyang'" },
+    { "dataset 1 test teacher 10 2 0\n", "dataset 1 test teacher 10 2 1\n",
+      "dataset teacher 1 out of range" },
+    { "train 0\n", "train 2\n", "train dataset 2 out of range" },
+    { "input 0\n", "input 3\n", "input buffer 'S.u' has role state" },
+    { "target 1\n", "target 6\n", "has role teacher, expected target" },
+    { "epochs 5\n", "epochs -5\n", "epochs -5 out of range" },
+    { "epochs 5\n", "", "missing 'epochs' record before 'dt_param'" },
+    { "dt_param 0\n", "dt_param 6\n", "dt_param 6 out of range" },
+    { "metric mse mse 3 1 1\n", "metric mse rmse 3 1 1\n", "unknown metric kind 'rmse'" },
+    { "metric mse mse 3 1 1\n", "metric mse mse 2 1 1\n", "compares buffer 'W' (length 6)" },
+    { "metric mse mse 3 1 1\n", "metric mse mse 3 1 0\n", "metric every 0 out of range" },
+    { "metric acc accuracy 3 1 1\n", "metric mse accuracy 3 1 1\n", "duplicate metric 'mse'" },
+    { "metric acc accuracy 3 1 1\n", "metric epoch accuracy 3 1 1\n", "cannot be a metrics" },
+    { "experiment fit\n", "experiment fit\nexperiment fit\n", "'experiment' out of order" },
+    { "metric mse mse 3 1 1\n", "buf 8 late state 1 1 0\n", "record 'buf' out of order" },
+    { "epochs 5\n", "epochs 5\r\n", "carriage return" },
+    { "epochs 5\n", "epoch 5\n", "unknown record 'epoch'" },
+    { "end\n", "", "missing 'end'" },
+    { "end\n", "end", "missing newline" },
+    { "end\n", "end\nmodel x\n", "text after 'end'" },
+    { "end\n", "end\n\n", "text after 'end'" },
+};
+
+START_TEST(test_desc_reject)
+{
+    const char *from = bad_descs[_i].from, *to = bad_descs[_i].to;
+    char *text = patched(from, to);
+    char err[256];
+    RtDesc d;
+    ck_assert_int_eq(rt_desc_parse(&d, text, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, bad_descs[_i].expect) != NULL,
+                  "case %d: error '%s' does not contain '%s'", _i, err,
+                  bad_descs[_i].expect);
+    ck_assert_msg(strncmp(err, "line ", 5) == 0, "case %d: no line number in '%s'", _i, err);
+    free(text);
+}
+END_TEST
+
+START_TEST(test_desc_reject_misc)
+{
+    char err[256];
+    RtDesc d;
+    ck_assert_int_eq(rt_desc_parse(&d, "", err, sizeof err), -1);
+    ck_assert_str_eq(err, "line 1: empty descriptor");
+    ck_assert_int_eq(rt_desc_parse(&d, NULL, err, sizeof err), -1);
+    /* A truncated descriptor at every line boundary is rejected, never crashes. */
+    for (size_t n = 0; n < sizeof tiny_desc - 1; n++) {
+        char *t = strndup(tiny_desc, n);
+        ck_assert_int_eq(rt_desc_parse(&d, t, err, sizeof err), -1);
+        free(t);
+    }
+    /* Every one-byte corruption is parsed or rejected, never crashed on (run
+     * this under -fsanitize=address,undefined). */
+    static const char subst[] = { ' ', '\n', '0', '9', '-', 'x', '\0' };
+    for (size_t n = 0; n < sizeof tiny_desc - 1; n++) {
+        for (size_t k = 0; k < sizeof subst; k++) {
+            char *t = strdup(tiny_desc);
+            t[n] = subst[k];
+            if (rt_desc_parse(&d, t, err, sizeof err) == 0)
+                rt_desc_free(&d);
+            else
+                ck_assert_msg(strncmp(err, "line ", 5) == 0, "%s", err);
+            free(t);
+        }
+    }
+    /* A small error buffer truncates the message safely. */
+    char small[8];
+    ck_assert_int_eq(rt_desc_parse(&d, "junk\n", small, sizeof small), -1);
+    ck_assert_str_eq(small, "line 1:");
+}
+END_TEST
+
+START_TEST(test_desc_optional_parts)
+{
+    /* No title text, no target, no metrics: all allowed. */
+    char *a = patched("title A tiny linear student  mimics a linear teacher\n", "title\n");
+    char *b = patched("target 1\n", "target -1\n");
+    char *c = strdup(tiny_desc);
+    strcpy(strstr(c, "metric "), "end\n");
+    char err[256];
+    RtDesc d;
+    ck_assert_int_eq(rt_desc_parse(&d, a, err, sizeof err), 0);
+    ck_assert_str_eq(d.title, "");
+    rt_desc_free(&d);
+    ck_assert_int_eq(rt_desc_parse(&d, b, err, sizeof err), 0);
+    ck_assert_int_eq(d.target, -1);
+    rt_desc_free(&d);
+    ck_assert_msg(rt_desc_parse(&d, c, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(d.nmetrics, 0);
+    rt_desc_free(&d);
+    free(a);
+    free(b);
+    free(c);
+}
+END_TEST
+
+/* ---- command line ---- */
+
+typedef struct CliResult {
+    RtCliStatus status;
+    RtOptions o;
+    char *err;              /* what went to stderr */
+} CliResult;
+
+static CliResult cli(const char *a1, const char *a2, const char *a3, const char *a4)
+{
+    const char *args[] = { "./tiny", a1, a2, a3, a4 };
+    char *argv[5];
+    int argc = 1;
+    size_t len;
+    RtDesc d;
+    CliResult r;
+    char err[256];
+    FILE *f = open_memstream(&r.err, &len);
+    for (int i = 1; i < 5 && args[i]; i++)
+        argv[argc++] = (char *)args[i];
+    ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
+    r.status = rt_cli_parse(&d, "tiny", argc, argv, &r.o, f);
+    fclose(f);
+    rt_desc_free(&d);
+    return r;
+}
+
+static void cli_free(CliResult *r)
+{
+    rt_cli_free(&r->o);
+    free(r->err);
+}
+
+static void expect_error(const char *a1, const char *a2, const char *a3, const char *msg)
+{
+    CliResult r = cli(a1, a2, a3, NULL);
+    ck_assert_msg(r.status == RT_CLI_ERROR, "%s %s: accepted", a1, a2 ? a2 : "");
+    ck_assert_msg(strstr(r.err, msg) != NULL, "message '%s' lacks '%s'", r.err, msg);
+    ck_assert_msg(strncmp(r.err, "tiny: ", 6) == 0, "message '%s' lacks the program", r.err);
+    cli_free(&r);
+}
+
+START_TEST(test_cli_defaults)
+{
+    CliResult r = cli(NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert_uint_eq(r.o.seed, 1);
+    ck_assert_int_eq(r.o.epochs, 5);
+    ck_assert_str_eq(r.o.out, "tiny_out");
+    ck_assert_int_eq(r.o.quiet, 0);
+    ck_assert(r.o.params[P_ETA] == 0.5);
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(r.o.overridden[i], 0);
+    ck_assert_str_eq(r.err, "");
+    cli_free(&r);
+}
+END_TEST
+
+START_TEST(test_cli_options)
+{
+    CliResult r = cli("--set", "eta=0.25", "--seed", "18446744073709551615");
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert(r.o.params[P_ETA] == 0.25);
+    ck_assert_int_eq(r.o.overridden[P_ETA], 1);
+    ck_assert_int_eq(r.o.overridden[P_DT], 0);
+    ck_assert_uint_eq(r.o.seed, UINT64_MAX);
+    cli_free(&r);
+
+    r = cli("--set", "rate=1e-3", "--epochs=0", "--out=/tmp/x");
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert(r.o.params[P_RATE] == 1e-3);
+    ck_assert_int_eq(r.o.overridden[P_RATE], 1);      /* a derived param, pinned */
+    ck_assert_int_eq(r.o.epochs, 0);
+    ck_assert_str_eq(r.o.out, "/tmp/x");
+    cli_free(&r);
+
+    r = cli("--quiet", "--set", "eta=1", "--set=eta=2");    /* the last one wins */
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert_int_eq(r.o.quiet, 1);
+    ck_assert(r.o.params[P_ETA] == 2);
+    cli_free(&r);
+
+    r = cli("--seed", "7", "--help", "--bogus");          /* --help stops parsing */
+    ck_assert_int_eq(r.status, RT_CLI_HELP);
+    cli_free(&r);
+    r = cli("-h", NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, RT_CLI_HELP);
+    cli_free(&r);
+}
+END_TEST
+
+START_TEST(test_cli_errors)
+{
+    expect_error("--set", "etaa=1", NULL, "unknown parameter 'etaa' (did you mean 'eta'?)");
+    expect_error("--set", "sigm=1", NULL, "(did you mean 'sigma'?)");
+    expect_error("--set", "zzzzzz=1", NULL, "unknown parameter 'zzzzzz'\n");
+    expect_error("--set", "eta=abc", NULL, "--set eta: expected a number, found 'abc'");
+    expect_error("--set", "eta=", NULL, "expected a number, found ''");
+    expect_error("--set", "eta= 1", NULL, "expected a number");
+    expect_error("--set", "eta=1x", NULL, "expected a number");
+    expect_error("--set", "eta=inf", NULL, "not a finite number");
+    expect_error("--set", "eta=nan", NULL, "not a finite number");
+    expect_error("--set", "eta=1e999", NULL, "not a finite number");
+    expect_error("--set", "eta", NULL, "--set expects NAME=VALUE, found 'eta'");
+    expect_error("--set", "=1", NULL, "--set expects NAME=VALUE");
+    expect_error("--set", NULL, NULL, "option '--set' needs a value");
+    expect_error("--seed", "-3", NULL, "--seed: expected an integer");
+    expect_error("--seed", "18446744073709551616", NULL, "--seed: expected an integer");
+    expect_error("--seed", "", NULL, "--seed: expected an integer");
+    expect_error("--seed", "1.5", NULL, "--seed: expected an integer");
+    expect_error("--epochs", "x", NULL, "--epochs: expected a non-negative integer");
+    expect_error("--epochs", "-1", NULL, "--epochs: expected a non-negative integer");
+    expect_error("--out", "", NULL, "--out: empty directory name");
+    expect_error("--epoch", "1", NULL, "unknown option '--epoch' (did you mean '--epochs'?)");
+    expect_error("--qiet", NULL, NULL, "unknown option '--qiet' (did you mean '--quiet'?)");
+    expect_error("--frobnicate", NULL, NULL, "unknown option '--frobnicate'\n");
+    expect_error("--quiet=1", NULL, NULL, "option '--quiet' takes no value");
+    expect_error("stray", NULL, NULL, "unexpected argument 'stray'");
+    expect_error("--seed", "1", "--epochs", "needs a value");
+}
+END_TEST
+
+START_TEST(test_cli_usage)
+{
+    RtDesc d;
+    char err[256], *text;
+    size_t len;
+    double params[6] = { 0.1, 5, 0.5, 0.5, 0.01, 0.05 };
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
+    rt_cli_usage(&d, "tiny", params, f);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(text, "usage: tiny "));
+    ck_assert_ptr_nonnull(strstr(text, "tiny: A tiny linear student"));
+    ck_assert_ptr_nonnull(strstr(text, "  eta       = 0.5\n"));
+    ck_assert_ptr_nonnull(strstr(text, "  rate      = 0.05  (derived)\n"));
+    ck_assert_ptr_nonnull(strstr(text, "train: 20 samples from teacher lin, seed 1"));
+    ck_assert_ptr_nonnull(strstr(text, "5 epochs"));
+    ck_assert_ptr_nonnull(strstr(text, "default tiny_out"));
+    free(text);
+    rt_desc_free(&d);
+    ck_assert_uint_eq(rt_edit_distance("etaa", "eta"), 1);
+    ck_assert_uint_eq(rt_edit_distance("kitten", "sitting"), 3);
+    ck_assert_uint_eq(rt_edit_distance("", "abc"), 3);
+    ck_assert_str_eq(rt_prog_name("/a/b/tiny", "x"), "tiny");
+    ck_assert_str_eq(rt_prog_name(NULL, "x"), "x");
+}
+END_TEST
+
+/* ---- output ---- */
+
+static void check_npy_header(const unsigned char *b, size_t len, const char *descr,
+                             const char *shape, size_t data_bytes)
+{
+    ck_assert_uint_ge(len, 10);
+    ck_assert_mem_eq(b, "\x93NUMPY\x01\x00", 8);
+    size_t hlen = b[8] | (size_t)b[9] << 8;
+    ck_assert_uint_eq((10 + hlen) % 64, 0);
+    ck_assert_uint_eq(len, 10 + hlen + data_bytes);
+    ck_assert_int_eq(b[10 + hlen - 1], '\n');
+    char *h = strndup((const char *)b + 10, hlen);
+    ck_assert_msg(strncmp(h, "{'descr': '", 11) == 0, "header '%s'", h);
+    ck_assert_ptr_nonnull(strstr(h, descr));
+    ck_assert_ptr_nonnull(strstr(h, "'fortran_order': False"));
+    ck_assert_ptr_nonnull(strstr(h, shape));
+    for (size_t i = strlen(strchr(h, '}')) ; i > 1; i--)
+        ck_assert(strchr(h, '}')[i - 1] == ' ' || strchr(h, '}')[i - 1] == '\n');
+    free(h);
+}
+
+START_TEST(test_npy)
+{
+    double v[6] = { 1, -2.5, 3, 4, 5e-300, 6 };
+    int64_t w[3] = { -1, 0, 1LL << 40 };
+    size_t len;
+    make_tmpdir();
+    char *p = tmp_path("a.npy"), *q = tmp_path("b.npy");
+    ck_assert_int_eq(rt_write_npy(p, v, 2, 3), 0);
+    unsigned char *b = (unsigned char *)read_file(p, &len);
+    check_npy_header(b, len, "'descr': '<f8'", "'shape': (2, 3)", sizeof v);
+    ck_assert_mem_eq(b + len - sizeof v, v, sizeof v);
+    free(b);
+    ck_assert_int_eq(rt_write_npy_i64(q, w, 3, 1), 0);
+    b = (unsigned char *)read_file(q, &len);
+    check_npy_header(b, len, "'descr': '<i8'", "'shape': (3, 1)", sizeof w);
+    ck_assert_mem_eq(b + len - sizeof w, w, sizeof w);
+    free(b);
+    /* No temporaries left behind; a missing directory is an error. */
+    char *tmp = tmp_path(".a.npy.tmp");
+    ck_assert_int_eq(access(tmp, F_OK), -1);
+    char *bad = tmp_path("no/such/dir/c.npy");
+    ck_assert_int_eq(rt_write_npy(bad, v, 2, 3), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    free(p);
+    free(q);
+    free(tmp);
+    free(bad);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_mkdir_and_format)
+{
+    char buf[32];
+    struct stat st;
+    make_tmpdir();
+    char *deep = tmp_path("a/b//c/");
+    ck_assert_int_eq(rt_mkdir_p(deep), 0);
+    ck_assert_int_eq(rt_mkdir_p(deep), 0);      /* already there */
+    ck_assert_int_eq(stat(deep, &st), 0);
+    ck_assert(S_ISDIR(st.st_mode));
+    char *file = tmp_path("a/file");
+    FILE *f = fopen(file, "w");
+    fclose(f);
+    ck_assert_int_eq(rt_mkdir_p(file), -1);
+    ck_assert_int_eq(errno, ENOTDIR);
+    char *under = tmp_path("a/file/x");
+    ck_assert_int_eq(rt_mkdir_p(under), -1);
+    ck_assert_int_eq(errno, ENOTDIR);
+    free(deep);
+    free(file);
+    free(under);
+    remove_tmpdir();
+
+    rt_format_rate(buf, sizeof buf, 41234);
+    ck_assert_str_eq(buf, "41.2k");
+    rt_format_rate(buf, sizeof buf, 512);
+    ck_assert_str_eq(buf, "512");
+    rt_format_rate(buf, sizeof buf, 2.5e6);
+    ck_assert_str_eq(buf, "2.5M");
+    rt_format_duration(buf, sizeof buf, 12.2);
+    ck_assert_str_eq(buf, "0:12");
+    rt_format_duration(buf, sizeof buf, 3723);
+    ck_assert_str_eq(buf, "1:02:03");
+    char *j = rt_path_join("d/", "m.csv");
+    ck_assert_str_eq(j, "d/m.csv");
+    free(j);
+}
+END_TEST
+
+/* ---- end to end ---- */
+
+typedef struct Csv {
+    int nrows;
+    char header[128];
+    long long epoch[64];
+    double mse[64], acc[64], train_mse[64];
+    int has_train[64];
+} Csv;
+
+static void read_csv(const char *path, Csv *c)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+    ck_assert_ptr_nonnull(fgets(c->header, sizeof c->header, f));
+    c->nrows = 0;
+    while (fgets(line, sizeof line, f)) {
+        int r = c->nrows++;
+        char *s = line, *end;
+        ck_assert_int_lt(r, 64);
+        c->epoch[r] = strtoll(s, &end, 10);
+        ck_assert_int_eq(*end, ',');
+        c->mse[r] = strtod(end + 1, &end);
+        ck_assert_int_eq(*end, ',');
+        c->acc[r] = strtod(end + 1, &end);
+        ck_assert_int_eq(*end, ',');
+        c->has_train[r] = end[1] != '\n';
+        if (c->has_train[r])
+            c->train_mse[r] = strtod(end + 1, &end);
+        else
+            end++;
+        ck_assert_int_eq(*end, '\n');
+    }
+    fclose(f);
+}
+
+static int run_tiny(const char *out, const char *a1, const char *a2, const char *a3,
+                    const char *a4)
+{
+    char *argv[16];
+    int argc = 0;
+    const char *extra[] = { a1, a2, a3, a4 };
+    argv[argc++] = "./tiny";
+    argv[argc++] = "--quiet";
+    if (out) {
+        argv[argc++] = "--out";
+        argv[argc++] = (char *)out;
+    }
+    for (int i = 0; i < 4 && extra[i]; i++)
+        argv[argc++] = (char *)extra[i];
+    argv[argc] = NULL;
+    return run_quietly(&tiny_model, argc, argv);
+}
+
+START_TEST(test_e2e_learns)
+{
+    Csv c;
+    make_tmpdir();
+    char *out1 = tmp_path("run1/nested"), *out2 = tmp_path("run2");
+    char *csv1 = rt_path_join(out1, "metrics.csv"), *csv2 = rt_path_join(out2, "metrics.csv");
+    char *json = rt_path_join(out1, "run.json"), *tmp = rt_path_join(out1, ".metrics.csv.tmp");
+
+    ck_assert_int_eq(run_tiny(out1, NULL, NULL, NULL, NULL), 0);
+    read_csv(csv1, &c);
+    ck_assert_str_eq(c.header, "epoch,mse,acc,train_mse\n");
+    ck_assert_int_eq(c.nrows, 6);                   /* epochs 0..5 */
+    for (int r = 0; r < 6; r++) {
+        ck_assert_int_eq(c.epoch[r], r);
+        ck_assert_int_eq(c.has_train[r], r % 2 == 0);   /* every 2 */
+        ck_assert(c.acc[r] >= 0 && c.acc[r] <= 1);
+    }
+    ck_assert_msg(c.mse[0] > 0.05, "initial mse %g", c.mse[0]);
+    ck_assert_msg(c.mse[5] < 0.02 * c.mse[0], "mse %g -> %g", c.mse[0], c.mse[5]);
+    ck_assert_msg(c.train_mse[4] < 0.05 * c.train_mse[0], "train mse %g -> %g",
+                  c.train_mse[0], c.train_mse[4]);
+    ck_assert(c.acc[5] >= 0.9);
+    ck_assert_int_eq(access(json, F_OK), 0);
+    ck_assert_int_eq(access(tmp, F_OK), -1);
+
+    /* The same run again: byte-identical metrics. */
+    ck_assert_int_eq(run_tiny(out2, NULL, NULL, NULL, NULL), 0);
+    size_t l1, l2;
+    char *b1 = read_file(csv1, &l1), *b2 = read_file(csv2, &l2);
+    ck_assert_uint_eq(l1, l2);
+    ck_assert_mem_eq(b1, b2, l1);
+    free(b2);
+
+    /* Another seed: other initial weights and noise, other numbers. */
+    ck_assert_int_eq(run_tiny(out2, "--seed", "2", NULL, NULL), 0);
+    b2 = read_file(csv2, &l2);
+    ck_assert(l1 != l2 || memcmp(b1, b2, l1) != 0);
+    free(b1);
+    free(b2);
+
+    free(out1);
+    free(out2);
+    free(csv1);
+    free(csv2);
+    free(json);
+    free(tmp);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_e2e_options)
+{
+    Csv c;
+    make_tmpdir();
+    char *out = tmp_path("o"), *csv = rt_path_join(out, "metrics.csv");
+
+    /* --epochs 0: evaluation only, one row. */
+    ck_assert_int_eq(run_tiny(out, "--epochs", "0", NULL, NULL), 0);
+    read_csv(csv, &c);
+    ck_assert_int_eq(c.nrows, 1);
+    ck_assert_int_eq(c.epoch[0], 0);
+    double mse0 = c.mse[0];
+
+    /* Pinning the derived learning rate at 0 switches learning off. */
+    ck_assert_int_eq(run_tiny(out, "--set", "rate=0", "--epochs", "3"), 0);
+    read_csv(csv, &c);
+    ck_assert_int_eq(c.nrows, 4);
+    ck_assert(c.mse[0] == mse0);
+    ck_assert_double_eq_tol(c.mse[3], mse0, 0.01 * mse0);
+
+    /* Setting eta changes the derived rate (not pinned): learning is faster. */
+    ck_assert_int_eq(run_tiny(out, "--set", "eta=0.05", "--epochs", "1"), 0);
+    read_csv(csv, &c);
+    double slow = c.mse[1];
+    ck_assert_int_eq(run_tiny(out, "--set", "eta=0.5", "--epochs", "1"), 0);
+    read_csv(csv, &c);
+    ck_assert_msg(c.mse[1] < slow, "eta 0.5: %g, eta 0.05: %g", c.mse[1], slow);
+
+    /* Bad values at run time: exit 1. */
+    ck_assert_int_eq(run_tiny(out, "--set", "dt=0", NULL, NULL), 1);
+    ck_assert_int_eq(run_tiny(out, "--set", "t_present=0.01", NULL, NULL), 1);
+    /* Bad command lines: exit 2; --help: 0. */
+    ck_assert_int_eq(run_tiny(out, "--set", "etaa=1", NULL, NULL), 2);
+    ck_assert_int_eq(run_tiny(out, "--seed", "-3", NULL, NULL), 2);
+    ck_assert_int_eq(run_tiny(out, "--help", NULL, NULL, NULL), 0);
+
+    /* An output directory that cannot be created: exit 1. */
+    char *blocked = rt_path_join(csv, "sub");
+    ck_assert_int_eq(run_tiny(blocked, NULL, NULL, NULL, NULL), 1);
+    free(blocked);
+
+    free(out);
+    free(csv);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_e2e_bad_model)
+{
+    RtModel m = tiny_model;
+    char *argv[] = { "./tiny", "--help", NULL };
+    char *text = patched("epochs 5\n", "epochs five\n");
+    m.descriptor = text;
+    ck_assert_int_eq(run_quietly(&m, 2, argv), 1);
+    m.descriptor = tiny_desc;
+    m.step = NULL;
+    ck_assert_int_eq(run_quietly(&m, 2, argv), 1);
+    free(text);
+    /* rt_main_args is rt_main. */
+    m.step = tiny_step;
+    ck_assert_int_eq(run_quietly_as(&m, 2, argv, 1), 0);
+    argv[1] = "--bogus";
+    ck_assert_int_eq(run_quietly_as(&m, 2, argv, 1), 2);
+}
+END_TEST
+
+Suite *runtime_suite(void)
+{
+    Suite *s = suite_create("runtime");
+    TCase *rng = tcase_create("rng"), *desc = tcase_create("desc");
+    TCase *cl = tcase_create("cli"), *out = tcase_create("out"), *e2e = tcase_create("e2e");
+    tcase_add_test(rng, test_philox_kat);
+    tcase_add_test(rng, test_u64_mapping);
+    tcase_add_test(rng, test_uniform_moments);
+    tcase_add_test(rng, test_randn_moments);
+    tcase_add_test(rng, test_randn_reproducible_and_chunked);
+    tcase_add_test(rng, test_randn_phase_counter);
+    tcase_add_test(rng, test_fill);
+    tcase_add_test(rng, test_shuffle);
+    tcase_add_test(rng, test_rng_golden);
+    tcase_add_test(e2e, test_data);
+    tcase_add_test(desc, test_desc_parse);
+    tcase_add_loop_test(desc, test_desc_reject, 0, (int)(sizeof bad_descs / sizeof bad_descs[0]));
+    tcase_add_test(desc, test_desc_reject_misc);
+    tcase_add_test(desc, test_desc_optional_parts);
+    tcase_add_test(cl, test_cli_defaults);
+    tcase_add_test(cl, test_cli_options);
+    tcase_add_test(cl, test_cli_errors);
+    tcase_add_test(cl, test_cli_usage);
+    tcase_add_test(out, test_npy);
+    tcase_add_test(out, test_mkdir_and_format);
+    tcase_add_test(e2e, test_e2e_learns);
+    tcase_add_test(e2e, test_e2e_options);
+    tcase_add_test(e2e, test_e2e_bad_model);
+    tcase_set_timeout(e2e, 60);
+    suite_add_tcase(s, rng);
+    suite_add_tcase(s, desc);
+    suite_add_tcase(s, cl);
+    suite_add_tcase(s, out);
+    suite_add_tcase(s, e2e);
+    return s;
+}
+
+#ifndef DENDC_CHECK_NO_MAIN
+int main(void)
+{
+    SRunner *sr = srunner_create(runtime_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int run = srunner_ntests_run(sr), failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    printf("%d passed, %d failed\n", run - failed, failed);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+#endif
