@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 void diag_init(Diag *d, FILE *out)
@@ -263,6 +264,11 @@ const char *diag_closest(const char *name, const char *const *cands, int n)
     int limit = (int)(len / 3) > 1 ? (int)(len / 3) : 1;
     if (len <= 2)
         limit = 1;
+    /* A name that differs only in case (g_b for g_B) is the likeliest typo
+     * of all, whatever the edit distance says about other candidates. */
+    for (int i = 0; i < n; i++)
+        if (cands[i] && strcmp(cands[i], name) != 0 && strcasecmp(cands[i], name) == 0)
+            return cands[i];
     for (int i = 0; i < n; i++) {
         if (!cands[i] || strcmp(cands[i], name) == 0)
             continue;

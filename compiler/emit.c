@@ -5,7 +5,9 @@
  * cg_optimize used (host CPU and features, PIC), the same settings the JIT
  * compiles with, so the executable computes what `dendc run` computes.
  * Linking is left to the system C compiler, run without a shell so that
- * paths with spaces or quotes need no escaping.
+ * paths with spaces or quotes need no escaping; it adds the flags the
+ * runtime was built to need (DENDC_RUNTIME_LDFLAGS: -fsanitize=... when
+ * configured with --enable-asan or --enable-ubsan).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE             /* mkstemps */
@@ -28,6 +30,13 @@ extern char **environ;
 
 /* The C compiler that links: it knows where crt1.o, libc and libm live. */
 static const char LINKER[] = "cc";
+
+/* Link flags the runtime library itself needs, fixed when dendc and the
+ * runtime were configured: -fsanitize=... for a runtime built with
+ * --enable-asan or --enable-ubsan, else nothing.  Space-separated. */
+#ifndef DENDC_RUNTIME_LDFLAGS
+#define DENDC_RUNTIME_LDFLAGS ""
+#endif
 
 int emit_object(Comp *c, CgModule *cm, const char *obj_path)
 {
@@ -119,10 +128,20 @@ int emit_executable(Comp *c, CgModule *cm, const char *exe_path, const char *run
     close(fd);
 
     char *what = arena_printf(&c->arena, "link '%s'", exe_path);
-    char *argv[] = {
-        (char *)LINKER, (char *)"-o", tmp_exe, obj, (char *)runtime_lib,
-        (char *)"-lm", (char *)"-lz", NULL,
-    };
+    /* cc RUNTIME_LDFLAGS... -o TMP_EXE OBJ RUNTIME_LIB -lm -lz */
+    char *flags = arena_strdup(&c->arena, DENDC_RUNTIME_LDFLAGS);
+    char *argv[7 + sizeof DENDC_RUNTIME_LDFLAGS / 2 + 1];
+    int argc = 0;
+    argv[argc++] = (char *)LINKER;
+    for (char *save = NULL, *f = strtok_r(flags, " ", &save); f; f = strtok_r(NULL, " ", &save))
+        argv[argc++] = f;
+    argv[argc++] = (char *)"-o";
+    argv[argc++] = tmp_exe;
+    argv[argc++] = obj;
+    argv[argc++] = (char *)runtime_lib;
+    argv[argc++] = (char *)"-lm";
+    argv[argc++] = (char *)"-lz";
+    argv[argc] = NULL;
     int status = run_program(c, argv, what);
     if (status < 0)
         goto out_exe;

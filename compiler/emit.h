@@ -3,7 +3,8 @@
  * The module (built with CG_AOT, so it has main()) is optimised if it was
  * not yet, and written as an object file for the host TargetMachine the
  * JIT also uses, then linked with the system C compiler against the runtime
- * library:  cc -o EXE OBJ RUNTIME_LIB -lm -lz
+ * library:  cc [RUNTIME_LDFLAGS] -o EXE OBJ RUNTIME_LIB -lm -lz
+ * (RUNTIME_LDFLAGS: -fsanitize=... when the runtime was built with them).
  */
 #ifndef DENDC_EMIT_H
 #define DENDC_EMIT_H

@@ -59,7 +59,7 @@ typedef struct Loc { uint32_t lo, hi; } Loc;
 
 /* How deep expressions may nest, in parentheses or in the tree.  Later
  * phases recurse over expressions; this bound keeps them safe. */
-enum { DEPTH_LIMIT = 256 };
+enum { DEPTH_LIMIT = 1000 };
 /* Open brackets remembered for "expected ')' to close '(' at L:C". */
 enum { OPEN_MAX = 512 };
 
@@ -98,6 +98,7 @@ typedef struct ParseCtx {
     uint32_t deep_lo;       /* start of the group being skipped */
     int nopen;              /* brackets open now; the first OPEN_MAX are remembered */
     struct { char ch; uint32_t off; } open[OPEN_MAX];
+    uint32_t bad_lo, bad_hi;    /* the last run of invalid characters, if bad_hi > 0 */
     /* parser */
     int too_deep;           /* the nesting error was reported (once per file) */
     int quiet_eof;          /* the end of file was already explained by the scanner */
@@ -784,7 +785,7 @@ static void msg_token(Msg *m, yysymbol_kind_t k)
         msg_add(m, "'%s'", s);                          /* a keyword */
 }
 
-/* The keywords that `name` accepts. */
+/* The keywords that `name` accepts (keywords are KW_MODEL .. KW_EVALUATE). */
 static int is_soft(yysymbol_kind_t k)
 {
     switch (k) {
@@ -842,6 +843,14 @@ static int starts_expr(yysymbol_kind_t k)
     return k == YYSYMBOL_NUMBER || (ch && strchr("(-!", ch) != NULL);
 }
 
+/* Whether the token at lo follows a '.', i.e. is a field name (sample.input). */
+static int after_dot(const ParseCtx *P, uint32_t lo)
+{
+    while (lo > 0 && strchr(" \t\r\n", P->src->text[lo - 1]))
+        lo--;
+    return lo > 0 && P->src->text[lo - 1] == '.';
+}
+
 static char closer_of(char open)
 {
     return open == '(' ? ')' : open == '[' ? ']' : '}';
@@ -860,6 +869,11 @@ static int yyreport_syntax_error(const yypcontext_t *yctx, void *scanner, ParseC
             return 0;
         l.lo = l.hi = P->last_hi;       /* just after the last token */
     }
+    /* Invalid characters just before this token were skipped by the
+     * scanner and reported: they most likely explain this error too. */
+    uint32_t prev_hi = la == YYSYMBOL_YYEOF ? P->tok_loc.hi : P->prev_loc.hi;
+    if (P->bad_hi > 0 && P->bad_lo >= prev_hi && (la == YYSYMBOL_YYEOF || P->bad_hi <= l.lo))
+        return 0;
 
     yysymbol_kind_t exp[YYNTOKENS];
     int n = yypcontext_expected_tokens(yctx, exp, YYNTOKENS);
@@ -953,10 +967,13 @@ static int yyreport_syntax_error(const yypcontext_t *yctx, void *scanner, ParseC
     Loc before_loc = la == YYSYMBOL_YYEOF ? P->tok_loc : P->prev_loc;
     if (after_operand && is_comparison(la) && !has[la])
         diag_note(&P->c->diag, SP(l), "comparisons do not chain; add parentheses");
-    else if (after_operand && is_soft_token(before))
+    else if (after_operand && is_soft_token(before) && !after_dot(P, before_loc.lo))
         diag_note(&P->c->diag, SP(before_loc),
                   "'%.*s' was read as a name here; is a value missing before it?",
                   (int)(before_loc.hi - before_loc.lo), P->src->text + before_loc.lo);
+    else if (want_name && la >= YYSYMBOL_KW_MODEL && la <= YYSYMBOL_KW_EVALUATE && !is_soft(la))
+        diag_note(&P->c->diag, SP(l), "'%.*s' is a keyword and cannot be used as a name",
+                  (int)(l.hi - l.lo), P->src->text + l.lo);
     return 0;
 }
 

@@ -26,6 +26,7 @@ typedef struct Sema {
     AstNode *model_decl;
     AstNode *experiment;
     PtrVec neuron_decls, pop_decls, conn_decls, nudge_decls, teacher_decls;
+    int import_failed;          /* names it would have provided are not reported as unknown */
 } Sema;
 
 #define ERR(S, sp, ...) diag_error(&(S)->c->diag, (sp), __VA_ARGS__)
@@ -213,10 +214,14 @@ static const char *closest_in_scope(Sema *S, const Scope *sc, const char *name)
 /* Compile-time evaluation for sizes, epochs and seeds.  Params are allowed
  * when their value is itself constant (they can still be overridden at run
  * time, but a size cannot: sizes are baked into the kernels). */
+/* Params only use earlier params, so this is no cycle guard: it only bounds
+ * the recursion (parse.y already bounds expression trees; params chain). */
+enum { CONST_DEPTH_MAX = 4096 };
+
 static int eval_const(Sema *S, AstNode *e, double *out, int depth)
 {
-    if (depth > 64) {
-        ERR(S, e->span, "constant expression too deep (is a parameter defined in terms of itself?)");
+    if (depth > CONST_DEPTH_MAX) {
+        ERR(S, e->span, "constant expression too deep (over %d levels of parameters and operators)", CONST_DEPTH_MAX);
         return 0;
     }
     switch (e->kind) {
@@ -407,7 +412,7 @@ static int check_call(Sema *S, const Scope *sc, AstNode *e)
             ERR(S, name_span(e), "'%s' is a rule: use it after 'learn' in a connect", e->name);
         else if (g)
             ERR(S, name_span(e), "'%s' is a %s, not a function", e->name, kind_word(g));
-        else {
+        else if (!S->import_failed) {
             ERR(S, name_span(e), "unknown function '%s'", e->name);
             const char *best = diag_closest(e->name, cands, n);
             if (best)
@@ -465,6 +470,7 @@ static int check_expr(Sema *S, const Scope *sc, AstNode *e)
         if (g && g->kind == AST_PARAM) {
             ERR(S, e->span, "parameter '%s' is used before it is declared (a param may only use earlier params)",
                 e->name);
+            NOTE(S, name_span(g), "'%s' is declared here", e->name);
             return -1;
         }
         if (g) {
@@ -513,6 +519,12 @@ static int check_expr(Sema *S, const Scope *sc, AstNode *e)
                 return -1;
             }
             Sym s = w->kind == AST_NAME ? sema_lookup(S->m, sc, w->name) : (Sym){ SYM_NONE, 0 };
+            if (s.kind != SYM_TEACHER_W && w->kind == AST_NAME) {
+                const AstList *items = &sc->teacher->decl->u.block.items;
+                for (int i = 0; i < items->len; i++)
+                    if (items->items[i]->kind == AST_WEIGHTS && items->items[i]->name == w->name)
+                        return -1;      /* its size was wrong, and reported */
+            }
             if (s.kind != SYM_TEACHER_W) {
                 ERR(S, w->span, "the left side of '@' must be one of the teacher's weight matrices");
                 return -1;
@@ -555,6 +567,7 @@ static void do_import(Sema *S, AstNode *d, int depth)
     const char *path = d->u.import.path;
     if (strncmp(path, "std.", 4) != 0) {
         ERR(S, d->span, "unknown module '%s': only the standard library (std.*) can be imported", path);
+        S->import_failed = 1;
         return;
     }
     const char *mod = path + 4;
@@ -572,6 +585,7 @@ static void do_import(Sema *S, AstNode *d, int depth)
         known |= strcmp(mod, std_modules[i]) == 0;
     if (!known) {
         ERR(S, d->span, "unknown module '%s'", path);
+        S->import_failed = 1;
         const char *best = diag_closest(mod, std_modules, 2);
         if (best)
             NOTE(S, d->span, "did you mean 'std.%s'?", best);
@@ -587,6 +601,7 @@ static void do_import(Sema *S, AstNode *d, int depth)
         fclose(null);
     if (!src) {
         ERR(S, d->span, "cannot read the standard library module '%s' (%s)", path, file);
+        S->import_failed = 1;
         NOTE(S, d->span, "set DENDC_STDLIB to the directory holding the std .dend files");
         return;
     }
@@ -678,7 +693,7 @@ static void check_params(Sema *S)
         /* The experiment's dt and presentation time become params of these
          * names, so a model cannot use them for its own. */
         if (strcmp(p->name, "dt") == 0 || strcmp(p->name, "t_present") == 0)
-            ERR(S, name_span(p), "'%s' is reserved: it is set by the experiment ('%s' there)", p->name,
+            ERR(S, name_span(p), "'%s' is reserved: the experiment sets it (e.g. '%s')", p->name,
                 strcmp(p->name, "dt") == 0 ? "dt 0.1 ms" : "present ... for 100 ms");
     }
 }
@@ -715,6 +730,34 @@ static int fn_calls(Sema *S, AstNode *e, AstNode *target, int depth)
     }
 }
 
+/* The function called directly in e through which target is reached, or
+ * NULL when e calls target itself (for naming the cycle). */
+static const char *fn_via(Sema *S, AstNode *e, AstNode *target)
+{
+    switch (e->kind) {
+    case AST_CALL: {
+        if (!e->u.call.callee_object) {
+            AstNode *f = sema_find_fn(S->m, e->name);
+            if (f == target)
+                return NULL;
+            if (f && fn_reaches(S, f, target, 1))
+                return f->name;
+        }
+        for (int i = 0; i < e->u.call.args.len; i++) {
+            AstNode *a = e->u.call.args.items[i];
+            if (fn_calls(S, a, target, 0))
+                return fn_via(S, a, target);
+        }
+        return NULL;
+    }
+    case AST_UNARY: return fn_via(S, e->u.op.lhs, target);
+    case AST_BINARY:
+        return fn_calls(S, e->u.op.lhs, target, 0) ? fn_via(S, e->u.op.lhs, target)
+                                                   : fn_via(S, e->u.op.rhs, target);
+    default: return NULL;
+    }
+}
+
 static void check_fns(Sema *S)
 {
     for (int i = 0; i < S->m->fns.len; i++) {
@@ -728,7 +771,12 @@ static void check_fns(Sema *S)
         if (check_expr(S, &sc, f->u.def.value) < 0)
             continue;
         if (fn_reaches(S, f, f, 0)) {
-            ERR(S, name_span(f), "function '%s' calls itself: functions are inlined and cannot recurse", f->name);
+            const char *via = fn_via(S, f->u.def.value, f);
+            if (via)
+                ERR(S, name_span(f), "function '%s' calls itself (through '%s'): functions are inlined and "
+                    "cannot recurse", f->name, via);
+            else
+                ERR(S, name_span(f), "function '%s' calls itself: functions are inlined and cannot recurse", f->name);
             /* Remove it so later phases never inline it forever. */
             f->u.def.value = ast_new(&S->c->arena, AST_NUM, f->span);
         }
@@ -758,6 +806,9 @@ static void check_neuron(Sema *S, AstNode *d, SemaNeuron *n)
             Sym prev = sema_neuron_var(n, it->name);
             if (prev.kind != SYM_NONE) {
                 ERR(S, name_span(it), "'%s' is already a variable or compartment of neuron '%s'", it->name, d->name);
+                AstNode *first = prev.kind == SYM_SOMA ? n->soma : prev.kind == SYM_RATE ? n->rate
+                                                                     : n->dends[prev.index].decl;
+                NOTE(S, name_span(first), "'%s' is first declared here", it->name);
                 break;
             }
             n->dends[n->ndends].name = it->name;
@@ -865,13 +916,15 @@ static void check_pops(Sema *S)
     }
 }
 
-/* "P2" or "P2.u": a population (and, for the dotted form, its variable). */
-static SemaPop *resolve_pop(Sema *S, const char *name, Span sp, int allow_input)
+/* "P2" or "P2.u": a population (and, for the dotted form, its variable).
+ * no_input, when given, says why an input cannot be named here. */
+static SemaPop *resolve_pop(Sema *S, const char *name, Span sp, const char *no_input)
 {
+    int allow_input = no_input == NULL;
     SemaPop *p = find_pop(S->m, name);
     if (p) {
         if (p->is_input && !allow_input) {
-            ERR(S, sp, "'%s' is an input; it cannot be the target of a projection or a nudge", name);
+            ERR(S, sp, "'%s' is an input; %s", name, no_input);
             return NULL;
         }
         return p;
@@ -902,11 +955,13 @@ static int check_dist(Sema *S, AstNode *e, const char *what)
 {
     if (e->kind != AST_CALL || e->u.call.callee_object ||
         (strcmp(e->name, "uniform") != 0 && strcmp(e->name, "normal") != 0)) {
-        ERR(S, e->span, "%s must be a distribution: uniform(low, high) or normal(mean, std)", what);
         if (e->kind == AST_CALL) {
+            ERR(S, name_span(e), "unknown distribution '%s': %s takes uniform(low, high) or normal(mean, std)",
+                e->name, what);
             const char *d[] = { "uniform", "normal" };
             hint(S, name_span(e), diag_closest(e->name, d, 2));
-        }
+        } else
+            ERR(S, e->span, "%s must be a distribution: uniform(low, high) or normal(mean, std)", what);
         return 0;
     }
     if (e->u.call.args.len != 2) {
@@ -925,8 +980,9 @@ static void check_conn(Sema *S, AstNode *d)
 {
     SemaModel *m = S->m;
     SemaConn cn = { .decl = d, .name = d->name };
-    cn.src = resolve_pop(S, d->u.conn.src, d->u.conn.src_span, 1);
-    cn.dst = resolve_pop(S, d->u.conn.dst, d->u.conn.dst_span, 0);
+    cn.src = resolve_pop(S, d->u.conn.src, d->u.conn.src_span, NULL);
+    cn.dst = resolve_pop(S, d->u.conn.dst, d->u.conn.dst_span,
+                         "a projection goes into a population's dendrite");
     if (!cn.src || !cn.dst)
         return;
     Sym v = sema_neuron_var(cn.dst->type, d->u.conn.comp);
@@ -974,7 +1030,7 @@ static void check_conn(Sema *S, AstNode *d)
             AstNode *g = find_global(S, l->name);
             if (g)
                 ERR(S, name_span(l), "'%s' is a %s, not a plasticity rule", l->name, kind_word(g));
-            else {
+            else if (!S->import_failed) {
                 ERR(S, name_span(l), "unknown plasticity rule '%s'", l->name);
                 AstKind k = AST_RULE;
                 const char *best = closest_global(S, l->name, &k, 1);
@@ -1022,7 +1078,7 @@ static void check_rules(Sema *S)
 {
     for (int i = 0; i < S->m->rules.len; i++) {
         AstNode *r = S->m->rules.items[i];
-        int n = 0;
+        AstNode *first = NULL;
         for (int k = 0; k < r->u.block.items.len; k++) {
             AstNode *it = r->u.block.items.items[k];
             if (it->kind != AST_ODE) {
@@ -1031,10 +1087,15 @@ static void check_rules(Sema *S)
             }
             if (strcmp(it->name, "W") != 0)
                 ERR(S, name_span(it), "a rule changes the weights 'W': write dW/dt, not d%s/dt", it->name);
-            n++;
+            if (first) {
+                ERR(S, name_span(it), "a second equation in rule '%s': a rule has exactly one 'dW/dt = ...'",
+                    r->name);
+                NOTE(S, name_span(first), "the first is here");
+            } else
+                first = it;
         }
-        if (n != 1)
-            ERR(S, name_span(r), "rule '%s' must have exactly one 'dW/dt = ...', it has %d", r->name, n);
+        if (!first)
+            ERR(S, name_span(r), "rule '%s' has no 'dW/dt = ...'", r->name);
     }
 }
 
@@ -1047,13 +1108,14 @@ static void check_nudges(Sema *S)
     for (int i = 0; i < S->nudge_decls.len; i++) {
         AstNode *d = S->nudge_decls.items[i];
         SemaNudge nd = { .decl = d, .conductance = d->u.nudge.conductance };
-        nd.pop = resolve_pop(S, d->u.nudge.pop, d->u.nudge.pop_span, 0);
+        nd.pop = resolve_pop(S, d->u.nudge.pop, d->u.nudge.pop_span, "only populations can be nudged");
         AstNode *t = d->u.nudge.toward;
         int ok = nd.pop != NULL;
         if (t->kind == AST_NAME && strcmp(t->name, "target") == 0) {
             nd.toward = NULL;
         } else if (t->kind == AST_MEMBER && t->u.member.object->kind == AST_NAME) {
-            nd.toward = resolve_pop(S, t->u.member.object->name, t->u.member.object->span, 0);
+            nd.toward = resolve_pop(S, t->u.member.object->name, t->u.member.object->span,
+                                    "a nudge pulls toward a population's soma");
             if (!nd.toward) {
                 ok = 0;
             } else if (!nd.toward->type->soma || t->name != nd.toward->type->soma->name) {
@@ -1065,6 +1127,12 @@ static void check_nudges(Sema *S)
                     "'%s' has %d", nd.pop->name, nd.pop->size, nd.toward->name, nd.toward->size);
                 ok = 0;
             }
+        } else if (t->kind == AST_NAME) {
+            ERR(S, t->span, "a nudge goes 'toward target' or toward a population's soma (e.g. 'toward P2.u'), "
+                "not toward '%s'", t->name);
+            const char *known[] = { "target" };
+            hint(S, t->span, diag_closest(t->name, known, 1));
+            ok = 0;
         } else {
             ERR(S, t->span, "a nudge goes 'toward target' or toward a population's soma, e.g. 'toward P2.u'");
             ok = 0;
@@ -1086,6 +1154,7 @@ static void check_teacher_header(Sema *S, AstNode *d, SemaTeacher *t)
     t->rows = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *t->rows);
     t->cols = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *t->cols);
     t->seed = 0;
+    int input_seen = 0;
     if (d->u.block.seed) {
         long s;
         if (const_int(S, d->u.block.seed, "a seed", 0, 2147483647L, &s))
@@ -1098,17 +1167,20 @@ static void check_teacher_header(Sema *S, AstNode *d, SemaTeacher *t)
             if (!const_int(S, it->u.pop.size, "a matrix size", 1, 1L << 20, &r) ||
                 !const_int(S, it->u.pop.size2, "a matrix size", 1, 1L << 20, &cl))
                 continue;
-            if (it->u.pop.init && !check_dist(S, it->u.pop.init, "'init'"))
-                continue;
+            /* A bad init is reported; the matrix's shape still serves
+             * for checking the target. */
+            if (it->u.pop.init)
+                check_dist(S, it->u.pop.init, "'init'");
             t->weights[t->nweights] = it;
             t->rows[t->nweights] = (int)r;
             t->cols[t->nweights] = (int)cl;
             t->nweights++;
         } else if (it->kind == AST_SETTING && strcmp(it->name, "input") == 0) {
-            if (t->input_dist)
+            if (input_seen)
                 ERR(S, it->span, "teacher '%s' gives its input distribution twice", d->name);
             else if (check_dist(S, it->u.def.value, "a teacher's 'input'"))
                 t->input_dist = it->u.def.value;
+            input_seen = 1;
         } else if (it->kind == AST_ASSIGN && strcmp(it->name, "target") == 0) {
             if (t->target)
                 ERR(S, it->span, "teacher '%s' defines its target twice", d->name);
@@ -1117,7 +1189,7 @@ static void check_teacher_header(Sema *S, AstNode *d, SemaTeacher *t)
             ERR(S, it->span, "a teacher holds 'weights', 'input DIST' and 'target = ...'");
         }
     }
-    if (!t->input_dist)
+    if (!input_seen)
         ERR(S, name_span(d), "teacher '%s' does not say how inputs are drawn (e.g. 'input uniform(-1, 1)')", d->name);
     if (!t->target)
         ERR(S, name_span(d), "teacher '%s' has no 'target = ...'", d->name);
@@ -1139,6 +1211,7 @@ static void check_teacher_body(Sema *S, SemaTeacher *t, SemaPop *target_pop)
     if (target_pop && len != target_pop->size) {
         ERR(S, t->target->span, "the teacher's target has %d values, but population '%s' (nudged toward target) "
             "has %d neurons", len, target_pop->name, target_pop->size);
+        t->out_size = 0;        /* reported once here, not again at every metric */
     }
 }
 
@@ -1150,6 +1223,20 @@ static SemaTeacher *find_teacher(SemaModel *m, const char *name)
         if (m->teachers[i].name == name)
             return &m->teachers[i];
     return NULL;
+}
+
+/* The span of the keyword of a keyword argument (`seed 1`), found in the
+ * source just before its value; the value's span if it is not there. */
+static Span keyword_span(Span value, const char *kw)
+{
+    const char *text = value.file->text;
+    size_t n = strlen(kw);
+    uint32_t end = value.lo;
+    while (end > 0 && (text[end - 1] == ' ' || text[end - 1] == '\t'))
+        end--;
+    if (end >= n && end < value.lo && strncmp(text + end - n, kw, n) == 0)
+        return span_make(value.file, end - (uint32_t)n, end);
+    return value;
 }
 
 static void check_data(Sema *S, AstNode *it, SemaExperiment *x)
@@ -1177,7 +1264,7 @@ static void check_data(Sema *S, AstNode *it, SemaExperiment *x)
         return;
     }
     SemaData sd = { .name = it->name, .decl = it, .teacher = t, .seed = 0 };
-    int have_n = 0;
+    int have_n = 0, have_seed = 0;
     for (int i = 0; i < src->u.call.args.len; i++) {
         const char *kw = src->u.call.arg_names.len > i ? src->u.call.arg_names.items[i] : NULL;
         AstNode *a = src->u.call.args.items[i];
@@ -1187,11 +1274,20 @@ static void check_data(Sema *S, AstNode *it, SemaExperiment *x)
                 sd.n = (int)v;
             have_n = 1;
         } else if (kw && strcmp(kw, "seed") == 0) {
+            have_seed = 1;
             if (const_int(S, a, "a seed", 0, 2147483647L, &v))
                 sd.seed = v;
+        } else if (kw) {
+            Span ks = keyword_span(a->span, kw);
+            ERR(S, ks, "unknown argument '%s': a teacher data set takes (N, seed S)", kw);
+            const char *known[] = { "seed" };
+            hint(S, ks, diag_closest(kw, known, 1));
+            return;
         } else {
-            ERR(S, a->span, kw ? "unknown argument '%s': a teacher data set takes (N, seed S)"
-                               : "%sa teacher data set takes (N, seed S)", kw ? kw : "");
+            ERR(S, a->span, "too many arguments: a teacher data set takes (N, seed S)");
+            if (!have_seed)
+                NOTE(S, a->span, "the seed is given with its keyword: 'seed %.*s'",
+                     (int)(a->span.hi - a->span.lo), a->span.file->text + a->span.lo);
             return;
         }
     }
@@ -1210,8 +1306,10 @@ static int data_index(SemaExperiment *x, const char *name)
     return -1;
 }
 
-static void check_present(Sema *S, AstNode *it, SemaExperiment *x)
+/* Returns whether the present gives an input at all (valid or not). */
+static int check_present(Sema *S, AstNode *it, SemaExperiment *x)
 {
+    int gives_input = 0;
     x->present_for = it->u.present.duration;
     check_scalar_param_expr(S, x->present_for);
     for (int i = 0; i < it->u.present.assigns.len; i++) {
@@ -1219,9 +1317,13 @@ static void check_present(Sema *S, AstNode *it, SemaExperiment *x)
         AstNode *v = as->u.def.value;
         int is_target = strcmp(as->name, "target") == 0;
         const char *want = is_target ? "target" : "input";
+        gives_input |= !is_target;
         if (v->kind != AST_MEMBER || v->u.member.object->kind != AST_NAME ||
             strcmp(v->u.member.object->name, "sample") != 0 || strcmp(v->name, want) != 0) {
-            ERR(S, v->span, "expected 'sample.%s' here", want);
+            if (v->kind == AST_MEMBER && v->u.member.object->kind == AST_NAME)
+                ERR(S, v->span, "expected 'sample.%s', not '%s.%s'", want, v->u.member.object->name, v->name);
+            else
+                ERR(S, v->span, "expected 'sample.%s' here", want);
             continue;
         }
         if (is_target) {
@@ -1245,6 +1347,7 @@ static void check_present(Sema *S, AstNode *it, SemaExperiment *x)
         }
         x->input = p;
     }
+    return gives_input;
 }
 
 static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
@@ -1258,12 +1361,24 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
     }
     mt.data = data_index(x, it->u.eval.set);
     if (mt.data < 0) {
+        for (int i = 0; i < x->decl->u.block.items.len; i++) {
+            AstNode *ds = x->decl->u.block.items.items[i];
+            if (ds->kind == AST_DATA && ds->name == it->u.eval.set)
+                return;         /* a broken data set, reported where it is defined */
+        }
         ERR(S, it->u.eval.set_span, "unknown data set '%s'", it->u.eval.set);
         const char *cands[64];
         int n = 0;
         for (int i = 0; i < x->ndata && n < 64; i++)
             cands[n++] = x->data[i].name;
-        hint(S, it->u.eval.set_span, diag_closest(it->u.eval.set, cands, n));
+        const char *best = diag_closest(it->u.eval.set, cands, n);
+        if (best)
+            hint(S, it->u.eval.set_span, best);
+        else if (n == 1)
+            NOTE(S, it->u.eval.set_span, "the experiment's data set is '%s'", cands[0]);
+        else if (n > 1)
+            NOTE(S, it->u.eval.set_span, "the experiment's data sets are '%s', '%s'%s", cands[0], cands[1],
+                 n > 2 ? ", ..." : "");
         return;
     }
     for (int i = 0; i < x->nmetrics; i++)
@@ -1274,11 +1389,13 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
     AstNode *v = it->u.eval.value;
     if (v->kind != AST_CALL || v->u.call.callee_object ||
         (strcmp(v->name, "mse") != 0 && strcmp(v->name, "accuracy") != 0)) {
-        ERR(S, v->span, "a metric is mse(POP.VAR, sample.target) or accuracy(POP.VAR, sample.target)");
         if (v->kind == AST_CALL) {
+            ERR(S, name_span(v), "unknown metric '%s': expected mse(POP.VAR, sample.target) or "
+                "accuracy(POP.VAR, sample.target)", v->name);
             const char *m2[] = { "mse", "accuracy" };
             hint(S, name_span(v), diag_closest(v->name, m2, 2));
-        }
+        } else
+            ERR(S, v->span, "expected a metric: mse(POP.VAR, sample.target) or accuracy(POP.VAR, sample.target)");
         return;
     }
     mt.kind = strcmp(v->name, "mse") == 0 ? METRIC_MSE : METRIC_ACCURACY;
@@ -1291,7 +1408,8 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
         ERR(S, a->span, "expected a population's variable, e.g. P2.u or P2.r");
         return;
     }
-    SemaPop *p = resolve_pop(S, a->u.member.object->name, a->u.member.object->span, 0);
+    SemaPop *p = resolve_pop(S, a->u.member.object->name, a->u.member.object->span,
+                             "a metric reads a population's soma or rate");
     if (!p)
         return;
     Sym s = sema_neuron_var(p->type, a->name);
@@ -1333,11 +1451,14 @@ static void check_experiment(Sema *S)
     x->data = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *x->data);
     x->metrics = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *x->metrics);
     AstNode *present = NULL;
+    int present_gives_input = 0, have_epochs = 0, train_declared = 0;
     /* Data sets first: metrics refer to them by name wherever they appear. */
     for (int i = 0; i < n; i++) {
         AstNode *it = d->u.block.items.items[i];
-        if (it->kind == AST_DATA)
+        if (it->kind == AST_DATA) {
             check_data(S, it, x);
+            train_declared |= strcmp(it->name, "train") == 0;
+        }
     }
     for (int i = 0; i < n; i++) {
         AstNode *it = d->u.block.items.items[i];
@@ -1352,10 +1473,16 @@ static void check_experiment(Sema *S)
                 check_scalar_param_expr(S, x->dt);
             } else if (strcmp(it->name, "epochs") == 0) {
                 long e;
+                if (have_epochs)
+                    ERR(S, it->span, "'epochs' is given twice");
+                have_epochs = 1;
                 if (const_int(S, it->u.def.value, "'epochs'", 0, 100000000L, &e))
                     x->epochs = (int)e;
+            } else if (strcmp(it->name, "seed") == 0) {
+                ERR(S, name_span(it), "'seed' does not belong in an experiment: a run's seed is an option "
+                    "of the compiled model ('--seed N')");
             } else {
-                ERR(S, it->span, "unknown experiment setting '%s'", it->name);
+                ERR(S, name_span(it), "unknown experiment setting '%s'", it->name);
             }
             break;
         case AST_PRESENT:
@@ -1364,7 +1491,7 @@ static void check_experiment(Sema *S)
                 break;
             }
             present = it;
-            check_present(S, it, x);
+            present_gives_input = check_present(S, it, x);
             break;
         case AST_EVALUATE:
             break;      /* after the teachers' sizes are known */
@@ -1374,16 +1501,16 @@ static void check_experiment(Sema *S)
         }
     }
     x->train = data_index(x, intern_cstr(&S->c->names, "train"));
-    if (x->train < 0)
+    if (x->train < 0 && !train_declared)
         ERR(S, name_span(d), "experiment '%s' has no training set: add 'data train = ...'", d->name);
     if (!x->dt)
         ERR(S, name_span(d), "experiment '%s' does not give the time step: add e.g. 'dt 0.1 ms'", d->name);
     if (!present)
         ERR(S, name_span(d), "experiment '%s' does not say what is presented: add e.g. "
             "'present x = sample.input, target = sample.target for 100 ms'", d->name);
-    else if (!x->input)
+    else if (!present_gives_input)
         ERR(S, present->span, "'present' must give an input, e.g. 'x = sample.input'");
-    if (x->epochs < 0 && diag_count(&S->c->diag) == 0)
+    if (!have_epochs)
         ERR(S, name_span(d), "experiment '%s' does not say how many epochs: add e.g. 'epochs 20'", d->name);
 }
 
@@ -1396,12 +1523,18 @@ static void check_teachers_and_metrics(Sema *S)
     for (int i = 0; i < m->nnudges; i++)
         if (!m->nudges[i].toward)
             target_pop = m->nudges[i].pop;
+    /* A nudge toward target that failed its own checks was reported there. */
+    int target_nudge_declared = 0;
+    for (int i = 0; i < S->nudge_decls.len; i++) {
+        AstNode *t = ((AstNode *)S->nudge_decls.items[i])->u.nudge.toward;
+        target_nudge_declared |= t->kind == AST_NAME;      /* 'toward target', or a misspelling */
+    }
     for (int i = 0; i < m->nteachers; i++) {
         m->teachers[i].in_size = x->input ? x->input->size : 0;
         if (x->input)
             check_teacher_body(S, &m->teachers[i], target_pop);
     }
-    if (x->has_target && !target_pop && x->decl)
+    if (x->has_target && !target_nudge_declared && x->decl)
         ERR(S, name_span(x->decl), "a target is presented, but no population is nudged toward it "
             "(add e.g. 'nudge P2 toward target g_som')");
     if (!x->decl)

@@ -125,6 +125,37 @@ double rt_rng_uniform01(uint64_t seed, uint32_t stream, uint64_t counter, uint64
 /* N(0,1) draw number `index` of (seed, stream, counter): Box-Muller, rt_rng.c. */
 double rt_rng_normal(uint64_t seed, uint32_t stream, uint64_t counter, uint64_t index);
 
+/* ---- Data sets (rt_yinyang.c) ---- */
+/* numpy's legacy generator, np.random.RandomState: MT19937 with its seeding
+ * and the legacy randint/random_sample paths, enough to replay numpy-made
+ * data sets bit for bit (details in rt_yinyang.c). */
+enum { RT_MT19937_N = 624 };
+typedef struct RtMt19937 {
+    uint32_t key[RT_MT19937_N];
+    int pos;                /* next word of key to temper; N: regenerate first */
+} RtMt19937;
+/* RandomState(seed) for an integer seed: init_genrand(seed). */
+void rt_mt19937_seed(RtMt19937 *mt, uint32_t seed);
+uint32_t rt_mt19937_next32(RtMt19937 *mt);
+/* RandomState.random_sample() / rand(): a double in [0, 1) from two draws. */
+double rt_mt19937_random_sample(RtMt19937 *mt);
+/* RandomState.randint(high) for 1 <= high <= 2^32: the legacy masked
+ * rejection sampler; a value in [0, high). */
+uint32_t rt_mt19937_randint(RtMt19937 *mt, uint64_t high);
+
+/* The Yin-Yang data set (Kriener et al. 2021), identical to the published
+ * dataset.py's YinYangDataset(size=n, seed=seed): samples[4i..4i+3] =
+ * (x, y, 1-x, 1-y), labels[i] in {0, 1, 2}.  The published splits are
+ * train (5000, seed 42), validation (1000, seed 41), test (1000, seed 40).
+ * Returns 0, or -1 with errno EINVAL when n < 0. */
+int rt_yinyang(int64_t n, uint32_t seed, double *samples, int64_t *labels);
+/* Write the data set as PREFIX_samples.npy (float64, n x 4) and
+ * PREFIX_labels.npy (int64, shape (n,)), each atomically.  Returns 0, or -1
+ * with errno (EINVAL when n is outside 0 .. INT_MAX); on failure, when
+ * failed_path is not NULL, *failed_path is the malloc'd name of the file that
+ * could not be written (NULL if none), for the caller to report and free. */
+int rt_yinyang_write(const char *prefix, int64_t n, uint32_t seed, char **failed_path);
+
 #ifdef __cplusplus
 }
 #endif

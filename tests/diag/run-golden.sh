@@ -5,14 +5,21 @@
 #                       that stderr (the diagnostics);
 #   NAME.ir beside it:  the compile must succeed with exactly that stdout.
 # UPDATE_GOLDEN=1 rewrites the expected files from the current output.
+# The standard library is the source tree's, and its directory reads
+# STDLIB in the expected files (notes point into it).
 . "$srcdir/tests/lib.sh"
+DENDC_STDLIB=$(cd "$srcdir/stdlib" && pwd)
+export DENDC_STDLIB
 cd "$srcdir/tests/diag"
 shopt -s nullglob
 for f in *.dend; do
   name=${f%.dend}
   out=$TMP/$name.out err=$TMP/$name.err
   status=0
-  timeout 20 "$DENDC" --dump=ir "$f" >"$out" 2>"$err" || status=$?
+  timeout 20 "$DENDC" --dump=ir "$f" >"$out" 2>"$err.raw" || status=$?
+  while IFS= read -r line || [ -n "$line" ]; do
+    printf '%s\n' "${line//"$DENDC_STDLIB"/STDLIB}"
+  done <"$err.raw" >"$err"
   if [ -f "$name.err" ] || { [ "${UPDATE_GOLDEN:-}" = 1 ] && [ $status -ne 0 ]; }; then
     [ "${UPDATE_GOLDEN:-}" = 1 ] && cp "$err" "$name.err"
     if [ $status -ne 1 ]; then

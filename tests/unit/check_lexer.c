@@ -386,31 +386,34 @@ END_TEST
 
 START_TEST(test_deep_parens)
 {
-    /* 300 '(' then one ')': the 257th '(' starts a group skipped to the end
-     * of the file, reported once, with no token for it. */
-    char text[400];
-    memset(text, '(', 300);
-    text[300] = ')';
-    text[301] = 0;
+    /* DEPTH_LIMIT + 44 '(' then one ')': the first '(' past the limit starts
+     * a group skipped to the end of the file, reported once, with no token. */
+    enum { N = DEPTH_LIMIT + 44 };
+    char text[N + 2], want[96];
+    memset(text, '(', N);
+    text[N] = ')';
+    text[N + 1] = 0;
     Lexed *L = lex(text);
     ck_assert_int_eq(errors(L), 1);
-    ck_assert_ptr_nonnull(strstr(L->out, "t.dend:1:257: error: expression nested too deeply (limit 256)"));
+    snprintf(want, sizeof want, "t.dend:1:%d: error: expression nested too deeply (limit %d)",
+             DEPTH_LIMIT + 1, DEPTH_LIMIT);
+    ck_assert_ptr_nonnull(strstr(L->out, want));
     ck_assert_int_eq(L->n, DEPTH_LIMIT);
     lexed_free(L);
 
     /* Closed: the too-deep group comes back as one number spanning it. */
-    char *t2 = malloc(700);
-    memset(t2, '(', 300);
-    t2[300] = 'x';
-    memset(t2 + 301, ')', 300);
-    t2[601] = 0;
+    char *t2 = malloc(2 * N + 2);
+    memset(t2, '(', N);
+    t2[N] = 'x';
+    memset(t2 + N + 1, ')', N);
+    t2[2 * N + 1] = 0;
     L = lex(t2);
     ck_assert_int_eq(errors(L), 1);
     ck_assert_int_eq(L->n, DEPTH_LIMIT + 1 + DEPTH_LIMIT);
     Tok t = L->toks[DEPTH_LIMIT];
     ck_assert_int_eq(t.kind, TOK_NUMBER);
     ck_assert_uint_eq(t.loc.lo, DEPTH_LIMIT);
-    ck_assert_uint_eq(t.loc.hi, 601 - DEPTH_LIMIT);
+    ck_assert_uint_eq(t.loc.hi, 2 * N + 1 - DEPTH_LIMIT);
     ck_assert_int_eq(L->toks[DEPTH_LIMIT + 1].kind, ')');
     lexed_free(L);
     free(t2);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "dendc.h"
+#include "parse.h"        /* DEPTH_LIMIT */
 
 /* One parse: the tree and everything diag printed. */
 typedef struct Parsed {
@@ -542,7 +543,9 @@ static void expect_one_depth_error(const char *text)
 {
     Parsed *p = parse(text);
     ck_assert_int_eq(errors(p), 1);
-    ck_assert_int_eq(count_lines_with(p->out, "error: expression nested too deeply (limit 256)\n"), 1);
+    char want[64];
+    snprintf(want, sizeof want, "error: expression nested too deeply (limit %d)\n", DEPTH_LIMIT);
+    ck_assert_int_eq(count_lines_with(p->out, want), 1);
     parsed_free(p);
 }
 
@@ -557,7 +560,10 @@ START_TEST(test_deep_parens)
     char *both = repeat(open, ")", 300000, "\nparam b = 2\n");
     Parsed *p = parse(both);
     ck_assert_int_eq(errors(p), 1);
-    ck_assert_ptr_nonnull(strstr(p->out, "t.dend:1:267: error: expression nested too deeply (limit 256)\n"));
+    char want[96];
+    snprintf(want, sizeof want, "t.dend:1:%d: error: expression nested too deeply (limit %d)\n",
+             (int)strlen("param a = ") + DEPTH_LIMIT + 1, DEPTH_LIMIT);
+    ck_assert_ptr_nonnull(strstr(p->out, want));
     ck_assert_int_eq(p->file->decls.len, 2);
     parsed_free(p);
     free(open);
@@ -577,16 +583,16 @@ START_TEST(test_deep_chains)
         free(s);
     }
     /* Just past the limit, and at it. */
-    char *s = repeat("param a = ", "-", 300, "1");
+    char *s = repeat("param a = ", "-", DEPTH_LIMIT + 44, "1");
     expect_one_depth_error(s);
     free(s);
-    s = repeat("param a = ", "-", 255, "1");
+    s = repeat("param a = ", "-", DEPTH_LIMIT - 1, "1");
     Parsed *p = parse(s);
     ck_assert_int_eq(errors(p), 0);
     parsed_free(p);
     free(s);
-    char *open = repeat("param a = ", "f(", 255, "1");
-    s = repeat(open, ")", 255, "");
+    char *open = repeat("param a = ", "f(", DEPTH_LIMIT - 1, "1");
+    s = repeat(open, ")", DEPTH_LIMIT - 1, "");
     p = parse(s);
     ck_assert_int_eq(errors(p), 0);
     parsed_free(p);
