@@ -206,6 +206,7 @@ static void dump_node(FILE *out, const AstNode *n, int indent, const char *role)
         child(out, n->u.conn.init, in, "init");
         child(out, n->u.conn.learn, in, "learn");
         child(out, n->u.conn.filter, in, "filter");
+        child(out, n->u.conn.tied, in, "tied");
         break;
     case AST_NUDGE:
         put_name(out, n->u.nudge.pop);

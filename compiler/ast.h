@@ -94,6 +94,7 @@ struct AstNode {
             AstNode *init;          /* call node like uniform(-1, 1), or NULL */
             AstNode *learn;         /* CALL (rule instance) or ODE (inline dW/dt), or NULL */
             AstNode *filter;        /* tau_w expression or NULL */
+            AstNode *tied;          /* `tied transpose(W2)` or `tied W2`, or NULL */
         } conn;
         struct {            /* NUDGE */
             const char *pop;        /* nudged population */

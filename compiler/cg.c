@@ -471,7 +471,9 @@ static void gen_mat(CgModule *g, const IrStmt *s)
 static void gen_matvec(CgModule *g, const IrStmt *s)
 {
     const IrBuf *dst = s->dst, *w = s->u.matvec.w, *src = s->u.matvec.src;
-    if (w->rows != dst->rows || w->cols != src->rows) {
+    int tr = s->u.matvec.transposed;
+    int w_rows = tr ? w->cols : w->rows, w_cols = tr ? w->rows : w->cols;   /* of the matrix applied */
+    if (w_rows != dst->rows || w_cols != src->rows) {
         internal_error(g, "matvec %s = %s * %s: shapes %dx%d, %dx%d, %dx%d do not agree",
                        dst->name, w->name, src->name, dst->rows, dst->cols, w->rows, w->cols,
                        src->rows, src->cols);
@@ -485,15 +487,16 @@ static void gen_matvec(CgModule *g, const IrStmt *s)
         acc0 = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, dst, i), dst->name);
         LLVMSetAlignment(acc0, 8);
     }
-    if (w->cols > 0) {
+    if (w_cols > 0) {
         LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
         LLVMBasicBlockRef body = new_block(g, "dot");
         LLVMBuildBr(g->b, body);
         LLVMPositionBuilderAtEnd(g->b, body);
         LLVMValueRef j = LLVMBuildPhi(g->b, g->i64, "j");
         LLVMValueRef acc = LLVMBuildPhi(g->b, g->f64, "acc");
-        LLVMValueRef wv = LLVMBuildLoad2(g->b, g->f64,
-                                         buf_elem_ptr(g, w, row_major(g, i, w->cols, j)), w->name);
+        /* W^T[i,j] = W[j,i]: a strided read, but it shares W's storage. */
+        LLVMValueRef widx = tr ? row_major(g, j, w->cols, i) : row_major(g, i, w->cols, j);
+        LLVMValueRef wv = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, w, widx), w->name);
         LLVMSetAlignment(wv, 8);
         LLVMValueRef xv = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, src, j), src->name);
         LLVMSetAlignment(xv, 8);
@@ -502,7 +505,7 @@ static void gen_matvec(CgModule *g, const IrStmt *s)
         LLVMValueRef sum = LLVMBuildFAdd(g->b, acc, prod, "sum");
         LLVMSetFastMathFlags(sum, fmf);
         LLVMValueRef next = LLVMBuildNUWAdd(g->b, j, const_i64(g, 1), "j.next");
-        LLVMValueRef more = LLVMBuildICmp(g->b, LLVMIntULT, next, const_i64(g, w->cols), "more");
+        LLVMValueRef more = LLVMBuildICmp(g->b, LLVMIntULT, next, const_i64(g, w_cols), "more");
         LLVMBasicBlockRef exit = new_block(g, "dot.done");
         LLVMBuildCondBr(g->b, more, body, exit);
         LLVMValueRef zero = const_i64(g, 0);

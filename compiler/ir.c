@@ -307,9 +307,9 @@ static void dump_stmt(FILE *out, const IrModel *m, const IrStmt *s, int depth)
         dump_expr(out, m, s->u.value);
         break;
     case IRS_MATVEC:
-        fprintf(out, "%s[i] %s sum_j %s[i,j] * %s[j]", s->dst->name,
+        fprintf(out, "%s[i] %s sum_j %s[%s] * %s[j]", s->dst->name,
                 s->u.matvec.accumulate ? "+=" : "=", s->u.matvec.w->name,
-                s->u.matvec.src->name);
+                s->u.matvec.transposed ? "j,i" : "i,j", s->u.matvec.src->name);
         break;
     case IRS_RANDN:
         fprintf(out, "%s[0..%lld) ~ N(0,1) stream %d", s->dst->name,
@@ -391,13 +391,21 @@ void ir_dump(FILE *out, const IrModel *m)
                 x->target ? x->target->name : "-", x->dt_param, x->present_param);
         for (int d = 0; d < x->ndatasets; d++) {
             const IrDataset *ds = &x->datasets[d];
-            fprintf(out, "  dataset %d %s: teacher %d, n %d, seed %lld\n", d, ds->name,
-                    ds->teacher, ds->n, (long long)ds->seed);
+            if (ds->kind == DATA_YINYANG)
+                fprintf(out, "  dataset %d %s: yinyang, n %d, seed %lld\n", d, ds->name, ds->n,
+                        (long long)ds->seed);
+            else
+                fprintf(out, "  dataset %d %s: teacher %d, n %d, seed %lld\n", d, ds->name,
+                        ds->teacher, ds->n, (long long)ds->seed);
         }
+        if (x->onehot)
+            fprintf(out, "  target = onehot(label, on %.17g, off %.17g)\n", x->on, x->off);
+        if (x->has_lag)
+            fprintf(out, "  learning lag p%d\n", x->lag_param);
         for (int k = 0; k < x->nmetrics; k++) {
             const IrMetric *mt = &x->metrics[k];
             fprintf(out, "  metric %s: %s of %s on dataset %d every %d\n", mt->name,
-                    mt->kind == METRIC_ACCURACY ? "accuracy" : "mse",
+                    mt->kind == METRIC_ACCURACY ? "accuracy" : mt->kind == METRIC_RMS ? "rms" : "mse",
                     mt->value ? mt->value->name : "-", mt->dataset, mt->every);
         }
     }
@@ -468,20 +476,27 @@ char *ir_descriptor(Arena *a, const IrModel *m)
     const IrExperiment *x = &m->exp;
     for (int d = 0; d < x->ndatasets; d++) {
         const IrDataset *ds = &x->datasets[d];
-        sb_printf(&sb, "dataset %d %s teacher %d %lld %d\n", d, ds->name, ds->n,
-                  (long long)ds->seed, ds->teacher);
+        if (ds->kind == DATA_YINYANG)
+            sb_printf(&sb, "dataset %d %s yinyang %d %lld -1\n", d, ds->name, ds->n, (long long)ds->seed);
+        else
+            sb_printf(&sb, "dataset %d %s teacher %d %lld %d\n", d, ds->name, ds->n,
+                      (long long)ds->seed, ds->teacher);
     }
     sb_printf(&sb, "experiment %s\n", x->name ? x->name : "none");
     sb_printf(&sb, "train %d\n", x->train);
     sb_printf(&sb, "input %d\n", x->input ? x->input->id : -1);
     sb_printf(&sb, "target %d\n", x->target ? x->target->id : -1);
+    if (x->onehot && x->target)
+        sb_printf(&sb, "onehot %.17g %.17g\n", x->on, x->off);
     sb_printf(&sb, "epochs %d\n", x->epochs);
     sb_printf(&sb, "dt_param %d\n", x->dt_param);
     sb_printf(&sb, "present_param %d\n", x->present_param);
+    if (x->has_lag)
+        sb_printf(&sb, "lag_param %d\n", x->lag_param);
     for (int k = 0; k < x->nmetrics; k++) {
         const IrMetric *mt = &x->metrics[k];
         sb_printf(&sb, "metric %s %s %d %d %d\n", mt->name,
-                  mt->kind == METRIC_ACCURACY ? "accuracy" : "mse",
+                  mt->kind == METRIC_ACCURACY ? "accuracy" : mt->kind == METRIC_RMS ? "rms" : "mse",
                   mt->value ? mt->value->id : -1, mt->dataset, mt->every);
     }
     sb_printf(&sb, "end\n");

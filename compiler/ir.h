@@ -130,6 +130,8 @@ struct IrStmt {
         struct {                        /* MATVEC */
             IrBuf *w, *src;
             int accumulate;             /* 1: dst += W src, 0: dst = W src */
+            int transposed;             /* 1: W^T src (dst[i] += sum_j W[j,i] src[j]): a
+                                           projection tied to the transpose of another */
         } matvec;
         struct {                        /* RANDN (stream only), FILL */
             int stream;                 /* random stream id: distinct per use, stable
@@ -160,7 +162,10 @@ typedef struct IrParam {
     const char *doc;        /* for --help: "= g_B/(g_l+g_B)" or NULL */
 } IrParam;
 
-typedef enum IrDataKind { DATA_TEACHER } IrDataKind;
+typedef enum IrDataKind {
+    DATA_TEACHER,           /* inputs drawn, targets computed by a teacher kernel */
+    DATA_YINYANG,           /* the Yin-Yang data set: 4 inputs, labels of 3 classes */
+} IrDataKind;
 
 typedef struct IrTeacher {
     const char *name;
@@ -176,10 +181,14 @@ typedef struct IrDataset {
     IrDataKind kind;
     int n;                  /* samples */
     int64_t seed;
-    int teacher;            /* DATA_TEACHER: index into IrModel.teachers */
+    int teacher;            /* DATA_TEACHER: index into IrModel.teachers, else -1 */
 } IrDataset;
 
-typedef enum IrMetricKind { METRIC_MSE, METRIC_ACCURACY } IrMetricKind;
+typedef enum IrMetricKind {
+    METRIC_MSE,             /* mean squared difference to the sample's target */
+    METRIC_ACCURACY,        /* argmax equals the label (or the target's argmax) */
+    METRIC_RMS,             /* root mean square of the value itself (no target) */
+} IrMetricKind;
 
 typedef struct IrMetric {
     const char *name;       /* the metrics.csv column */
@@ -194,9 +203,13 @@ typedef struct IrExperiment {
     int train;              /* data set index trained on */
     IrBuf *input;           /* the presented input buffer (BUF_INPUT) */
     IrBuf *target;          /* the presented target (BUF_TARGET), NULL if none */
+    int onehot;             /* labelled data: target = on at the label, off elsewhere */
+    double on, off;
     int epochs;
     int dt_param;           /* index of the `dt` param (ms) */
     int present_param;      /* index of the `t_present` param (ms) */
+    int has_lag;            /* a learning lag is given ... */
+    int lag_param;          /* ... in this param (ms): no plasticity for that long after a switch */
     IrMetric *metrics;
     int nmetrics;
     int ndatasets;

@@ -195,6 +195,7 @@ static IrExpr *lx(Lower *L, const Ctx *cx, AstNode *e)
         case SYM_SOMA: case SYM_RATE: case SYM_DEND:
             return neuron_var(L, cx->pop, cx->idx, s, cx->soma_subst);
         case SYM_TEACHER_INPUT: return ir_load(L->a, L->teacher_in, IDX_I);
+        case SYM_WEIGHT: return ir_load(L->a, L->w[s.index], IDX_IJ);
         default: break;
         }
         return ir_const(L->a, NAN);
@@ -299,11 +300,16 @@ static void make_buffers(Lower *L)
     L->wf = arena_alloc(L->a, (size_t)(s->nconns + 1) * sizeof *L->wf);
     for (int i = 0; i < s->nconns; i++) {
         SemaConn *cn = &s->conns[i];
+        if (cn->tied >= 0)
+            continue;           /* shares another projection's storage: below */
         L->w[i] = ir_buf(L->a, L->m, cn->name, BUF_WEIGHT, cn->dst->size, cn->src->size);
         if (cn->filter)
             L->wf[i] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.filter", cn->name), BUF_FILTER, cn->dst->size,
                               cn->src->size);
     }
+    for (int i = 0; i < s->nconns; i++)
+        if (s->conns[i].tied >= 0)
+            L->w[i] = L->w[s->conns[i].tied];
     for (int i = 0; i < s->nnudges; i++)
         if (!s->nudges[i].toward && !L->target)
             L->target = ir_buf(L->a, L->m, "target", BUF_TARGET, s->nudges[i].pop->size, 1);
@@ -324,6 +330,15 @@ static void lower_init(Lower *L)
         f->u.rng.a = param_expr(L, cn->init->u.call.args.items[0]);
         f->u.rng.b = param_expr(L, cn->init->u.call.args.items[1]);
         add(L, k, f);
+    }
+    /* Weights given by formulas over others, dependencies first. */
+    for (int o = 0; o < s->ninit_order; o++) {
+        int i = s->init_order[o];
+        SemaConn *cn = &s->conns[i];
+        Ctx cx = { .sc = { .kind = SCOPE_WEIGHTS, .conn = cn } };
+        IrStmt *st = ir_stmt(L->a, IRS_MAT, L->w[i], arena_printf(L->a, "initial weights of %s (formula)", cn->name));
+        st->u.value = lx(L, &cx, cn->init_expr);
+        add(L, k, st);
     }
     /* Rates must be phi(u) from the start (u = 0). */
     for (int i = 0; i < s->npops; i++) {
@@ -356,6 +371,7 @@ static void lower_step(Lower *L)
                 mv->u.matvec.w = L->w[c];
                 mv->u.matvec.src = L->pops[cn->src->index].r;
                 mv->u.matvec.accumulate = !first;
+                mv->u.matvec.transposed = cn->transposed;
                 add(L, k, mv);
                 first = 0;
             }
@@ -536,16 +552,23 @@ static void lower_experiment(Lower *L)
     x->target = sx->has_target ? L->target : NULL;
     x->dt_param = L->dt;
     x->present_param = add_param(L, intern_cstr(&L->c->names, "t_present"), sx->present_for);
+    x->onehot = sx->onehot;
+    x->on = sx->on;
+    x->off = sx->off;
+    if (sx->learning_lag) {
+        x->has_lag = 1;
+        x->lag_param = add_param(L, intern_cstr(&L->c->names, "learning_lag"), sx->learning_lag);
+    }
     x->ndatasets = sx->ndata;
     x->datasets = arena_alloc(L->a, (size_t)(sx->ndata + 1) * sizeof *x->datasets);
     for (int i = 0; i < sx->ndata; i++) {
         SemaData *d = &sx->data[i];
         IrDataset *o = &x->datasets[i];
         o->name = d->name;
-        o->kind = DATA_TEACHER;
+        o->kind = d->kind == SDATA_YINYANG ? DATA_YINYANG : DATA_TEACHER;
         o->n = d->n;
         o->seed = d->seed;
-        o->teacher = (int)(d->teacher - L->s->teachers);
+        o->teacher = d->teacher ? (int)(d->teacher - L->s->teachers) : -1;
     }
     x->nmetrics = sx->nmetrics;
     x->metrics = arena_alloc(L->a, (size_t)(sx->nmetrics + 1) * sizeof *x->metrics);
@@ -555,7 +578,8 @@ static void lower_experiment(Lower *L)
         o->name = sm->name;
         o->kind = (IrMetricKind)sm->kind;
         Sym v = sema_neuron_var(sm->pop->type, sm->field);
-        o->value = v.kind == SYM_SOMA ? L->pops[sm->pop->index].u : L->pops[sm->pop->index].r;
+        PopBufs *pb = &L->pops[sm->pop->index];
+        o->value = v.kind == SYM_SOMA ? pb->u : v.kind == SYM_RATE ? pb->r : pb->dend[v.index];
         o->dataset = sm->data;
         o->every = sm->every;
     }

@@ -290,10 +290,10 @@ static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
     KW_NEURON "neuron" KW_SOMA "soma" KW_LEAK "leak" KW_DENDRITE "dendrite"
     KW_NOISE "noise" KW_PER_STEP "per_step" KW_RATE "rate" KW_INPUT "input"
     KW_LOWPASS "lowpass" KW_POP "pop" KW_CONNECT "connect" KW_AS "as"
-    KW_INIT "init" KW_LEARN "learn" KW_FILTER "filter" KW_NUDGE "nudge"
+    KW_INIT "init" KW_LEARN "learn" KW_FILTER "filter" KW_TIED "tied" KW_NUDGE "nudge"
     KW_TOWARD "toward" KW_RULE "rule" KW_TEACHER "teacher" KW_SEED "seed"
     KW_WEIGHTS "weights" KW_TARGET "target" KW_EXPERIMENT "experiment"
-    KW_DATA "data" KW_DT "dt" KW_EPOCHS "epochs" KW_EPOCH "epoch"
+    KW_DATA "data" KW_DT "dt" KW_EPOCHS "epochs" KW_EPOCH "epoch" KW_LEARNING_LAG "learning_lag"
     KW_PRESENT "present" KW_FOR "for" KW_EVERY "every" KW_EVALUATE "evaluate"
 
 /* Operator precedence, loosest first.  Comparisons do not chain; unary minus
@@ -485,6 +485,12 @@ connect
             $$->span = SP(@$);
             set_clause(P, &$$->u.conn.filter, $4.n, "filter", @2);
         }
+    | connect "tied" ok expr
+        {
+            $$ = $1;
+            $$->span = SP(@$);
+            set_clause(P, &$$->u.conn.tied, $4.n, "tied", @2);
+        }
     ;
 
 /* learn = name "(" [args] ")"     (a rule instance)
@@ -588,6 +594,7 @@ exp_items
 
 /* exp_item = "data" name "=" call
  *          | "dt" expr | "epochs" expr | "seed" expr
+ *          | "learning_lag" expr
  *          | "present" assigns "for" expr
  *          | every_head ":" "evaluate" name name "=" expr */
 exp_item
@@ -599,6 +606,7 @@ exp_item
     | "dt" ok expr          { $$ = mk_def(P, AST_SETTING, @$, $1, @1, $3); }
     | "epochs" ok expr      { $$ = mk_def(P, AST_SETTING, @$, $1, @1, $3); }
     | "seed" ok expr        { $$ = mk_def(P, AST_SETTING, @$, $1, @1, $3); }
+    | "learning_lag" ok expr { $$ = mk_def(P, AST_SETTING, @$, $1, @1, $3); }
     | "present" ok assigns "for" expr
         {
             $$ = mk(P, AST_PRESENT, @$);
@@ -859,6 +867,38 @@ static char closer_of(char open)
 /* "unexpected 'foo', expected '=' or ','", with the expected tokens grouped
  * (any name, any expression, any declaration) and a closing bracket tied to
  * the bracket it would close. */
+/* A name where a keyword was expected is most likely a misspelt keyword
+ * (`lerning_lag 10 ms`): name the expected keyword it is closest to. */
+static void suggest_keyword(ParseCtx *P, Loc l, const yysymbol_kind_t *exp, int n)
+{
+    static char spelled[YYNTOKENS][32];
+    const char *cands[YYNTOKENS];
+    int nc = 0;
+    for (int i = 0; i < n; i++) {
+        if (exp[i] < YYSYMBOL_KW_MODEL || exp[i] > YYSYMBOL_KW_EVALUATE)
+            continue;
+        const char *q = yysymbol_name(exp[i]);      /* the alias: learning_lag, maybe quoted */
+        size_t len = strlen(q);
+        if (len >= 2 && q[0] == '"') {
+            q++;
+            len -= 2;
+        }
+        if (len == 0 || len >= sizeof spelled[0])
+            continue;
+        memcpy(spelled[nc], q, len);
+        spelled[nc][len] = 0;
+        cands[nc] = spelled[nc];
+        nc++;
+    }
+    char word[64];
+    size_t wl = l.hi - l.lo < sizeof word - 1 ? l.hi - l.lo : sizeof word - 1;
+    memcpy(word, P->src->text + l.lo, wl);
+    word[wl] = 0;
+    const char *best = diag_closest(word, cands, nc);
+    if (best)
+        diag_note(&P->c->diag, SP(l), "did you mean '%s'?", best);
+}
+
 static int yyreport_syntax_error(const yypcontext_t *yctx, void *scanner, ParseCtx *P)
 {
     (void)scanner;
@@ -974,6 +1014,8 @@ static int yyreport_syntax_error(const yypcontext_t *yctx, void *scanner, ParseC
     else if (want_name && la >= YYSYMBOL_KW_MODEL && la <= YYSYMBOL_KW_EVALUATE && !is_soft(la))
         diag_note(&P->c->diag, SP(l), "'%.*s' is a keyword and cannot be used as a name",
                   (int)(l.hi - l.lo), P->src->text + l.lo);
+    else if (la == YYSYMBOL_IDENT)
+        suggest_keyword(P, l, exp, n);
     return 0;
 }
 

@@ -159,6 +159,14 @@ Sym sema_lookup(SemaModel *m, const Scope *sc, const char *name)
         if (strcmp(name, "pre") == 0) { s.kind = SYM_PRE; return s; }
         if (strcmp(name, "dendrite") == 0) { s.kind = SYM_DENDRITE_KW; return s; }
         break;
+    case SCOPE_WEIGHTS:
+        for (int i = 0; i < m->nconns; i++)
+            if (m->conns[i].name == name) {
+                s.kind = SYM_WEIGHT;
+                s.index = i;
+                return s;
+            }
+        break;
     case SCOPE_TEACHER:
         if (strcmp(name, "input") == 0) { s.kind = SYM_TEACHER_INPUT; return s; }
         for (int i = 0; i < sc->teacher->nweights; i++)
@@ -455,6 +463,24 @@ static int check_expr(Sema *S, const Scope *sc, AstNode *e)
             return -1;
         case SYM_TEACHER_INPUT:
             return sc->teacher->in_size;
+        case SYM_WEIGHT: {
+            const SemaConn *w = &S->m->conns[s.index], *me = sc->conn;
+            if (w == me) {
+                ERR(S, e->span, "'%s' cannot be initialised from itself", e->name);
+                return -1;
+            }
+            if (w->tied_expr) {
+                ERR(S, e->span, "'%s' is tied to other weights; use those in the formula", e->name);
+                return -1;
+            }
+            if (w->dst->size != me->dst->size || w->src->size != me->src->size) {
+                ERR(S, e->span, "'%s' is %dx%d but '%s' is %dx%d: an init formula combines weights of the "
+                    "same shape, element by element", w->name, w->dst->size, w->src->size, me->name,
+                    me->dst->size, me->src->size);
+                return -1;
+            }
+            return 0;
+        }
         default:
             return 0;
         }
@@ -692,9 +718,14 @@ static void check_params(Sema *S)
         check_expr(&S2, &sc, p->u.def.value);
         /* The experiment's dt and presentation time become params of these
          * names, so a model cannot use them for its own. */
-        if (strcmp(p->name, "dt") == 0 || strcmp(p->name, "t_present") == 0)
-            ERR(S, name_span(p), "'%s' is reserved: the experiment sets it (e.g. '%s')", p->name,
-                strcmp(p->name, "dt") == 0 ? "dt 0.1 ms" : "present ... for 100 ms");
+        static const char *const reserved[][2] = {
+            { "dt", "dt 0.1 ms" }, { "t_present", "present ... for 100 ms" },
+            { "learning_lag", "learning_lag 10 ms" },
+        };
+        for (int k = 0; k < 3; k++)
+            if (strcmp(p->name, reserved[k][0]) == 0)
+                ERR(S, name_span(p), "'%s' is reserved: the experiment sets it (e.g. '%s')", p->name,
+                    reserved[k][1]);
     }
 }
 
@@ -950,6 +981,17 @@ static AstNode *find_rule(SemaModel *m, const char *name)
     return NULL;
 }
 
+/* Whether `init` names a distribution (checked by check_dist) rather than
+ * giving a formula over other weights.  A call of a name that is neither a
+ * distribution nor a function is taken as a misspelt distribution. */
+static int is_dist_call(AstNode *e)
+{
+    if (e->kind != AST_CALL || e->u.call.callee_object)
+        return 0;
+    int arity;
+    return sema_builtin(e->name, &arity) < 0;
+}
+
 /* uniform(a, b) or normal(mean, std): the distributions of `init` and teacher inputs. */
 static int check_dist(Sema *S, AstNode *e, const char *what)
 {
@@ -979,7 +1021,7 @@ static int check_dist(Sema *S, AstNode *e, const char *what)
 static void check_conn(Sema *S, AstNode *d)
 {
     SemaModel *m = S->m;
-    SemaConn cn = { .decl = d, .name = d->name };
+    SemaConn cn = { .decl = d, .name = d->name, .tied = -1 };
     cn.src = resolve_pop(S, d->u.conn.src, d->u.conn.src_span, NULL);
     cn.dst = resolve_pop(S, d->u.conn.dst, d->u.conn.dst_span,
                          "a projection goes into a population's dendrite");
@@ -1009,8 +1051,20 @@ static void check_conn(Sema *S, AstNode *d)
         return;
     }
     cn.dend = v.index;
+    cn.tied_expr = d->u.conn.tied;
+    if (cn.tied_expr && (d->u.conn.init || d->u.conn.learn || d->u.conn.filter)) {
+        AstNode *other = d->u.conn.init ? d->u.conn.init : d->u.conn.learn ? d->u.conn.learn : d->u.conn.filter;
+        ERR(S, other->span, "'%s' is tied to other weights, so it has no '%s' of its own", d->name,
+            d->u.conn.init ? "init" : d->u.conn.learn ? "learn" : "filter");
+        return;
+    }
     cn.init = d->u.conn.init;
-    if (cn.init && !check_dist(S, cn.init, "'init'"))
+    if (cn.init && !is_dist_call(cn.init)) {
+        /* A formula over other weights (the self-predicting state): checked
+         * once every projection is known (check_weight_inits). */
+        cn.init_expr = cn.init;
+        cn.init = NULL;
+    } else if (cn.init && !check_dist(S, cn.init, "'init'"))
         return;
     cn.filter = d->u.conn.filter;
     if (cn.filter)
@@ -1096,6 +1150,154 @@ static void check_rules(Sema *S)
         }
         if (!first)
             ERR(S, name_span(r), "rule '%s' has no 'dW/dt = ...'", r->name);
+    }
+}
+
+/* Init formulas (W_PI = -B1, W_IP = c * W2): check each in a scope of
+ * weights, then order them so every weight is computed after those it reads;
+ * a cycle is an error naming the loop. */
+static int init_deps(SemaModel *m, AstNode *e, int *deps, int n)
+{
+    switch (e->kind) {
+    case AST_NAME:
+        for (int i = 0; i < m->nconns; i++)
+            if (m->conns[i].name == e->name)
+                deps[n++] = i;
+        return n;
+    case AST_UNARY: return init_deps(m, e->u.op.lhs, deps, n);
+    case AST_BINARY: return init_deps(m, e->u.op.rhs, deps, init_deps(m, e->u.op.lhs, deps, n));
+    case AST_CALL:
+        for (int i = 0; i < e->u.call.args.len; i++)
+            n = init_deps(m, e->u.call.args.items[i], deps, n);
+        return n;
+    default: return n;
+    }
+}
+
+static int count_names(AstNode *e)
+{
+    switch (e->kind) {
+    case AST_NAME: return 1;
+    case AST_UNARY: return count_names(e->u.op.lhs);
+    case AST_BINARY: return count_names(e->u.op.lhs) + count_names(e->u.op.rhs);
+    case AST_CALL: {
+        int n = 0;
+        for (int i = 0; i < e->u.call.args.len; i++)
+            n += count_names(e->u.call.args.items[i]);
+        return n;
+    }
+    default: return 0;
+    }
+}
+
+/* `tied transpose(W2)` / `tied W2`: the projection shares W2's storage (weight
+ * transport), read transposed or not; shapes must agree. */
+static void check_ties(Sema *S)
+{
+    SemaModel *m = S->m;
+    for (int i = 0; i < m->nconns; i++) {
+        SemaConn *cn = &m->conns[i];
+        AstNode *e = cn->tied_expr;
+        if (!e)
+            continue;
+        AstNode *ref = e;
+        int tr = 0;
+        if (e->kind == AST_CALL && !e->u.call.callee_object && strcmp(e->name, "transpose") == 0 &&
+            e->u.call.args.len == 1) {
+            ref = e->u.call.args.items[0];
+            tr = 1;
+        }
+        if (ref->kind != AST_NAME) {
+            ERR(S, e->span, "'tied' takes a projection's weights: 'tied W2' or 'tied transpose(W2)'");
+            continue;
+        }
+        int k = -1;
+        for (int j = 0; j < m->nconns; j++)
+            if (m->conns[j].name == ref->name)
+                k = j;
+        if (k < 0) {
+            ERR(S, ref->span, "unknown projection '%s'", ref->name);
+            AstKind kind = AST_CONNECT;
+            hint(S, ref->span, closest_global(S, ref->name, &kind, 1));
+            continue;
+        }
+        SemaConn *w = &m->conns[k];
+        if (k == i || w->tied_expr) {
+            ERR(S, ref->span, k == i ? "'%s' cannot be tied to itself"
+                                     : "'%s' is itself tied: tie to the weights it shares", ref->name);
+            continue;
+        }
+        int rows = tr ? w->src->size : w->dst->size, cols = tr ? w->dst->size : w->src->size;
+        if (rows != cn->dst->size || cols != cn->src->size) {
+            ERR(S, e->span, "a tied %s of the wrong shape: '%s' needs %dx%d (%s x %s), but %s%s%s is %dx%d",
+                tr ? "transpose" : "matrix", cn->name, cn->dst->size, cn->src->size, cn->dst->name,
+                cn->src->name, tr ? "transpose(" : "", w->name, tr ? ")" : "", rows, cols);
+            continue;
+        }
+        cn->tied = k;
+        cn->transposed = tr;
+    }
+}
+
+static void check_weight_inits(Sema *S)
+{
+    SemaModel *m = S->m;
+    int n = m->nconns;
+    /* state: 0 unvisited, 1 on the current path, 2 ordered, 3 broken */
+    int *state = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *state);
+    int *stack = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *stack);
+    m->init_order = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *m->init_order);
+    for (int i = 0; i < n; i++) {
+        SemaConn *cn = &m->conns[i];
+        if (!cn->init_expr)
+            continue;
+        Scope sc = { .kind = SCOPE_WEIGHTS, .conn = cn };
+        if (check_expr(S, &sc, cn->init_expr) < 0)
+            state[i] = 3;
+    }
+    /* Depth-first, iteratively over an explicit path (there are few weights). */
+    for (int root = 0; root < n; root++) {
+        if (!m->conns[root].init_expr || state[root])
+            continue;
+        int depth = 0;
+        stack[depth++] = root;
+        state[root] = 1;
+        while (depth > 0) {
+            int top = stack[depth - 1];
+            SemaConn *cn = &m->conns[top];
+            int *deps = arena_alloc(&S->c->arena, (size_t)(count_names(cn->init_expr) + 1) * sizeof *deps);
+            int nd = init_deps(m, cn->init_expr, deps, 0), next = -1;
+            for (int k = 0; k < nd && next < 0; k++) {
+                int d = deps[k];
+                if (!m->conns[d].init_expr || state[d] == 2 || state[d] == 3)
+                    continue;
+                if (state[d] == 1) {        /* a cycle: d ... top -> d */
+                    char *loop = arena_strdup(&S->c->arena, m->conns[d].name);
+                    int from = depth - 1;
+                    while (from > 0 && stack[from] != d)
+                        from--;
+                    for (int j = from + 1; j < depth; j++)
+                        loop = arena_printf(&S->c->arena, "%s -> %s", loop, m->conns[stack[j]].name);
+                    loop = arena_printf(&S->c->arena, "%s -> %s", loop, m->conns[d].name);
+                    ERR(S, cn->init_expr->span, "cycle in weight initialisation: %s", loop);
+                    for (int j = 0; j < depth; j++)
+                        state[stack[j]] = 3;
+                    depth = 0;
+                    break;
+                }
+                next = d;
+            }
+            if (depth == 0)
+                break;
+            if (next >= 0) {
+                state[next] = 1;
+                stack[depth++] = next;
+            } else {
+                state[top] = 2;
+                m->init_order[m->ninit_order++] = top;
+                depth--;
+            }
+        }
     }
 }
 
@@ -1252,18 +1454,28 @@ static void check_data(Sema *S, AstNode *it, SemaExperiment *x)
         return;
     }
     SemaTeacher *t = find_teacher(S->m, src->name);
-    if (!t) {
-        if (strcmp(src->name, "yinyang") == 0 || strcmp(src->name, "idx") == 0 ||
+    int yinyang = !t && strcmp(src->name, "yinyang") == 0;
+    if (!t && !yinyang) {
+        if (strcmp(src->name, "idx") == 0 ||
             strcmp(src->name, "npy") == 0 || strcmp(src->name, "csv") == 0)
-            ERR(S, name_span(src), "data set '%s' is not supported yet; this version has teacher data sets", src->name);
+            ERR(S, name_span(src), "data set '%s' is not supported yet; this version has yinyang(...) and "
+                "teacher data sets", src->name);
         else {
             ERR(S, name_span(src), "unknown data set or teacher '%s'", src->name);
             AstKind k = AST_TEACHER;
-            hint(S, name_span(src), closest_global(S, src->name, &k, 1));
+            const char *best = closest_global(S, src->name, &k, 1);
+            const char *builtin[] = { "yinyang" };
+            hint(S, name_span(src), best ? best : diag_closest(src->name, builtin, 1));
         }
         return;
     }
     SemaData sd = { .name = it->name, .decl = it, .teacher = t, .seed = 0 };
+    if (yinyang) {
+        sd.kind = SDATA_YINYANG;
+        sd.in_size = 4;         /* (x, y, 1 - x, 1 - y) */
+        sd.classes = 3;         /* yin, yang, dot */
+    }
+    const char *what = yinyang ? "the Yin-Yang data set takes (N, seed S)" : "a teacher data set takes (N, seed S)";
     int have_n = 0, have_seed = 0;
     for (int i = 0; i < src->u.call.args.len; i++) {
         const char *kw = src->u.call.arg_names.len > i ? src->u.call.arg_names.items[i] : NULL;
@@ -1275,16 +1487,17 @@ static void check_data(Sema *S, AstNode *it, SemaExperiment *x)
             have_n = 1;
         } else if (kw && strcmp(kw, "seed") == 0) {
             have_seed = 1;
-            if (const_int(S, a, "a seed", 0, 2147483647L, &v))
+            /* Yin-Yang seeds are numpy RandomState seeds: 32 bits. */
+            if (const_int(S, a, "a seed", 0, yinyang ? 4294967295L : 2147483647L, &v))
                 sd.seed = v;
         } else if (kw) {
             Span ks = keyword_span(a->span, kw);
-            ERR(S, ks, "unknown argument '%s': a teacher data set takes (N, seed S)", kw);
+            ERR(S, ks, "unknown argument '%s': %s", kw, what);
             const char *known[] = { "seed" };
             hint(S, ks, diag_closest(kw, known, 1));
             return;
         } else {
-            ERR(S, a->span, "too many arguments: a teacher data set takes (N, seed S)");
+            ERR(S, a->span, "too many arguments: %s", what);
             if (!have_seed)
                 NOTE(S, a->span, "the seed is given with its keyword: 'seed %.*s'",
                      (int)(a->span.hi - a->span.lo), a->span.file->text + a->span.lo);
@@ -1306,6 +1519,41 @@ static int data_index(SemaExperiment *x, const char *name)
     return -1;
 }
 
+/* onehot(sample.label, on A, off B): the target of a labelled sample, A at
+ * the label's index and B elsewhere (targets are somatic potentials). */
+static int check_onehot(Sema *S, AstNode *v, SemaExperiment *x)
+{
+    int nargs = v->u.call.args.len, have_on = 0, have_off = 0;
+    AstNode *lab = nargs ? v->u.call.args.items[0] : NULL;
+    if (!lab || (nargs > 0 && v->u.call.arg_names.len > 0 && v->u.call.arg_names.items[0]) ||
+        lab->kind != AST_MEMBER || lab->u.member.object->kind != AST_NAME ||
+        strcmp(lab->u.member.object->name, "sample") != 0 || strcmp(lab->name, "label") != 0) {
+        ERR(S, lab ? lab->span : v->span, "onehot takes the label first: onehot(sample.label, on 1.0, off 0.1)");
+        return 0;
+    }
+    x->on = 1.0;
+    x->off = 0.0;
+    for (int i = 1; i < nargs; i++) {
+        const char *kw = i < v->u.call.arg_names.len ? v->u.call.arg_names.items[i] : NULL;
+        AstNode *a = v->u.call.args.items[i];
+        double val;
+        if (!kw || (strcmp(kw, "on") != 0 && strcmp(kw, "off") != 0)) {
+            ERR(S, a->span, "onehot takes 'on VALUE' and 'off VALUE' after the label");
+            return 0;
+        }
+        if (!eval_const(S, a, &val, 0))
+            return 0;
+        if (strcmp(kw, "on") == 0)
+            x->on = val, have_on = 1;
+        else
+            x->off = val, have_off = 1;
+    }
+    (void)have_on;
+    (void)have_off;
+    x->onehot = 1;
+    return 1;
+}
+
 /* Returns whether the present gives an input at all (valid or not). */
 static int check_present(Sema *S, AstNode *it, SemaExperiment *x)
 {
@@ -1318,6 +1566,11 @@ static int check_present(Sema *S, AstNode *it, SemaExperiment *x)
         int is_target = strcmp(as->name, "target") == 0;
         const char *want = is_target ? "target" : "input";
         gives_input |= !is_target;
+        if (is_target && v->kind == AST_CALL && strcmp(v->name, "onehot") == 0) {
+            if (check_onehot(S, v, x))
+                x->has_target = 1;
+            continue;
+        }
         if (v->kind != AST_MEMBER || v->u.member.object->kind != AST_NAME ||
             strcmp(v->u.member.object->name, "sample") != 0 || strcmp(v->name, want) != 0) {
             if (v->kind == AST_MEMBER && v->u.member.object->kind == AST_NAME)
@@ -1387,23 +1640,58 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
             return;
         }
     AstNode *v = it->u.eval.value;
+    /* The sketch's spelling, argmax(P2.r) == sample.label, means
+     * accuracy(P2.r, sample.label). */
+    if (v->kind == AST_BINARY && v->u.op.op == OP_EQ && v->u.op.lhs->kind == AST_CALL &&
+        !v->u.op.lhs->u.call.callee_object && strcmp(v->u.op.lhs->name, "argmax") == 0 &&
+        v->u.op.lhs->u.call.args.len == 1) {
+        AstNode *acc = ast_new(&S->c->arena, AST_CALL, v->span);
+        acc->name = intern_cstr(&S->c->names, "accuracy");
+        acc->name_span = v->u.op.lhs->name_span;
+        ast_list_push(&S->c->arena, &acc->u.call.args, v->u.op.lhs->u.call.args.items[0]);
+        ast_list_push(&S->c->arena, &acc->u.call.args, v->u.op.rhs);
+        v = acc;
+    }
     if (v->kind != AST_CALL || v->u.call.callee_object ||
-        (strcmp(v->name, "mse") != 0 && strcmp(v->name, "accuracy") != 0)) {
+        (strcmp(v->name, "mse") != 0 && strcmp(v->name, "accuracy") != 0 && strcmp(v->name, "rms") != 0)) {
         if (v->kind == AST_CALL) {
             ERR(S, name_span(v), "unknown metric '%s': expected mse(POP.VAR, sample.target) or "
                 "accuracy(POP.VAR, sample.target)", v->name);
-            const char *m2[] = { "mse", "accuracy" };
-            hint(S, name_span(v), diag_closest(v->name, m2, 2));
+            const char *m2[] = { "mse", "accuracy", "rms" };
+            hint(S, name_span(v), diag_closest(v->name, m2, 3));
         } else
             ERR(S, v->span, "expected a metric: mse(POP.VAR, sample.target) or accuracy(POP.VAR, sample.target)");
         return;
     }
-    mt.kind = strcmp(v->name, "mse") == 0 ? METRIC_MSE : METRIC_ACCURACY;
-    if (v->u.call.args.len != 2) {
-        ERR(S, v->span, "'%s' takes 2 arguments, not %d", v->name, v->u.call.args.len);
+    int rms = strcmp(v->name, "rms") == 0;
+    mt.kind = rms ? METRIC_RMS : strcmp(v->name, "mse") == 0 ? METRIC_MSE : METRIC_ACCURACY;
+    if (v->u.call.args.len != (rms ? 1 : 2)) {
+        ERR(S, v->span, "'%s' takes %d argument%s, not %d", v->name, rms ? 1 : 2, rms ? "" : "s",
+            v->u.call.args.len);
         return;
     }
-    AstNode *a = v->u.call.args.items[0], *b = v->u.call.args.items[1];
+    AstNode *a = v->u.call.args.items[0], *b = rms ? NULL : v->u.call.args.items[1];
+    if (rms) {
+        /* rms(P1.apical): the root mean square of any variable or compartment
+         * over the data set, read at the end of each presentation. */
+        if (a->kind != AST_MEMBER || a->u.member.object->kind != AST_NAME) {
+            ERR(S, a->span, "expected a population's variable or compartment, e.g. P1.apical");
+            return;
+        }
+        SemaPop *p = resolve_pop(S, a->u.member.object->name, a->u.member.object->span,
+                                 "a metric reads a population's variables");
+        if (!p)
+            return;
+        if (sema_neuron_var(p->type, a->name).kind == SYM_NONE) {
+            ERR(S, name_span(a), "population '%s' (%s) has no variable or compartment '%s'", p->name,
+                p->type->name, a->name);
+            return;
+        }
+        mt.pop = p;
+        mt.field = a->name;
+        x->metrics[x->nmetrics++] = mt;
+        return;
+    }
     if (a->kind != AST_MEMBER || a->u.member.object->kind != AST_NAME) {
         ERR(S, a->span, "expected a population's variable, e.g. P2.u or P2.r");
         return;
@@ -1420,12 +1708,27 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
     }
     mt.pop = p;
     mt.field = a->name;
-    if (b->kind != AST_MEMBER || b->u.member.object->kind != AST_NAME ||
-        strcmp(b->u.member.object->name, "sample") != 0 || strcmp(b->name, "target") != 0) {
-        ERR(S, b->span, "expected 'sample.target'");
+    SemaData *sd = &x->data[mt.data];
+    int labelled = sd->kind == SDATA_YINYANG;
+    int is_label = b->kind == AST_MEMBER && b->u.member.object->kind == AST_NAME &&
+                   strcmp(b->u.member.object->name, "sample") == 0 && strcmp(b->name, "label") == 0;
+    int is_tgt = b->kind == AST_MEMBER && b->u.member.object->kind == AST_NAME &&
+                 strcmp(b->u.member.object->name, "sample") == 0 && strcmp(b->name, "target") == 0;
+    if (is_label && !labelled) {
+        ERR(S, b->span, "data set '%s' has no labels (it is made by a teacher): compare with 'sample.target'",
+            sd->name);
         return;
     }
-    SemaTeacher *t = x->data[mt.data].teacher;
+    if (!is_label && !is_tgt) {
+        ERR(S, b->span, labelled ? "expected 'sample.label' or 'sample.target'" : "expected 'sample.target'");
+        return;
+    }
+    if (labelled && p->size != sd->classes) {
+        ERR(S, a->span, "'%s' has %d neurons, but data set '%s' has %d classes", p->name, p->size, sd->name,
+            sd->classes);
+        return;
+    }
+    SemaTeacher *t = sd->teacher;
     if (t && t->out_size && t->out_size != p->size) {
         ERR(S, v->span, "'%s' has %d neurons but the targets of '%s' have %d values", p->name, p->size,
             it->u.eval.set, t->out_size);
@@ -1481,8 +1784,15 @@ static void check_experiment(Sema *S)
             } else if (strcmp(it->name, "seed") == 0) {
                 ERR(S, name_span(it), "'seed' does not belong in an experiment: a run's seed is an option "
                     "of the compiled model ('--seed N')");
+            } else if (strcmp(it->name, "learning_lag") == 0) {
+                if (x->learning_lag)
+                    ERR(S, it->span, "'learning_lag' is given twice");
+                x->learning_lag = it->u.def.value;
+                check_scalar_param_expr(S, x->learning_lag);
             } else {
                 ERR(S, name_span(it), "unknown experiment setting '%s'", it->name);
+                const char *known[] = { "dt", "epochs", "learning_lag" };
+                hint(S, name_span(it), diag_closest(it->name, known, 3));
             }
             break;
         case AST_PRESENT:
@@ -1534,6 +1844,27 @@ static void check_teachers_and_metrics(Sema *S)
         if (x->input)
             check_teacher_body(S, &m->teachers[i], target_pop);
     }
+    /* The data sets must fit what is presented; each mismatch is reported
+     * once, at the first data set that shows it. */
+    int said_input = 0, said_labels = 0, said_classes = 0, said_teacher = 0;
+    for (int i = 0; i < x->ndata && x->decl; i++) {
+        SemaData *sd = &x->data[i];
+        if (sd->kind != SDATA_YINYANG) {
+            if (x->onehot && !said_teacher++)
+                ERR(S, name_span(sd->decl), "data set '%s' comes from a teacher and has no labels, but the target "
+                    "is onehot(sample.label, ...): present 'target = sample.target'", sd->name);
+            continue;
+        }
+        if (x->input && x->input->size != sd->in_size && !said_input++)
+            ERR(S, name_span(sd->decl), "Yin-Yang samples have %d values (x, y, 1-x, 1-y), but input '%s' has %d",
+                sd->in_size, x->input->name, x->input->size);
+        if (x->has_target && !x->onehot && !said_labels++)
+            ERR(S, name_span(sd->decl), "Yin-Yang samples have labels, not target vectors: present "
+                "'target = onehot(sample.label, on 1.0, off 0.1)'");
+        if (x->onehot && target_pop && target_pop->size != sd->classes && !said_classes++)
+            ERR(S, name_span(sd->decl), "data set '%s' has %d classes, but population '%s' (nudged toward "
+                "target) has %d neurons", sd->name, sd->classes, target_pop->name, target_pop->size);
+    }
     if (x->has_target && !target_nudge_declared && x->decl)
         ERR(S, name_span(x->decl), "a target is presented, but no population is nudged toward it "
             "(add e.g. 'nudge P2 toward target g_som')");
@@ -1579,6 +1910,8 @@ SemaModel *sema_check(Comp *c, AstFile *main_file)
     m->conns = arena_alloc(&c->arena, (size_t)(S.conn_decls.len + 1) * sizeof *m->conns);
     for (int i = 0; i < S.conn_decls.len; i++)
         check_conn(&S, S.conn_decls.items[i]);
+    check_ties(&S);
+    check_weight_inits(&S);
     check_nudges(&S);
 
     m->teachers = arena_alloc(&c->arena, (size_t)(S.teacher_decls.len + 1) * sizeof *m->teachers);
@@ -1625,11 +1958,12 @@ void sema_dump(FILE *out, const SemaModel *m)
         fprintf(out, "experiment %s epochs=%d input=%s%s\n", x->name, x->epochs, x->input ? x->input->name : "?",
                 x->has_target ? " target" : "");
         for (int i = 0; i < x->ndata; i++)
-            fprintf(out, "  data %s = %s(%d, seed %lld)\n", x->data[i].name, x->data[i].teacher->name, x->data[i].n,
+            fprintf(out, "  data %s = %s(%d, seed %lld)\n", x->data[i].name,
+                    x->data[i].teacher ? x->data[i].teacher->name : "yinyang", x->data[i].n,
                     (long long)x->data[i].seed);
         for (int i = 0; i < x->nmetrics; i++)
             fprintf(out, "  metric %s = %s(%s.%s) on %s every %d\n", x->metrics[i].name,
-                    x->metrics[i].kind == METRIC_MSE ? "mse" : "accuracy", x->metrics[i].pop->name,
+                    x->metrics[i].kind == METRIC_MSE ? "mse" : x->metrics[i].kind == METRIC_RMS ? "rms" : "accuracy", x->metrics[i].pop->name,
                     x->metrics[i].field, x->data[x->metrics[i].data].name, x->metrics[i].every);
     }
 }

@@ -51,8 +51,12 @@ typedef struct SemaConn {
     AstNode *rule;              /* RULE declaration, or NULL for an inline dW/dt or no learning */
     AstNode *rule_call;         /* CALL: the rule instance (args), or NULL */
     AstNode *inline_ode;        /* ODE: inline dW/dt = ..., or NULL */
-    AstNode *init;              /* CALL uniform(a, b) / normal(m, s) or NULL (zeros) */
+    AstNode *init;              /* CALL uniform(a, b) / normal(m, s), or NULL (zeros) */
+    AstNode *init_expr;         /* or a formula over other weights (-B1, c * W2), or NULL */
     AstNode *filter;            /* tau_w or NULL */
+    AstNode *tied_expr;         /* `tied transpose(W2)` / `tied W2`, or NULL */
+    int tied;                   /* tied: index of the projection whose storage it shares, else -1 */
+    int transposed;             /* tied to the transpose */
 } SemaConn;
 
 typedef struct SemaNudge {
@@ -74,10 +78,18 @@ typedef struct SemaTeacher {
     int in_size, out_size;      /* inferred: the presented input's size, the target's */
 } SemaTeacher;
 
+typedef enum SemaDataKind {
+    SDATA_TEACHER,              /* mimic(200, seed 1): inputs drawn, targets by a teacher */
+    SDATA_YINYANG,              /* yinyang(5000, seed 42): 4 inputs, a label of 3 classes */
+} SemaDataKind;
+
 typedef struct SemaData {
     const char *name;           /* train, test, ... */
     AstNode *decl;              /* DATA */
-    SemaTeacher *teacher;
+    SemaDataKind kind;
+    int in_size;                /* YINYANG: 4 */
+    int classes;                /* YINYANG: 3 (labelled data sets only) */
+    SemaTeacher *teacher;       /* TEACHER only */
     int n;
     int64_t seed;
 } SemaData;
@@ -85,7 +97,7 @@ typedef struct SemaData {
 typedef struct SemaMetric {
     const char *name;
     AstNode *decl;              /* EVALUATE */
-    int kind;                   /* METRIC_MSE / METRIC_ACCURACY (ir.h) */
+    int kind;                   /* METRIC_MSE / METRIC_ACCURACY / METRIC_RMS (ir.h) */
     SemaPop *pop;               /* the population read */
     const char *field;          /* its variable: soma var or rate var */
     int data;                   /* index into SemaModel.data */
@@ -99,6 +111,9 @@ typedef struct SemaExperiment {
     AstNode *present_for;       /* the presentation-time expression */
     SemaPop *input;             /* population the sample input is presented to */
     int has_target;
+    int onehot;                 /* target = onehot(sample.label, on ON, off OFF) */
+    double on, off;
+    AstNode *learning_lag;      /* `learning_lag 10 ms`, or NULL */
     int epochs;
     SemaData *data;
     int ndata;
@@ -118,6 +133,8 @@ struct SemaModel {
     int npops;
     SemaConn *conns;
     int nconns;
+    int *init_order;            /* connections with an init formula, dependencies first */
+    int ninit_order;
     SemaNudge *nudges;
     int nnudges;
     SemaTeacher *teachers;
@@ -132,12 +149,13 @@ typedef enum ScopeKind {
     SCOPE_RULE,         /* plasticity: post.*, pre.*, dendrite, the rule's parameters */
     SCOPE_TEACHER,      /* teacher target: its weights, `input` */
     SCOPE_FN,           /* a fn body: its parameters only (plus params) */
+    SCOPE_WEIGHTS,      /* a weight init formula: other weights of the same shape */
 } ScopeKind;
 
 typedef struct Scope {
     ScopeKind kind;
     SemaNeuron *neuron;         /* NEURON: the neuron;  RULE: the post neuron */
-    SemaConn *conn;             /* RULE: the projection */
+    SemaConn *conn;             /* RULE: the projection; WEIGHTS: the one initialised */
     AstNode *rule;              /* RULE: the rule declaration (for its parameter names) */
     SemaTeacher *teacher;       /* TEACHER */
     PtrVec *locals;             /* FN / RULE: parameter names */
@@ -154,6 +172,7 @@ typedef enum SymKind {
     SYM_DENDRITE_KW,    /* rule scope: `dendrite`, the targeted compartment */
     SYM_TEACHER_W,      /* index: a teacher weight matrix */
     SYM_TEACHER_INPUT,  /* teacher scope: `input` */
+    SYM_WEIGHT,         /* index: a projection's weight matrix (init formulas) */
 } SymKind;
 
 typedef struct Sym {
