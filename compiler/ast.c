@@ -145,7 +145,7 @@ static void dump_node(FILE *out, const AstNode *n, int indent, const char *role)
         put_loc(out, n);
         child(out, n->u.def.value, in, NULL);
         break;
-    case AST_NEURON: case AST_EXPERIMENT:
+    case AST_NEURON: case AST_EXPERIMENT: case AST_VARIANT:
         put_name(out, n->name);
         put_loc(out, n);
         children(out, &n->u.block.items, in);

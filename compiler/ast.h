@@ -66,8 +66,9 @@ struct AstNode {
             PtrVec params;          /* FN: parameter names (const char * interned) */
             PtrVec param_spans;     /* FN: Span * for each parameter */
         } def;
-        struct {            /* NEURON, RULE, TEACHER, EXPERIMENT: bodies */
+        struct {            /* NEURON, RULE, TEACHER, EXPERIMENT, VARIANT: bodies */
             AstList items;          /* declarations inside the braces */
+            AstList *outer;         /* VARIANT, while parsing: where declarations went before */
             PtrVec params;          /* RULE: parameter names (interned) */
             PtrVec param_spans;     /* RULE: Span * for each */
             AstNode *seed;          /* TEACHER: `seed n` (NULL when absent) */

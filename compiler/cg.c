@@ -34,7 +34,8 @@
 
 struct CgModule {
     Comp *c;
-    const IrModel *m;
+    const IrModel *m;               /* the model being generated now */
+    const char *prefix;             /* its symbols: dendc_<prefix>_step, or dendc_step if "" */
     CgMode mode;
     LLVMOrcThreadSafeContextRef tsc;    /* owns ctx (reference counted) */
     LLVMContextRef ctx;
@@ -43,6 +44,7 @@ struct CgModule {
     LLVMTargetMachineRef tm;
     int opt_level;                      /* c->opt_level when built: fixes tm and the pipeline */
     int optimized;                      /* cg_optimize has run (it must run exactly once) */
+    int nvariants;                      /* models in the module: the base and its variants */
     char *cpu, *features;               /* LLVM strings: LLVMDisposeMessage */
     int failed;                         /* an internal error was reported */
 
@@ -650,11 +652,20 @@ static void kernel_args(CgModule *g, LLVMValueRef fn)
     add_param_attr(g, fn, 1, "align", 8);
 }
 
+/* The symbol of one of the current model's functions: dendc_step for the
+ * base model, dendc_<variant>_step for a variant. */
+static const char *sym(CgModule *g, const char *what)
+{
+    if (!g->prefix || !*g->prefix)
+        return arena_printf(&g->c->arena, "dendc_%s", what);
+    return arena_printf(&g->c->arena, "dendc_%s_%s", g->prefix, what);
+}
+
 /* void dendc_derive(double *params, const uint8_t *overridden) */
 static void gen_derive(CgModule *g)
 {
     LLVMTypeRef args[] = {g->ptr, g->ptr};
-    LLVMValueRef fn = new_function(g, "dendc_derive", LLVMFunctionType(g->void_ty, args, 2, 0));
+    LLVMValueRef fn = new_function(g, sym(g, "derive"), LLVMFunctionType(g->void_ty, args, 2, 0));
     g->params = LLVMGetParam(fn, 0);
     LLVMValueRef overridden = LLVMGetParam(fn, 1);
     LLVMSetValueName2(g->params, "params", 6);
@@ -737,7 +748,7 @@ static LLVMValueRef gen_descriptor(CgModule *g)
 {
     const char *text = ir_descriptor(&g->c->arena, g->m);
     LLVMValueRef init = LLVMConstStringInContext2(g->ctx, text, strlen(text), 0);
-    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "dendc_descriptor");
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), sym(g, "descriptor"));
     LLVMSetInitializer(gv, init);
     LLVMSetGlobalConstant(gv, 1);
     LLVMSetLinkage(gv, LLVMExternalLinkage);
@@ -771,6 +782,58 @@ static void gen_main(CgModule *g, LLVMValueRef descriptor)
     LLVMBuildRet(g->b, status);
 }
 
+/* A model with variants: a table the runtime picks from,
+ *     struct { const char *name; RtModel model; } dendc_variants[n];
+ *     int32_t dendc_nvariants;
+ * entry 0 is the base model ("base"); RtModel is six pointers, so the
+ * layout is seven pointers per entry with no padding. */
+static LLVMValueRef gen_variant_table(CgModule *g, const char *const *names, int n)
+{
+    LLVMTypeRef fields[7] = {g->ptr, g->ptr, g->ptr, g->ptr, g->ptr, g->ptr, g->ptr};
+    LLVMTypeRef entry_ty = LLVMStructTypeInContext(g->ctx, fields, 7, 0);
+    LLVMValueRef *entries = arena_alloc(&g->c->arena, (size_t)n * sizeof *entries);
+    static const char *const parts[] = { "descriptor", "derive", "init", "step", "teacher_init", "teacher" };
+    for (int i = 0; i < n; i++) {
+        g->prefix = i == 0 ? "" : names[i];
+        const char *name = i == 0 ? "base" : names[i];
+        LLVMValueRef str = LLVMConstStringInContext2(g->ctx, name, strlen(name), 0);
+        LLVMValueRef sgv = LLVMAddGlobal(g->mod, LLVMTypeOf(str), sym(g, "variant_name"));
+        LLVMSetInitializer(sgv, str);
+        LLVMSetGlobalConstant(sgv, 1);
+        LLVMSetLinkage(sgv, LLVMPrivateLinkage);
+        LLVMValueRef vals[7];
+        vals[0] = sgv;
+        vals[1] = LLVMGetNamedGlobal(g->mod, sym(g, parts[0]));
+        for (int k = 1; k < 6; k++)
+            vals[k + 1] = LLVMGetNamedFunction(g->mod, sym(g, parts[k]));
+        entries[i] = LLVMConstNamedStruct(entry_ty, vals, 7);
+    }
+    g->prefix = "";
+    LLVMValueRef arr = LLVMConstArray2(entry_ty, entries, (uint64_t)n);
+    LLVMValueRef table = LLVMAddGlobal(g->mod, LLVMTypeOf(arr), "dendc_variants");
+    LLVMSetInitializer(table, arr);
+    LLVMSetGlobalConstant(table, 1);
+    LLVMValueRef count = LLVMAddGlobal(g->mod, g->i32, "dendc_nvariants");
+    LLVMSetInitializer(count, LLVMConstInt(g->i32, (unsigned)n, 0));
+    LLVMSetGlobalConstant(count, 1);
+    return table;
+}
+
+/* int main(int argc, char **argv)
+ * { return rt_main_variants(argc, argv, dendc_variants, n); } */
+static void gen_main_variants(CgModule *g, LLVMValueRef table, int n)
+{
+    LLVMTypeRef rt_args[] = {g->i32, g->ptr, g->ptr, g->i32};
+    LLVMTypeRef rt_ty = LLVMFunctionType(g->i32, rt_args, 4, 0);
+    LLVMValueRef rt_main_variants = LLVMAddFunction(g->mod, "rt_main_variants", rt_ty);
+    LLVMTypeRef main_args[] = {g->i32, g->ptr};
+    LLVMValueRef fn = new_function(g, "main", LLVMFunctionType(g->i32, main_args, 2, 0));
+    LLVMValueRef args[] = { LLVMGetParam(fn, 0), LLVMGetParam(fn, 1), table,
+                            LLVMConstInt(g->i32, (unsigned)n, 0) };
+    LLVMValueRef status = LLVMBuildCall2(g->b, rt_ty, rt_main_variants, args, 4, "status");
+    LLVMBuildRet(g->b, status);
+}
+
 /* ---- the module ---- */
 
 static int verify(CgModule *g)
@@ -786,6 +849,13 @@ static int verify(CgModule *g)
 
 CgModule *cg_module(Comp *c, const IrModel *m, CgMode mode)
 {
+    return cg_module_variants(c, &m, NULL, 1, mode);
+}
+
+CgModule *cg_module_variants(Comp *c, const IrModel *const *models, const char *const *names, int n,
+                             CgMode mode)
+{
+    const IrModel *m = models[0];
     CgModule *g = mem_alloc(sizeof *g);
     memset(g, 0, sizeof *g);
     g->c = c;
@@ -817,13 +887,26 @@ CgModule *cg_module(Comp *c, const IrModel *m, CgMode mode)
     g->void_ty = LLVMVoidTypeInContext(g->ctx);
 
     declare_runtime(g);
-    LLVMValueRef descriptor = gen_descriptor(g);
-    gen_derive(g);
-    gen_kernel_fn(g, "dendc_init", &m->init, 0);
-    gen_kernel_fn(g, "dendc_step", &m->step, 1);
-    gen_teacher_fn(g, "dendc_teacher_init", 0);
-    gen_teacher_fn(g, "dendc_teacher", 1);
-    if (mode == CG_AOT)
+    LLVMValueRef descriptor = NULL;
+    for (int i = 0; i < n; i++) {
+        g->m = models[i];
+        g->prefix = i == 0 ? "" : names[i];
+        LLVMValueRef d = gen_descriptor(g);
+        if (i == 0)
+            descriptor = d;
+        gen_derive(g);
+        gen_kernel_fn(g, sym(g, "init"), &g->m->init, 0);
+        gen_kernel_fn(g, sym(g, "step"), &g->m->step, 1);
+        gen_teacher_fn(g, sym(g, "teacher_init"), 0);
+        gen_teacher_fn(g, sym(g, "teacher"), 1);
+    }
+    g->m = models[0];
+    g->prefix = "";
+    g->nvariants = n;
+    LLVMValueRef table = n > 1 ? gen_variant_table(g, names, n) : NULL;
+    if (mode == CG_AOT && n > 1)
+        gen_main_variants(g, table, n);
+    else if (mode == CG_AOT)
         gen_main(g, descriptor);
     if (g->failed || verify(g))
         goto fail;
@@ -833,6 +916,8 @@ fail:
     cg_free(g);
     return NULL;
 }
+
+int cg_nvariants(const CgModule *cm) { return cm->nvariants; }
 
 int cg_optimize(Comp *c, CgModule *cm)
 {

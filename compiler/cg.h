@@ -34,6 +34,14 @@ typedef enum CgMode {
 /* Build and verify the module.  Returns NULL after reporting through
  * c->diag; any failure here is a compiler bug ("internal error: ..."). */
 CgModule *cg_module(Comp *c, const IrModel *m, CgMode mode);
+/* A model and its variants in one module: models[0] is the base (symbols
+ * dendc_*), models[i] variant names[i] (symbols dendc_<name>_*); with n > 1
+ * the module also holds the table dendc_variants / dendc_nvariants that
+ * rt_main_variants (dendrt.h) runs from. */
+CgModule *cg_module_variants(Comp *c, const IrModel *const *models, const char *const *names, int n,
+                             CgMode mode);
+/* How many models the module holds (1 without variants). */
+int cg_nvariants(const CgModule *cm);
 /* Run the "default<O{c->opt_level}>" pipeline for the host (the level is the
  * one c had at cg_module).  Runs once: later calls do nothing, and
  * jit_compile and emit_object call it themselves if nobody did, so both

@@ -28,6 +28,7 @@
 #include "emit.h"
 #include "jit.h"
 #include "sema.h"
+#include "variant.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -214,23 +215,48 @@ static int run_pipeline(Comp *c, const Options *o)
     if (diag_count(&c->diag))
         return 1;
 
-    SemaModel *sema = sema_check(c, ast);
-    if (!sema || diag_count(&c->diag))
+    /* The base model, then each variant (the base with its patches). */
+    Variants *vs = variant_split(c, ast);
+    if (diag_count(&c->diag))
+        return 1;
+    int n = vs->n + 1;
+    SemaModel **sema = arena_alloc(&c->arena, (size_t)n * sizeof *sema);
+    const char **names = arena_alloc(&c->arena, (size_t)n * sizeof *names);
+    for (int k = 0; k < n; k++) {
+        names[k] = k ? vs->decls[k - 1]->name : "base";
+        int before = diag_count(&c->diag);
+        sema[k] = sema_check(c, k ? vs->files[k - 1] : vs->base);
+        if (k && diag_count(&c->diag) > before)
+            diag_note(&c->diag, vs->decls[k - 1]->name_span, "in variant '%s'", names[k]);
+        if (!k && diag_count(&c->diag))
+            return 1;       /* the variants would only repeat the base's errors */
+    }
+    if (diag_count(&c->diag))
         return 1;
     if (o->dump == DUMP_SEMA) {
-        sema_dump(stdout, sema);
+        for (int k = 0; k < n; k++) {
+            if (k)
+                printf("\n# variant %s\n", names[k]);
+            sema_dump(stdout, sema[k]);
+        }
         return 0;
     }
 
-    IrModel *ir = lower_model(c, sema);
+    IrModel **ir = arena_alloc(&c->arena, (size_t)n * sizeof *ir);
+    for (int k = 0; k < n; k++)
+        ir[k] = lower_model(c, sema[k]);
     if (diag_count(&c->diag))
         return 1;
     if (o->dump == DUMP_IR) {
-        ir_dump(stdout, ir);
+        for (int k = 0; k < n; k++) {
+            if (k)
+                printf("\n# variant %s\n", names[k]);
+            ir_dump(stdout, ir[k]);
+        }
         return 0;
     }
 
-    CgModule *cm = cg_module(c, ir, o->run ? CG_JIT : CG_AOT);
+    CgModule *cm = cg_module_variants(c, (const IrModel *const *)ir, names, n, o->run ? CG_JIT : CG_AOT);
     if (!cm)
         return 1;
     if (cg_optimize(c, cm) != 0) {

@@ -171,10 +171,18 @@ void jit_free(Jit *j)
 int jit_run(Comp *c, CgModule *cm, int argc, char **argv)
 {
     RtModel model;
+    int n = cg_nvariants(cm);
     Jit *j = jit_compile(c, cm, jit_runtime_symbols, jit_nruntime_symbols, &model);
     if (!j)
         return -1;
-    int status = rt_main(&model, argc, argv);
+    int status;
+    LLVMOrcExecutorAddress table;
+    if (n <= 1)
+        status = rt_main(&model, argc, argv);
+    else if (lookup(j, "dendc_variants", &table))
+        status = -1;
+    else    /* the same table the AOT executable's main() passes */
+        status = rt_main_variants(argc, argv, (const RtVariant *)(uintptr_t)table, n);
     jit_free(j);
     return status;
 }

@@ -87,7 +87,9 @@ typedef struct ArgList {
 typedef struct ParseCtx {
     Comp *c;
     const SrcFile *src;
-    AstFile *file;          /* declarations are appended as they are parsed */
+    AstFile *file;          /* the file parsed */
+    AstList *decls;         /* where declarations go as they are parsed: the file's,
+                               or a variant's while inside `variant NAME { ... }` */
     /* scanner (lex.l) */
     uint32_t pos;           /* offset of the next unread byte */
     uint32_t last_hi;       /* end of the last token returned: where "unexpected end of file" points */
@@ -294,7 +296,7 @@ static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
     KW_TOWARD "toward" KW_RULE "rule" KW_TEACHER "teacher" KW_SEED "seed"
     KW_WEIGHTS "weights" KW_TARGET "target" KW_EXPERIMENT "experiment"
     KW_DATA "data" KW_DT "dt" KW_EPOCHS "epochs" KW_EPOCH "epoch" KW_LEARNING_LAG "learning_lag"
-    KW_PRESENT "present" KW_FOR "for" KW_EVERY "every" KW_EVALUATE "evaluate"
+    KW_PRESENT "present" KW_FOR "for" KW_VARIANT "variant" KW_EVERY "every" KW_EVALUATE "evaluate"
 
 /* Operator precedence, loosest first.  Comparisons do not chain; unary minus
  * binds looser than ^ so -x^2 is -(x^2); ^ is right-associative. */
@@ -324,7 +326,7 @@ file
 /* decls = { decl | ";" }, resynchronising at the next declaration after an error */
 decls
     : %empty
-    | decls decl        { if ($2) ast_list_push(A, &P->file->decls, $2); }
+    | decls decl        { if ($2) ast_list_push(A, P->decls, $2); }
     | decls ';'
     | decls error
     ;
@@ -347,7 +349,8 @@ ok
  *      | "nudge" name "toward" toward expr
  *      | "rule" name "(" [names] ")" "{" { DERIV "=" expr [";"] } "}"
  *      | "teacher" name [ "seed" expr ] "{" { teacher_item [";"] } "}"
- *      | "experiment" name "{" { exp_item [";"] } "}" */
+ *      | "experiment" name "{" { exp_item [";"] } "}"
+ *      | "variant" name "{" decls "}"      (a named patch of the model) */
 decl
     : "model" ok name opt_string
         {
@@ -386,6 +389,19 @@ decl
             $$->u.pop.size = $7.n;
         }
     | connect
+    | "variant" ok name '{'
+        {
+            /* The declarations inside go to the variant, not the file. */
+            $<AstNode *>$ = mk_named(P, AST_VARIANT, @$, $3, @3);
+            $<AstNode *>$->u.block.outer = P->decls;
+            P->decls = &$<AstNode *>$->u.block.items;
+        }
+      decls '}'
+        {
+            $$ = $<AstNode *>5;
+            $$->span = SP(@$);
+            P->decls = $$->u.block.outer;
+        }
     | "nudge" ok name "toward" toward expr
         {
             $$ = mk_named(P, AST_NUDGE, @$, $3, @3);
@@ -434,7 +450,7 @@ params
 
 param
     : name '=' expr
-        { ast_list_push(A, &P->file->decls, mk_def(P, AST_PARAM, @$, $1, @1, $3)); }
+        { ast_list_push(A, P->decls, mk_def(P, AST_PARAM, @$, $1, @1, $3)); }
     ;
 
 /* opt_names = [ name { "," name } ] */
@@ -827,6 +843,7 @@ static int is_decl_keyword(yysymbol_kind_t k)
     case YYSYMBOL_KW_FN: case YYSYMBOL_KW_NEURON: case YYSYMBOL_KW_INPUT:
     case YYSYMBOL_KW_POP: case YYSYMBOL_KW_CONNECT: case YYSYMBOL_KW_NUDGE:
     case YYSYMBOL_KW_RULE: case YYSYMBOL_KW_TEACHER: case YYSYMBOL_KW_EXPERIMENT:
+    case YYSYMBOL_KW_VARIANT:
         return 1;
     default:
         return 0;
@@ -1041,6 +1058,7 @@ AstFile *parse_file(Comp *c, const SrcFile *src)
     P->c = c;
     P->src = src;
     P->file = f;
+    P->decls = &f->decls;
     void *scanner = lex_open(P);
     yyparse(scanner, P);                /* errors are reported as they are found */
     lex_close(scanner);

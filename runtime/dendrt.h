@@ -39,16 +39,42 @@
  *                                        temp noise teacher   (ir_role_names)
  *   teacher K NAME DIST A B IN_BUF OUT_BUF     DIST: uniform|normal; inputs
  *                                        of samples are drawn from DIST(A, B)
- *   dataset K NAME teacher N SEED TEACHER_K
+ *   dataset K NAME teacher N SEED TEACHER_K    SEED < 0: the run's --seed
+ *   dataset K NAME yinyang N SEED -1     labelled: rt_yinyang(N, SEED); inputs
+ *                                        of length 4, labels 0..2 (3 classes);
+ *                                        SEED 0..2^32-1, or -1: --seed's low
+ *                                        32 bits
  *   experiment NAME
  *   train DATASET_K
  *   input BUF_ID
  *   target BUF_ID                        -1 when the model has no target
+ *   onehot ON OFF                        optional; labelled data sets present
+ *                                        (and mse compares with) the target
+ *                                        vector ON at the label's index, OFF
+ *                                        elsewhere; its length, the number of
+ *                                        classes, must be the target buffer's
  *   epochs N
  *   dt_param K
  *   present_param K
+ *   lag_param K                          optional; params[K] is the learning
+ *                                        lag (ms): the first llround(lag/dt)
+ *                                        steps of each training presentation
+ *                                        run with RT_NUDGE only, the rest with
+ *                                        RT_LEARN | RT_NUDGE; lag >= t_present
+ *                                        learns nothing (a warning); < 0 is a
+ *                                        run-time error
  *   metric NAME mse|accuracy BUF_ID DATASET_K EVERY
  *   end
+ *
+ * Records come in this order; `param`, `buf`, `teacher`, `dataset` and
+ * `metric` repeat (zero or more), `onehot` and `lag_param` are optional, the
+ * others appear once.  `onehot` is required when the training set is labelled
+ * and target >= 0, and when an mse metric is on a labelled set; it is an
+ * error when no data set is labelled.  Metrics on a labelled set read a
+ * buffer with one entry per class: accuracy is the fraction of samples whose
+ * argmax (first maximum) is the label, mse the mean squared difference to
+ * the one-hot target.  On teacher sets accuracy compares argmaxes of output
+ * and target.
  *
  * ---------------------------------------------------------------------------
  * Random numbers.  Every draw is a pure function of (seed, stream, counter,
@@ -115,6 +141,17 @@ int rt_main(const RtModel *m, int argc, char **argv);
 int rt_main_args(int argc, char **argv, const char *descriptor, RtDeriveFn derive,
                  RtInitFn init, RtStepFn step, RtTeacherFn teacher_init,
                  RtTeacherFn teacher);
+
+/* A model with named variants (`variant bp { ... }`): the generated table,
+ * entry 0 the base model ("base"), then the variants in declaration order.
+ * The executable's options --list-variants, --variant NAME, --compare A,B
+ * and --seeds A..B are handled here; everything else goes to rt_main of the
+ * chosen variant.  rt_main_variants with n = 1 gives any model --seeds. */
+typedef struct RtVariant {
+    const char *name;
+    RtModel model;
+} RtVariant;
+int rt_main_variants(int argc, char **argv, const RtVariant *variants, int n);
 
 /* ---- lower-level pieces, public for tests and tools ---- */
 /* Philox4x32-10: 4 x 32-bit outputs for (key, counter). */
