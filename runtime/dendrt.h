@@ -4,8 +4,8 @@
  * Division of labour.  The compiler generates the numerics: kernels
  * specialised to the model's sizes.  The runtime does everything around
  * them: the command line, parameters, random numbers, data sets, the
- * training/evaluation loop, metrics.csv, progress, and (later) recordings and
- * checkpoints.  It learns the model's shape from a text descriptor the
+ * training/evaluation loop, metrics.csv, the final weights and state,
+ * progress, checkpoints and --resume (format in rt_internal.h).  It learns the model's shape from a text descriptor the
  * compiler embeds (format below), so adding a model never touches C.
  *
  * ---------------------------------------------------------------------------
@@ -133,8 +133,11 @@ typedef struct RtModel {
 
 /* The whole program of a compiled model: parse the command line, run, write
  * outputs.  Returns the process exit status: 0 success, 1 run-time failure
- * (unwritable --out, ...), 2 bad command line.  `argv[0]` names the program
- * in messages. */
+ * (unwritable --out, bad checkpoint, ...), 2 bad command line, 128 + signal
+ * (130 SIGINT, 143 SIGTERM) when a signal stopped the run after writing a
+ * checkpoint.  While it runs, SIGINT and SIGTERM have its handler (the
+ * previous ones are restored before it returns).  `argv[0]` names the
+ * program in messages. */
 int rt_main(const RtModel *m, int argc, char **argv);
 /* The same, with the model passed as separate pointers: what the generated
  * main() of an AOT executable calls (no struct layout to agree on). */

@@ -1,7 +1,7 @@
 /* rt_cli.c: the command line of every compiled model.
  *
  *   MODEL [--set NAME=VALUE]... [--seed N] [--epochs N] [--out DIR] [--trace N]
- *         [--quiet] [--help]
+ *         [--checkpoint-every N] [--resume DIR] [--quiet] [--help]
  *
  * Options that take a value accept it as the next argument or after '='
  * (`--out=DIR`).  Every mistake is reported as `PROG: what is wrong` and
@@ -18,7 +18,10 @@
 
 #include "rt_internal.h"
 
-typedef enum OptKind { OPT_SET, OPT_SEED, OPT_EPOCHS, OPT_OUT, OPT_QUIET, OPT_TRACE, OPT_HELP } OptKind;
+typedef enum OptKind {
+    OPT_SET, OPT_SEED, OPT_EPOCHS, OPT_OUT, OPT_QUIET, OPT_TRACE, OPT_CHECKPOINT_EVERY,
+    OPT_RESUME, OPT_HELP
+} OptKind;
 
 static const struct {
     const char *name;
@@ -31,6 +34,8 @@ static const struct {
     { "--out", OPT_OUT, 1 },
     { "--quiet", OPT_QUIET, 0 },
     { "--trace", OPT_TRACE, 1 },
+    { "--checkpoint-every", OPT_CHECKPOINT_EVERY, 1 },
+    { "--resume", OPT_RESUME, 1 },
     { "--help", OPT_HELP, 0 },
     { "-h", OPT_HELP, 0 },
 };
@@ -175,6 +180,7 @@ RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **arg
     o->out = rt_xmalloc(strlen(d->model ? d->model : "model") + 5);
     sprintf(o->out, "%s_out", d->model ? d->model : "model");
 
+    int any_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *value = NULL;
@@ -225,6 +231,7 @@ RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **arg
         case OPT_SET:
             if (parse_set(d, prog, value, o, err) != RT_CLI_RUN)
                 return RT_CLI_ERROR;
+            any_set = 1;
             break;
         case OPT_SEED:
             if (parse_count(value, UINT64_MAX, &u) < 0) {
@@ -233,6 +240,7 @@ RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **arg
                 return usage_error(err, prog);
             }
             o->seed = u;
+            o->seed_given = 1;
             break;
         case OPT_EPOCHS:
             if (parse_count(value, INT64_MAX, &u) < 0) {
@@ -241,6 +249,7 @@ RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **arg
                 return usage_error(err, prog);
             }
             o->epochs = (int64_t)u;
+            o->epochs_given = 1;
             break;
         case OPT_OUT:
             if (*value == '\0') {
@@ -249,6 +258,7 @@ RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **arg
             }
             free(o->out);
             o->out = rt_xstrdup(value);
+            o->out_given = 1;
             break;
         case OPT_QUIET:
             o->quiet = 1;
@@ -261,8 +271,41 @@ RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **arg
             }
             o->trace = (int64_t)u;
             break;
+        case OPT_CHECKPOINT_EVERY:
+            if (parse_count(value, INT64_MAX, &u) < 0 || u == 0) {
+                fprintf(err, "%s: --checkpoint-every: expected a number of epochs >= 1, "
+                        "found '%s'\n", prog, value);
+                return usage_error(err, prog);
+            }
+            o->checkpoint_every = (int64_t)u;
+            o->every_given = 1;
+            break;
+        case OPT_RESUME:
+            if (*value == '\0') {
+                fprintf(err, "%s: --resume: empty directory name\n", prog);
+                return usage_error(err, prog);
+            }
+            free(o->resume);
+            o->resume = rt_xstrdup(value);
+            break;
         case OPT_HELP:
             return RT_CLI_HELP;
+        }
+    }
+    if (o->resume) {
+        /* A resumed run continues the run it was: its params, seed and
+         * recording are the checkpoint's. */
+        const char *what = any_set ? "--set" : o->seed_given ? "--seed"
+                         : o->trace > 0 ? "--trace" : NULL;
+        if (what) {
+            fprintf(err, "%s: %s cannot be combined with --resume (a resumed run keeps the "
+                    "%s it started with)\n", prog, what,
+                    any_set ? "parameters" : o->seed_given ? "seed" : "settings");
+            return usage_error(err, prog);
+        }
+        if (!o->out_given) {
+            free(o->out);
+            o->out = rt_xstrdup(o->resume);
         }
     }
     return RT_CLI_RUN;
@@ -273,6 +316,7 @@ void rt_cli_free(RtOptions *o)
     free(o->params);
     free(o->overridden);
     free(o->out);
+    free(o->resume);
     memset(o, 0, sizeof *o);
 }
 
@@ -280,7 +324,8 @@ void rt_cli_usage(const RtDesc *d, const char *prog, const double *params, FILE 
 {
     int width = 4;
     fprintf(out, "usage: %s [--set NAME=VALUE]... [--seed N] [--epochs N] [--out DIR] "
-            "[--trace N] [--quiet]\n\n", prog);
+            "[--trace N]\n       %*s [--checkpoint-every N] [--resume DIR] [--quiet]\n\n",
+            prog, (int)strlen(prog), "");
     fprintf(out, "%s", d->model);
     if (d->title && *d->title)
         fprintf(out, ": %s", d->title);
@@ -291,8 +336,15 @@ void rt_cli_usage(const RtDesc *d, const char *prog, const double *params, FILE 
             "  --out DIR         output directory (default %s_out)\n"
             "  --trace N         write trace.npy: the state block before the first and after\n"
             "                    each of the first N training steps (layout.csv names it)\n"
-            "  --quiet           no progress line, no summary\n"
-            "  --help            this help\n",
+            "  --checkpoint-every N\n"
+            "                    write DIR/checkpoint after every N-th epoch (and the last)\n"
+            "  --resume DIR      continue the run whose checkpoint is in DIR/checkpoint,\n"
+            "                    with its params and seed, to the same results as without\n"
+            "                    the interruption; outputs go to DIR unless --out is given\n"
+            "  --quiet           no progress line, no summary, no warnings\n"
+            "  --help            this help\n\n"
+            "Ctrl-C (or SIGTERM) writes DIR/checkpoint at the current sample and exits with\n"
+            "status 130 (143); --resume DIR continues from there.\n",
             (long long)d->epochs, d->model);
 
     for (int i = 0; i < d->nparams; i++)
@@ -308,8 +360,11 @@ void rt_cli_usage(const RtDesc *d, const char *prog, const double *params, FILE 
         fprintf(out, "\ndata sets:\n");
     for (int i = 0; i < d->ndatasets; i++) {
         const RtDatasetDesc *ds = &d->datasets[i];
-        fprintf(out, "  %s: %lld samples from teacher %s, ", ds->name, (long long)ds->n,
-                d->teachers[ds->teacher].name);
+        if (ds->kind == RT_DATA_YINYANG)
+            fprintf(out, "  %s: %lld Yin-Yang samples, ", ds->name, (long long)ds->n);
+        else
+            fprintf(out, "  %s: %lld samples from teacher %s, ", ds->name, (long long)ds->n,
+                    d->teachers[ds->teacher].name);
         if (ds->seed >= 0)
             fprintf(out, "seed %lld\n", (long long)ds->seed);
         else
@@ -321,16 +376,25 @@ void rt_cli_usage(const RtDesc *d, const char *prog, const double *params, FILE 
             d->experiment, (long long)d->epochs, d->datasets[d->train].name,
             d->bufs[d->input].name, d->params[d->present_param].name,
             params[d->present_param], d->params[d->dt_param].name, params[d->dt_param]);
+    if (d->lag_param >= 0)
+        fprintf(out, "  learning starts %s = %g after the onset of each training sample "
+                "(nudged, not learning, before)\n", d->params[d->lag_param].name,
+                params[d->lag_param]);
+    if (d->has_onehot)
+        fprintf(out, "  targets of labelled samples: %g for the label's class, %g for the "
+                "others\n", d->onehot_on, d->onehot_off);
     for (int i = 0; i < d->nmetrics; i++) {
         const RtMetricDesc *mt = &d->metrics[i];
         fprintf(out, "  metric %s: %s of %s on %s", mt->name,
-                mt->kind == RT_METRIC_MSE ? "mse" : "accuracy", d->bufs[mt->buf].name,
+                mt->kind == RT_METRIC_MSE ? "mse" : mt->kind == RT_METRIC_RMS ? "rms" : "accuracy",
+                d->bufs[mt->buf].name,
                 d->datasets[mt->dataset].name);
         if (mt->every == 1)
             fprintf(out, ", every epoch\n");
         else
             fprintf(out, ", every %lld epochs\n", (long long)mt->every);
     }
-    fprintf(out, "\noutputs: DIR/metrics.csv (one row per evaluated epoch), DIR/run.json "
-            "(timings)\n");
+    fprintf(out, "\noutputs: DIR/metrics.csv (one row per evaluated epoch), DIR/final/*.npy "
+            "(the final\nweights and state, one file per buffer, listed in DIR/final/manifest.csv), "
+            "DIR/run.json\n(timings); every file is written atomically\n");
 }

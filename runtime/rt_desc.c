@@ -20,17 +20,18 @@ const char *const rt_role_names[RT_ROLE__COUNT] = {
 };
 
 /* Record kinds in the order they must appear.  REPEATED kinds may occur any
- * number of times (contiguously); the others exactly once. */
+ * number of times (contiguously), OPTIONAL ones at most once; the others
+ * exactly once. */
 typedef enum RecKind {
     REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_TEACHER,
-    REC_DATASET, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET, REC_EPOCHS,
-    REC_DT_PARAM, REC_PRESENT_PARAM, REC_METRIC, REC_END, REC__COUNT
+    REC_DATASET, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET, REC_ONEHOT, REC_EPOCHS,
+    REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_METRIC, REC_END, REC__COUNT
 } RecKind;
 
 static const struct {
     const char *word;
     int nfields;            /* fields after the word; -1: title (rest of line) */
-    int repeated;
+    int repeated;           /* 1: any number; 2: optional (0 or 1) */
 } recs[REC__COUNT] = {
     [REC_HEADER] = { "dendc-model", 1, 0 },
     [REC_MODEL] = { "model", 1, 0 },
@@ -44,9 +45,11 @@ static const struct {
     [REC_TRAIN] = { "train", 1, 0 },
     [REC_INPUT] = { "input", 1, 0 },
     [REC_TARGET] = { "target", 1, 0 },
+    [REC_ONEHOT] = { "onehot", 2, 2 },
     [REC_EPOCHS] = { "epochs", 1, 0 },
     [REC_DT_PARAM] = { "dt_param", 1, 0 },
     [REC_PRESENT_PARAM] = { "present_param", 1, 0 },
+    [REC_LAG_PARAM] = { "lag_param", 1, 2 },
     [REC_METRIC] = { "metric", 5, 1 },
     [REC_END] = { "end", 0, 0 },
 };
@@ -145,10 +148,20 @@ static int buf_ref(Parser *p, const char *s, const char *what, int allow_none, i
     return field_int(p, s, what, allow_none ? -1 : 0, p->d->nbufs - 1, out);
 }
 
-static int64_t teacher_len(const RtDesc *d, int dataset, int in)
+int64_t rt_desc_data_din(const RtDesc *d, int k)
 {
-    const RtTeacherDesc *t = &d->teachers[d->datasets[dataset].teacher];
-    return d->bufs[in ? t->in_buf : t->out_buf].len;
+    const RtDatasetDesc *ds = &d->datasets[k];
+    if (ds->kind == RT_DATA_YINYANG)
+        return RT_YINYANG_DIN;
+    return d->bufs[d->teachers[ds->teacher].in_buf].len;
+}
+
+int64_t rt_desc_data_dout(const RtDesc *d, int k)
+{
+    const RtDatasetDesc *ds = &d->datasets[k];
+    if (ds->nclasses > 0)
+        return ds->nclasses;
+    return d->bufs[d->teachers[ds->teacher].out_buf].len;
 }
 
 static int check_role(Parser *p, int buf, RtRole role, const char *what)
@@ -160,18 +173,32 @@ static int check_role(Parser *p, int buf, RtRole role, const char *what)
     return 0;
 }
 
-/* A data set's samples fit the experiment's input and target buffers. */
-static int check_dataset_fits(Parser *p, int k)
+/* A data set's samples fit the experiment's input and target buffers; a
+ * labelled set presented with a target needs the `onehot` record, which comes
+ * after `target`, so callers at `target` pass need_onehot 0 and check again
+ * later. */
+static int check_dataset_fits(Parser *p, int k, int need_onehot)
 {
     RtDesc *d = p->d;
-    if (teacher_len(d, k, 1) != d->bufs[d->input].len)
+    const RtDatasetDesc *ds = &d->datasets[k];
+    if (rt_desc_data_din(d, k) != d->bufs[d->input].len)
         return fail(p, "data set '%s' has inputs of length %lld but input buffer '%s' "
-                    "has %lld", d->datasets[k].name, (long long)teacher_len(d, k, 1),
+                    "has %lld", ds->name, (long long)rt_desc_data_din(d, k),
                     d->bufs[d->input].name, (long long)d->bufs[d->input].len);
-    if (d->target >= 0 && teacher_len(d, k, 0) != d->bufs[d->target].len)
+    if (d->target < 0)
+        return 0;
+    if (ds->nclasses > 0 && rt_desc_data_dout(d, k) != d->bufs[d->target].len)
+        return fail(p, "data set '%s' has %d classes but target buffer '%s' has length "
+                    "%lld (one-hot targets need one entry per class)", ds->name,
+                    ds->nclasses, d->bufs[d->target].name,
+                    (long long)d->bufs[d->target].len);
+    if (rt_desc_data_dout(d, k) != d->bufs[d->target].len)
         return fail(p, "data set '%s' has targets of length %lld but target buffer '%s' "
-                    "has %lld", d->datasets[k].name, (long long)teacher_len(d, k, 0),
+                    "has %lld", ds->name, (long long)rt_desc_data_dout(d, k),
                     d->bufs[d->target].name, (long long)d->bufs[d->target].len);
+    if (ds->nclasses > 0 && need_onehot && !d->has_onehot)
+        return fail(p, "data set '%s' is labelled: 'target %d' needs an 'onehot ON OFF' "
+                    "record after it", ds->name, d->target);
     return 0;
 }
 
@@ -269,13 +296,29 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
         ds = &d->datasets[d->ndatasets];
         memset(ds, 0, sizeof *ds);
         ds->name = rt_xstrdup(f[1]);
+        ds->teacher = -1;
         d->ndatasets++;
-        if (strcmp(f[2], "teacher") != 0)
-            return fail(p, "unknown data set kind '%s'", f[2]);
-        return field_i64(p, f[3], "dataset size", 1, RT_DATASET_MAX, &ds->n) < 0
-            || field_i64(p, f[4], "dataset seed", INT64_MIN, INT64_MAX, &ds->seed) < 0
-            || field_int(p, f[5], "dataset teacher", 0, d->nteachers - 1, &ds->teacher) < 0
-            ? -1 : 0;
+        if (strcmp(f[2], "teacher") == 0) {
+            ds->kind = RT_DATA_TEACHER;
+            return field_i64(p, f[3], "dataset size", 1, RT_DATASET_MAX, &ds->n) < 0
+                || field_i64(p, f[4], "dataset seed", INT64_MIN, INT64_MAX, &ds->seed) < 0
+                || field_int(p, f[5], "dataset teacher", 0, d->nteachers - 1,
+                             &ds->teacher) < 0
+                ? -1 : 0;
+        }
+        if (strcmp(f[2], "yinyang") == 0) {
+            ds->kind = RT_DATA_YINYANG;
+            ds->nclasses = RT_YINYANG_CLASSES;
+            /* numpy's RandomState takes a 32-bit seed. */
+            if (field_i64(p, f[3], "dataset size", 1, RT_DATASET_MAX, &ds->n) < 0
+                || field_i64(p, f[4], "dataset seed", -1, UINT32_MAX, &ds->seed) < 0)
+                return -1;
+            if (strcmp(f[5], "-1") != 0)
+                return fail(p, "yinyang data set '%s' has no teacher: expected -1, found "
+                            "'%s'", ds->name, f[5]);
+            return 0;
+        }
+        return fail(p, "unknown data set kind '%s'", f[2]);
     }
     case REC_EXPERIMENT:
         d->experiment = rt_xstrdup(f[0]);
@@ -291,8 +334,30 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
         if (buf_ref(p, f[0], "target buffer", 1, &d->target) < 0
             || (d->target >= 0 && check_role(p, d->target, RT_ROLE_TARGET, "target") < 0))
             return -1;
-        return check_dataset_fits(p, d->train);
+        return check_dataset_fits(p, d->train, 0);
+    case REC_ONEHOT: {
+        int labelled = 0;
+        for (int k = 0; k < d->ndatasets; k++)
+            labelled |= d->datasets[k].nclasses > 0;
+        if (!labelled)
+            return fail(p, "'onehot' given, but no data set is labelled");
+        if (field_f64(p, f[0], "onehot on value", &d->onehot_on) < 0
+            || field_f64(p, f[1], "onehot off value", &d->onehot_off) < 0)
+            return -1;
+        if (!isfinite(d->onehot_on) || !isfinite(d->onehot_off))
+            return fail(p, "onehot values must be finite");
+        d->has_onehot = 1;
+        return 0;
+    }
     case REC_EPOCHS:
+        /* The first record after the optional `onehot`: now the training
+         * set's targets can be checked completely. */
+        if (check_dataset_fits(p, d->train, 1) < 0)
+            return -1;
+        for (int k = 0; k < d->ndatasets; k++)
+            if (d->target >= 0 && d->datasets[k].nclasses > 0 && !d->has_onehot)
+                return fail(p, "data set '%s' is labelled: 'target %d' needs an 'onehot ON "
+                            "OFF' record after it", d->datasets[k].name, d->target);
         if (field_i64(p, f[0], "epochs", 0, INT64_MAX, &v) < 0)
             return -1;
         d->epochs = v;
@@ -301,8 +366,10 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
         return field_int(p, f[0], "dt_param", 0, d->nparams - 1, &d->dt_param);
     case REC_PRESENT_PARAM:
         return field_int(p, f[0], "present_param", 0, d->nparams - 1, &d->present_param);
+    case REC_LAG_PARAM:
+        return field_int(p, f[0], "lag_param", 0, d->nparams - 1, &d->lag_param);
     case REC_METRIC: {
-        static const char *const kinds[] = { "mse", "accuracy" };
+        static const char *const kinds[] = { "mse", "accuracy", "rms" };
         RtMetricDesc *mt;
         int kindv = 0;
         d->metrics = grow(d->metrics, &p->caps[kind], d->nmetrics, sizeof *d->metrics);
@@ -315,18 +382,28 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
                 return fail(p, "duplicate metric '%s'", f[0]);
         if (strcmp(f[0], "epoch") == 0 || strchr(f[0], ',') || strchr(f[0], '"'))
             return fail(p, "metric name '%s' cannot be a metrics.csv column", f[0]);
-        if (field_enum(p, f[1], "metric kind", kinds, 2, &kindv) < 0
+        if (field_enum(p, f[1], "metric kind", kinds, 3, &kindv) < 0
             || buf_ref(p, f[2], "metric buffer", 0, &mt->buf) < 0
             || field_int(p, f[3], "metric dataset", 0, d->ndatasets - 1, &mt->dataset) < 0
             || field_i64(p, f[4], "metric every", 1, INT64_MAX, &mt->every) < 0
-            || check_dataset_fits(p, mt->dataset) < 0)
+            || check_dataset_fits(p, mt->dataset, 1) < 0)
             return -1;
         mt->kind = (RtMetricKind)kindv;
-        if (d->bufs[mt->buf].len != teacher_len(d, mt->dataset, 0))
+        if (mt->kind == RT_METRIC_RMS)
+            return 0;       /* any buffer: nothing to compare it with */
+        const RtDatasetDesc *ds = &d->datasets[mt->dataset];
+        if (ds->nclasses > 0 && d->bufs[mt->buf].len != ds->nclasses)
+            return fail(p, "metric '%s' reads buffer '%s' (length %lld) but data set '%s' "
+                        "has %d classes", mt->name, d->bufs[mt->buf].name,
+                        (long long)d->bufs[mt->buf].len, ds->name, ds->nclasses);
+        if (d->bufs[mt->buf].len != rt_desc_data_dout(d, mt->dataset))
             return fail(p, "metric '%s' compares buffer '%s' (length %lld) with targets of "
                         "length %lld", mt->name, d->bufs[mt->buf].name,
                         (long long)d->bufs[mt->buf].len,
-                        (long long)teacher_len(d, mt->dataset, 0));
+                        (long long)rt_desc_data_dout(d, mt->dataset));
+        if (ds->nclasses > 0 && mt->kind == RT_METRIC_MSE && !d->has_onehot)
+            return fail(p, "metric '%s': mse on labelled data set '%s' needs an 'onehot "
+                        "ON OFF' record", mt->name, ds->name);
         return 0;
     }
     case REC_END:
@@ -365,6 +442,9 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
 
     memset(d, 0, sizeof *d);
     d->target = -1;
+    d->lag_param = -1;
+    d->onehot_on = 1;
+    d->onehot_off = 0;
     if (errlen)
         err[0] = '\0';
     for (;;) {
@@ -407,7 +487,7 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
             fail(&p, "expected 'dendc-model 1', found '%s'", f[0]);
             goto out;
         }
-        if (kind < prev || (kind == prev && !recs[kind].repeated)) {
+        if (kind < prev || (kind == prev && recs[kind].repeated != 1)) {
             fail(&p, "record '%s' out of order (after '%s')", f[0], recs[prev].word);
             goto out;
         }
@@ -434,6 +514,7 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
             break;
         }
     }
+    d->hash = rt_fnv1a64(text);
     rc = 0;
 out:
     free(copy);
@@ -464,6 +545,7 @@ void rt_desc_free(RtDesc *d)
     free(d->experiment);
     memset(d, 0, sizeof *d);
     d->target = -1;
+    d->lag_param = -1;
 }
 
 int rt_desc_param_find(const RtDesc *d, const char *name)

@@ -52,7 +52,11 @@ typedef enum RtRole {
 } RtRole;                                   /* mirrors IrBufRole */
 extern const char *const rt_role_names[RT_ROLE__COUNT];
 
-typedef enum RtMetricKind { RT_METRIC_MSE, RT_METRIC_ACCURACY } RtMetricKind;
+typedef enum RtMetricKind {
+    RT_METRIC_MSE,          /* mean squared difference to the sample's target */
+    RT_METRIC_ACCURACY,     /* argmax equals the label (or the target's argmax) */
+    RT_METRIC_RMS,          /* root mean square of the buffer itself: no target */
+} RtMetricKind;
 
 typedef struct RtParamDesc {
     char *name;
@@ -75,11 +79,21 @@ typedef struct RtTeacherDesc {
     int in_buf, out_buf;    /* indexes into RtDesc.bufs */
 } RtTeacherDesc;
 
+typedef enum RtDataKind {
+    RT_DATA_TEACHER,        /* inputs drawn at random, targets from a teacher */
+    RT_DATA_YINYANG,        /* labelled: rt_yinyang's samples and labels */
+} RtDataKind;
+
+/* Yin-Yang samples: (x, y, 1-x, 1-y), labels 0..2. */
+enum { RT_YINYANG_DIN = 4, RT_YINYANG_CLASSES = 3 };
+
 typedef struct RtDatasetDesc {
     char *name;
+    RtDataKind kind;
     int64_t n;              /* samples, 1 .. RT_DATASET_MAX */
-    int64_t seed;           /* < 0: the run's --seed */
-    int teacher;
+    int64_t seed;           /* < 0: the run's --seed (yinyang: its low 32 bits) */
+    int teacher;            /* RT_DATA_TEACHER: the teacher index; else -1 */
+    int nclasses;           /* labelled kinds: the number of classes; else 0 */
 } RtDatasetDesc;
 
 typedef struct RtMetricDesc {
@@ -92,6 +106,7 @@ typedef struct RtMetricDesc {
 
 typedef struct RtDesc {
     char *model, *title;
+    uint64_t hash;          /* rt_fnv1a64 of the descriptor text */
     int64_t state_size;
     RtParamDesc *params;   int nparams;
     RtBufDesc *bufs;       int nbufs;
@@ -100,8 +115,11 @@ typedef struct RtDesc {
     char *experiment;
     int train;              /* dataset index */
     int input, target;      /* buffer indexes; target -1 when none */
+    int has_onehot;         /* an `onehot` record was given */
+    double onehot_on, onehot_off;   /* labelled targets: ON at the label, OFF elsewhere */
     int64_t epochs;
     int dt_param, present_param;
+    int lag_param;          /* params index of the learning lag, -1 when none */
     RtMetricDesc *metrics; int nmetrics;
 } RtDesc;
 
@@ -111,6 +129,10 @@ typedef struct RtDesc {
 int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen);
 void rt_desc_free(RtDesc *d);
 int rt_desc_param_find(const RtDesc *d, const char *name);   /* -1 if absent */
+/* Lengths of a sample's input and target vector in data set k (labelled data
+ * sets: the target is the one-hot vector, one entry per class). */
+int64_t rt_desc_data_din(const RtDesc *d, int k);
+int64_t rt_desc_data_dout(const RtDesc *d, int k);
 
 /* ---- rt_cli.c: the command line ---- */
 
@@ -120,6 +142,9 @@ typedef struct RtOptions {
     char *out;              /* --out, default "<model>_out" (owned) */
     int quiet;              /* --quiet */
     int64_t trace;          /* --trace N: record the state after the first N training steps */
+    int64_t checkpoint_every;   /* --checkpoint-every N (epochs); 0: none */
+    char *resume;           /* --resume DIR (owned), NULL when not given */
+    int seed_given, epochs_given, out_given, every_given;
     double *params;         /* defaults with --set applied (owned, nparams) */
     uint8_t *overridden;    /* 1 where --set gave the value (owned, nparams) */
 } RtOptions;
@@ -148,13 +173,16 @@ typedef struct RtData {
     int64_t n;              /* samples */
     int64_t din, dout;      /* input and target lengths */
     double *in;             /* n x din, row-major */
-    double *target;         /* n x dout */
+    double *target;         /* n x dout (labelled sets: the one-hot vectors) */
+    int64_t *labels;        /* labelled sets: n class indexes; NULL otherwise */
 } RtData;
 
-/* Draw data set k: sample s's input is rt_fill(dataset seed, stream
- * RT_STREAM_RUNTIME + s, the teacher's input distribution), its target the
- * teacher's output for it.  Uses the teacher's buffers in `state` (teacher_init
- * must have run). */
+/* Make data set k.  Teacher sets: sample s's input is rt_fill(dataset seed,
+ * stream RT_STREAM_RUNTIME + s, the teacher's input distribution), its target
+ * the teacher's output for it; uses the teacher's buffers in `state`
+ * (teacher_init must have run).  Yin-Yang sets: rt_yinyang(n, seed), targets
+ * onehot_on at the label and onehot_off elsewhere (1 and 0 without an
+ * `onehot` record). */
 void rt_data_make(RtData *out, const RtDesc *d, int k, const RtModel *m, double *state,
                   const double *params, uint64_t run_seed);
 void rt_data_free(RtData *data);
@@ -178,6 +206,13 @@ char *rt_path_join(const char *dir, const char *name);  /* malloc'd "dir/name" *
  * errno. */
 int rt_write_npy(const char *path, const double *data, int rows, int cols);
 int rt_write_npy_i64(const char *path, const int64_t *data, int rows, int cols);
+/* The same for 1-D arrays, shape (n,). */
+int rt_write_npy_vector(const char *path, const double *data, int64_t n);
+int rt_write_npy_i64_vector(const char *path, const int64_t *data, int64_t n);
+/* Read a float64 vector of exactly n elements written by rt_write_npy_vector
+ * into data.  0, or -1 with the reason (missing, not .npy, other header,
+ * truncated, trailing bytes) in why. */
+int rt_read_npy_vector(const char *path, double *data, int64_t n, char *why, size_t whylen);
 
 /* The rows of metrics.csv so far. */
 typedef struct RtMetricsTable {
@@ -194,6 +229,66 @@ int64_t rt_metrics_add_row(RtMetricsTable *t, int64_t epoch);
 void rt_metrics_free(RtMetricsTable *t);
 /* Write the whole table to `path` atomically ("%.17g").  0, or -1 and errno. */
 int rt_metrics_write(const char *path, const RtMetricsTable *t);
+
+/* ---- checkpoints (rt_out.c) ----
+ *
+ * DIR/checkpoint/ holds state.npy (the whole state block, state_size
+ * doubles), params.npy (nparams doubles, after derive) and checkpoint.txt
+ * (the position and everything else, format below).  It is written as
+ * DIR/checkpoint.tmp/ and swapped in with renames (checkpoint -> .old,
+ * .tmp -> checkpoint, remove .old), so a crash at any moment leaves one
+ * complete checkpoint, in DIR/checkpoint or else DIR/checkpoint.old, which
+ * rt_checkpoint_read falls back to.  Format 1 of checkpoint.txt, one
+ * `KEY VALUE` per line in this order:
+ *
+ *   dendc-checkpoint 1
+ *   model NAME
+ *   descriptor HASH          FNV-1a 64 of the descriptor text, 16 hex digits
+ *   state_size N
+ *   nparams N
+ *   train_samples N          the training set's size
+ *   seed N                   --seed
+ *   epochs N                 --epochs of the run (resume's default)
+ *   checkpoint_every N       0 when not given
+ *   epoch E                  the position: epoch E's training has presented
+ *   sample I                 its first I samples (in the epoch's shuffled
+ *   evaluated 0|1            order), and E's evaluation is (not) done
+ *   counter N                RtRun.counter of the training phase
+ *   steps N                  steps taken so far (for run.json)
+ *   param NAME 0|1           per param, in order: was it given with --set
+ *   metrics ROWS             then ROWS lines: row EPOCH V... (%a, '-' when
+ *                            not evaluated): metrics.csv's rows so far
+ *   end
+ */
+typedef struct RtCheckpoint {
+    uint64_t desc_hash;
+    uint64_t seed;
+    int64_t epochs, every;
+    int64_t epoch, sample;
+    int evaluated;
+    uint64_t counter, steps;
+    int64_t train_n;
+    double *state;          /* state_size doubles */
+    double *params;         /* nparams */
+    uint8_t *overridden;    /* nparams */
+} RtCheckpoint;
+
+uint64_t rt_fnv1a64(const char *s);
+/* Write DIR/checkpoint (as above) with the rows of `table`.  0, or -1 with
+ * errno and *failed the malloc'd name of what could not be written. */
+int rt_checkpoint_write(const char *dir, const RtDesc *d, const RtCheckpoint *c,
+                        const RtMetricsTable *table, char **failed);
+/* Read DIR/checkpoint (DIR/checkpoint.old when only that exists) for the
+ * model `d`, appending its metrics rows to `table` (empty, initialised for
+ * d's metrics).  0, or -1 with *where the malloc'd name of the damaged or
+ * mismatched file or directory and why in `why`.  *c is filled (arrays
+ * malloc'd) only on success; release with rt_checkpoint_free. */
+int rt_checkpoint_read(const char *dir, const RtDesc *d, RtCheckpoint *c,
+                       RtMetricsTable *table, char **where, char *why, size_t whylen);
+void rt_checkpoint_free(RtCheckpoint *c);
+/* Remove `dir` and the plain files in it (no subdirectories); 0 also when
+ * it does not exist.  -1 and errno otherwise. */
+int rt_remove_flat_dir(const char *dir);
 
 /* The progress line on stderr, redrawn in place with '\r'. */
 typedef struct RtProgress {

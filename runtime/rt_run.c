@@ -1,20 +1,33 @@
 /* rt_run.c: rt_main, the whole program of a compiled model.
  *
- *   descriptor -> command line -> params (--set, derive) -> state block
- *   (init, teacher_init) -> data sets -> evaluate epoch 0 -> for each epoch:
- *   train on a shuffled pass over the training set, evaluate when due ->
- *   summary.
+ *   descriptor -> command line -> params (--set, derive; or the checkpoint's
+ *   with --resume) -> state block (init, teacher_init) -> data sets ->
+ *   (--resume: the checkpoint's state) -> evaluate epoch 0 -> for each epoch:
+ *   train on a shuffled pass over the training set, evaluate when due,
+ *   checkpoint when due -> final weights and state -> summary.
  *
  * The generated kernels do the numerics; this file only decides what is
  * presented when, with which flags, and what is measured.  Everything written
- * to metrics.csv is a pure function of the model, the params and --seed;
- * timings go to run.json.
+ * to metrics.csv and final/ is a pure function of the model, the params and
+ * --seed; timings go to run.json.
+ *
+ * Resuming is exact because the run's whole future is a function of what a
+ * checkpoint stores: the state block and params (raw doubles), the training
+ * noise counter, the seed, and the position (epoch, samples of it presented,
+ * evaluated or not).  Everything else is recomputed: data sets are pure
+ * functions of their seeds and of the teacher weights that teacher_init
+ * draws from --seed, an epoch's order is rt_shuffle(seed, epoch), and an
+ * evaluation starts from the trained state with its own counter at 0.  So
+ * Ctrl-C can stop the run after any presentation (or in the middle of an
+ * evaluation, which is then redone) and --resume gives byte-identical
+ * metrics.csv and final/.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>         /* _GNU_SOURCE, from AC_USE_SYSTEM_EXTENSIONS */
 #endif
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +47,7 @@ typedef struct Driver {
     RtData *data;           /* per data set, made when first needed */
     uint8_t *made;
     int64_t nsteps;         /* steps per presentation */
+    int64_t nlag;           /* of which the first nlag learn nothing (lag_param) */
     int64_t epochs;
     RtMetricsTable table;
     char *metrics_path;
@@ -49,6 +63,15 @@ typedef struct Driver {
     double *trace;          /* --trace: rows of state_size doubles */
     int64_t trace_rows;     /* rows recorded so far */
 } Driver;
+
+/* The signal that asked the run to stop (SIGINT, SIGTERM), 0 when none.
+ * Set by the handler, polled after each presentation. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
 
 static RtData *dataset(Driver *dr, int k)
 {
@@ -79,18 +102,19 @@ static void trace_row(Driver *dr)
     }
 }
 
-static void run_steps(Driver *dr, int32_t flags)
+/* `n` steps with `flags`; training steps (flags != 0) may be traced. */
+static void run_steps(Driver *dr, int32_t flags, int64_t n)
 {
     int tracing = dr->trace && flags != 0 && dr->trace_rows <= dr->o->trace;
     if (tracing && dr->trace_rows == 0)
         trace_row(dr);          /* row 0: the state the first step starts from */
-    for (int64_t t = 0; t < dr->nsteps; t++) {
+    for (int64_t t = 0; t < n; t++) {
         dr->m->step(dr->state, dr->params, &dr->run, flags);
         dr->run.counter++;
         if (tracing)
             trace_row(dr);
     }
-    dr->steps += (uint64_t)dr->nsteps;
+    dr->steps += (uint64_t)n;
 }
 
 /* trace.npy and layout.csv (the buffer map that makes the trace readable). */
@@ -144,8 +168,9 @@ static int64_t argmax(const double *v, int64_t n)
 }
 
 /* One evaluation pass over data set k for the due metrics on it: from the
- * trained state, no learning, no nudging, phase-1 noise. */
-static void eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int64_t epoch)
+ * trained state, no learning, no nudging, phase-1 noise.  Returns -1 when a
+ * stop signal cut it short. */
+static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int64_t epoch)
 {
     const RtDesc *d = dr->d;
     RtData *data = dataset(dr, k);
@@ -156,8 +181,11 @@ static void eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int
         dr->sums[j] = 0;
     for (int64_t s = 0; s < data->n; s++) {
         const double *target = data->target + s * data->dout;
+        /* Labelled sets: the class is the label, not the argmax of a one-hot
+         * vector whose OFF value might not be below ON. */
+        int64_t want = data->labels ? data->labels[s] : argmax(target, data->dout);
         present(dr, data, s);
-        run_steps(dr, 0);
+        run_steps(dr, 0, dr->nsteps);
         for (int j = 0; j < d->nmetrics; j++) {
             const RtMetricDesc *mt = &d->metrics[j];
             const double *v = dr->state + d->bufs[mt->buf].offset;
@@ -166,33 +194,43 @@ static void eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int
             if (mt->kind == RT_METRIC_MSE) {
                 for (int64_t i = 0; i < data->dout; i++)
                     dr->sums[j] += (v[i] - target[i]) * (v[i] - target[i]);
+            } else if (mt->kind == RT_METRIC_RMS) {
+                for (int64_t i = 0; i < d->bufs[mt->buf].len; i++)
+                    dr->sums[j] += v[i] * v[i];
             } else {
-                dr->sums[j] += argmax(v, data->dout) == argmax(target, data->dout);
+                dr->sums[j] += argmax(v, data->dout) == want;
             }
         }
         draw_progress(dr, epoch, 0);
+        if (stop_signal)
+            return -1;
     }
     for (int j = 0; j < d->nmetrics; j++) {
         const RtMetricDesc *mt = &d->metrics[j];
         size_t at = (size_t)row * (size_t)d->nmetrics + (size_t)j;
         if (!due[j] || mt->dataset != k)
             continue;
-        dr->table.values[at] = mt->kind == RT_METRIC_MSE
-            ? dr->sums[j] / ((double)data->n * (double)data->dout)
-            : dr->sums[j] / (double)data->n;
+        if (mt->kind == RT_METRIC_MSE)
+            dr->table.values[at] = dr->sums[j] / ((double)data->n * (double)data->dout);
+        else if (mt->kind == RT_METRIC_RMS)
+            dr->table.values[at] = sqrt(dr->sums[j] / ((double)data->n * (double)d->bufs[mt->buf].len));
+        else
+            dr->table.values[at] = dr->sums[j] / (double)data->n;
         dr->table.have[at] = 1;
     }
+    return 0;
 }
 
 /* Evaluate the metrics due after `epoch` and rewrite metrics.csv.  Returns 0,
- * or 1 after reporting an unwritable file. */
+ * 1 after reporting an unwritable file, or 2 when a stop signal interrupted
+ * it (the state, the counter and the table are then as before the call). */
 static int evaluate(Driver *dr, int64_t epoch)
 {
     const RtDesc *d = dr->d;
     uint8_t *due = rt_xcalloc((size_t)d->nmetrics + 1, 1);
     uint8_t *pass = rt_xcalloc((size_t)d->ndatasets + 1, 1);
     uint64_t counter = dr->run.counter;
-    int any = 0;
+    int any = 0, stopped = 0;
     int64_t row;
 
     for (int j = 0; j < d->nmetrics; j++) {
@@ -210,14 +248,20 @@ static int evaluate(Driver *dr, int64_t epoch)
      * starting from the same trained state. */
     for (int j = 0; j < d->nmetrics; j++) {
         int k = d->metrics[j].dataset;
-        if (due[j] && !pass[k]) {
+        if (due[j] && !pass[k] && !stopped) {
             pass[k] = 1;
-            eval_dataset(dr, k, due, row, epoch);
+            stopped = eval_dataset(dr, k, due, row, epoch) < 0;
         }
     }
     memcpy(dr->state, dr->saved, dr->state_bytes);
     dr->run.counter = counter;
     dr->run.phase = 0;
+    if (stopped) {
+        dr->table.nrows--;      /* the row is redone on resume */
+        free(due);
+        free(pass);
+        return 2;
+    }
     for (int j = 0; j < d->nmetrics; j++) {
         if (due[j]) {
             dr->shown = j;
@@ -237,19 +281,148 @@ static int evaluate(Driver *dr, int64_t epoch)
     return 0;
 }
 
-/* Training epoch `epoch` (1-based): every training sample once, in the
- * epoch's shuffled order, with learning and nudging on. */
-static void train_epoch(Driver *dr, int64_t epoch)
+/* Training epoch `epoch` (1-based) from its sample `from` on: every training
+ * sample once, in the epoch's shuffled order, nudged throughout, learning
+ * after the lag.  Returns how many of the epoch's samples have been
+ * presented: all of them, or fewer when a stop signal came. */
+static int64_t train_epoch(Driver *dr, int64_t epoch, int64_t from)
 {
     const RtDesc *d = dr->d;
     RtData *data = dataset(dr, d->train);
     rt_shuffle(dr->o->seed, (uint64_t)epoch, dr->perm, data->n);
-    for (int64_t i = 0; i < data->n; i++) {
+    for (int64_t i = from; i < data->n; i++) {
         present(dr, data, dr->perm[i]);
-        run_steps(dr, RT_LEARN | RT_NUDGE);
+        run_steps(dr, RT_NUDGE, dr->nlag);
+        run_steps(dr, RT_LEARN | RT_NUDGE, dr->nsteps - dr->nlag);
         dr->train_done += 1;
         draw_progress(dr, epoch, 0);
+        if (stop_signal)
+            return i + 1;
     }
+    return data->n;
+}
+
+/* DIR/checkpoint at position (epoch, sample, evaluated).  0, or 1 after a
+ * message. */
+static int checkpoint(Driver *dr, int64_t epoch, int64_t sample, int evaluated)
+{
+    const RtDesc *d = dr->d;
+    RtCheckpoint c = {
+        .desc_hash = d->hash, .seed = dr->o->seed, .epochs = dr->epochs,
+        .every = dr->o->checkpoint_every, .epoch = epoch, .sample = sample,
+        .evaluated = evaluated, .counter = dr->run.counter, .steps = dr->steps,
+        .train_n = d->datasets[d->train].n, .state = dr->state, .params = dr->params,
+        .overridden = dr->o->overridden,
+    };
+    char *failed;
+    if (rt_checkpoint_write(dr->o->out, d, &c, &dr->table, &failed) == 0)
+        return 0;
+    rt_progress_clear(&dr->progress);
+    fprintf(stderr, "%s: cannot write checkpoint '%s': %s\n", dr->prog,
+            failed ? failed : dr->o->out, strerror(errno));
+    free(failed);
+    return 1;
+}
+
+/* Stopped by a signal at (epoch, sample): checkpoint and say how to go on.
+ * Returns the exit status. */
+static int stop_run(Driver *dr, int64_t epoch, int64_t sample)
+{
+    int sig = stop_signal;
+    rt_progress_clear(&dr->progress);
+    if (checkpoint(dr, epoch, sample, 0))
+        return 1;
+    char *ck = rt_path_join(dr->o->out, "checkpoint");
+    fprintf(stderr, "%s: interrupted: checkpoint written to %s; continue with --resume %s\n",
+            dr->prog, ck, dr->o->out);
+    free(ck);
+    return 128 + sig;
+}
+
+/* DIR/final/NAME.npy for every weight, filter and state buffer (vectors,
+ * cols == 1, as 1-D arrays), then DIR/final/manifest.csv listing them. */
+static int write_final(Driver *dr)
+{
+    const RtDesc *d = dr->d;
+    char *dir = rt_path_join(dr->o->out, "final");
+    char *path = NULL, *manifest = rt_path_join(dir, "manifest.csv");
+    RtAtomic a;
+    int rc = 1;
+    if (rt_mkdir_p(dir) < 0) {
+        fprintf(stderr, "%s: cannot create '%s': %s\n", dr->prog, dir, strerror(errno));
+        goto out;
+    }
+    if (rt_atomic_open(&a, manifest) < 0) {
+        fprintf(stderr, "%s: cannot write '%s': %s\n", dr->prog, manifest, strerror(errno));
+        goto out;
+    }
+    fputs("name,role,rows,cols,file\n", a.f);
+    for (int i = 0; i < d->nbufs; i++) {
+        const RtBufDesc *b = &d->bufs[i];
+        const double *v = dr->state + b->offset;
+        int r;
+        if (b->role != RT_ROLE_WEIGHT && b->role != RT_ROLE_FILTER && b->role != RT_ROLE_STATE)
+            continue;
+        /* Buffer names are identifiers joined by dots, but a '/' would
+         * escape the directory. */
+        char *file = rt_xmalloc(strlen(b->name) + 5);
+        sprintf(file, "%s.npy", b->name);
+        for (char *c = file; *c; c++)
+            if (*c == '/')
+                *c = '_';
+        free(path);
+        path = rt_path_join(dir, file);
+        r = b->cols == 1 ? rt_write_npy_vector(path, v, b->rows)
+                         : rt_write_npy(path, v, b->rows, b->cols);
+        if (r < 0) {
+            fprintf(stderr, "%s: cannot write '%s': %s\n", dr->prog, path, strerror(errno));
+            free(file);
+            rt_atomic_abort(&a);
+            goto out;
+        }
+        fprintf(a.f, "%s,%s,%d,%d,%s\n", b->name, rt_role_names[b->role], b->rows, b->cols,
+                file);
+        free(file);
+    }
+    if (rt_atomic_commit(&a) < 0) {
+        fprintf(stderr, "%s: cannot write '%s': %s\n", dr->prog, manifest, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    free(path);
+    free(manifest);
+    free(dir);
+    return rc;
+}
+
+/* --resume: read the checkpoint and take over its seed, params, epochs and
+ * checkpoint interval (unless given now).  Nothing is written here, so a bad
+ * checkpoint leaves the directory as it was.  0, or 1 after a message. */
+static int load_checkpoint(Driver *dr, RtOptions *o, RtCheckpoint *c)
+{
+    const RtDesc *d = dr->d;
+    char why[512], *where;
+    if (rt_checkpoint_read(o->resume, d, c, &dr->table, &where, why, sizeof why) < 0) {
+        fprintf(stderr, "%s: cannot resume from '%s': %s\n", dr->prog, where, why);
+        free(where);
+        return 1;
+    }
+    if (o->epochs_given && o->epochs < c->epoch) {
+        fprintf(stderr, "%s: cannot resume from '%s': its checkpoint is at epoch %lld, "
+                "after --epochs %lld\n", dr->prog, o->resume, (long long)c->epoch,
+                (long long)o->epochs);
+        return 1;
+    }
+    o->seed = c->seed;
+    memcpy(o->params, c->params, (size_t)d->nparams * sizeof *o->params);
+    memcpy(o->overridden, c->overridden, (size_t)d->nparams);
+    if (!o->epochs_given)
+        o->epochs = c->epochs < c->epoch ? c->epoch : c->epochs;
+    if (!o->every_given)
+        o->checkpoint_every = c->every;
+    dr->epochs = o->epochs;
+    return 0;
 }
 
 static void json_string(FILE *f, const char *s)
@@ -345,17 +518,66 @@ static int64_t steps_per_sample(const RtDesc *d, const double *params, const cha
     return (int64_t)llround(ratio);
 }
 
+/* Steps of each training presentation without learning: lag / dt, rounded,
+ * at most `nsteps` (a lag as long as the presentation: nothing is learned,
+ * which is allowed, with a warning).  -1 after a message. */
+static int64_t lag_steps(const RtDesc *d, const double *params, int64_t nsteps, int quiet,
+                         const char *prog)
+{
+    double lag, ratio;
+    if (d->lag_param < 0)
+        return 0;
+    lag = params[d->lag_param];
+    if (!(lag >= 0) || !isfinite(lag)) {
+        fprintf(stderr, "%s: learning lag %s = %g must be a non-negative time\n", prog,
+                d->params[d->lag_param].name, lag);
+        return -1;
+    }
+    ratio = lag / params[d->dt_param];
+    if (ratio < 0x1p52 && llround(ratio) < nsteps)
+        return (int64_t)llround(ratio);
+    if (!quiet)
+        fprintf(stderr, "%s: warning: learning lag %s = %g covers the whole presentation "
+                "(%s = %g): nothing will be learned\n", prog,
+                d->params[d->lag_param].name, lag, d->params[d->present_param].name,
+                params[d->present_param]);
+    return nsteps;
+}
+
 static int run_model(const RtModel *m, const RtDesc *d, RtOptions *o, const char *prog)
 {
     Driver dr = { .m = m, .d = d, .o = o, .prog = prog, .params = o->params,
                   .epochs = o->epochs, .shown = -1 };
     const char **names = rt_xcalloc((size_t)d->nmetrics + 1, sizeof *names);
     size_t nbytes = (size_t)d->state_size * sizeof(double);
+    int64_t train_n = d->datasets[d->train].n;
+    RtCheckpoint ck;
+    int resumed = 0;
+    int64_t e0 = 0, i0 = 0;     /* where training starts: epoch e0 at sample i0 */
+    int ev0 = 0;                /* epoch e0's evaluation is already done */
+    struct sigaction sa, old_int, old_term;
+    int handlers = 0;
     int rc = 1;
 
-    m->derive(dr.params, o->overridden);
+    memset(&ck, 0, sizeof ck);
+    for (int j = 0; j < d->nmetrics; j++)
+        names[j] = d->metrics[j].name;
+    rt_metrics_init(&dr.table, d->nmetrics, names);
+    if (o->resume) {
+        if (load_checkpoint(&dr, o, &ck))
+            goto out_names;
+        resumed = 1;
+        e0 = ck.epoch;
+        i0 = ck.sample;
+        ev0 = ck.evaluated;
+    } else {
+        m->derive(dr.params, o->overridden);
+    }
     dr.nsteps = steps_per_sample(d, dr.params, prog);
     if (dr.nsteps < 0)
+        goto out_names;
+    dr.nlag = lag_steps(d, dr.params, dr.nsteps, o->quiet, prog);
+    if (dr.nlag < 0)
         goto out_names;
     if (rt_mkdir_p(o->out) < 0) {
         fprintf(stderr, "%s: cannot create output directory '%s': %s\n", prog, o->out,
@@ -375,11 +597,8 @@ static int run_model(const RtModel *m, const RtDesc *d, RtOptions *o, const char
     dr.data = rt_xcalloc((size_t)d->ndatasets, sizeof *dr.data);
     dr.made = rt_xcalloc((size_t)d->ndatasets, 1);
     dr.sums = rt_xcalloc((size_t)d->nmetrics + 1, sizeof *dr.sums);
-    dr.perm = rt_xmalloc((size_t)d->datasets[d->train].n * sizeof *dr.perm);
+    dr.perm = rt_xmalloc((size_t)train_n * sizeof *dr.perm);
     dr.metrics_path = rt_path_join(o->out, "metrics.csv");
-    for (int j = 0; j < d->nmetrics; j++)
-        names[j] = d->metrics[j].name;
-    rt_metrics_init(&dr.table, d->nmetrics, names);
     rt_progress_init(&dr.progress, !o->quiet && isatty(STDERR_FILENO));
 
     if (o->trace > 0)
@@ -388,29 +607,69 @@ static int run_model(const RtModel *m, const RtDesc *d, RtOptions *o, const char
     m->init(dr.state, dr.params, &dr.run);
     for (int k = 0; k < d->nteachers; k++)
         m->teacher_init(dr.state, dr.params, &dr.run, k);
-    /* Draw every data set the experiment uses before training starts. */
+    /* Draw every data set the experiment uses before training starts (a
+     * resumed run draws them exactly as the run it continues did). */
     dataset(&dr, d->train);
     for (int j = 0; j < d->nmetrics; j++)
         dataset(&dr, d->metrics[j].dataset);
+    if (resumed) {
+        memcpy(dr.state, ck.state, dr.state_bytes);
+        dr.run.counter = ck.counter;
+        dr.steps = ck.steps;
+    }
 
     dr.t0 = rt_now();
-    dr.train_total = (double)dr.epochs * (double)d->datasets[d->train].n;
-    /* metrics.csv exists (header at least) from the start. */
+    /* Presentations still to come: the rest of epoch e0, then whole epochs. */
+    dr.train_total = (double)(e0 > 0 ? train_n - i0 : 0)
+                   + (double)(dr.epochs - e0) * (double)train_n;
+    /* metrics.csv exists (header at least, a resumed run's rows so far) from
+     * the start. */
     if (rt_metrics_write(dr.metrics_path, &dr.table) < 0) {
         fprintf(stderr, "%s: cannot write '%s': %s\n", prog, dr.metrics_path,
                 strerror(errno));
         goto out;
     }
-    if (evaluate(&dr, 0))
-        goto out;
-    draw_progress(&dr, 0, 1);
-    for (int64_t e = 1; e <= dr.epochs; e++) {
-        train_epoch(&dr, e);
-        if (evaluate(&dr, e))
+
+    /* Ctrl-C and SIGTERM stop the run at the next presentation with a
+     * checkpoint; a second one kills it as usual (SA_RESETHAND), and the
+     * checkpoint swap leaves a whole checkpoint behind even then. */
+    stop_signal = 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    handlers = 1;
+
+    draw_progress(&dr, e0, 1);
+    for (int64_t e = e0; e <= dr.epochs; e++) {
+        int r;
+        if (e == e0 && ev0)
+            continue;           /* the checkpoint was taken after this epoch */
+        if (e > 0) {
+            int64_t done = train_epoch(&dr, e, e == e0 ? i0 : 0);
+            if (stop_signal) {
+                rc = stop_run(&dr, e, done);
+                goto out;
+            }
+        }
+        r = evaluate(&dr, e);
+        if (r == 2) {
+            rc = stop_run(&dr, e, e > 0 ? train_n : 0);
+            goto out;
+        }
+        if (r)
+            goto out;
+        if (o->checkpoint_every > 0 && e > 0
+            && (e % o->checkpoint_every == 0 || e == dr.epochs)
+            && checkpoint(&dr, e, train_n, 1))
             goto out;
         draw_progress(&dr, e, 0);
     }
     rt_progress_clear(&dr.progress);
+    if (write_final(&dr))
+        goto out;
     if (dr.trace && write_trace(&dr))
         goto out;
     if (write_run_json(&dr, rt_now() - dr.t0))
@@ -419,6 +678,10 @@ static int run_model(const RtModel *m, const RtDesc *d, RtOptions *o, const char
         print_summary(&dr);
     rc = 0;
 out:
+    if (handlers) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
     rt_progress_clear(&dr.progress);
     for (int k = 0; k < d->ndatasets; k++)
         if (dr.made[k])
@@ -428,11 +691,12 @@ out:
     free(dr.sums);
     free(dr.perm);
     free(dr.metrics_path);
-    rt_metrics_free(&dr.table);
     free(dr.state);
     free(dr.saved);
     free(dr.trace);
 out_names:
+    rt_checkpoint_free(&ck);
+    rt_metrics_free(&dr.table);
     free(names);
     return rc;
 }

@@ -192,41 +192,6 @@ int rt_yinyang(int64_t n, uint32_t seed, double *samples, int64_t *labels)
     return 0;
 }
 
-/* A 1-D int64 .npy, shape (n,), as np.save writes the published labels
- * (rt_write_npy_i64 always writes a 2-D shape).  Same layout rules as
- * rt_out.c: format 1.0, header padded with spaces and ended by '\n' so the
- * data starts at a multiple of 64 bytes. */
-static int write_npy_i64_vector(const char *path, const int64_t *data, int64_t n)
-{
-    static const unsigned char magic[8] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0 };
-    const uint16_t one = 1;
-    char dict[128];
-    unsigned char hlen[2];
-    size_t len, total;
-    RtAtomic a;
-    int k = snprintf(dict, sizeof dict,
-                     "{'descr': '%ci8', 'fortran_order': False, 'shape': (%lld,), }",
-                     *(const unsigned char *)&one == 1 ? '<' : '>', (long long)n);
-    if (k < 0 || (size_t)k >= sizeof dict) {
-        errno = EINVAL;
-        return -1;
-    }
-    len = (size_t)k;
-    total = (sizeof magic + 2 + len + 1 + 63) / 64 * 64;
-    hlen[0] = (unsigned char)((total - sizeof magic - 2) & 0xff);
-    hlen[1] = (unsigned char)((total - sizeof magic - 2) >> 8);
-    if (rt_atomic_open(&a, path) < 0)
-        return -1;
-    fwrite(magic, 1, sizeof magic, a.f);
-    fwrite(hlen, 1, sizeof hlen, a.f);
-    fwrite(dict, 1, len, a.f);
-    for (size_t i = sizeof magic + 2 + len; i + 1 < total; i++)
-        fputc(' ', a.f);
-    fputc('\n', a.f);
-    fwrite(data, sizeof *data, (size_t)n, a.f);
-    return rt_atomic_commit(&a);    /* catches short writes through ferror */
-}
-
 int rt_yinyang_write(const char *prefix, int64_t n, uint32_t seed, char **failed_path)
 {
     double *samples;
@@ -250,7 +215,7 @@ int rt_yinyang_write(const char *prefix, int64_t n, uint32_t seed, char **failed
     if (rt_write_npy(path, samples, (int)n, 4) < 0)
         goto out;
     sprintf(path, "%s_labels.npy", prefix);
-    if (write_npy_i64_vector(path, labels, n) < 0)
+    if (rt_write_npy_i64_vector(path, labels, n) < 0)
         goto out;
     rc = 0;
 out:

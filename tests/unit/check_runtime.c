@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,9 +103,19 @@ static void tiny_teacher(double *s, const double *p, RtRun *run, int32_t k)
     }
 }
 
+/* Ctrl-C on cue: raise SIGINT at the raise_at-th step (counting from 1) of
+ * training (raise_training) or evaluation. */
+static struct {
+    long raise_at, seen;
+    int raise_training;
+} tiny_cue = { -1, 0, 1 };
+
 static void tiny_step(double *s, const double *p, RtRun *run, int32_t flags)
 {
     double wx[2];
+    if (tiny_cue.raise_at > 0 && (flags != 0) == tiny_cue.raise_training
+        && ++tiny_cue.seen == tiny_cue.raise_at)
+        raise(SIGINT);
     rt_randn(run, 3, s + OFF_XI, 2);
     for (int i = 0; i < 2; i++) {
         wx[i] = 0;
@@ -127,6 +138,103 @@ static void tiny_step(double *s, const double *p, RtRun *run, int32_t flags)
 static const RtModel tiny_model = {
     .descriptor = tiny_desc, .derive = tiny_derive, .init = tiny_init, .step = tiny_step,
     .teacher_init = tiny_teacher_init, .teacher = tiny_teacher,
+};
+
+/* ---- the labelled test model: a Yin-Yang classifier probe.  Its output
+ * out.u is known without running it (mode 0: the first three inputs; mode 1:
+ * (1, 1, 0), a tie the first maximum wins), and its step function counts the
+ * flags it is called with, so the tests can check accuracy, one-hot targets
+ * and the learning lag exactly. ---- */
+
+enum { YY_X = 0, YY_TARGET = 4, YY_W = 7, YY_U = 19, YY_STATE = 22 };
+enum { YP_DT, YP_PRESENT, YP_LAG, YP_MODE };
+
+static const char yy_desc[] =
+    "dendc-model 1\n"
+    "model yy\n"
+    "title Yin-Yang probe\n"
+    "state_size 22\n"
+    "param dt 0.5 free\n"
+    "param t_present 5 free\n"
+    "param lag 2 free\n"
+    "param mode 0 free\n"
+    "buf 0 x input 4 1 0\n"
+    "buf 1 target target 3 1 4\n"
+    "buf 2 W weight 3 4 7\n"
+    "buf 3 out.u state 3 1 19\n"
+    "dataset 0 train yinyang 20 42 -1\n"
+    "dataset 1 test yinyang 50 41 -1\n"
+    "experiment classify\n"
+    "train 0\n"
+    "input 0\n"
+    "target 1\n"
+    "onehot 0.9 0.1\n"
+    "epochs 2\n"
+    "dt_param 0\n"
+    "present_param 1\n"
+    "lag_param 2\n"
+    "metric acc accuracy 3 1 1\n"
+    "metric mse mse 3 1 1\n"
+    "end\n";
+
+static struct {
+    long learn, nudge_only, eval;   /* steps seen, by flags */
+    long bad_target;                /* training steps whose target was not one-hot */
+    int first[12];                  /* flags of the first training steps */
+    int nfirst;
+} yy_seen;
+
+static void yy_derive(double *p, const uint8_t *overridden)
+{
+    (void)p;
+    (void)overridden;
+}
+
+static void yy_init(double *s, const double *p, RtRun *run)
+{
+    (void)p;
+    rt_fill(run, -1, 0, RT_DIST_UNIFORM, -0.1, 0.1, s + YY_W, 12);
+}
+
+static void yy_no_teacher(double *s, const double *p, RtRun *run, int32_t k)
+{
+    (void)s;
+    (void)p;
+    (void)run;
+    (void)k;
+    abort();                    /* the model has no teachers */
+}
+
+static void yy_step(double *s, const double *p, RtRun *run, int32_t flags)
+{
+    (void)run;
+    if (flags == 0) {
+        yy_seen.eval++;
+    } else {
+        int on = 0, off = 0;
+        for (int c = 0; c < 3; c++) {
+            on += s[YY_TARGET + c] == 0.9;
+            off += s[YY_TARGET + c] == 0.1;
+        }
+        yy_seen.bad_target += !(on == 1 && off == 2);
+        if (flags & RT_LEARN)
+            yy_seen.learn++;
+        else
+            yy_seen.nudge_only++;
+        if (yy_seen.nfirst < 12)
+            yy_seen.first[yy_seen.nfirst++] = flags;
+    }
+    for (int c = 0; c < 3; c++)
+        s[YY_U + c] = p[YP_MODE] == 0 ? s[YY_X + c] : c < 2;
+    if (flags & RT_LEARN)
+        for (int c = 0; c < 3; c++)
+            for (int j = 0; j < 4; j++)
+                s[YY_W + 4 * c + j] += 0.01 * (s[YY_TARGET + c] - s[YY_U + c]) * s[YY_X + j];
+}
+
+static const RtModel yy_model = {
+    .descriptor = yy_desc, .derive = yy_derive, .init = yy_init, .step = yy_step,
+    .teacher_init = yy_no_teacher, .teacher = yy_no_teacher,
 };
 
 /* ---- helpers ---- */
@@ -518,17 +626,22 @@ START_TEST(test_desc_parse)
 }
 END_TEST
 
-/* Replace the first occurrence of `from` in tiny_desc by `to`. */
-static char *patched(const char *from, const char *to)
+/* Replace the first occurrence of `from` in `base` by `to`. */
+static char *patched_from(const char *base, const char *from, const char *to)
 {
-    const char *at = strstr(tiny_desc, from);
+    const char *at = strstr(base, from);
     ck_assert_msg(at != NULL, "'%s' not in the test descriptor", from);
-    size_t pre = (size_t)(at - tiny_desc);
-    char *s = malloc(sizeof tiny_desc + strlen(to));
-    memcpy(s, tiny_desc, pre);
+    size_t pre = (size_t)(at - base);
+    char *s = malloc(strlen(base) + strlen(to) + 1);
+    memcpy(s, base, pre);
     strcpy(s + pre, to);
     strcat(s, at + strlen(from));
     return s;
+}
+
+static char *patched(const char *from, const char *to)
+{
+    return patched_from(tiny_desc, from, to);
 }
 
 static const struct { const char *from, *to, *expect; } bad_descs[] = {
@@ -557,8 +670,13 @@ static const struct { const char *from, *to, *expect; } bad_descs[] = {
       "has role weight, expected teacher" },
     { "dataset 1 test teacher 10 2 0\n", "dataset 1 test teacher 0 2 0\n",
       "dataset size 0 out of range" },
+    { "dataset 1 test teacher 10 2 0\n", "dataset 1 test mnist 10 2 0\n",
+      "unknown data set kind 'mnist'" },
     { "dataset 1 test teacher 10 2 0\n", "dataset 1 test yinyang 10 2 0\n",
-      "unknown data set kind 'yinyang'" },
+      "yinyang data set 'test' has no teacher: expected -1, found '0'" },
+    { "target 1\n", "target 1\nonehot 1 0\n", "'onehot' given, but no data set is labelled" },
+    { "dataset 1 test teacher 10 2 0\n", "dataset 1 test teacher 10 2 0\n"
+      "dataset 2 yy yinyang 10 1 -1\n", "data set 'yy' is labelled: 'target 1' needs an 'onehot" },
     { "dataset 1 test teacher 10 2 0\n", "dataset 1 test teacher 10 2 1\n",
       "dataset teacher 1 out of range" },
     { "train 0\n", "train 2\n", "train dataset 2 out of range" },
@@ -594,6 +712,133 @@ START_TEST(test_desc_reject)
                   bad_descs[_i].expect);
     ck_assert_msg(strncmp(err, "line ", 5) == 0, "case %d: no line number in '%s'", _i, err);
     free(text);
+}
+END_TEST
+
+/* Labelled data sets, onehot and lag_param: patches of yy_desc. */
+static const struct { const char *from, *to, *expect; } bad_yy_descs[] = {
+    { "onehot 0.9 0.1\n", "", "line 19: data set 'train' is labelled: 'target 1' needs an "
+      "'onehot ON OFF' record after it" },
+    { "onehot 0.9 0.1\n", "onehot 0.9\n", "'onehot' takes 2 fields, found 1" },
+    { "onehot 0.9 0.1\n", "onehot x 0.1\n", "onehot on value: expected a number" },
+    { "onehot 0.9 0.1\n", "onehot 0.9 inf\n", "onehot values must be finite" },
+    { "onehot 0.9 0.1\n", "onehot 0.9 0.1\nonehot 0.9 0.1\n", "'onehot' out of order" },
+    { "epochs 2\n", "epochs 2\nonehot 0.9 0.1\n", "'onehot' out of order" },
+    { "buf 1 target target 3 1 4\n", "buf 1 target target 2 1 4\n",
+      "data set 'train' has 3 classes but target buffer 'target' has length 2" },
+    { "metric acc accuracy 3 1 1\n", "metric acc accuracy 0 1 1\n",
+      "metric 'acc' reads buffer 'x' (length 4) but data set 'test' has 3 classes" },
+    { "dataset 1 test yinyang 50 41 -1\n", "dataset 1 test yinyang 50 4294967296 -1\n",
+      "dataset seed 4294967296 out of range -1..4294967295" },
+    { "dataset 1 test yinyang 50 41 -1\n", "dataset 1 test yinyang 0 41 -1\n",
+      "dataset size 0 out of range" },
+    { "dataset 1 test yinyang 50 41 -1\n", "dataset 1 test yinyang 50 41\n",
+      "'dataset' takes 6 fields, found 5" },
+    { "lag_param 2\n", "lag_param 4\n", "lag_param 4 out of range" },
+    { "lag_param 2\n", "lag_param 2\nlag_param 2\n", "'lag_param' out of order" },
+    { "present_param 1\nlag_param 2\n", "lag_param 2\npresent_param 1\n",
+      "missing 'present_param' record before 'lag_param'" },
+    { "target 1\nonehot 0.9 0.1\n", "target -1\n",
+      "metric 'mse': mse on labelled data set 'test' needs an 'onehot ON OFF' record" },
+};
+
+START_TEST(test_desc_reject_labelled)
+{
+    char *text = patched_from(yy_desc, bad_yy_descs[_i].from, bad_yy_descs[_i].to);
+    char err[256];
+    RtDesc d;
+    ck_assert_int_eq(rt_desc_parse(&d, text, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, bad_yy_descs[_i].expect) != NULL,
+                  "case %d: error '%s' does not contain '%s'", _i, err,
+                  bad_yy_descs[_i].expect);
+    ck_assert_msg(strncmp(err, "line ", 5) == 0, "case %d: no line number in '%s'", _i, err);
+    free(text);
+}
+END_TEST
+
+START_TEST(test_desc_labelled)
+{
+    RtDesc d;
+    char err[256];
+    ck_assert_msg(rt_desc_parse(&d, yy_desc, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(d.ndatasets, 2);
+    ck_assert_int_eq(d.datasets[0].kind, RT_DATA_YINYANG);
+    ck_assert_int_eq(d.datasets[0].n, 20);
+    ck_assert_int_eq(d.datasets[0].seed, 42);
+    ck_assert_int_eq(d.datasets[0].teacher, -1);
+    ck_assert_int_eq(d.datasets[0].nclasses, 3);
+    ck_assert_int_eq(rt_desc_data_din(&d, 1), 4);
+    ck_assert_int_eq(rt_desc_data_dout(&d, 1), 3);
+    ck_assert_int_eq(d.has_onehot, 1);
+    ck_assert(d.onehot_on == 0.9 && d.onehot_off == 0.1);
+    ck_assert_int_eq(d.lag_param, YP_LAG);
+    rt_desc_free(&d);
+    /* The tiny model has neither: defaults. */
+    ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
+    ck_assert_int_eq(d.lag_param, -1);
+    ck_assert_int_eq(d.has_onehot, 0);
+    ck_assert_int_eq(d.datasets[0].kind, RT_DATA_TEACHER);
+    ck_assert_int_eq(d.datasets[0].nclasses, 0);
+    rt_desc_free(&d);
+    /* No target: no onehot needed for accuracy; no lag_param; seed -1. */
+    char *a = patched_from(yy_desc, "target 1\nonehot 0.9 0.1\n", "target -1\n");
+    char *b = patched_from(a, "metric mse mse 3 1 1\n", "");
+    char *c = patched_from(b, "lag_param 2\n", "");
+    char *e = patched_from(c, "dataset 1 test yinyang 50 41 -1", "dataset 1 test yinyang 50 -1 -1");
+    ck_assert_msg(rt_desc_parse(&d, e, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(d.target, -1);
+    ck_assert_int_eq(d.lag_param, -1);
+    ck_assert_int_eq(d.datasets[1].seed, -1);
+    rt_desc_free(&d);
+    free(a);
+    free(b);
+    free(c);
+    free(e);
+}
+END_TEST
+
+/* Yin-Yang data sets: rt_yinyang's samples and labels, one-hot targets. */
+START_TEST(test_data_labelled)
+{
+    RtDesc d;
+    char err[256];
+    RtData a, b;
+    double samples[4 * 50];
+    int64_t labels[50];
+    ck_assert_int_eq(rt_desc_parse(&d, yy_desc, err, sizeof err), 0);
+    rt_data_make(&a, &d, 0, &yy_model, NULL, NULL, 1);
+    ck_assert_int_eq(a.n, 20);
+    ck_assert_int_eq(a.din, 4);
+    ck_assert_int_eq(a.dout, 3);
+    ck_assert_ptr_nonnull(a.labels);
+    /* The published training split (seed 42) starts with this sample. */
+    static const double first[4] = { 0.680308, 0.450499, 0.319692, 0.549501 };
+    for (int j = 0; j < 4; j++)
+        ck_assert_double_eq_tol(a.in[j], first[j], 5e-7);
+    ck_assert_int_eq(a.labels[0], 2);
+    ck_assert_int_eq(rt_yinyang(20, 42, samples, labels), 0);
+    ck_assert_mem_eq(a.in, samples, 20 * 4 * sizeof(double));
+    ck_assert_mem_eq(a.labels, labels, 20 * sizeof(int64_t));
+    for (int s = 0; s < 20; s++)
+        for (int c = 0; c < 3; c++)
+            ck_assert(a.target[3 * s + c] == (c == labels[s] ? 0.9 : 0.1));
+    /* Independent of --seed when the data set has its own seed ... */
+    rt_data_make(&b, &d, 0, &yy_model, NULL, NULL, 99);
+    ck_assert_mem_eq(a.in, b.in, 20 * 4 * sizeof(double));
+    rt_data_free(&b);
+    rt_data_free(&a);
+    rt_desc_free(&d);
+    /* ... and --seed's (low 32 bits) when it has none. */
+    char *t = patched_from(yy_desc, "dataset 1 test yinyang 50 41 -1",
+                           "dataset 1 test yinyang 50 -1 -1");
+    ck_assert_int_eq(rt_desc_parse(&d, t, err, sizeof err), 0);
+    rt_data_make(&a, &d, 1, &yy_model, NULL, NULL, (1ULL << 32) + 41);
+    ck_assert_int_eq(rt_yinyang(50, 41, samples, labels), 0);
+    ck_assert_mem_eq(a.in, samples, sizeof samples);
+    ck_assert_mem_eq(a.labels, labels, sizeof labels);
+    rt_data_free(&a);
+    rt_desc_free(&d);
+    free(t);
 }
 END_TEST
 
@@ -856,6 +1101,243 @@ START_TEST(test_npy)
 }
 END_TEST
 
+START_TEST(test_npy_vector)
+{
+    double v[5] = { 1, -2.5, 0x1p-1070, 4, 5 }, back[5], big[6];
+    char why[256];
+    size_t len;
+    make_tmpdir();
+    char *p = tmp_path("v.npy"), *q = tmp_path("i.npy");
+    ck_assert_int_eq(rt_write_npy_vector(p, v, 5), 0);
+    unsigned char *b = (unsigned char *)read_file(p, &len);
+    check_npy_header(b, len, "'descr': '<f8'", "'shape': (5,), }", sizeof v);
+    free(b);
+    ck_assert_int_eq(rt_read_npy_vector(p, back, 5, why, sizeof why), 0);
+    ck_assert_mem_eq(back, v, sizeof v);
+    int64_t w[2] = { 7, -7 };
+    ck_assert_int_eq(rt_write_npy_i64_vector(q, w, 2), 0);
+    b = (unsigned char *)read_file(q, &len);
+    check_npy_header(b, len, "'descr': '<i8'", "'shape': (2,), }", sizeof w);
+    free(b);
+    /* Everything but the exact layout is refused, with the reason. */
+    ck_assert_int_eq(rt_read_npy_vector(p, big, 6, why, sizeof why), -1);
+    ck_assert_msg(strstr(why, "unexpected .npy header") != NULL, "%s", why);
+    ck_assert_int_eq(rt_read_npy_vector(q, back, 2, why, sizeof why), -1);
+    ck_assert_msg(strstr(why, "unexpected .npy header") != NULL, "%s", why);
+    ck_assert_int_eq(rt_write_npy(q, v, 5, 1), 0);     /* (5, 1) is not (5,) */
+    ck_assert_int_eq(rt_read_npy_vector(q, back, 5, why, sizeof why), -1);
+    ck_assert_int_eq(truncate(p, 128 + 39), 0);
+    ck_assert_int_eq(rt_read_npy_vector(p, back, 5, why, sizeof why), -1);
+    ck_assert_msg(strstr(why, "truncated: 39 bytes of data where 5 doubles need 40") != NULL,
+                  "%s", why);
+    ck_assert_int_eq(truncate(p, 100), 0);
+    ck_assert_int_eq(rt_read_npy_vector(p, back, 5, why, sizeof why), -1);
+    ck_assert_str_eq(why, "truncated .npy header");
+    ck_assert_int_eq(rt_write_npy_vector(p, v, 5), 0);
+    FILE *f = fopen(p, "ab");
+    fputc(0, f);
+    fclose(f);
+    ck_assert_int_eq(rt_read_npy_vector(p, back, 5, why, sizeof why), -1);
+    ck_assert_msg(strncmp(why, "trailing bytes", 14) == 0, "%s", why);
+    f = fopen(p, "r+b");
+    fputc('x', f);
+    fclose(f);
+    ck_assert_int_eq(rt_read_npy_vector(p, back, 5, why, sizeof why), -1);
+    ck_assert_str_eq(why, "not a .npy file (version 1.0)");
+    unlink(p);
+    ck_assert_int_eq(rt_read_npy_vector(p, back, 5, why, sizeof why), -1);
+    ck_assert_str_eq(why, strerror(ENOENT));
+    free(p);
+    free(q);
+    remove_tmpdir();
+}
+END_TEST
+
+/* A checkpoint comes back bit for bit; the swap leaves one directory. */
+START_TEST(test_checkpoint_roundtrip)
+{
+    RtDesc d;
+    char err[256], why[256], *where, *failed;
+    double state[STATE_SIZE], params[6] = { 0.1, 5, 0.5, 0.5, 0.01, 0.05 };
+    uint8_t overridden[6] = { 0, 0, 1, 0, 0, 1 };
+    const char *names[3] = { "mse", "acc", "train_mse" };
+    RtMetricsTable t, back;
+    RtCheckpoint c, r;
+    struct stat st;
+    make_tmpdir();
+    ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
+    ck_assert(d.hash == rt_fnv1a64(tiny_desc));
+    ck_assert(rt_fnv1a64("") == 0xcbf29ce484222325ULL);     /* FNV-1a 64 offset basis */
+    ck_assert(rt_fnv1a64("a") == 0xaf63dc4c8601ec8cULL);    /* published test vector */
+    for (int i = 0; i < STATE_SIZE; i++)
+        state[i] = sin(i + 1) / 3.0;
+    state[3] = -0.0;
+    state[4] = 0x1p-1074;
+    rt_metrics_init(&t, 3, names);
+    static const double vals[3][3] = {
+        { 0.1, 1.0 / 3, NAN }, { -0.0, 0x1p-1074, 1e300 }, { 2.5, 0, 7 },
+    };
+    for (int r0 = 0; r0 < 3; r0++) {
+        int64_t row = rt_metrics_add_row(&t, 2 * r0);
+        for (int j = 0; j < 3; j++) {
+            t.values[row * 3 + j] = vals[r0][j];
+            t.have[row * 3 + j] = !(r0 == 1 && j == 2);     /* one empty cell */
+        }
+    }
+    c = (RtCheckpoint){ .desc_hash = d.hash, .seed = UINT64_MAX, .epochs = 9, .every = 2,
+                        .epoch = 5, .sample = 7, .evaluated = 0, .counter = 123456789012ULL,
+                        .steps = 42, .train_n = 20, .state = state, .params = params,
+                        .overridden = overridden };
+    ck_assert_int_eq(rt_checkpoint_write(tmpdir, &d, &c, &t, &failed), 0);
+    c.sample = 8;       /* again: swapped over the first */
+    ck_assert_int_eq(rt_checkpoint_write(tmpdir, &d, &c, &t, &failed), 0);
+    char *tmp = tmp_path("checkpoint.tmp"), *old = tmp_path("checkpoint.old");
+    char *ck = tmp_path("checkpoint");
+    ck_assert_int_eq(stat(tmp, &st), -1);
+    ck_assert_int_eq(stat(old, &st), -1);
+    rt_metrics_init(&back, 3, names);
+    ck_assert_msg(rt_checkpoint_read(tmpdir, &d, &r, &back, &where, why, sizeof why) == 0,
+                  "%s: %s", where, why);
+    ck_assert_uint_eq(r.seed, UINT64_MAX);
+    ck_assert_int_eq(r.epochs, 9);
+    ck_assert_int_eq(r.every, 2);
+    ck_assert_int_eq(r.epoch, 5);
+    ck_assert_int_eq(r.sample, 8);
+    ck_assert_int_eq(r.evaluated, 0);
+    ck_assert_uint_eq(r.counter, 123456789012ULL);
+    ck_assert_uint_eq(r.steps, 42);
+    ck_assert_mem_eq(r.state, state, sizeof state);
+    ck_assert_mem_eq(r.params, params, sizeof params);
+    ck_assert_mem_eq(r.overridden, overridden, sizeof overridden);
+    ck_assert_int_eq(back.nrows, 3);
+    for (int i = 0; i < 9; i++) {
+        ck_assert_int_eq(back.have[i], t.have[i]);
+        if (t.have[i] && !isnan(t.values[i]))
+            ck_assert_mem_eq(&back.values[i], &t.values[i], sizeof(double));
+    }
+    ck_assert(isnan(back.values[2]));
+    ck_assert_int_eq(back.epochs[2], 4);
+    rt_checkpoint_free(&r);
+    rt_metrics_free(&back);
+
+    /* Another version of the model: refused, the checkpoint named. */
+    RtDesc other;
+    char *text = patched("param eta 0.5 free\n", "param eta 0.25 free\n");
+    ck_assert_int_eq(rt_desc_parse(&other, text, err, sizeof err), 0);
+    rt_metrics_init(&back, 3, names);
+    ck_assert_int_eq(rt_checkpoint_read(tmpdir, &other, &r, &back, &where, why, sizeof why), -1);
+    ck_assert_str_eq(where, ck);
+    ck_assert_str_eq(why, "it was written by a different version of this model "
+                     "(descriptor differs)");
+    ck_assert_int_eq(back.nrows, 0);
+    free(where);
+    rt_desc_free(&other);
+    free(text);
+
+    /* Cut short between the two renames: checkpoint.old is used. */
+    ck_assert_int_eq(rename(ck, old), 0);
+    ck_assert_int_eq(rt_checkpoint_read(tmpdir, &d, &r, &back, &where, why, sizeof why), 0);
+    ck_assert_int_eq(r.sample, 8);
+    rt_checkpoint_free(&r);
+    rt_metrics_free(&back);
+    ck_assert_int_eq(rt_remove_flat_dir(old), 0);
+    ck_assert_int_eq(rt_remove_flat_dir(old), 0);       /* gone already: fine */
+
+    /* Nothing there. */
+    rt_metrics_init(&back, 3, names);
+    ck_assert_int_eq(rt_checkpoint_read(tmpdir, &d, &r, &back, &where, why, sizeof why), -1);
+    ck_assert_str_eq(where, ck);
+    ck_assert_str_eq(why, strerror(ENOENT));
+    free(where);
+    rt_metrics_free(&back);
+
+    /* A directory that cannot be written: the failing file is named, and the
+     * previous checkpoint is left alone. */
+    char *file = tmp_path("plainfile");
+    FILE *f = fopen(file, "w");
+    fclose(f);
+    ck_assert_int_eq(rt_checkpoint_write(file, &d, &c, &t, &failed), -1);
+    ck_assert_ptr_nonnull(failed);
+    ck_assert_msg(strstr(failed, "plainfile/checkpoint.tmp") != NULL, "%s", failed);
+    free(failed);
+
+    rt_metrics_free(&t);
+    rt_desc_free(&d);
+    free(file);
+    free(tmp);
+    free(old);
+    free(ck);
+    remove_tmpdir();
+}
+END_TEST
+
+/* Damaged checkpoint.txt files: each refused with its line. */
+START_TEST(test_checkpoint_damaged)
+{
+    RtDesc d;
+    char err[256], why[256], *where, *failed, *txt;
+    double state[STATE_SIZE] = { 0 }, params[6] = { 0 };
+    uint8_t overridden[6] = { 0 };
+    const char *names[3] = { "mse", "acc", "train_mse" };
+    RtMetricsTable t;
+    RtCheckpoint c, r;
+    static const struct { const char *from, *to, *expect; } cases[] = {
+        { "dendc-checkpoint 1\n", "dendc-checkpoint 2\n", "line 1: unsupported checkpoint format" },
+        { "model tiny\n", "model tinier\n", "it was written by model 'tinier'" },
+        { "descriptor ", "descriptor x", "line 3: descriptor: expected 16 hex digits" },
+        { "state_size 26\n", "state_size 27\n", "its sizes (state 27" },
+        { "seed 3\n", "seed -3\n", "line 7: seed: expected an integer" },
+        { "sample 4\n", "sample 21\n", "line 11: sample: expected an integer 0..20" },
+        { "evaluated 0\n", "evaluated 2\n", "line 12: evaluated" },
+        { "epoch 2\nsample 4\nevaluated 0\n", "epoch 2\nsample 4\nevaluated 1\n",
+          "inconsistent position" },
+        { "param eta 1\n", "param eta 2\n", "line 17: expected 'param eta 0|1'" },
+        { "param eta 1\n", "param etaa 1\n", "expected 'param eta 0|1'" },
+        { "metrics 1\n", "metrics 2\n", "expected 'row', found 'end'" },
+        { "row 0 ", "row 3 ", "bad metrics row" },
+        { " -\n", "\n", "metrics row 0: expected 3 values" },
+        { " -\n", " - 1\n", "more than 3 values" },
+        { "end\n", "", "expected 'end', found the end of the file" },
+        { "end\n", "end\nmore\n", "text after 'end'" },
+        { "end\n", "end", "line without a newline" },
+    };
+    make_tmpdir();
+    ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
+    rt_metrics_init(&t, 3, names);
+    int64_t row = rt_metrics_add_row(&t, 0);
+    t.values[row * 3] = 0.5;
+    t.have[row * 3] = t.have[row * 3 + 1] = 1;
+    overridden[P_ETA] = 1;
+    c = (RtCheckpoint){ .desc_hash = d.hash, .seed = 3, .epochs = 5, .epoch = 2,
+                        .sample = 4, .train_n = 20, .state = state, .params = params,
+                        .overridden = overridden };
+    ck_assert_int_eq(rt_checkpoint_write(tmpdir, &d, &c, &t, &failed), 0);
+    char *path = tmp_path("checkpoint/checkpoint.txt");
+    txt = read_file(path, NULL);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *bad = patched_from(txt, cases[k].from, cases[k].to);
+        FILE *f = fopen(path, "w");
+        fputs(bad, f);
+        fclose(f);
+        RtMetricsTable back;
+        rt_metrics_init(&back, 3, names);
+        ck_assert_msg(rt_checkpoint_read(tmpdir, &d, &r, &back, &where, why, sizeof why) == -1,
+                      "case %zu accepted", k);
+        ck_assert_msg(strstr(why, cases[k].expect) != NULL, "case %zu: '%s' lacks '%s'", k,
+                      why, cases[k].expect);
+        ck_assert_int_eq(back.nrows, 0);
+        free(where);
+        rt_metrics_free(&back);
+        free(bad);
+    }
+    free(txt);
+    free(path);
+    rt_metrics_free(&t);
+    rt_desc_free(&d);
+    remove_tmpdir();
+}
+END_TEST
+
 START_TEST(test_mkdir_and_format)
 {
     char buf[32];
@@ -1047,6 +1529,289 @@ START_TEST(test_e2e_options)
 }
 END_TEST
 
+static int run_yy(const char *out, const char *a1, const char *a2, const char *a3,
+                  const char *a4)
+{
+    char *argv[16];
+    int argc = 0;
+    const char *extra[] = { a1, a2, a3, a4 };
+    argv[argc++] = "./yy";
+    argv[argc++] = "--quiet";
+    argv[argc++] = "--out";
+    argv[argc++] = (char *)out;
+    for (int i = 0; i < 4 && extra[i]; i++)
+        argv[argc++] = (char *)extra[i];
+    argv[argc] = NULL;
+    memset(&yy_seen, 0, sizeof yy_seen);
+    return run_quietly(&yy_model, argc, argv);
+}
+
+/* One metrics.csv row of the yy model: epoch,acc,mse. */
+static void yy_row(const char *csv, int row, double *acc, double *mse)
+{
+    FILE *f = fopen(csv, "r");
+    char line[256];
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "epoch,acc,mse\n");
+    for (int r = 0; r <= row; r++)
+        ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    fclose(f);
+    char *end;
+    ck_assert_int_eq(strtoll(line, &end, 10), row);
+    *acc = strtod(end + 1, &end);
+    *mse = strtod(end + 1, &end);
+    ck_assert_int_eq(*end, '\n');
+}
+
+/* Accuracy against the labels and mse against the one-hot targets, checked
+ * with the model's known outputs; the learning lag, checked by counting the
+ * flags the step function sees. */
+START_TEST(test_e2e_labelled)
+{
+    double samples[4 * 50], acc, mse;
+    int64_t labels[50];
+    make_tmpdir();
+    char *out = tmp_path("yy"), *csv = rt_path_join(out, "metrics.csv");
+    ck_assert_int_eq(rt_yinyang(50, 41, samples, labels), 0);
+
+    /* mode 0: out.u = (x0, x1, x2); argmax with the first maximum winning. */
+    ck_assert_int_eq(run_yy(out, NULL, NULL, NULL, NULL), 0);
+    long hits = 0;
+    double sq = 0;
+    for (int s = 0; s < 50; s++) {
+        const double *x = samples + 4 * s;
+        int best = 0;
+        for (int c = 1; c < 3; c++)
+            if (x[c] > x[best])
+                best = c;
+        hits += best == labels[s];
+        for (int c = 0; c < 3; c++) {
+            double t = c == labels[s] ? 0.9 : 0.1;
+            sq += (x[c] - t) * (x[c] - t);
+        }
+    }
+    for (int row = 0; row <= 2; row++) {
+        yy_row(csv, row, &acc, &mse);
+        ck_assert_msg(acc == hits / 50.0, "row %d: accuracy %g, want %g", row, acc, hits / 50.0);
+        ck_assert_double_eq_tol(mse, sq / 150, 1e-15);
+    }
+    /* 10 steps per presentation, lag 2 / dt 0.5 = 4 of them without learning;
+     * 2 epochs of 20 samples; evaluation (3 x 50 samples) never learns. */
+    ck_assert_int_eq(yy_seen.learn, 2 * 20 * 6);
+    ck_assert_int_eq(yy_seen.nudge_only, 2 * 20 * 4);
+    ck_assert_int_eq(yy_seen.eval, 3 * 50 * 10);
+    ck_assert_int_eq(yy_seen.bad_target, 0);
+    for (int i = 0; i < 12; i++)
+        ck_assert_int_eq(yy_seen.first[i], i % 10 < 4 ? RT_NUDGE : RT_LEARN | RT_NUDGE);
+
+    /* mode 1: out.u = (1, 1, 0): the tie goes to class 0. */
+    ck_assert_int_eq(run_yy(out, "--set", "mode=1", "--epochs", "0"), 0);
+    long zeros = 0;
+    for (int s = 0; s < 50; s++)
+        zeros += labels[s] == 0;
+    yy_row(csv, 0, &acc, &mse);
+    ck_assert(acc == zeros / 50.0);
+
+    /* lag 0: learning throughout; lag rounds to whole steps. */
+    ck_assert_int_eq(run_yy(out, "--set", "lag=0", "--epochs", "1"), 0);
+    ck_assert_int_eq(yy_seen.learn, 20 * 10);
+    ck_assert_int_eq(yy_seen.nudge_only, 0);
+    ck_assert_int_eq(run_yy(out, "--set", "lag=0.74", "--epochs", "1"), 0);
+    ck_assert_int_eq(yy_seen.nudge_only, 20 * 1);
+    /* A lag as long as the presentation (or longer): nothing learned, allowed. */
+    ck_assert_int_eq(run_yy(out, "--set", "lag=5", "--epochs", "1"), 0);
+    ck_assert_int_eq(yy_seen.learn, 0);
+    ck_assert_int_eq(yy_seen.nudge_only, 20 * 10);
+    ck_assert_int_eq(run_yy(out, "--set", "lag=1e300", "--epochs", "1"), 0);
+    ck_assert_int_eq(yy_seen.learn, 0);
+    /* A negative lag: a run-time error. */
+    ck_assert_int_eq(run_yy(out, "--set", "lag=-1", "--epochs", "1"), 1);
+    ck_assert_int_eq(yy_seen.learn + yy_seen.nudge_only + yy_seen.eval, 0);
+
+    free(out);
+    free(csv);
+    remove_tmpdir();
+}
+END_TEST
+
+/* What --help says about labelled data sets and the lag. */
+START_TEST(test_cli_usage_labelled)
+{
+    RtDesc d;
+    char err[256], *text;
+    size_t len;
+    double params[4] = { 0.5, 5, 2, 0 };
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_int_eq(rt_desc_parse(&d, yy_desc, err, sizeof err), 0);
+    rt_cli_usage(&d, "yy", params, f);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(text, "  train: 20 Yin-Yang samples, seed 42\n"));
+    ck_assert_ptr_nonnull(strstr(text, "  test: 50 Yin-Yang samples, seed 41\n"));
+    ck_assert_ptr_nonnull(strstr(text, "learning starts lag = 2 after the onset"));
+    ck_assert_ptr_nonnull(strstr(text, "0.9 for the label's class, 0.1 for the others"));
+    free(text);
+    rt_desc_free(&d);
+}
+END_TEST
+
+static int same_file(const char *a, const char *b)
+{
+    size_t la, lb;
+    char *x = read_file(a, &la), *y = read_file(b, &lb);
+    int same = x && y && la == lb && memcmp(x, y, la) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+/* metrics.csv and final/ of two runs of the tiny model, byte for byte. */
+static void expect_same_results(const char *a, const char *b)
+{
+    static const char *const files[] = {
+        "metrics.csv", "final/manifest.csv", "final/W.npy", "final/S.u.npy",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *fa = rt_path_join(a, files[i]), *fb = rt_path_join(b, files[i]);
+        ck_assert_msg(same_file(fa, fb), "%s and %s differ", fa, fb);
+        free(fa);
+        free(fb);
+    }
+}
+
+/* What a run leaves in DIR/final. */
+START_TEST(test_e2e_final)
+{
+    size_t len;
+    make_tmpdir();
+    char *out = tmp_path("o");
+    ck_assert_int_eq(run_tiny(out, "--epochs", "1", NULL, NULL), 0);
+    char *manifest = rt_path_join(out, "final/manifest.csv");
+    char *text = read_file(manifest, NULL);
+    ck_assert_ptr_nonnull(text);
+    /* Weights, filters and state; not inputs, targets, noise or teachers. */
+    ck_assert_str_eq(text, "name,role,rows,cols,file\n"
+                     "W,weight,2,3,W.npy\n"
+                     "S.u,state,2,1,S.u.npy\n");
+    free(text);
+    char *w = rt_path_join(out, "final/W.npy"), *u = rt_path_join(out, "final/S.u.npy");
+    unsigned char *b = (unsigned char *)read_file(w, &len);
+    check_npy_header(b, len, "'descr': '<f8'", "'shape': (2, 3)", 6 * sizeof(double));
+    free(b);
+    b = (unsigned char *)read_file(u, &len);
+    check_npy_header(b, len, "'descr': '<f8'", "'shape': (2,)", 2 * sizeof(double));
+    free(b);
+    /* --epochs 0 writes the initial weights too. */
+    ck_assert_int_eq(run_tiny(out, "--epochs", "0", NULL, NULL), 0);
+    ck_assert_int_eq(access(w, F_OK), 0);
+    free(w);
+    free(u);
+    free(manifest);
+    free(out);
+    remove_tmpdir();
+}
+END_TEST
+
+/* Interrupted (SIGINT raised from the step function, in training or in an
+ * evaluation) and resumed, or continued from a periodic checkpoint: the same
+ * bytes as a run that went straight through. */
+START_TEST(test_e2e_resume)
+{
+    static const struct { long at; int training; } cues[] = {
+        { 1, 1 },               /* after the very first training presentation */
+        { 50 * 20 + 1, 1 },     /* the first step of epoch 2 (50 steps/sample, 20 samples) */
+        { 50 * 20 * 3 + 777, 1 },   /* in the middle of epoch 4 */
+        { 50 * 20 * 5, 1 },     /* the last step of the last epoch, before its evaluation */
+        { 5, 0 },               /* during the evaluation of epoch 0 */
+        { 50 * 30 + 3, 0 },     /* during epoch 1's evaluation (test set of 10, then train) */
+    };
+    char name[32];
+    make_tmpdir();
+    char *ref = tmp_path("ref");
+    ck_assert_int_eq(run_tiny(ref, "--seed", "5", NULL, NULL), 0);
+    for (size_t k = 0; k < sizeof cues / sizeof cues[0]; k++) {
+        snprintf(name, sizeof name, "cut%zu", k);
+        char *out = tmp_path(name);
+        char *ck = rt_path_join(out, "checkpoint/checkpoint.txt");
+        tiny_cue.raise_at = cues[k].at;
+        tiny_cue.raise_training = cues[k].training;
+        tiny_cue.seen = 0;
+        ck_assert_int_eq(run_tiny(out, "--seed", "5", NULL, NULL), 130);
+        tiny_cue.raise_at = -1;
+        ck_assert_msg(access(ck, F_OK) == 0, "cue %zu: no checkpoint", k);
+        char *argv[] = { "./tiny", "--quiet", "--resume", out, NULL };
+        ck_assert_int_eq(run_quietly(&tiny_model, 4, argv), 0);
+        expect_same_results(ref, out);
+        free(ck);
+        free(out);
+    }
+    /* Periodic checkpoints: stop after 2 epochs, go on to 5. */
+    char *part = tmp_path("part");
+    ck_assert_int_eq(run_tiny(part, "--seed", "5", "--epochs", "2"), 0);
+    char *argv[] = { "./tiny", "--quiet", "--resume", part, "--epochs", "5", NULL };
+    ck_assert_int_eq(run_quietly(&tiny_model, 6, argv), 1);     /* no checkpoint yet */
+    ck_assert_int_eq(run_tiny(part, "--seed", "5", "--epochs=2", "--checkpoint-every=1"), 0);
+    ck_assert_int_eq(run_quietly(&tiny_model, 6, argv), 0);
+    expect_same_results(ref, part);
+    /* Pinned params and the seed travel with the checkpoint. */
+    char *pin = tmp_path("pin"), *pin_ref = tmp_path("pin_ref");
+    ck_assert_int_eq(run_tiny(pin_ref, "--set", "rate=0.01", "--seed", "9"), 0);
+    tiny_cue.raise_at = 50 * 20 * 2 + 5;
+    tiny_cue.raise_training = 1;
+    tiny_cue.seen = 0;
+    ck_assert_int_eq(run_tiny(pin, "--set", "rate=0.01", "--seed", "9"), 130);
+    tiny_cue.raise_at = -1;
+    char *argv2[] = { "./tiny", "--quiet", "--resume", pin, NULL };
+    ck_assert_int_eq(run_quietly(&tiny_model, 4, argv2), 0);
+    expect_same_results(pin_ref, pin);
+    free(pin);
+    free(pin_ref);
+    free(part);
+    free(ref);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_cli_checkpoint_options)
+{
+    CliResult r = cli("--checkpoint-every", "3", "--resume", "prev");
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert_int_eq(r.o.checkpoint_every, 3);
+    ck_assert_str_eq(r.o.resume, "prev");
+    ck_assert_str_eq(r.o.out, "prev");          /* outputs continue where they were */
+    cli_free(&r);
+    r = cli("--out", "elsewhere", "--resume=prev", "--epochs=9");
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert_str_eq(r.o.out, "elsewhere");
+    ck_assert_int_eq(r.o.epochs_given, 1);
+    ck_assert_int_eq(r.o.every_given, 0);
+    cli_free(&r);
+    r = cli(NULL, NULL, NULL, NULL);
+    ck_assert_ptr_null(r.o.resume);
+    ck_assert_int_eq(r.o.checkpoint_every, 0);
+    cli_free(&r);
+    expect_error("--checkpoint-every", "0", NULL, "--checkpoint-every: expected a number of "
+                 "epochs >= 1, found '0'");
+    expect_error("--checkpoint-every", "x", NULL, "--checkpoint-every: expected");
+    expect_error("--resume", "", NULL, "--resume: empty directory name");
+    expect_error("--resume", "d", "--set", "needs a value");
+    expect_error("--set", "eta=1", "--resume", "needs a value");
+    CliResult e = cli("--set", "eta=1", "--resume", "d");
+    ck_assert_int_eq(e.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(e.err, "--set cannot be combined with --resume"));
+    cli_free(&e);
+    e = cli("--resume", "d", "--seed", "2");
+    ck_assert_int_eq(e.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(e.err, "--seed cannot be combined with --resume"));
+    cli_free(&e);
+    e = cli("--resume", "d", "--trace", "2");
+    ck_assert_int_eq(e.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(e.err, "--trace cannot be combined with --resume"));
+    cli_free(&e);
+    expect_error("--checkpoint-evry", "2", NULL, "(did you mean '--checkpoint-every'?)");
+}
+END_TEST
+
 START_TEST(test_e2e_bad_model)
 {
     RtModel m = tiny_model;
@@ -1085,12 +1850,24 @@ Suite *runtime_suite(void)
     tcase_add_loop_test(desc, test_desc_reject, 0, (int)(sizeof bad_descs / sizeof bad_descs[0]));
     tcase_add_test(desc, test_desc_reject_misc);
     tcase_add_test(desc, test_desc_optional_parts);
+    tcase_add_test(desc, test_desc_labelled);
+    tcase_add_loop_test(desc, test_desc_reject_labelled, 0,
+                        (int)(sizeof bad_yy_descs / sizeof bad_yy_descs[0]));
+    tcase_add_test(e2e, test_data_labelled);
+    tcase_add_test(cl, test_cli_usage_labelled);
+    tcase_add_test(e2e, test_e2e_labelled);
     tcase_add_test(cl, test_cli_defaults);
     tcase_add_test(cl, test_cli_options);
     tcase_add_test(cl, test_cli_errors);
     tcase_add_test(cl, test_cli_usage);
     tcase_add_test(out, test_npy);
     tcase_add_test(out, test_mkdir_and_format);
+    tcase_add_test(out, test_npy_vector);
+    tcase_add_test(out, test_checkpoint_roundtrip);
+    tcase_add_test(out, test_checkpoint_damaged);
+    tcase_add_test(cl, test_cli_checkpoint_options);
+    tcase_add_test(e2e, test_e2e_final);
+    tcase_add_test(e2e, test_e2e_resume);
     tcase_add_test(e2e, test_e2e_learns);
     tcase_add_test(e2e, test_e2e_options);
     tcase_add_test(e2e, test_e2e_bad_model);

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# End-to-end: the Sacramento et al. (2018) microcircuit (interneurons,
+# one-to-one nudging, four low-pass filtered rules, learning lag, Yin-Yang
+# data with one-hot targets), 400 noise-free steps, against the independent
+# NumPy integration in tests/ref/microcircuit_ref.py, for the model as
+# written (random fixed top-down weights) and for its variant bp (top-down
+# weights tied to the transpose of W2).
+. "$srcdir/tests/lib.sh"
+model=$srcdir/tests/ref/microcircuit.dend
+ref=$srcdir/tests/ref/microcircuit_ref.py
+check "compiles" "$DENDC" "$model" -o "$TMP/mc"
+check "runs 400 traced steps" "$TMP/mc" --quiet --set sigma=0 --trace 400 --out "$TMP/fa"
+check "NumPy agrees to 1e-9 (fixed top-down weights)" "$PYTHON_NUMPY" "$ref" "$TMP/fa" 1e-9
+check "runs variant bp" "$TMP/mc" --variant bp --quiet --set sigma=0 --trace 400 --out "$TMP/bp"
+check "NumPy agrees to 1e-9 (tied transpose)" "$PYTHON_NUMPY" "$ref" "$TMP/bp" 1e-9 bp
+check "dendc run gives the same trace" "$DENDC" run "$model" -- --variant bp --quiet --set sigma=0 --trace 400 --out "$TMP/bp_jit"
+check "JIT trace is byte-identical" cmp "$TMP/bp/trace.npy" "$TMP/bp_jit/trace.npy"
+finish

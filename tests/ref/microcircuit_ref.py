@@ -1,0 +1,89 @@
+"""Independent NumPy integration of tests/ref/microcircuit.dend.
+
+Takes from the run's trace (DIR/trace.npy, DIR/layout.csv) only what comes
+from outside the equations: the initial weights and the presented inputs
+and targets.  Integrates the Sacramento et al. (2018) microcircuit as the
+paper writes it (forward Euler, noise off) and compares every state
+variable at every step.
+
+usage: microcircuit_ref.py DIR RTOL [bp]
+"""
+import csv
+import sys
+
+import numpy as np
+
+out, rtol = sys.argv[1], float(sys.argv[2])
+tied = len(sys.argv) > 3 and sys.argv[3] == "bp"
+trace = np.load(f"{out}/trace.npy")
+layout = {}
+with open(f"{out}/layout.csv") as f:
+    for row in csv.DictReader(f):
+        layout[row["name"]] = (int(row["offset"]), int(row["rows"]), int(row["cols"]))
+
+
+def get(k, name):
+    off, rows, cols = layout[name]
+    v = trace[k, off:off + rows * cols]
+    return v.reshape(rows, cols) if cols > 1 else v.copy()
+
+
+g_l, g_B, g_A, g_D, g_som = 0.1, 1.0, 0.8, 1.0, 0.8
+eta_up1, eta_up2, eta_ip, eta_pi = 0.5, 0.3, 0.4, 0.2
+tau_w, tau_in, dt = 3.0, 2.0, 0.1
+steps_per_sample, lag_steps = 50, 10
+
+
+def phi(u):
+    return np.logaddexp(0.0, u)
+
+
+# Attenuation of each dendrite's prediction (the paper's Eqs.): hidden basal
+# with an apical compartment, output basal, interneuron dendrite.
+att_hidden = g_B / (g_l + g_B + g_A)
+att_out = g_B / (g_l + g_B)
+att_int = g_D / (g_l + g_D)
+
+W1, W2, WIP, WPI = get(0, "W1"), get(0, "W2"), get(0, "WIP"), get(0, "WPI")
+B1 = W2.T.copy() if tied else get(0, "B1")
+F1, F2, FIP, FPI = (np.zeros_like(w) for w in (W1, W2, WIP, WPI))
+u1, uI, u2 = np.zeros(10), np.zeros(3), np.zeros(3)
+xf = np.zeros(4)
+
+worst = 0.0
+steps = trace.shape[0] - 1
+for k in range(1, steps + 1):
+    x, tgt = get(k, "x"), get(k, "target")
+    learn = (k - 1) % steps_per_sample >= lag_steps
+    r0, r1, rI, r2 = xf, phi(u1), phi(uI), phi(u2)
+    vB1 = W1 @ r0
+    vA1 = B1 @ r2 + WPI @ rI
+    vI = WIP @ r1
+    vB2 = W2 @ r1
+    du1 = -g_l * u1 + g_B * (vB1 - u1) + g_A * (vA1 - u1)
+    duI = -g_l * uI + g_D * (vI - uI) + g_som * (u2 - uI)
+    du2 = -g_l * u2 + g_B * (vB2 - u2) + g_som * (tgt - u2)
+    if learn:
+        F1 += dt / tau_w * (eta_up1 * np.outer(phi(u1) - phi(att_hidden * vB1), r0) - F1)
+        W1 = W1 + dt * F1
+        F2 += dt / tau_w * (eta_up2 * np.outer(phi(u2) - phi(att_out * vB2), r1) - F2)
+        W2 = W2 + dt * F2
+        FIP += dt / tau_w * (eta_ip * np.outer(phi(uI) - phi(att_int * vI), r1) - FIP)
+        WIP = WIP + dt * FIP
+        FPI += dt / tau_w * (-eta_pi * np.outer(vA1, rI) - FPI)
+        WPI = WPI + dt * FPI
+        if tied:
+            B1 = W2.T.copy()
+    u1, uI, u2 = u1 + dt * du1, uI + dt * duI, u2 + dt * du2
+    xf = xf + dt / tau_in * (x - xf)
+    for name, mine in (("P1.u", u1), ("I1.u", uI), ("P2.u", u2), ("W1", W1), ("W2", W2),
+                       ("WIP", WIP), ("WPI", WPI), ("W1.filter", F1), ("WPI.filter", FPI),
+                       ("x.lowpass", xf)) + ((("B1", B1),) if not tied else ()):
+        theirs = get(k, name)
+        err = np.max(np.abs(theirs - mine) / np.maximum(np.abs(mine), 1e-3))
+        worst = max(worst, err)
+        if not err <= rtol:
+            print(f"step {k}: {name} differs: max relative error {err:.3g} > {rtol:g}")
+            sys.exit(1)
+assert np.max(np.abs(get(steps, "WIP") - get(0, "WIP"))) > 1e-6, "WIP did not learn"
+print(f"{steps} steps{' (bp)' if tied else ''} agree: max relative error {worst:.3g} (tolerance {rtol:g})")
