@@ -5,8 +5,8 @@
  * reported):
  *
  *     source --parse_file--> AST --sema_check--> SemaModel --lower_model-->
- *     IrModel --cg_module--> LLVM module --(cg_optimize)--> emit_executable
- *                                                       or jit_run
+ *     IrModel --opt_model--> IrModel --cg_module--> LLVM module
+ *     --(cg_optimize)--> emit_executable or jit_run
  *
  * --dump=ast|sema|ir|llvm prints the result of the named phase and stops.
  */
@@ -44,6 +44,11 @@ SemaModel *sema_check(Comp *c, AstFile *main_file);
 
 /* Phase 3 (lower.c): the checked model as IR. */
 IrModel *lower_model(Comp *c, SemaModel *s);
+
+/* Phase 3b (opt.c): IR optimisation in place (hoisting per-row and
+ * per-column factors out of MAT statements); a no-op below -O1.  Results
+ * stay bit-identical. */
+void opt_model(Comp *c, IrModel *m);
 
 /* Phase 4 (cg.c, jit.c, emit.c): see cg.h. */
 

@@ -81,7 +81,8 @@ static void usage(FILE *out)
         "options:\n"
         "  -o FILE          name of the executable (default: MODEL without .dend, here)\n"
         "  --dump=PHASE     print the result of PHASE and stop: ast, sema, ir, llvm\n"
-        "  -O0 .. -O3       LLVM optimisation level (default -O3)\n"
+        "  -O0 .. -O3       optimisation level (IR hoisting from -O1, LLVM default<On>;\n"
+        "                   default -O3)\n"
         "  --help           this text;   --version   the version\n"
         "\n"
         "The compiled model takes its own options (--help, --set NAME=VALUE, --seed N,\n"
@@ -247,6 +248,12 @@ static int run_pipeline(Comp *c, const Options *o)
         ir[k] = lower_model(c, sema[k]);
     if (diag_count(&c->diag))
         return 1;
+    /* DENDC_NO_IR_OPT=1 (undocumented): the same LLVM level without opt.c,
+     * for tests that compare the two. */
+    const char *no_opt = getenv("DENDC_NO_IR_OPT");
+    if (!(no_opt && strcmp(no_opt, "1") == 0))
+        for (int k = 0; k < n; k++)
+            opt_model(c, ir[k]);
     if (o->dump == DUMP_IR) {
         for (int k = 0; k < n; k++) {
             if (k)

@@ -281,7 +281,11 @@ static void dump_flags(FILE *out, int mask)
         fprintf(out, "%snudge", sep);
         sep = "|";
     }
-    int rest = mask & ~(IRF_LEARN | IRF_NUDGE);
+    if (mask & IRF_NOISE) {
+        fprintf(out, "%snoise", sep);
+        sep = "|";
+    }
+    int rest = mask & ~(IRF_LEARN | IRF_NUDGE | IRF_NOISE);
     if (rest || !*sep)
         fprintf(out, "%s%#x", sep, (unsigned)rest);
 }

@@ -115,6 +115,7 @@ struct IrExpr {
 enum {
     IRF_LEARN = 1,      /* plasticity on (off during evaluation, learning lag) */
     IRF_NUDGE = 2,      /* target nudging on (off during evaluation) */
+    IRF_NOISE = 4,      /* somatic noise on (off during evaluation: deterministic test error) */
 };
 
 typedef enum IrDist { DIST_UNIFORM, DIST_NORMAL } IrDist;

@@ -177,8 +177,9 @@ int jit_run(Comp *c, CgModule *cm, int argc, char **argv)
         return -1;
     int status;
     LLVMOrcExecutorAddress table;
-    if (n <= 1)
-        status = rt_main(&model, argc, argv);
+    RtVariant base = { .name = "base", .model = model };
+    if (n <= 1)     /* as rt_main_args does for an executable */
+        status = rt_main_variants(argc, argv, &base, 1);
     else if (lookup(j, "dendc_variants", &table))
         status = -1;
     else    /* the same table the AOT executable's main() passes */

@@ -6,8 +6,12 @@
  *
  *     v_d   = sum over projections into d of  W r_pre          (MATVEC)
  *     du/dt = -g_l u + sum_d g_d (v_d - u) + sum_n g_n (u_n - u)
+ *
+ * (a nudge toward `target` only while training, under the NUDGE flag; a
+ * nudge toward another population always)
  *     u    <- u + dt du/dt + sigma sqrt(dt) xi                  (Euler-Maruyama)
  *          or u + dt du/dt + sigma dt xi                        (`noise sigma per_step`)
+ *          (the noise under the NOISE flag: evaluation is deterministic)
  *     r     = phi(u)
  *
  * unless the neuron gives `du/dt = ...` itself.  Plasticity rules
@@ -20,7 +24,7 @@
  *
  * One step, all right-hand sides from the state at time t:
  *   1. dendritic potentials from the rates r(t)
- *   2. du/dt for every population (nudges only under the NUDGE flag)
+ *   2. du/dt for every population (target nudges only under the NUDGE flag)
  *   3. weight updates (only under the LEARN flag)
  *   4. somatic potentials advance; rates r = phi(u(t+dt))
  *   5. low-pass filtered inputs advance
@@ -264,7 +268,7 @@ static IrStmt *vec(Lower *L, IrBuf *dst, IrExpr *value, const char *why)
 
 static IrStmt *guard(Lower *L, int mask, IrStmt **body, int n)
 {
-    IrStmt *g = ir_stmt(L->a, IRS_GUARD, NULL, mask == IRF_LEARN ? "plasticity" : "nudging");
+    IrStmt *g = ir_stmt(L->a, IRS_GUARD, NULL, mask == IRF_LEARN ? "plasticity" : mask == IRF_NUDGE ? "nudging" : "noise");
     g->u.guard.mask = mask;
     g->u.guard.body = arena_alloc(L->a, (size_t)n * sizeof *body);
     memcpy(g->u.guard.body, body, (size_t)n * sizeof *body);
@@ -409,7 +413,10 @@ static void lower_step(Lower *L)
                                      ir_binary(L->a, IROP_SUB, ir_load(L->a, toward, IDX_I), u));
             IrStmt *st = vec(L, pb->du, ir_binary(L->a, IROP_ADD, ir_load(L->a, pb->du, IDX_I), pull),
                              arena_printf(L->a, "nudge %s toward %s", p->name, nd->toward ? nd->toward->name : "target"));
-            add(L, k, guard(L, IRF_NUDGE, &st, 1));
+            /* Only the target is a teaching signal, absent while evaluating;
+             * one-to-one nudging between populations (interneurons toward
+             * the layer above) is part of the circuit and always on. */
+            add(L, k, nd->toward ? st : guard(L, IRF_NUDGE, &st, 1));
         }
     }
 
@@ -463,20 +470,26 @@ static void lower_step(Lower *L)
         PopBufs *pb = &L->pops[i];
         IrExpr *next = ir_binary(L->a, IROP_ADD, ir_load(L->a, pb->u, IDX_I),
                                  ir_binary(L->a, IROP_MUL, dt, ir_load(L->a, pb->du, IDX_I)));
+        add(L, k, vec(L, pb->u, next, arena_printf(L->a, "Euler step of %s.%s", p->name, n->soma->name)));
         if (n->noise) {
+            /* A statement of its own, after the Euler step: the same sums in
+             * the same order as u + dt du + kick, and switched off (with its
+             * draws) while evaluating. */
             IrStmt *rn = ir_stmt(L->a, IRS_RANDN, pb->noise, arena_printf(L->a, "noise of %s", p->name));
             rn->u.rng.stream = 1000 + i;
-            add(L, k, rn);
             IrExpr *scale = n->noise->u.comp.per_step ? dt : ir_call(L->a, IROP_SQRT, dt);
             IrExpr *kick = ir_binary(L->a, IROP_MUL, ir_binary(L->a, IROP_MUL, param_expr(L, n->noise->u.comp.conductance),
                                                                  scale),
                                      ir_load(L->a, pb->noise, IDX_I));
-            next = ir_binary(L->a, IROP_ADD, next, kick);
+            IrStmt *body[2] = {
+                rn, vec(L, pb->u, ir_binary(L->a, IROP_ADD, ir_load(L->a, pb->u, IDX_I), kick),
+                        arena_printf(L->a, "noise kick of %s.%s: %s", p->name, n->soma->name,
+                                     n->noise->u.comp.per_step ? "sigma dt xi" : "sigma sqrt(dt) xi")),
+            };
+            IrStmt *g = guard(L, IRF_NOISE, body, 2);
+            g->comment = "noise";
+            add(L, k, g);
         }
-        add(L, k, vec(L, pb->u, next, arena_printf(L->a, "Euler step of %s.%s%s", p->name, n->soma->name,
-                                                   n->noise ? (n->noise->u.comp.per_step ? " + sigma dt xi"
-                                                                                         : " + sigma sqrt(dt) xi")
-                                                            : "")));
         add(L, k, vec(L, pb->r, phi_of(L, p, IDX_I, NULL), arena_printf(L->a, "rates of %s", p->name)));
     }
 

@@ -96,7 +96,13 @@
 extern "C" {
 #endif
 
-enum { RT_LEARN = 1, RT_NUDGE = 2 };             /* must match IRF_* in ir.h */
+/* RT_LEARN: plasticity on.  RT_NUDGE: the nudge toward the target on (one-to-one
+ * nudges between populations are part of the circuit and always on).
+ * RT_NOISE: somatic noise on.  Training runs with all three (RT_LEARN off
+ * during the learning lag); evaluation with none, so test metrics are
+ * deterministic.  Must match IRF_* in ir.h. */
+enum { RT_LEARN = 1, RT_NUDGE = 2, RT_NOISE = 4 };
+#define RT_TRAIN (RT_LEARN | RT_NUDGE | RT_NOISE)
 enum { RT_DIST_UNIFORM = 0, RT_DIST_NORMAL = 1 }; /* must match IrDist */
 enum { RT_STREAM_RUNTIME = 1 << 20 };
 

@@ -1,7 +1,7 @@
 /* rt_cli.c: the command line of every compiled model.
  *
  *   MODEL [--set NAME=VALUE]... [--seed N] [--epochs N] [--out DIR] [--trace N]
- *         [--checkpoint-every N] [--resume DIR] [--quiet] [--help]
+ *         [--checkpoint-every N] [--resume DIR] [--bench STEPS] [--quiet] [--help]
  *
  * Options that take a value accept it as the next argument or after '='
  * (`--out=DIR`).  Every mistake is reported as `PROG: what is wrong` and
@@ -20,7 +20,7 @@
 
 typedef enum OptKind {
     OPT_SET, OPT_SEED, OPT_EPOCHS, OPT_OUT, OPT_QUIET, OPT_TRACE, OPT_CHECKPOINT_EVERY,
-    OPT_RESUME, OPT_HELP
+    OPT_RESUME, OPT_BENCH, OPT_HELP
 } OptKind;
 
 static const struct {
@@ -36,6 +36,7 @@ static const struct {
     { "--trace", OPT_TRACE, 1 },
     { "--checkpoint-every", OPT_CHECKPOINT_EVERY, 1 },
     { "--resume", OPT_RESUME, 1 },
+    { "--bench", OPT_BENCH, 1 },
     { "--help", OPT_HELP, 0 },
     { "-h", OPT_HELP, 0 },
 };
@@ -288,8 +289,27 @@ RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **arg
             free(o->resume);
             o->resume = rt_xstrdup(value);
             break;
+        case OPT_BENCH:
+            if (parse_count(value, INT64_MAX, &u) < 0 || u == 0) {
+                fprintf(err, "%s: --bench: expected a number of steps >= 1, found '%s'\n",
+                        prog, value);
+                return usage_error(err, prog);
+            }
+            o->bench = (int64_t)u;
+            break;
         case OPT_HELP:
             return RT_CLI_HELP;
+        }
+    }
+    if (o->bench) {
+        /* A benchmark times the step function alone: it writes nothing, so
+         * the options that exist to write or read outputs make no sense. */
+        const char *what = o->resume ? "--resume" : o->every_given ? "--checkpoint-every"
+                         : o->trace > 0 ? "--trace" : NULL;
+        if (what) {
+            fprintf(err, "%s: %s cannot be combined with --bench (a benchmark reads and "
+                    "writes no files)\n", prog, what);
+            return usage_error(err, prog);
         }
     }
     if (o->resume) {
@@ -324,7 +344,8 @@ void rt_cli_usage(const RtDesc *d, const char *prog, const double *params, FILE 
 {
     int width = 4;
     fprintf(out, "usage: %s [--set NAME=VALUE]... [--seed N] [--epochs N] [--out DIR] "
-            "[--trace N]\n       %*s [--checkpoint-every N] [--resume DIR] [--quiet]\n\n",
+            "[--trace N]\n       %*s [--checkpoint-every N] [--resume DIR] [--bench STEPS] "
+            "[--quiet]\n\n",
             prog, (int)strlen(prog), "");
     fprintf(out, "%s", d->model);
     if (d->title && *d->title)
@@ -341,6 +362,9 @@ void rt_cli_usage(const RtDesc *d, const char *prog, const double *params, FILE 
             "  --resume DIR      continue the run whose checkpoint is in DIR/checkpoint,\n"
             "                    with its params and seed, to the same results as without\n"
             "                    the interruption; outputs go to DIR unless --out is given\n"
+            "  --bench STEPS     present the first training sample and time STEPS steps\n"
+            "                    (learning and nudged), writing nothing; the last line\n"
+            "                    printed is steps_per_s=N\n"
             "  --quiet           no progress line, no summary, no warnings\n"
             "  --help            this help\n\n"
             "Ctrl-C (or SIGTERM) writes DIR/checkpoint at the current sample and exits with\n"

@@ -144,6 +144,7 @@ typedef struct RtOptions {
     int64_t trace;          /* --trace N: record the state after the first N training steps */
     int64_t checkpoint_every;   /* --checkpoint-every N (epochs); 0: none */
     char *resume;           /* --resume DIR (owned), NULL when not given */
+    int64_t bench;          /* --bench N: time N steps, write nothing; 0: off */
     int seed_given, epochs_given, out_given, every_given;
     double *params;         /* defaults with --set applied (owned, nparams) */
     uint8_t *overridden;    /* 1 where --set gave the value (owned, nparams) */

@@ -5,6 +5,8 @@
  *   (--resume: the checkpoint's state) -> evaluate epoch 0 -> for each epoch:
  *   train on a shuffled pass over the training set, evaluate when due,
  *   checkpoint when due -> final weights and state -> summary.
+ *   (--bench N: the same set-up, then N timed steps on the first training
+ *   sample instead of the epochs; nothing is written.)
  *
  * The generated kernels do the numerics; this file only decides what is
  * presented when, with which flags, and what is measured.  Everything written
@@ -292,8 +294,8 @@ static int64_t train_epoch(Driver *dr, int64_t epoch, int64_t from)
     rt_shuffle(dr->o->seed, (uint64_t)epoch, dr->perm, data->n);
     for (int64_t i = from; i < data->n; i++) {
         present(dr, data, dr->perm[i]);
-        run_steps(dr, RT_NUDGE, dr->nlag);
-        run_steps(dr, RT_LEARN | RT_NUDGE, dr->nsteps - dr->nlag);
+        run_steps(dr, RT_NUDGE | RT_NOISE, dr->nlag);
+        run_steps(dr, RT_TRAIN, dr->nsteps - dr->nlag);
         dr->train_done += 1;
         draw_progress(dr, epoch, 0);
         if (stop_signal)
@@ -493,6 +495,30 @@ static void print_summary(Driver *dr)
     printf("results in %s\n", dr->o->out);
 }
 
+/* --bench: present the first training sample (in the data set's order, not
+ * shuffled) and time o->bench training steps (learning, nudging and noise on)
+ * from the first step (no learning lag, no evaluation): the steady cost of
+ * training.
+ * The rate goes to stdout as the last line, `steps_per_s=N`, for scripts
+ * (bench/run).  Returns the exit status. */
+static int run_bench(Driver *dr)
+{
+    const RtDesc *d = dr->d;
+    int64_t n = dr->o->bench;
+    double t, el;
+    present(dr, dataset(dr, d->train), 0);
+    t = rt_now();
+    run_steps(dr, RT_TRAIN, n);
+    el = rt_now() - t;
+    if (!(el > 0))
+        el = 1e-9;              /* below the clock's resolution */
+    if (!dr->o->quiet)
+        printf("%s: %lld steps of the first %s sample (learning, nudged) in %.3f s\n",
+               d->model, (long long)n, d->datasets[d->train].name, el);
+    printf("steps_per_s=%.6g\n", (double)n / el);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 /* Steps per presentation: t_present / dt, rounded.  -1 after a message. */
 static int64_t steps_per_sample(const RtDesc *d, const double *params, const char *prog)
 {
@@ -576,10 +602,11 @@ static int run_model(const RtModel *m, const RtDesc *d, RtOptions *o, const char
     dr.nsteps = steps_per_sample(d, dr.params, prog);
     if (dr.nsteps < 0)
         goto out_names;
-    dr.nlag = lag_steps(d, dr.params, dr.nsteps, o->quiet, prog);
+    /* A benchmark learns from its first step: the lag does not apply. */
+    dr.nlag = o->bench ? 0 : lag_steps(d, dr.params, dr.nsteps, o->quiet, prog);
     if (dr.nlag < 0)
         goto out_names;
-    if (rt_mkdir_p(o->out) < 0) {
+    if (!o->bench && rt_mkdir_p(o->out) < 0) {
         fprintf(stderr, "%s: cannot create output directory '%s': %s\n", prog, o->out,
                 strerror(errno));
         goto out_names;
@@ -599,7 +626,7 @@ static int run_model(const RtModel *m, const RtDesc *d, RtOptions *o, const char
     dr.sums = rt_xcalloc((size_t)d->nmetrics + 1, sizeof *dr.sums);
     dr.perm = rt_xmalloc((size_t)train_n * sizeof *dr.perm);
     dr.metrics_path = rt_path_join(o->out, "metrics.csv");
-    rt_progress_init(&dr.progress, !o->quiet && isatty(STDERR_FILENO));
+    rt_progress_init(&dr.progress, !o->quiet && !o->bench && isatty(STDERR_FILENO));
 
     if (o->trace > 0)
         dr.trace = rt_xmalloc((size_t)(o->trace + 1) * dr.state_bytes + 1);
@@ -612,6 +639,10 @@ static int run_model(const RtModel *m, const RtDesc *d, RtOptions *o, const char
     dataset(&dr, d->train);
     for (int j = 0; j < d->nmetrics; j++)
         dataset(&dr, d->metrics[j].dataset);
+    if (o->bench) {
+        rc = run_bench(&dr);
+        goto out;
+    }
     if (resumed) {
         memcpy(dr.state, ck.state, dr.state_bytes);
         dr.run.counter = ck.counter;
@@ -750,9 +781,11 @@ int rt_main_args(int argc, char **argv, const char *descriptor, RtDeriveFn deriv
                  RtInitFn init, RtStepFn step, RtTeacherFn teacher_init,
                  RtTeacherFn teacher)
 {
-    RtModel m = {
-        .descriptor = descriptor, .derive = derive, .init = init, .step = step,
-        .teacher_init = teacher_init, .teacher = teacher,
+    RtVariant v = {
+        .name = "base",
+        .model = { .descriptor = descriptor, .derive = derive, .init = init, .step = step,
+                   .teacher_init = teacher_init, .teacher = teacher },
     };
-    return rt_main(&m, argc, argv);
+    /* Through the variants front end, so every model has --seeds. */
+    return rt_main_variants(argc, argv, &v, 1);
 }

@@ -337,6 +337,13 @@ int rt_main_variants(int argc, char **argv, const RtVariant *v, int n)
         goto out;
     }
     for (int i = 1; i < npass; i++)
+        if ((compare_list || have_seeds) && (strcmp(pass[i], "--bench") == 0 || strncmp(pass[i], "--bench=", 8) == 0 ||
+                                             strcmp(pass[i], "--resume") == 0 || strncmp(pass[i], "--resume=", 9) == 0)) {
+            fprintf(stderr, "%s: %s cannot be combined with --seeds or --compare\n", prog, pass[i]);
+            status = 2;
+            goto out;
+        }
+    for (int i = 1; i < npass; i++)
         if ((compare_list || have_seeds) && strcmp(pass[i], "--seed") == 0) {
             fprintf(stderr, "%s: --seed cannot be combined with --seeds or --compare (give --seeds A..B)\n",
                     prog);

@@ -22,4 +22,11 @@ check "hidden basal prediction uses g_B/(g_l+g_B+g_A)" sh -c "echo \"\$1\" | gre
 check "output basal prediction uses g_B/(g_l+g_B)" sh -c "echo \"\$1\" | grep -q 'mat W2.filter.*(g_B / (g_l + g_B)) \* P2.basal'" _ "$ir"
 check "interneuron prediction uses g_D/(g_l+g_D)" sh -c "echo \"\$1\" | grep -q 'mat WIP.filter.*(g_D / (g_l + g_D)) \* I1.dend'" _ "$ir"
 check "the PI rule reads the raw apical potential" sh -c "echo \"\$1\" | grep -q 'mat WPI.filter.*((-eta_pi) \* P1.apical\[i\]) \* I1.r\[j\]'" _ "$ir"
+# Learning the self-predicting state from random weights: only the IP and PI
+# rules, no target; the apical potential must fall at least 10x.
+check "the self-prediction model compiles" "$DENDC" "$srcdir/models/sacramento2018_self_pred.dend" -o "$TMP/learn"
+check "it runs 3 epochs" "$TMP/learn" --quiet --epochs 3 --out "$TMP/learned"
+ratio=$(awk -F, 'NR==2{a=$2} END{print a/$2}' "$TMP/learned/metrics.csv")
+echo "apical_rms epoch 0 / epoch 3 = $ratio"
+check "apical_rms falls at least 10x" awk -v r="$ratio" 'BEGIN{exit !(r >= 10)}'
 finish

@@ -1039,6 +1039,8 @@ START_TEST(test_cli_usage)
     ck_assert_ptr_nonnull(strstr(text, "train: 20 samples from teacher lin, seed 1"));
     ck_assert_ptr_nonnull(strstr(text, "5 epochs"));
     ck_assert_ptr_nonnull(strstr(text, "default tiny_out"));
+    ck_assert_ptr_nonnull(strstr(text, "[--bench STEPS]"));
+    ck_assert_ptr_nonnull(strstr(text, "printed is steps_per_s=N"));
     free(text);
     rt_desc_free(&d);
     ck_assert_uint_eq(rt_edit_distance("etaa", "eta"), 1);
@@ -1603,7 +1605,7 @@ START_TEST(test_e2e_labelled)
     ck_assert_int_eq(yy_seen.eval, 3 * 50 * 10);
     ck_assert_int_eq(yy_seen.bad_target, 0);
     for (int i = 0; i < 12; i++)
-        ck_assert_int_eq(yy_seen.first[i], i % 10 < 4 ? RT_NUDGE : RT_LEARN | RT_NUDGE);
+        ck_assert_int_eq(yy_seen.first[i], i % 10 < 4 ? (RT_NUDGE | RT_NOISE) : RT_TRAIN);
 
     /* mode 1: out.u = (1, 1, 0): the tie goes to class 0. */
     ck_assert_int_eq(run_yy(out, "--set", "mode=1", "--epochs", "0"), 0);
@@ -1812,6 +1814,42 @@ START_TEST(test_cli_checkpoint_options)
 }
 END_TEST
 
+START_TEST(test_cli_bench)
+{
+    CliResult r = cli(NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.o.bench, 0);
+    cli_free(&r);
+    r = cli("--bench", "200", "--quiet", NULL);
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert_int_eq(r.o.bench, 200);
+    ck_assert_int_eq(r.o.quiet, 1);
+    cli_free(&r);
+    r = cli("--bench=9223372036854775807", "--set", "eta=1", "--trace=0");
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert_int_eq(r.o.bench, INT64_MAX);
+    cli_free(&r);
+    expect_error("--bench", "0", NULL, "--bench: expected a number of steps >= 1, found '0'");
+    expect_error("--bench", "x", NULL, "--bench: expected a number of steps >= 1, found 'x'");
+    expect_error("--bench", "-3", NULL, "--bench: expected");
+    expect_error("--bench", "1.5", NULL, "--bench: expected");
+    expect_error("--bench", "9223372036854775808", NULL, "--bench: expected");
+    expect_error("--bench", NULL, NULL, "option '--bench' needs a value");
+    expect_error("--bnech", "5", NULL, "(did you mean '--bench'?)");
+    CliResult e = cli("--bench", "5", "--trace", "2");
+    ck_assert_int_eq(e.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(e.err, "--trace cannot be combined with --bench"));
+    cli_free(&e);
+    e = cli("--resume", "d", "--bench", "5");
+    ck_assert_int_eq(e.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(e.err, "--resume cannot be combined with --bench"));
+    cli_free(&e);
+    e = cli("--checkpoint-every=2", "--bench=5", NULL, NULL);
+    ck_assert_int_eq(e.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(e.err, "--checkpoint-every cannot be combined with --bench"));
+    cli_free(&e);
+}
+END_TEST
+
 START_TEST(test_e2e_bad_model)
 {
     RtModel m = tiny_model;
@@ -1866,6 +1904,7 @@ Suite *runtime_suite(void)
     tcase_add_test(out, test_checkpoint_roundtrip);
     tcase_add_test(out, test_checkpoint_damaged);
     tcase_add_test(cl, test_cli_checkpoint_options);
+    tcase_add_test(cl, test_cli_bench);
     tcase_add_test(e2e, test_e2e_final);
     tcase_add_test(e2e, test_e2e_resume);
     tcase_add_test(e2e, test_e2e_learns);

@@ -1,0 +1,318 @@
+/* opt.c: phase 3b, IR-to-IR optimisation between lowering (lower.c) and
+ * codegen (cg.c).  It runs from -O1 (opt_model does nothing at -O0, so
+ * `dendc -O0` compiles the IR exactly as lowered and is the reference for
+ * the rest); the driver also skips it when DENDC_NO_IR_OPT=1 (undocumented,
+ * for tests/e2e/opt_equivalence.sh: the same LLVM level with and without
+ * this phase).  --dump=ir shows the IR after it.
+ *
+ * One transformation: hoisting per-row and per-column factors out of MAT
+ * statements.  A plasticity rule lowers to
+ *     mat W[i,j] = W[i,j] + dt * (eta * (post.r[i] - phi(k * post.basal[i])) * pre.r[j])
+ * whose post-synaptic factor depends on i only, but the MAT evaluates it,
+ * transfer function and all, for every (i, j).  For each MAT the phase finds
+ * every maximal proper subexpression of its value that
+ *   - varies with i only (loads at [i], plus params, constants and [0]
+ *     loads) or with j only (loads at [j], ...),
+ *   - does some costly work that varies: a call, a division or a pow whose
+ *     operands vary (a bare load is not worth a buffer, and loop-invariant
+ *     work such as dt / tau_w LLVM hoists by itself), and
+ *   - reads nothing of the MAT's dst,
+ * and moves it into a VEC statement right before the MAT (inside the same
+ * guard) that fills a new BUF_TEMP vector: "<dst>.rowK" of dst->rows
+ * elements or "<dst>.colK" of dst->cols.  A column factor's [j] loads
+ * become [i] loads in its VEC, whose i runs over the columns.  In the MAT the
+ * factor becomes a load of the temp at [i] or [j].  Structurally equal
+ * factors of one MAT share a temp.
+ *
+ * Results stay bit-identical: the VEC runs the same IEEE operations on the
+ * same values (it only writes its temp, and the MAT reads every buffer as it
+ * was before the statement, dst included, so nothing changes between the
+ * two), and doubles go through memory exactly.  cg.c keeps element-wise
+ * arithmetic strict (no fast-math flags), so LLVM cannot contract across the
+ * boundary differently either.
+ *
+ * The rewrite is functional: changed expressions and statements are new
+ * nodes, so IR shared with other statements (the lowering may reuse subtrees)
+ * is never modified.
+ */
+#include "dendc.h"
+
+#include <string.h>
+
+/* What an expression reads and does (scan). */
+enum {
+    USES_I = 1,         /* a load at [i] */
+    USES_J = 2,         /* a load at [j] */
+    USES_IJ = 4,        /* a load at [i,j] */
+    READS_DST = 8,      /* a load of the statement's dst, at any index */
+    COSTLY = 16,        /* a call, division or pow whose operands vary */
+};
+#define VARYING (USES_I | USES_J | USES_IJ)
+
+typedef enum FactorKind { FACTOR_ROW, FACTOR_COL } FactorKind;
+
+typedef struct Factor {
+    FactorKind kind;
+    const IrExpr *expr;     /* as found in the MAT (with [j] loads for a column) */
+    IrBuf *temp;
+} Factor;
+
+typedef struct Opt {
+    Arena *a;
+    IrModel *m;
+    int nbufs;              /* buffers before this phase: the only possible dsts */
+    int *nrow, *ncol;       /* per such buffer id: temps named so far (unique names) */
+    /* the MAT being rewritten */
+    const IrStmt *mat;
+    Factor *factors;
+    int nfactors, capfactors;
+} Opt;
+
+static unsigned scan(const IrExpr *e, const IrBuf *dst)
+{
+    unsigned f = 0;
+    switch (e->kind) {
+    case IR_CONST:
+    case IR_PARAM:
+        return 0;
+    case IR_LOAD:
+        if (e->u.load.buf == dst)
+            f |= READS_DST;
+        switch (e->u.load.index) {
+        case IDX_I:  f |= USES_I; break;
+        case IDX_J:  f |= USES_J; break;
+        case IDX_IJ: f |= USES_IJ; break;
+        case IDX_0:  break;
+        }
+        return f;
+    case IR_UNARY:
+        return scan(e->u.op.a, dst);
+    case IR_BINARY:
+    case IR_CALL:
+        f = scan(e->u.op.a, dst);
+        if (e->u.op.b)
+            f |= scan(e->u.op.b, dst);
+        if ((f & VARYING) && (e->kind == IR_CALL || e->u.op.op == IROP_DIV
+                              || e->u.op.op == IROP_POW))
+            f |= COSTLY;
+        return f;
+    case IR_SELECT:
+        return scan(e->u.sel.cond, dst) | scan(e->u.sel.a, dst) | scan(e->u.sel.b, dst);
+    case IR_EXPR__COUNT:
+        break;
+    }
+    return 0;
+}
+
+/* Structural equality.  Constants compare by their bits: -0.0 and 0.0 are
+ * different operands (1/x tells them apart), and a NaN equals itself. */
+static int expr_equal(const IrExpr *x, const IrExpr *y)
+{
+    if (x == y)
+        return 1;
+    if (!x || !y || x->kind != y->kind)
+        return 0;
+    switch (x->kind) {
+    case IR_CONST:
+        return memcmp(&x->u.value, &y->u.value, sizeof x->u.value) == 0;
+    case IR_PARAM:
+        return x->u.param == y->u.param;
+    case IR_LOAD:
+        return x->u.load.buf == y->u.load.buf && x->u.load.index == y->u.load.index;
+    case IR_UNARY:
+    case IR_BINARY:
+    case IR_CALL:
+        return x->u.op.op == y->u.op.op && expr_equal(x->u.op.a, y->u.op.a)
+               && expr_equal(x->u.op.b, y->u.op.b);
+    case IR_SELECT:
+        return expr_equal(x->u.sel.cond, y->u.sel.cond) && expr_equal(x->u.sel.a, y->u.sel.a)
+               && expr_equal(x->u.sel.b, y->u.sel.b);
+    case IR_EXPR__COUNT:
+        break;
+    }
+    return 0;
+}
+
+/* A column factor as its VEC computes it: [j] loads read at [i]. */
+static IrExpr *j_to_i(Arena *a, const IrExpr *e)
+{
+    IrExpr *n = arena_alloc(a, sizeof *n);
+    *n = *e;
+    switch (e->kind) {
+    case IR_CONST:
+    case IR_PARAM:
+        break;
+    case IR_LOAD:
+        if (e->u.load.index == IDX_J)
+            n->u.load.index = IDX_I;
+        break;
+    case IR_UNARY:
+    case IR_BINARY:
+    case IR_CALL:
+        n->u.op.a = j_to_i(a, e->u.op.a);
+        if (e->u.op.b)
+            n->u.op.b = j_to_i(a, e->u.op.b);
+        break;
+    case IR_SELECT:
+        n->u.sel.cond = j_to_i(a, e->u.sel.cond);
+        n->u.sel.a = j_to_i(a, e->u.sel.a);
+        n->u.sel.b = j_to_i(a, e->u.sel.b);
+        break;
+    case IR_EXPR__COUNT:
+        break;
+    }
+    return n;
+}
+
+static int buf_named(const IrModel *m, const char *name)
+{
+    for (int k = 0; k < m->nbufs; k++)
+        if (strcmp(m->bufs[k]->name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* The temp that holds factor `e` of the current MAT (shared with an equal
+ * factor found before), as a load in the MAT. */
+static IrExpr *factor_load(Opt *o, IrExpr *e, FactorKind kind)
+{
+    const IrBuf *dst = o->mat->dst;
+    for (int k = 0; k < o->nfactors; k++)
+        if (o->factors[k].kind == kind && expr_equal(o->factors[k].expr, e))
+            return ir_load(o->a, o->factors[k].temp, kind == FACTOR_ROW ? IDX_I : IDX_J);
+    if (o->nfactors == o->capfactors) {
+        int cap = o->capfactors ? 2 * o->capfactors : 4;
+        Factor *p = arena_alloc(o->a, (size_t)cap * sizeof *p);
+        if (o->nfactors)
+            memcpy(p, o->factors, (size_t)o->nfactors * sizeof *p);
+        o->factors = p;
+        o->capfactors = cap;
+    }
+    /* Buffer names are unique (final/NAME.npy, layout.csv): skip a number
+     * some dendrite or earlier temp already took. */
+    const char *name;
+    do
+        name = kind == FACTOR_ROW
+            ? arena_printf(o->a, "%s.row%d", dst->name, o->nrow[dst->id]++)
+            : arena_printf(o->a, "%s.col%d", dst->name, o->ncol[dst->id]++);
+    while (buf_named(o->m, name));
+    IrBuf *t = ir_buf(o->a, o->m, name, BUF_TEMP, kind == FACTOR_ROW ? dst->rows : dst->cols, 1);
+    o->factors[o->nfactors++] = (Factor){kind, e, t};
+    return ir_load(o->a, t, kind == FACTOR_ROW ? IDX_I : IDX_J);
+}
+
+/* `e` with its maximal hoistable proper subexpressions replaced by temp
+ * loads; `e` itself when nothing in it changes. */
+static IrExpr *hoist(Opt *o, IrExpr *e, int is_root)
+{
+    unsigned f = scan(e, o->mat->dst);
+    if (!(f & COSTLY))
+        return e;               /* nothing below is worth a temp either */
+    if (!is_root && !(f & READS_DST)) {
+        if ((f & VARYING) == USES_I)
+            return factor_load(o, e, FACTOR_ROW);
+        if ((f & VARYING) == USES_J)
+            return factor_load(o, e, FACTOR_COL);
+    }
+    IrExpr *n;
+    switch (e->kind) {
+    case IR_UNARY:
+    case IR_BINARY:
+    case IR_CALL: {
+        IrExpr *a = hoist(o, e->u.op.a, 0);
+        IrExpr *b = e->u.op.b ? hoist(o, e->u.op.b, 0) : NULL;
+        if (a == e->u.op.a && b == e->u.op.b)
+            return e;
+        n = arena_alloc(o->a, sizeof *n);
+        *n = *e;
+        n->u.op.a = a;
+        n->u.op.b = b;
+        return n;
+    }
+    case IR_SELECT: {
+        IrExpr *c = hoist(o, e->u.sel.cond, 0);
+        IrExpr *a = hoist(o, e->u.sel.a, 0);
+        IrExpr *b = hoist(o, e->u.sel.b, 0);
+        if (c == e->u.sel.cond && a == e->u.sel.a && b == e->u.sel.b)
+            return e;
+        n = arena_alloc(o->a, sizeof *n);
+        *n = *e;
+        n->u.sel.cond = c;
+        n->u.sel.a = a;
+        n->u.sel.b = b;
+        return n;
+    }
+    default:
+        return e;               /* leaves are never COSTLY */
+    }
+}
+
+static void opt_stmts(Opt *o, IrKernel *out, IrStmt *const *stmts, int n);
+
+/* Appends `s` to `out`, preceded by the VECs of its hoisted factors. */
+static void opt_stmt(Opt *o, IrKernel *out, IrStmt *s)
+{
+    if (s->kind == IRS_GUARD) {
+        IrKernel body = {0};
+        opt_stmts(o, &body, s->u.guard.body, s->u.guard.nbody);
+        IrStmt *g = ir_stmt(o->a, IRS_GUARD, s->dst, s->comment);
+        g->u.guard.mask = s->u.guard.mask;
+        g->u.guard.body = body.stmts;
+        g->u.guard.nbody = body.nstmts;
+        ir_kernel_add(o->a, out, g);
+        return;
+    }
+    /* An empty MAT runs no element: hoisting would add work, not save it.
+     * A dst that is not one of the model's buffers is codegen's to report. */
+    if (s->kind != IRS_MAT || s->dst->rows <= 0 || s->dst->cols <= 0 || s->dst->id < 0
+        || s->dst->id >= o->nbufs || o->m->bufs[s->dst->id] != s->dst) {
+        ir_kernel_add(o->a, out, s);
+        return;
+    }
+    o->mat = s;
+    o->nfactors = 0;
+    IrExpr *value = hoist(o, s->u.value, 1);
+    for (int k = 0; k < o->nfactors; k++) {
+        const Factor *f = &o->factors[k];
+        IrStmt *v = ir_stmt(o->a, IRS_VEC, f->temp,
+                            arena_printf(o->a, "hoisted: per-%s factor of %s",
+                                         f->kind == FACTOR_ROW ? "row" : "column", s->dst->name));
+        /* Sharing f->expr is safe: nothing rewrites expressions in place. */
+        v->u.value = f->kind == FACTOR_ROW ? (IrExpr *)f->expr : j_to_i(o->a, f->expr);
+        ir_kernel_add(o->a, out, v);
+    }
+    if (value != s->u.value) {
+        IrStmt *mat = ir_stmt(o->a, IRS_MAT, s->dst, s->comment);
+        mat->u.value = value;
+        s = mat;
+    }
+    ir_kernel_add(o->a, out, s);
+}
+
+static void opt_stmts(Opt *o, IrKernel *out, IrStmt *const *stmts, int n)
+{
+    for (int k = 0; k < n; k++)
+        opt_stmt(o, out, stmts[k]);
+}
+
+static void opt_kernel(Opt *o, IrKernel *k)
+{
+    IrKernel out = {.name = k->name};
+    opt_stmts(o, &out, k->stmts, k->nstmts);
+    *k = out;
+}
+
+void opt_model(Comp *c, IrModel *m)
+{
+    if (c->opt_level < 1)
+        return;
+    Opt o = {.a = &c->arena, .m = m, .nbufs = m->nbufs};
+    o.nrow = arena_alloc(o.a, (size_t)(m->nbufs + 1) * sizeof *o.nrow);
+    o.ncol = arena_alloc(o.a, (size_t)(m->nbufs + 1) * sizeof *o.ncol);
+    opt_kernel(&o, &m->init);
+    opt_kernel(&o, &m->step);
+    for (int t = 0; t < m->nteachers; t++) {
+        opt_kernel(&o, &m->teachers[t].init);
+        opt_kernel(&o, &m->teachers[t].eval);
+    }
+}

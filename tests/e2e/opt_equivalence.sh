@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# IR hoisting (compiler/opt.c) changes how often work is done, never its
+# results.  Each model is compiled twice at the same LLVM level, with the
+# phase and without it (DENDC_NO_IR_OPT=1), run noise-free with --trace, and
+# every output must be bit-identical: metrics, final state, and every traced
+# value of every buffer the unoptimised model has (the hoisted temps are
+# appended after them, so the optimised trace is wider).  -O0 against -O3
+# would differ anyway: LLVM vectorises the matvec reductions (fast-math) at
+# -O3 only.  Also prints (does not assert) the speed-up on the Sacramento
+# microcircuit.
+. "$srcdir/tests/lib.sh"
+
+# same_trace REF OPT: REF's layout is a prefix of OPT's, and every column of
+# REF's trace equals OPT's bit for bit.
+same_trace() {
+  "$PYTHON_NUMPY" - "$1" "$2" <<'PY'
+import sys
+import numpy as np
+ref, opt = sys.argv[1], sys.argv[2]
+lr = open(f"{ref}/layout.csv").read().splitlines()
+lo = open(f"{opt}/layout.csv").read().splitlines()
+assert lo[:len(lr)] == lr, "the optimised layout does not extend the reference one"
+assert all(",temp," in line for line in lo[len(lr):]), "added buffers that are not temps"
+r, o = np.load(f"{ref}/trace.npy"), np.load(f"{opt}/trace.npy")
+assert r.shape[0] == o.shape[0] > 1 and o.shape[1] >= r.shape[1], (r.shape, o.shape)
+same = r.view(np.uint64) == o[:, :r.shape[1]].view(np.uint64)
+assert same.all(), f"{(~same).sum()} traced values differ, first at {np.argwhere(~same)[0]}"
+PY
+}
+
+# equivalent NAME MODEL LEVEL [RUN-ARGS...]: compile MODEL at -OLEVEL with and
+# without the phase, run both the same way, require identical outputs.
+equivalent() {
+  local name=$1 model=$2 level=$3
+  shift 3
+  local opt=$TMP/$name.opt ref=$TMP/$name.ref
+  check "$name: compiles at -O$level" "$DENDC" -O"$level" "$model" -o "$opt"
+  check "$name: compiles at -O$level without IR hoisting" \
+    env DENDC_NO_IR_OPT=1 "$DENDC" -O"$level" "$model" -o "$ref"
+  check "$name: runs hoisted" "$opt" --quiet --set sigma=0 --trace 200 --out "$opt.out" "$@"
+  check "$name: runs unhoisted" "$ref" --quiet --set sigma=0 --trace 200 --out "$ref.out" "$@"
+  check "$name: metrics are byte-identical" cmp "$ref.out/metrics.csv" "$opt.out/metrics.csv"
+  check "$name: final state is byte-identical" diff -r "$ref.out/final" "$opt.out/final"
+  check "$name: trace is bit-identical" same_trace "$ref.out" "$opt.out"
+}
+
+# Something must have been hoisted, or the comparisons prove nothing.
+hoists() {
+  "$DENDC" --dump=ir "$1" >"$TMP/dump" && grep -q '# hoisted: per-row factor of' "$TMP/dump"
+}
+
+traj=$srcdir/tests/ref/trajectory.dend
+variants=$srcdir/tests/models/variants.dend
+check "trajectory.dend has factors to hoist" hoists "$traj"
+check "variants.dend has factors to hoist" hoists "$variants"
+check "-O0 is the unoptimised IR" sh -c \
+  "'$DENDC' -O0 --dump=ir '$traj' >'$TMP/o0' && DENDC_NO_IR_OPT=1 '$DENDC' --dump=ir '$traj' >'$TMP/noopt' && cmp '$TMP/o0' '$TMP/noopt'"
+check "-O1 hoists" sh -c "'$DENDC' -O1 --dump=ir '$traj' | grep -q '# hoisted:'"
+
+equivalent trajectory "$traj" 3 --epochs 2
+equivalent trajectory_O1 "$traj" 1 --epochs 2
+equivalent variants "$variants" 3 --epochs 1
+equivalent variants_zero_init "$variants" 3 --epochs 1 --variant zero_init
+
+# The Sacramento et al. microcircuit (4-120-3, learning lag, Yin-Yang) on a
+# smaller data set: the full 5000 samples would take minutes.
+sac=$TMP/sacramento.dend
+sed -e 's/yinyang(5000, seed 42)/yinyang(100, seed 42)/' \
+    -e 's/yinyang(1000, seed 40)/yinyang(20, seed 40)/' \
+    "$srcdir/models/sacramento2018.dend" >"$sac"
+check "sacramento2018: the data set was made smaller" grep -q 'yinyang(100, seed 42)' "$sac"
+check "sacramento2018 has factors to hoist" hoists "$sac"
+equivalent sacramento "$sac" 3 --epochs 1
+
+# steps_per_s from run.json, or "?".
+rate() { sed -n 's/.*"steps_per_s": *\([0-9.e+]*\).*/\1/p' "$1/run.json" 2>/dev/null | head -1; }
+with=$(rate "$TMP/sacramento.opt.out")
+without=$(rate "$TMP/sacramento.ref.out")
+echo "# sacramento2018 (100 samples, 1 epoch, -O3): ${with:-?} steps/s hoisted," \
+     "${without:-?} steps/s unhoisted" \
+     "$(awk -v a="${with:-0}" -v b="${without:-0}" 'BEGIN { if (a > 0 && b > 0) printf "(%.2fx)", a / b }')"
+finish
