@@ -231,6 +231,13 @@ static void dump_node(FILE *out, const AstNode *n, int indent, const char *role)
         child(out, n->u.eval.every, in, "every");
         child(out, n->u.eval.value, in, NULL);
         break;
+    case AST_RECORD:
+        fprintf(out, " %s", n->u.record.unit ? n->u.record.unit : "?");
+        put_loc(out, n);
+        children(out, &n->u.record.what, in);
+        child(out, n->u.record.every, in, "every");
+        child(out, n->u.record.count, in, "for");
+        break;
     case AST_NUM:
         fprintf(out, " %.17g", n->u.num);
         put_loc(out, n);

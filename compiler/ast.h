@@ -116,6 +116,13 @@ struct AstNode {
             Span set_span;
             AstNode *value;         /* metric expression: mse(S.u, sample.target), ... */
         } eval;
+        struct {            /* RECORD */
+            AstList what;           /* NAME / MEMBER: P2.u, target, x */
+            AstNode *every;         /* sampling interval (ms) */
+            AstNode *count;         /* how many presentations */
+            const char *unit;       /* the word after the count: must be `patterns` */
+            Span unit_span;
+        } record;
         double num;         /* NUM (units already applied: times are in ms) */
         struct {            /* MEMBER */
             AstNode *object;        /* NAME or MEMBER before the dot */

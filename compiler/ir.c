@@ -412,6 +412,9 @@ void ir_dump(FILE *out, const IrModel *m)
                     mt->kind == METRIC_ACCURACY ? "accuracy" : mt->kind == METRIC_RMS ? "rms" : "mse",
                     mt->value ? mt->value->name : "-", mt->dataset, mt->every);
         }
+        for (int k = 0; k < x->nrecords; k++)
+            fprintf(out, "  record %s every %.17g ms for %d patterns\n", x->records[k].buf->name,
+                    x->records[k].every_ms, x->records[k].patterns);
     }
 }
 
@@ -503,6 +506,9 @@ char *ir_descriptor(Arena *a, const IrModel *m)
                   mt->kind == METRIC_ACCURACY ? "accuracy" : mt->kind == METRIC_RMS ? "rms" : "mse",
                   mt->value ? mt->value->id : -1, mt->dataset, mt->every);
     }
+    for (int k = 0; k < x->nrecords; k++)
+        sb_printf(&sb, "record %d %.17g %d\n", x->records[k].buf->id, x->records[k].every_ms,
+                  x->records[k].patterns);
     sb_printf(&sb, "end\n");
     char *text = arena_strndup(a, sb.s, sb.len);
     mem_free(sb.s);

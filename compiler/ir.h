@@ -199,6 +199,12 @@ typedef struct IrMetric {
     int every;              /* every N epochs (1 = each) */
 } IrMetric;
 
+typedef struct IrRecord {
+    IrBuf *buf;             /* sampled ... */
+    double every_ms;        /* ... every this many ms ... */
+    int patterns;           /* ... during the first this many training presentations */
+} IrRecord;
+
 typedef struct IrExperiment {
     const char *name;
     int train;              /* data set index trained on */
@@ -213,6 +219,8 @@ typedef struct IrExperiment {
     int lag_param;          /* ... in this param (ms): no plasticity for that long after a switch */
     IrMetric *metrics;
     int nmetrics;
+    IrRecord *records;
+    int nrecords;
     int ndatasets;
     IrDataset *datasets;
 } IrExperiment;

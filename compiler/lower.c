@@ -583,6 +583,23 @@ static void lower_experiment(Lower *L)
         o->seed = d->seed;
         o->teacher = d->teacher ? (int)(d->teacher - L->s->teachers) : -1;
     }
+    x->nrecords = sx->nrecords;
+    x->records = arena_alloc(L->a, (size_t)(sx->nrecords + 1) * sizeof *x->records);
+    for (int i = 0; i < sx->nrecords; i++) {
+        SemaRecord *r = &sx->records[i];
+        IrRecord *o = &x->records[i];
+        o->every_ms = r->every;
+        o->patterns = r->patterns;
+        if (!r->pop)
+            o->buf = L->target;
+        else if (r->pop->is_input)
+            o->buf = L->pops[r->pop->index].u;
+        else {
+            Sym v = sema_neuron_var(r->pop->type, r->field);
+            PopBufs *pb = &L->pops[r->pop->index];
+            o->buf = v.kind == SYM_SOMA ? pb->u : v.kind == SYM_RATE ? pb->r : pb->dend[v.index];
+        }
+    }
     x->nmetrics = sx->nmetrics;
     x->metrics = arena_alloc(L->a, (size_t)(sx->nmetrics + 1) * sizeof *x->metrics);
     for (int i = 0; i < sx->nmetrics; i++) {

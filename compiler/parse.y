@@ -296,6 +296,7 @@ static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
     KW_TOWARD "toward" KW_RULE "rule" KW_TEACHER "teacher" KW_SEED "seed"
     KW_WEIGHTS "weights" KW_TARGET "target" KW_EXPERIMENT "experiment"
     KW_DATA "data" KW_DT "dt" KW_EPOCHS "epochs" KW_EPOCH "epoch" KW_LEARNING_LAG "learning_lag"
+    KW_RECORD "record"
     KW_PRESENT "present" KW_FOR "for" KW_VARIANT "variant" KW_EVERY "every" KW_EVALUATE "evaluate"
 
 /* Operator precedence, loosest first.  Comparisons do not chain; unary minus
@@ -307,7 +308,7 @@ static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
 %right '^'                              /* tightest: 2^3^2 = 2^(3^2), -x^2 = -(x^2) */
 
 %type <AstNode *> decl connect neuron_item teacher_item exp_item learn toward every_head  /* one node */
-%type <AstList> neuron_items rule_items teacher_items exp_items assigns  /* block bodies */
+%type <AstList> neuron_items rule_items teacher_items exp_items assigns refs  /* block bodies */
 %type <Ex> expr primary ref call opt_lowpass opt_seed    /* expressions with their depth */
 %type <ArgList> opt_args args           /* call arguments */
 %type <NameList> opt_names names        /* fn and rule parameters */
@@ -611,6 +612,7 @@ exp_items
 /* exp_item = "data" name "=" call
  *          | "dt" expr | "epochs" expr | "seed" expr
  *          | "learning_lag" expr
+ *          | "record" ref { "," ref } "every" expr "for" expr name   (name: patterns)
  *          | "present" assigns "for" expr
  *          | every_head ":" "evaluate" name name "=" expr */
 exp_item
@@ -623,6 +625,15 @@ exp_item
     | "epochs" ok expr      { $$ = mk_def(P, AST_SETTING, @$, $1, @1, $3); }
     | "seed" ok expr        { $$ = mk_def(P, AST_SETTING, @$, $1, @1, $3); }
     | "learning_lag" ok expr { $$ = mk_def(P, AST_SETTING, @$, $1, @1, $3); }
+    | "record" ok refs "every" expr "for" expr name
+        {
+            $$ = mk(P, AST_RECORD, @$);
+            $$->u.record.what = $3;
+            $$->u.record.every = $5.n;
+            $$->u.record.count = $7.n;
+            $$->u.record.unit = $8;
+            $$->u.record.unit_span = SP(@8);
+        }
     | "present" ok assigns "for" expr
         {
             $$ = mk(P, AST_PRESENT, @$);
@@ -647,6 +658,12 @@ every_head
     | "every" ok "epochs"           { $$ = mk(P, AST_EVALUATE, @$); }
     | "every" ok expr "epoch"       { $$ = mk(P, AST_EVALUATE, @$); $$->u.eval.every = $3.n; }
     | "every" ok expr "epochs"      { $$ = mk(P, AST_EVALUATE, @$); $$->u.eval.every = $3.n; }
+    ;
+
+/* refs = ref { "," ref }   (what `record` samples: P2.u, target, x) */
+refs
+    : ref               { $$ = list_add(P, (AstList){ 0 }, $1.n); }
+    | refs ',' ref      { $$ = list_add(P, $1, $3.n); }
     ;
 
 /* assigns = name "=" expr { "," name "=" expr } */
@@ -1001,7 +1018,7 @@ static int yyreport_syntax_error(const yypcontext_t *yctx, void *scanner, ParseC
         msg_quote_src(&m, P, l);
     }
     int total = ngroups + nlist + (close_kind != YYSYMBOL_YYEMPTY);
-    if (total > 0 && total <= 8) {
+    if (total > 0 && total <= 10) {   /* longer lists read as noise */
         msg_add(&m, ", expected ");
         int k = 0;
         for (int i = 0; i < ngroups; i++, k++)

@@ -1737,6 +1737,71 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
     x->metrics[x->nmetrics++] = mt;
 }
 
+/* record P2.u, P1.apical, target, x every 1 ms for 3 patterns */
+static void check_record(Sema *S, AstNode *it, SemaExperiment *x)
+{
+    double every = 0;
+    long count = 0;
+    /* Each part is checked even when another is wrong: all errors at once. */
+    int ok = eval_const(S, it->u.record.every, &every, 0);
+    if (ok && !(every > 0)) {
+        ERR(S, it->u.record.every->span, "the recording interval must be positive, not %g ms", every);
+        ok = 0;
+    }
+    ok &= const_int(S, it->u.record.count, "the number of patterns", 1, 100000000L, &count);
+    if (strcmp(it->u.record.unit, "patterns") != 0 && strcmp(it->u.record.unit, "pattern") != 0) {
+        ERR(S, it->u.record.unit_span, "expected 'patterns' after the count, not '%s'", it->u.record.unit);
+        ok = 0;
+    }
+    for (int i = 0; i < it->u.record.what.len; i++) {
+        AstNode *w = it->u.record.what.items[i];
+        SemaRecord r = { .decl = it, .what = w, .every = every, .patterns = (int)count };
+        if (w->kind == AST_NAME && strcmp(w->name, "target") == 0) {
+            if (!x->has_target) {
+                ERR(S, w->span, "no target is presented, so there is none to record");
+                continue;
+            }
+        } else if (w->kind == AST_NAME) {
+            SemaPop *p = find_pop(S->m, w->name);
+            if (!p || !p->is_input) {
+                if (p)
+                    ERR(S, w->span, "record a population's variable, e.g. '%s.%s'", w->name, p->type->soma->name);
+                else {
+                    ERR(S, w->span, "unknown name '%s': record takes P.var, an input or 'target'", w->name);
+                    AstKind ks[2] = { AST_INPUT, AST_POP };
+                    hint(S, w->span, closest_global(S, w->name, ks, 2));
+                }
+                continue;
+            }
+            r.pop = p;
+        } else if (w->kind == AST_MEMBER && w->u.member.object->kind == AST_NAME) {
+            SemaPop *p = resolve_pop(S, w->u.member.object->name, w->u.member.object->span,
+                                     "record an input by its name, e.g. 'x'");
+            if (!p)
+                continue;
+            if (sema_neuron_var(p->type, w->name).kind == SYM_NONE) {
+                ERR(S, name_span(w), "population '%s' (%s) has no variable or compartment '%s'", p->name,
+                    p->type->name, w->name);
+                const char *cands[64];
+                int nc = 0;
+                cands[nc++] = p->type->soma->name;
+                cands[nc++] = p->type->rate->name;
+                for (int k = 0; k < p->type->ndends && nc < 64; k++)
+                    cands[nc++] = p->type->dends[k].name;
+                hint(S, name_span(w), diag_closest(w->name, cands, nc));
+                continue;
+            }
+            r.pop = p;
+            r.field = w->name;
+        } else {
+            ERR(S, w->span, "record takes variables (P2.u, P1.apical), inputs (x) or 'target'");
+            continue;
+        }
+        if (ok)
+            x->records[x->nrecords++] = r;
+    }
+}
+
 static void check_experiment(Sema *S)
 {
     AstNode *d = S->experiment;
@@ -1753,6 +1818,13 @@ static void check_experiment(Sema *S)
     int n = d->u.block.items.len;
     x->data = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *x->data);
     x->metrics = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *x->metrics);
+    int nwhat = 0;
+    for (int i = 0; i < n; i++) {
+        AstNode *it = d->u.block.items.items[i];
+        if (it->kind == AST_RECORD)
+            nwhat += it->u.record.what.len;
+    }
+    x->records = arena_alloc(&S->c->arena, (size_t)(nwhat + 1) * sizeof *x->records);
     AstNode *present = NULL;
     int present_gives_input = 0, have_epochs = 0, train_declared = 0;
     /* Data sets first: metrics refer to them by name wherever they appear. */
@@ -1805,10 +1877,17 @@ static void check_experiment(Sema *S)
             break;
         case AST_EVALUATE:
             break;      /* after the teachers' sizes are known */
+        case AST_RECORD:
+            break;      /* after `present` is known: see below */
         default:
             ERR(S, it->span, "'%s' does not belong in an experiment", ast_kind_names[it->kind]);
             break;
         }
+    }
+    for (int i = 0; i < n; i++) {
+        AstNode *it = d->u.block.items.items[i];
+        if (it->kind == AST_RECORD)
+            check_record(S, it, x);
     }
     x->train = data_index(x, intern_cstr(&S->c->names, "train"));
     if (x->train < 0 && !train_declared)

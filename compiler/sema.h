@@ -104,6 +104,15 @@ typedef struct SemaMetric {
     int every;
 } SemaMetric;
 
+typedef struct SemaRecord {
+    AstNode *decl;              /* RECORD */
+    AstNode *what;              /* NAME / MEMBER recorded */
+    SemaPop *pop;               /* the population, or NULL for `target` */
+    const char *field;          /* its variable or compartment (NULL for an input or target) */
+    double every;               /* ms */
+    int patterns;
+} SemaRecord;
+
 typedef struct SemaExperiment {
     const char *name;
     AstNode *decl;
@@ -120,6 +129,8 @@ typedef struct SemaExperiment {
     int train;                  /* index of the `train` set */
     SemaMetric *metrics;
     int nmetrics;
+    SemaRecord *records;
+    int nrecords;
 } SemaExperiment;
 
 struct SemaModel {

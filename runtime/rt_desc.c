@@ -25,7 +25,7 @@ const char *const rt_role_names[RT_ROLE__COUNT] = {
 typedef enum RecKind {
     REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_TEACHER,
     REC_DATASET, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET, REC_ONEHOT, REC_EPOCHS,
-    REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_METRIC, REC_END, REC__COUNT
+    REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_METRIC, REC_RECORD, REC_END, REC__COUNT
 } RecKind;
 
 static const struct {
@@ -51,6 +51,7 @@ static const struct {
     [REC_PRESENT_PARAM] = { "present_param", 1, 0 },
     [REC_LAG_PARAM] = { "lag_param", 1, 2 },
     [REC_METRIC] = { "metric", 5, 1 },
+    [REC_RECORD] = { "record", 3, 1 },
     [REC_END] = { "end", 0, 0 },
 };
 
@@ -406,6 +407,19 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
                         "ON OFF' record", mt->name, ds->name);
         return 0;
     }
+    case REC_RECORD: {
+        RtRecordDesc *r;
+        d->records = grow(d->records, &p->caps[kind], d->nrecords, sizeof *d->records);
+        r = &d->records[d->nrecords++];
+        memset(r, 0, sizeof *r);
+        if (buf_ref(p, f[0], "record buffer", 0, &r->buf) < 0
+            || field_f64(p, f[1], "record interval", &r->every_ms) < 0
+            || field_i64(p, f[2], "record patterns", 1, INT64_MAX / 2, &r->npatterns) < 0)
+            return -1;
+        if (!(r->every_ms > 0))
+            return fail(p, "record interval %g ms is not positive", r->every_ms);
+        return 0;
+    }
     case REC_END:
     case REC__COUNT:
         break;
@@ -540,6 +554,7 @@ void rt_desc_free(RtDesc *d)
     free(d->teachers);
     free(d->datasets);
     free(d->metrics);
+    free(d->records);
     free(d->model);
     free(d->title);
     free(d->experiment);

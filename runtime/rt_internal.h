@@ -104,6 +104,14 @@ typedef struct RtMetricDesc {
     int64_t every;          /* evaluated after epochs e with e % every == 0 */
 } RtMetricDesc;
 
+/* `record P2.u every 1 ms for 3 patterns`: during the first NPATTERNS
+ * training presentations of a run, the buffer is sampled every EVERY ms. */
+typedef struct RtRecordDesc {
+    int buf;
+    double every_ms;
+    int64_t npatterns;
+} RtRecordDesc;
+
 typedef struct RtDesc {
     char *model, *title;
     uint64_t hash;          /* rt_fnv1a64 of the descriptor text */
@@ -121,6 +129,7 @@ typedef struct RtDesc {
     int dt_param, present_param;
     int lag_param;          /* params index of the learning lag, -1 when none */
     RtMetricDesc *metrics; int nmetrics;
+    RtRecordDesc *records; int nrecords;
 } RtDesc;
 
 /* Parse `text` into *d.  Returns 0, or -1 with "line N: what" in err (and *d

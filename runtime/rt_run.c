@@ -64,6 +64,13 @@ typedef struct Driver {
     int have_shown;
     double *trace;          /* --trace: rows of state_size doubles */
     int64_t trace_rows;     /* rows recorded so far */
+    /* `record`: per record, the samples so far and their times */
+    double **rec, **rec_t;
+    int64_t *rec_n, *rec_cap, *rec_every;   /* rows, allocated rows, interval in steps */
+    int64_t pres;           /* training presentations so far in this run */
+    int64_t pres_step;      /* steps of the current presentation so far */
+    int rec_done;           /* the records are complete and written */
+    int record_failed;      /* writing them failed (reported) */
 } Driver;
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM), 0 when none.
@@ -104,10 +111,38 @@ static void trace_row(Driver *dr)
     }
 }
 
-/* `n` steps with `flags`; training steps (flags != 0) may be traced. */
+/* `record`: sample each due buffer after step pres_step of presentation
+ * pres (times in ms from the start of the run). */
+static void record_step(Driver *dr)
+{
+    const RtDesc *d = dr->d;
+    double dt = dr->params[d->dt_param];
+    for (int k = 0; k < d->nrecords; k++) {
+        const RtRecordDesc *r = &d->records[k];
+        if (dr->pres >= r->npatterns || dr->pres_step % dr->rec_every[k] != 0)
+            continue;
+        int64_t len = d->bufs[r->buf].len;
+        if (dr->rec_n[k] == dr->rec_cap[k]) {
+            dr->rec_cap[k] = dr->rec_cap[k] ? 2 * dr->rec_cap[k] : 64;
+            dr->rec[k] = realloc(dr->rec[k], (size_t)(dr->rec_cap[k] * len) * sizeof(double));
+            dr->rec_t[k] = realloc(dr->rec_t[k], (size_t)dr->rec_cap[k] * sizeof(double));
+            if (!dr->rec[k] || !dr->rec_t[k]) {
+                fputs("out of memory\n", stderr);
+                exit(1);
+            }
+        }
+        memcpy(dr->rec[k] + dr->rec_n[k] * len, dr->state + d->bufs[r->buf].offset, (size_t)len * sizeof(double));
+        dr->rec_t[k][dr->rec_n[k]] = (double)(dr->pres * dr->nsteps + dr->pres_step) * dt;
+        dr->rec_n[k]++;
+    }
+}
+
+/* `n` steps with `flags`; training steps (flags != 0) may be traced and
+ * recorded. */
 static void run_steps(Driver *dr, int32_t flags, int64_t n)
 {
     int tracing = dr->trace && flags != 0 && dr->trace_rows <= dr->o->trace;
+    int recording = flags != 0 && dr->rec && !dr->rec_done;
     if (tracing && dr->trace_rows == 0)
         trace_row(dr);          /* row 0: the state the first step starts from */
     for (int64_t t = 0; t < n; t++) {
@@ -115,8 +150,57 @@ static void run_steps(Driver *dr, int32_t flags, int64_t n)
         dr->run.counter++;
         if (tracing)
             trace_row(dr);
+        if (recording) {
+            dr->pres_step++;
+            record_step(dr);
+        }
     }
     dr->steps += (uint64_t)n;
+}
+
+/* DIR/record/NAME.npy (one row per sample) and NAME.t.npy (its times, ms). */
+static int write_records(Driver *dr)
+{
+    const RtDesc *d = dr->d;
+    char *dir = rt_path_join(dr->o->out, "record");
+    int rc = 0;
+    if (rt_mkdir_p(dir) < 0) {
+        fprintf(stderr, "%s: cannot create '%s': %s\n", dr->prog, dir, strerror(errno));
+        free(dir);
+        return 1;
+    }
+    for (int k = 0; k < d->nrecords && !rc; k++) {
+        const RtBufDesc *b = &d->bufs[d->records[k].buf];
+        char name[300];
+        snprintf(name, sizeof name, "%s.npy", b->name);
+        char *path = rt_path_join(dir, name);
+        snprintf(name, sizeof name, "%s.t.npy", b->name);
+        char *tpath = rt_path_join(dir, name);
+        if (rt_write_npy(path, dr->rec[k], (int)dr->rec_n[k], (int)b->len) < 0 ||
+            rt_write_npy_vector(tpath, dr->rec_t[k], dr->rec_n[k]) < 0) {
+            fprintf(stderr, "%s: cannot write '%s': %s\n", dr->prog, path, strerror(errno));
+            rc = 1;
+        }
+        free(path);
+        free(tpath);
+    }
+    free(dir);
+    return rc;
+}
+
+/* After each training presentation: the records are written as soon as
+ * the last recorded presentation is done, so a long run has them early. */
+static int record_presentation_done(Driver *dr)
+{
+    if (!dr->rec || dr->rec_done)
+        return 0;
+    dr->pres++;
+    dr->pres_step = 0;
+    for (int k = 0; k < dr->d->nrecords; k++)
+        if (dr->pres < dr->d->records[k].npatterns)
+            return 0;
+    dr->rec_done = 1;
+    return write_records(dr);
 }
 
 /* trace.npy and layout.csv (the buffer map that makes the trace readable). */
@@ -296,6 +380,8 @@ static int64_t train_epoch(Driver *dr, int64_t epoch, int64_t from)
         present(dr, data, dr->perm[i]);
         run_steps(dr, RT_NUDGE | RT_NOISE, dr->nlag);
         run_steps(dr, RT_TRAIN, dr->nsteps - dr->nlag);
+        if (record_presentation_done(dr))
+            dr->record_failed = 1;
         dr->train_done += 1;
         draw_progress(dr, epoch, 0);
         if (stop_signal)
@@ -611,6 +697,20 @@ static int run_model(const RtModel *m, const RtDesc *d, RtOptions *o, const char
                 strerror(errno));
         goto out_names;
     }
+    /* Recordings cover the first presentations of a run; a resumed run
+     * keeps the files its first part wrote (they are written as soon as
+     * they are complete) and records nothing more. */
+    if (d->nrecords && !o->bench && !resumed) {
+        dr.rec = rt_xcalloc((size_t)d->nrecords, sizeof *dr.rec);
+        dr.rec_t = rt_xcalloc((size_t)d->nrecords, sizeof *dr.rec_t);
+        dr.rec_n = rt_xcalloc((size_t)d->nrecords, sizeof *dr.rec_n);
+        dr.rec_cap = rt_xcalloc((size_t)d->nrecords, sizeof *dr.rec_cap);
+        dr.rec_every = rt_xcalloc((size_t)d->nrecords, sizeof *dr.rec_every);
+        for (int k = 0; k < d->nrecords; k++) {
+            int64_t every = llround(d->records[k].every_ms / dr.params[d->dt_param]);
+            dr.rec_every[k] = every < 1 ? 1 : every;
+        }
+    }
 
     dr.state_bytes = nbytes;
     nbytes = (nbytes + 63) / 64 * 64;
@@ -703,6 +803,8 @@ static int run_model(const RtModel *m, const RtDesc *d, RtOptions *o, const char
         goto out;
     if (dr.trace && write_trace(&dr))
         goto out;
+    if (dr.record_failed || (dr.rec && !dr.rec_done && write_records(&dr)))
+        goto out;
     if (write_run_json(&dr, rt_now() - dr.t0))
         goto out;
     if (!o->quiet)
@@ -725,6 +827,15 @@ out:
     free(dr.state);
     free(dr.saved);
     free(dr.trace);
+    for (int k = 0; dr.rec && k < d->nrecords; k++) {
+        free(dr.rec[k]);
+        free(dr.rec_t[k]);
+    }
+    free(dr.rec);
+    free(dr.rec_t);
+    free(dr.rec_n);
+    free(dr.rec_cap);
+    free(dr.rec_every);
 out_names:
     rt_checkpoint_free(&ck);
     rt_metrics_free(&dr.table);
