@@ -19,9 +19,12 @@
  * That changes summation order relative to plain C, but deterministically:
  * the JIT and the AOT path run the same IR through the same pipeline and
  * TargetMachine (cg_new_target_machine), so their results are bit-identical.
- * Element-wise arithmetic stays strict IEEE.
+ * Element-wise arithmetic stays strict IEEE.  exp, log, log1p and tanh are
+ * IR of our own (cg_math.c), inlined, so element-wise loops that use them
+ * vectorise too.
  */
 #include "cg.h"
+#include "cg_math.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -232,23 +235,19 @@ static void add_param_attr(CgModule *g, LLVMValueRef fn, unsigned argno, const c
     LLVMAddAttributeAtIndex(fn, argno + 1, enum_attr(g, name, value));
 }
 
-/* libm's log1p and tanh have no LLVM intrinsic.  Declared memory(none): we
- * never read errno, and this is what lets LLVM hoist and reorder them. */
-static LLVMValueRef libm_fn(CgModule *g, IrOp op, const char *name, LLVMTypeRef *ty)
+/* exp, log, log1p and tanh: straight-line IR of our own (cg_math.c), so
+ * the loops that use them vectorise; libm's calls would keep them scalar. */
+static LLVMValueRef inline_fn(CgModule *g, IrOp op, LLVMTypeRef *ty)
 {
-    if (!g->math_fn[op]) {
-        g->math_ty[op] = LLVMFunctionType(g->f64, &g->f64, 1, 0);
-        g->math_fn[op] = LLVMAddFunction(g->mod, name, g->math_ty[op]);
-        add_fn_attr(g, g->math_fn[op], "nounwind", 0);
-        add_fn_attr(g, g->math_fn[op], "willreturn", 0);
-        add_fn_attr(g, g->math_fn[op], "memory", 0);        /* memory(none) */
-    }
+    if (!g->math_fn[op])
+        g->math_fn[op] = cg_math_fn(g->mod, op, &g->math_ty[op]);
     *ty = g->math_ty[op];
     return g->math_fn[op];
 }
 
-/* llvm.NAME.f64: exp, log, sqrt, fabs, floor (one argument), pow, minnum,
- * maxnum (two). */
+/* llvm.NAME.f64: sqrt, fabs, floor (one argument), pow, minnum, maxnum
+ * (two).  The backend turns sqrt, fabs, floor, minnum and maxnum into
+ * instructions; pow stays a libm call. */
 static LLVMValueRef intrinsic_fn(CgModule *g, IrOp op, const char *name, LLVMTypeRef *ty)
 {
     if (!g->math_fn[op]) {
@@ -263,16 +262,16 @@ static LLVMValueRef intrinsic_fn(CgModule *g, IrOp op, const char *name, LLVMTyp
 static LLVMValueRef math_fn(CgModule *g, IrOp op, LLVMTypeRef *ty)
 {
     switch (op) {
-    case IROP_EXP:   return intrinsic_fn(g, op, "llvm.exp", ty);
-    case IROP_LOG:   return intrinsic_fn(g, op, "llvm.log", ty);
+    case IROP_EXP:
+    case IROP_LOG:
+    case IROP_LOG1P:
+    case IROP_TANH:  return inline_fn(g, op, ty);
     case IROP_SQRT:  return intrinsic_fn(g, op, "llvm.sqrt", ty);
     case IROP_ABS:   return intrinsic_fn(g, op, "llvm.fabs", ty);
     case IROP_FLOOR: return intrinsic_fn(g, op, "llvm.floor", ty);
     case IROP_POW:   return intrinsic_fn(g, op, "llvm.pow", ty);
     case IROP_MIN:   return intrinsic_fn(g, op, "llvm.minnum", ty);
     case IROP_MAX:   return intrinsic_fn(g, op, "llvm.maxnum", ty);
-    case IROP_LOG1P: return libm_fn(g, op, "log1p", ty);
-    case IROP_TANH:  return libm_fn(g, op, "tanh", ty);
     default:         return NULL;
     }
 }
@@ -852,23 +851,24 @@ CgModule *cg_module(Comp *c, const IrModel *m, CgMode mode)
     return cg_module_variants(c, &m, NULL, 1, mode);
 }
 
-CgModule *cg_module_variants(Comp *c, const IrModel *const *models, const char *const *names, int n,
-                             CgMode mode)
+/* An empty module for the host: context, builder, TargetMachine, types.
+ * NULL after reporting if LLVM has no target for this host. */
+static CgModule *new_module(Comp *c, const char *name, CgMode mode)
 {
-    const IrModel *m = models[0];
     CgModule *g = mem_alloc(sizeof *g);
     memset(g, 0, sizeof *g);
     g->c = c;
-    g->m = m;
     g->mode = mode;
     g->tsc = LLVMOrcCreateNewThreadSafeContext();
     g->ctx = LLVMOrcThreadSafeContextGetContext(g->tsc);
     g->b = LLVMCreateBuilderInContext(g->ctx);
-    g->mod = LLVMModuleCreateWithNameInContext(m->name ? m->name : "model", g->ctx);
+    g->mod = LLVMModuleCreateWithNameInContext(name, g->ctx);
     g->opt_level = clamp_level(c->opt_level);
     g->tm = host_target_machine(c, g->opt_level);
-    if (!g->tm)
-        goto fail;
+    if (!g->tm) {
+        cg_free(g);
+        return NULL;
+    }
     g->cpu = LLVMGetHostCPUName();
     g->features = LLVMGetHostCPUFeatures();
 
@@ -885,6 +885,17 @@ CgModule *cg_module_variants(Comp *c, const IrModel *const *models, const char *
     g->i64 = LLVMInt64TypeInContext(g->ctx);
     g->ptr = LLVMPointerTypeInContext(g->ctx, 0);
     g->void_ty = LLVMVoidTypeInContext(g->ctx);
+    return g;
+}
+
+CgModule *cg_module_variants(Comp *c, const IrModel *const *models, const char *const *names, int n,
+                             CgMode mode)
+{
+    const IrModel *m = models[0];
+    CgModule *g = new_module(c, m->name ? m->name : "model", mode);
+    if (!g)
+        return NULL;
+    g->m = m;
 
     declare_runtime(g);
     LLVMValueRef descriptor = NULL;
@@ -918,6 +929,50 @@ fail:
 }
 
 int cg_nvariants(const CgModule *cm) { return cm->nvariants; }
+
+/* For each operator of cg_math.c:
+ *     double dendc_math_NAME(double x) { return dendc.math.NAME(x); }
+ *     void dendc_math_NAME_loop(double *noalias dst, const double *noalias src)
+ *         { for (i = 0; i < CG_MATH_TEST_N; i++) dst[i] = dendc.math.NAME(src[i]); }
+ * built with the same helpers and function attributes as model kernels. */
+CgModule *cg_math_test_module(Comp *c)
+{
+    static const struct { IrOp op; const char *name; } ops[] = {
+        {IROP_EXP, "exp"}, {IROP_LOG, "log"}, {IROP_LOG1P, "log1p"}, {IROP_TANH, "tanh"},
+    };
+    CgModule *g = new_module(c, "math", CG_JIT);
+    if (!g)
+        return NULL;
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        LLVMTypeRef ty;
+        LLVMValueRef f = math_fn(g, ops[k].op, &ty);
+        LLVMValueRef fn = new_function(g, arena_printf(&c->arena, "dendc_math_%s", ops[k].name),
+                                       LLVMFunctionType(g->f64, &g->f64, 1, 0));
+        LLVMValueRef x = LLVMGetParam(fn, 0);
+        LLVMBuildRet(g->b, LLVMBuildCall2(g->b, ty, f, &x, 1, ""));
+
+        LLVMTypeRef args[] = {g->ptr, g->ptr};
+        fn = new_function(g, arena_printf(&c->arena, "dendc_math_%s_loop", ops[k].name),
+                          LLVMFunctionType(g->void_ty, args, 2, 0));
+        add_param_attr(g, fn, 0, "noalias", 0);
+        add_param_attr(g, fn, 1, "noalias", 0);
+        add_param_attr(g, fn, 1, "readonly", 0);
+        Loop l;
+        LLVMValueRef i = loop_begin(g, &l, CG_MATH_TEST_N, "i");
+        LLVMValueRef src = LLVMBuildInBoundsGEP2(g->b, g->f64, LLVMGetParam(fn, 1), &i, 1, "");
+        LLVMValueRef dst = LLVMBuildInBoundsGEP2(g->b, g->f64, LLVMGetParam(fn, 0), &i, 1, "");
+        LLVMValueRef v = LLVMBuildLoad2(g->b, g->f64, src, "");
+        LLVMSetAlignment(v, 8);
+        LLVMSetAlignment(LLVMBuildStore(g->b, LLVMBuildCall2(g->b, ty, f, &v, 1, ""), dst), 8);
+        loop_end(g, &l);
+        LLVMBuildRetVoid(g->b);
+    }
+    if (g->failed || verify(g)) {
+        cg_free(g);
+        return NULL;
+    }
+    return g;
+}
 
 int cg_optimize(Comp *c, CgModule *cm)
 {

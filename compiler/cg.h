@@ -12,7 +12,8 @@
  * The module defines the symbols runtime/dendrt.h lists (dendc_descriptor,
  * dendc_derive, dendc_init, dendc_step, dendc_teacher_init, dendc_teacher)
  * and, in CG_AOT mode, main(), which calls rt_main_args.  It calls rt_randn,
- * rt_fill and libm (see jit.c for the full list the JIT resolves).
+ * rt_fill and libm's pow (see jit.c for the full list the JIT resolves);
+ * exp, log, log1p and tanh are inline IR (cg_math.h).
  */
 #ifndef DENDC_CG_H
 #define DENDC_CG_H
@@ -51,6 +52,15 @@ int cg_optimize(Comp *c, CgModule *cm);
 void cg_dump(FILE *out, CgModule *cm);
 /* Frees everything cm still owns (safe after cg_take_module; NULL is a no-op). */
 void cg_free(CgModule *cm);
+
+/* Test hook (tests/unit/check_math.c): a module whose only functions are,
+ * for NAME in exp, log, log1p and tanh, `double dendc_math_NAME(double)` and
+ * `void dendc_math_NAME_loop(double *dst, const double *src)` (dst[i] =
+ * NAME(src[i]) for i < CG_MATH_TEST_N, the loop a VEC statement becomes),
+ * both through the same code as model kernels.  Optimise and JIT it like a
+ * model's.  NULL after reporting through c->diag. */
+#define CG_MATH_TEST_N 1027     /* not a multiple of any vector width */
+CgModule *cg_math_test_module(Comp *c);
 
 /* ---- for jit.c and emit.c ---- */
 /* A new TargetMachine with the settings of cm's own: default triple, host

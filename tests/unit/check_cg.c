@@ -482,6 +482,34 @@ START_TEST(module_has_the_runtime_interface)
 }
 END_TEST
 
+/* exp, log, log1p and tanh are IR of our own (cg_math.c): always-inline
+ * functions before optimisation, nothing left to call after it. */
+START_TEST(transcendentals_are_inline_ir)
+{
+    static const char *const libm[] = {"@exp(", "@log(", "@log1p(", "@tanh(", "@llvm.exp.",
+                                       "@llvm.log."};
+    CgModule *cm = cg_module(&comp, toy.m, CG_JIT);
+    ck_assert_ptr_nonnull(cm);
+    char *before = dump_llvm(cm);
+    ck_assert_ptr_nonnull(strstr(before, "define internal double @dendc.math.exp(double %x)"));
+    ck_assert_ptr_nonnull(strstr(before, "define internal double @dendc.math.log(double %x)"));
+    ck_assert_ptr_nonnull(strstr(before, "define internal double @dendc.math.log1p(double %x)"));
+    ck_assert_ptr_nonnull(strstr(before, "define internal double @dendc.math.tanh(double %x)"));
+    ck_assert_ptr_nonnull(strstr(before, "alwaysinline"));
+    ck_assert_int_eq(cg_optimize(&comp, cm), 0);
+    char *after = dump_llvm(cm);
+    ck_assert_ptr_null(strstr(after, "@dendc.math."));
+    for (size_t k = 0; k < sizeof libm / sizeof libm[0]; k++) {
+        ck_assert_msg(!strstr(before, libm[k]), "unoptimised module mentions %s", libm[k]);
+        ck_assert_msg(!strstr(after, libm[k]), "optimised module mentions %s", libm[k]);
+    }
+    ck_assert_str_eq(diags(), "");
+    free(before);
+    free(after);
+    cg_free(cm);
+}
+END_TEST
+
 START_TEST(optimisation_runs_once)
 {
     CgModule *cm = cg_module(&comp, toy.m, CG_JIT);
@@ -852,6 +880,7 @@ static Suite *suite(void)
     tcase_add_test(t, descriptor_symbol_is_the_ir_descriptor);
     tcase_add_test(t, optimisation_levels_agree);
     tcase_add_test(t, module_has_the_runtime_interface);
+    tcase_add_test(t, transcendentals_are_inline_ir);
     tcase_add_test(t, optimisation_runs_once);
     tcase_add_test(t, broken_ir_is_an_internal_error);
     tcase_add_test(t, out_of_bounds_load_is_an_internal_error);

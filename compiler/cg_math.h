@@ -1,0 +1,25 @@
+/* cg_math.h: exp, log, log1p and tanh as LLVM IR (part of phase 4, cg.c).
+ *
+ * libm's scalar calls keep the loop vectoriser from touching any loop that
+ * uses them; these are straight-line IR instead (no calls, no branches:
+ * special cases are selects), defined once per module as internal
+ * always-inline functions, so after inlining every element-wise loop that
+ * uses them vectorises like plain arithmetic.  No fast-math flags: the
+ * results are the same on every path (JIT, executable, scalar or vector
+ * code) and on every host.  Accuracy: see the table at the top of cg_math.c
+ * and tests/unit/check_math.c.
+ */
+#ifndef DENDC_CG_MATH_H
+#define DENDC_CG_MATH_H
+
+#include <llvm-c/Types.h>
+
+#include "ir.h"
+
+/* The function computing `op` (IROP_EXP, IROP_LOG, IROP_LOG1P, IROP_TANH):
+ * `double dendc.math.NAME(double)`, internal, always-inline, defined in mod
+ * on first use.  *ty gets its type.  NULL (and *ty untouched) for any other
+ * operator. */
+LLVMValueRef cg_math_fn(LLVMModuleRef mod, IrOp op, LLVMTypeRef *ty);
+
+#endif
