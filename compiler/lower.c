@@ -554,6 +554,17 @@ static void lower_teachers(Lower *L)
     }
 }
 
+/* The buffer holding variable `field` (soma, rate or a dendrite) of a
+ * population, or an input's presented value. */
+static IrBuf *var_buf(Lower *L, SemaPop *p, const char *field)
+{
+    PopBufs *pb = &L->pops[p->index];
+    if (p->is_input)
+        return pb->u;
+    Sym v = sema_neuron_var(p->type, field);
+    return v.kind == SYM_SOMA ? pb->u : v.kind == SYM_RATE ? pb->r : pb->dend[v.index];
+}
+
 static void lower_experiment(Lower *L)
 {
     SemaExperiment *sx = &L->s->exp;
@@ -590,15 +601,7 @@ static void lower_experiment(Lower *L)
         IrRecord *o = &x->records[i];
         o->every_ms = r->every;
         o->patterns = r->patterns;
-        if (!r->pop)
-            o->buf = L->target;
-        else if (r->pop->is_input)
-            o->buf = L->pops[r->pop->index].u;
-        else {
-            Sym v = sema_neuron_var(r->pop->type, r->field);
-            PopBufs *pb = &L->pops[r->pop->index];
-            o->buf = v.kind == SYM_SOMA ? pb->u : v.kind == SYM_RATE ? pb->r : pb->dend[v.index];
-        }
+        o->buf = r->pop ? var_buf(L, r->pop, r->field) : L->target;
     }
     x->nmetrics = sx->nmetrics;
     x->metrics = arena_alloc(L->a, (size_t)(sx->nmetrics + 1) * sizeof *x->metrics);
@@ -607,9 +610,7 @@ static void lower_experiment(Lower *L)
         IrMetric *o = &x->metrics[i];
         o->name = sm->name;
         o->kind = (IrMetricKind)sm->kind;
-        Sym v = sema_neuron_var(sm->pop->type, sm->field);
-        PopBufs *pb = &L->pops[sm->pop->index];
-        o->value = v.kind == SYM_SOMA ? pb->u : v.kind == SYM_RATE ? pb->r : pb->dend[v.index];
+        o->value = var_buf(L, sm->pop, sm->field);
         o->dataset = sm->data;
         o->every = sm->every;
     }

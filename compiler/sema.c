@@ -1603,6 +1603,32 @@ static int check_present(Sema *S, AstNode *it, SemaExperiment *x)
     return gives_input;
 }
 
+/* `P.var` naming any variable or compartment of a population (rms metrics,
+ * records): the population, or NULL after an error with a did-you-mean. */
+static SemaPop *resolve_pop_var(Sema *S, AstNode *w, const char *role)
+{
+    if (w->kind != AST_MEMBER || w->u.member.object->kind != AST_NAME) {
+        ERR(S, w->span, "expected a population's variable or compartment, e.g. P1.apical");
+        return NULL;
+    }
+    SemaPop *p = resolve_pop(S, w->u.member.object->name, w->u.member.object->span, role);
+    if (!p)
+        return NULL;
+    if (sema_neuron_var(p->type, w->name).kind == SYM_NONE) {
+        ERR(S, name_span(w), "population '%s' (%s) has no variable or compartment '%s'", p->name, p->type->name,
+            w->name);
+        const char *cands[64];
+        int nc = 0;
+        cands[nc++] = p->type->soma->name;
+        cands[nc++] = p->type->rate->name;
+        for (int k = 0; k < p->type->ndends && nc < 64; k++)
+            cands[nc++] = p->type->dends[k].name;
+        hint(S, name_span(w), diag_closest(w->name, cands, nc));
+        return NULL;
+    }
+    return p;
+}
+
 static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
 {
     SemaMetric mt = { .name = it->name, .decl = it, .every = 1 };
@@ -1674,19 +1700,9 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
     if (rms) {
         /* rms(P1.apical): the root mean square of any variable or compartment
          * over the data set, read at the end of each presentation. */
-        if (a->kind != AST_MEMBER || a->u.member.object->kind != AST_NAME) {
-            ERR(S, a->span, "expected a population's variable or compartment, e.g. P1.apical");
-            return;
-        }
-        SemaPop *p = resolve_pop(S, a->u.member.object->name, a->u.member.object->span,
-                                 "a metric reads a population's variables");
+        SemaPop *p = resolve_pop_var(S, a, "a metric reads a population's variables");
         if (!p)
             return;
-        if (sema_neuron_var(p->type, a->name).kind == SYM_NONE) {
-            ERR(S, name_span(a), "population '%s' (%s) has no variable or compartment '%s'", p->name,
-                p->type->name, a->name);
-            return;
-        }
         mt.pop = p;
         mt.field = a->name;
         x->metrics[x->nmetrics++] = mt;
@@ -1775,23 +1791,9 @@ static void check_record(Sema *S, AstNode *it, SemaExperiment *x)
             }
             r.pop = p;
         } else if (w->kind == AST_MEMBER && w->u.member.object->kind == AST_NAME) {
-            SemaPop *p = resolve_pop(S, w->u.member.object->name, w->u.member.object->span,
-                                     "record an input by its name, e.g. 'x'");
-            if (!p)
+            r.pop = resolve_pop_var(S, w, "record an input by its name, e.g. 'x'");
+            if (!r.pop)
                 continue;
-            if (sema_neuron_var(p->type, w->name).kind == SYM_NONE) {
-                ERR(S, name_span(w), "population '%s' (%s) has no variable or compartment '%s'", p->name,
-                    p->type->name, w->name);
-                const char *cands[64];
-                int nc = 0;
-                cands[nc++] = p->type->soma->name;
-                cands[nc++] = p->type->rate->name;
-                for (int k = 0; k < p->type->ndends && nc < 64; k++)
-                    cands[nc++] = p->type->dends[k].name;
-                hint(S, name_span(w), diag_closest(w->name, cands, nc));
-                continue;
-            }
-            r.pop = p;
             r.field = w->name;
         } else {
             ERR(S, w->span, "record takes variables (P2.u, P1.apical), inputs (x) or 'target'");

@@ -8,24 +8,18 @@ variable at every step.
 
 usage: microcircuit_ref.py DIR RTOL [bp]
 """
-import csv
+import os
 import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dendc_trace import Trace  # noqa: E402
+
 out, rtol = sys.argv[1], float(sys.argv[2])
 tied = len(sys.argv) > 3 and sys.argv[3] == "bp"
-trace = np.load(f"{out}/trace.npy")
-layout = {}
-with open(f"{out}/layout.csv") as f:
-    for row in csv.DictReader(f):
-        layout[row["name"]] = (int(row["offset"]), int(row["rows"]), int(row["cols"]))
-
-
-def get(k, name):
-    off, rows, cols = layout[name]
-    v = trace[k, off:off + rows * cols]
-    return v.reshape(rows, cols) if cols > 1 else v.copy()
+trace = Trace(out)
+get = trace.get
 
 
 g_l, g_B, g_A, g_D, g_som = 0.1, 1.0, 0.8, 1.0, 0.8
@@ -51,7 +45,7 @@ u1, uI, u2 = np.zeros(10), np.zeros(3), np.zeros(3)
 xf = np.zeros(4)
 
 worst = 0.0
-steps = trace.shape[0] - 1
+steps = trace.steps
 for k in range(1, steps + 1):
     x, tgt = get(k, "x"), get(k, "target")
     learn = (k - 1) % steps_per_sample >= lag_steps

@@ -9,24 +9,18 @@ step.  Exit status 0 when all agree to the given relative tolerance.
 
 usage: trajectory_ref.py DIR [RTOL]
 """
-import csv
+import os
 import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dendc_trace import Trace  # noqa: E402
+
 out = sys.argv[1]
 rtol = float(sys.argv[2]) if len(sys.argv) > 2 else 1e-9
-trace = np.load(f"{out}/trace.npy")
-layout = {}
-with open(f"{out}/layout.csv") as f:
-    for row in csv.DictReader(f):
-        layout[row["name"]] = (int(row["offset"]), int(row["rows"]), int(row["cols"]))
-
-
-def get(k, name):
-    off, rows, cols = layout[name]
-    v = trace[k, off:off + rows * cols]
-    return v.reshape(rows, cols) if cols > 1 else v.copy()
+trace = Trace(out)
+get = trace.get
 
 
 # Parameters (noise is switched off by the test with --set sigma=0).
@@ -51,7 +45,7 @@ u1, u2 = np.zeros(5), np.zeros(2)
 xf = np.zeros(3)
 
 worst = 0.0
-steps = trace.shape[0] - 1
+steps = trace.steps
 for k in range(1, steps + 1):
     x, tgt = get(k, "x"), get(k, "target")    # what was presented during step k
     r0, r1, r2 = xf, softplus(u1), logistic(u2)

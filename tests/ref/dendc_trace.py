@@ -1,0 +1,26 @@
+"""Reading a dendc --trace: DIR/trace.npy (the whole state block before the
+first step and after each step) and DIR/layout.csv (each buffer's offset and
+shape in that block)."""
+import csv
+
+import numpy as np
+
+
+class Trace:
+    def __init__(self, out):
+        self.rows = np.load(f"{out}/trace.npy")
+        self.layout = {}
+        with open(f"{out}/layout.csv") as f:
+            for row in csv.DictReader(f):
+                self.layout[row["name"]] = (int(row["offset"]), int(row["rows"]), int(row["cols"]))
+
+    @property
+    def steps(self):
+        """Steps recorded (row 0 is the state before the first)."""
+        return self.rows.shape[0] - 1
+
+    def get(self, k, name):
+        """Buffer `name` after step k: a vector, or a (rows, cols) matrix."""
+        off, rows, cols = self.layout[name]
+        v = self.rows[k, off:off + rows * cols]
+        return v.reshape(rows, cols) if cols > 1 else v.copy()
