@@ -5,6 +5,7 @@
  *   --compare A,B,C          run each of these variants ...
  *   --seeds A..B             ... (or the chosen model) once per seed, and
  *                            report every final metric as mean ± std
+ *   --threads N              up to N of those runs at once (forked workers)
  *
  * Each run is an ordinary rt_main run with --seed S --out DIR/VARIANT/seedS
  * --quiet, so it leaves exactly the outputs a single run would; the summary
@@ -21,6 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "rt_internal.h"
 
@@ -157,8 +161,16 @@ static int read_final(const char *prog, const char *dir, char names[][64], doubl
     return n;
 }
 
+/* The directory and seed text of one run. */
+static void job_dir(char *sub, size_t subsz, char *seed, size_t seedsz, const char *out, const char *variant,
+                    uint64_t s)
+{
+    snprintf(seed, seedsz, "%llu", (unsigned long long)s);
+    snprintf(sub, subsz, "%s/%s/seed%s", out, variant, seed);
+}
+
 static int compare(const char *prog, const RtVariant *v, const int *which, int nw, uint64_t s_lo,
-                   uint64_t s_hi, const char *out, int quiet, int argc, char **pass)
+                   uint64_t s_hi, const char *out, int quiet, int threads, int argc, char **pass)
 {
     int nseeds = (int)(s_hi - s_lo + 1), nruns = nw * nseeds;
     char names[MAX_METRICS][64];
@@ -171,11 +183,17 @@ static int compare(const char *prog, const RtVariant *v, const int *which, int n
         status = 1;
         goto done;
     }
-    for (int w = 0; w < nw && !status; w++) {
-        for (int s = 0; s < nseeds && !status; s++) {
+    /* Run every (variant, seed) job: in this process when threads == 1, else
+     * in up to `threads` child processes at once.  Runs share nothing and
+     * each writes its own directory, so the results (read back below, in
+     * job order) are the same bytes whatever the number of workers. */
+    int running = 0, next = 0;
+    pid_t *pids = rt_xcalloc((size_t)nruns, sizeof *pids);
+    while ((next < nruns && !status) || running > 0) {
+        if (next < nruns && !status && running < threads) {
+            int w = next / nseeds, s = next % nseeds;
             char seed[32], sub[512];
-            snprintf(seed, sizeof seed, "%llu", (unsigned long long)(s_lo + (uint64_t)s));
-            snprintf(sub, sizeof sub, "%s/%s/seed%s", out, v[which[w]].name, seed);
+            job_dir(sub, sizeof sub, seed, sizeof seed, out, v[which[w]].name, s_lo + (uint64_t)s);
             int k = 0;
             argv2[k++] = pass[0];
             for (int i = 1; i < argc; i++)
@@ -187,25 +205,62 @@ static int compare(const char *prog, const RtVariant *v, const int *which, int n
             argv2[k++] = "--quiet";
             argv2[k] = NULL;
             if (!quiet)
-                fprintf(stderr, "%s: %s, seed %s (%d/%d)\n", prog, v[which[w]].name, seed,
-                        w * nseeds + s + 1, nruns);
-            int rc = rt_main(&v[which[w]].model, k, argv2);
-            if (rc != 0) {
-                fprintf(stderr, "%s: the run of %s with seed %s failed (exit status %d)\n", prog,
-                        v[which[w]].name, seed, rc);
-                status = rc;
-                break;
+                fprintf(stderr, "%s: %s, seed %s (%d/%d)\n", prog, v[which[w]].name, seed, next + 1, nruns);
+            if (threads == 1) {
+                int rc = rt_main(&v[which[w]].model, k, argv2);
+                if (rc != 0) {
+                    fprintf(stderr, "%s: the run of %s with seed %s failed (exit status %d)\n", prog,
+                            v[which[w]].name, seed, rc);
+                    status = rc;
+                }
+                next++;
+                continue;
             }
-            char got[MAX_METRICS][64];
-            int n = read_final(prog, sub, got, vals + (size_t)(w * nseeds + s) * MAX_METRICS);
-            if (n < 0 || (nm >= 0 && n != nm)) {
+            fflush(NULL);       /* nothing buffered is written twice */
+            pid_t pid = fork();
+            if (pid < 0) {
+                fprintf(stderr, "%s: cannot start a worker: %s\n", prog, strerror(errno));
                 status = 1;
-                break;
+                continue;
             }
-            if (nm < 0) {
-                nm = n;
-                memcpy(names, got, sizeof got);
-            }
+            if (pid == 0)
+                _exit(rt_main(&v[which[w]].model, k, argv2) & 0xff);
+            pids[next++] = pid;
+            running++;
+            continue;
+        }
+        int st;
+        pid_t done = wait(&st);
+        if (done < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        running--;
+        int j = 0;
+        while (j < nruns && pids[j] != done)
+            j++;
+        int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+        if (rc != 0 && j < nruns) {
+            fprintf(stderr, "%s: the run of %s with seed %llu failed (exit status %d)\n", prog,
+                    v[which[j / nseeds]].name, (unsigned long long)(s_lo + (uint64_t)(j % nseeds)), rc);
+            if (!status)
+                status = rc;
+        }
+    }
+    free(pids);
+    for (int j = 0; j < nruns && !status; j++) {
+        char seed[32], sub[512], got[MAX_METRICS][64];
+        job_dir(sub, sizeof sub, seed, sizeof seed, out, v[which[j / nseeds]].name,
+                s_lo + (uint64_t)(j % nseeds));
+        int n = read_final(prog, sub, got, vals + (size_t)j * MAX_METRICS);
+        if (n < 0 || (nm >= 0 && n != nm)) {
+            status = 1;
+            break;
+        }
+        if (nm < 0) {
+            nm = n;
+            memcpy(names, got, sizeof got);
         }
     }
     if (status)
@@ -283,6 +338,7 @@ int rt_main_variants(int argc, char **argv, const RtVariant *v, int n)
     char **pass = rt_xcalloc((size_t)argc + 1, sizeof *pass);
     int npass = 0, list = 0, quiet = 0, help = 0, chosen = 0, have_seeds = 0, status = 0;
     const char *compare_list = NULL, *out = NULL, *seeds = NULL;
+    int threads = 1;
     uint64_t s_lo = 1, s_hi = 1;
     pass[npass++] = argc > 0 ? argv[0] : "model";
     for (int i = 1; i < argc; i++) {
@@ -298,7 +354,16 @@ int rt_main_variants(int argc, char **argv, const RtVariant *v, int n)
             }
         } else if ((val = opt_value(argc, argv, &i, "--compare")))
             compare_list = val;
-        else if ((val = opt_value(argc, argv, &i, "--seeds"))) {
+        else if ((val = opt_value(argc, argv, &i, "--threads"))) {
+            char *end;
+            long t = strtol(val, &end, 10);
+            if (!*val || *end || t < 1 || t > 1024) {
+                fprintf(stderr, "%s: --threads: expected a number of workers 1..1024, found '%s'\n", prog, val);
+                status = 2;
+                goto out;
+            }
+            threads = (int)t;
+        } else if ((val = opt_value(argc, argv, &i, "--seeds"))) {
             seeds = val;
             have_seeds = 1;
         } else {
@@ -321,7 +386,8 @@ int rt_main_variants(int argc, char **argv, const RtVariant *v, int n)
     if (help) {
         status = rt_main(&v[chosen].model, npass, pass);
         printf("\nruns:\n"
-               "  --seeds A..B      run once per seed and report mean ± std of the final metrics\n");
+               "  --seeds A..B      run once per seed and report mean ± std of the final metrics\n"
+               "  --threads N       run up to N of those runs at once (same results for any N)\n");
         if (n > 1) {
             printf("  --variant NAME    run a variant of the model:");
             for (int k = 1; k < n; k++)
@@ -351,6 +417,12 @@ int rt_main_variants(int argc, char **argv, const RtVariant *v, int n)
             goto out;
         }
     if (!compare_list && !have_seeds) {
+        if (threads > 1) {
+            fprintf(stderr, "%s: --threads runs the runs of --seeds or --compare in parallel; a single run "
+                    "is one thread\n", prog);
+            status = 2;
+            goto out;
+        }
         status = rt_main(&v[chosen].model, npass, pass);
         goto out;
     }
@@ -396,7 +468,7 @@ int rt_main_variants(int argc, char **argv, const RtVariant *v, int n)
         pass[k++] = pass[i];
     }
     npass = k;
-    status = compare(prog, v, which, nw, s_lo, s_hi, out, quiet, npass, pass);
+    status = compare(prog, v, which, nw, s_lo, s_hi, out, quiet, threads, npass, pass);
     free(def);
 out:
     free(pass);

@@ -28,6 +28,12 @@ for row in csv.DictReader(open(f"{d}/compare.csv")):
     assert abs(x.mean() - float(row["mean"])) <= 1e-12 * abs(x.mean()), row
     assert abs(x.std(ddof=1) - float(row["std"])) <= 1e-9 * x.std(ddof=1), row
 PY
+check "--threads 2 gives the same bytes as one worker" \
+  sh -c "'$TMP/v' --compare base,slow --seeds 1..3 --quiet --threads 2 --out '$TMP/cmp2' >/dev/null && cmp '$TMP/cmp/compare.csv' '$TMP/cmp2/compare.csv' && cmp '$TMP/cmp/compare_runs.csv' '$TMP/cmp2/compare_runs.csv' && cmp '$TMP/cmp/slow/seed3/metrics.csv' '$TMP/cmp2/slow/seed3/metrics.csv'"
+status=0; "$TMP/v" --seeds 1..2 --threads 0 >/dev/null 2>"$TMP/err" || status=$?
+check "--threads 0 is exit 2" sh -c "[ $status -eq 2 ] && grep -q -- '--threads' '$TMP/err'"
+status=0; "$TMP/v" --threads 2 --quiet --out "$TMP/t2" >/dev/null 2>"$TMP/err" || status=$?
+check "--threads without --seeds or --compare is exit 2" sh -c "[ $status -eq 2 ]"
 status=0; "$TMP/v" --variant slo >/dev/null 2>"$TMP/err" || status=$?
 check "an unknown variant is exit 2 with a suggestion" sh -c "[ $status -eq 2 ] && grep -q \"did you mean 'slow'\" '$TMP/err'"
 status=0; "$TMP/v" --compare base,nope --seeds 1..2 --out "$TMP/c2" >/dev/null 2>"$TMP/err" || status=$?
