@@ -308,6 +308,7 @@ static LLVMValueRef gen_load(CgModule *g, const IrExpr *e)
     case IDX_I:  ix = g->i; break;
     case IDX_J:  ix = g->j; break;
     case IDX_IJ: ix = g->i && g->j ? row_major(g, g->i, buf->cols, g->j) : NULL; break;
+    case IDX_JI: ix = g->i && g->j ? row_major(g, g->j, buf->cols, g->i) : NULL; break;
     case IDX_0:  ix = const_i64(g, 0); break;
     }
     if (!ix) {
@@ -320,6 +321,7 @@ static LLVMValueRef gen_load(CgModule *g, const IrExpr *e)
     int fits = e->u.load.index == IDX_I ? size >= g->ni
              : e->u.load.index == IDX_J ? size >= g->nj
              : e->u.load.index == IDX_IJ ? buf->rows >= g->ni && buf->cols >= g->nj
+             : e->u.load.index == IDX_JI ? buf->cols >= g->ni && buf->rows >= g->nj
              : size >= 1;
     if (!fits) {
         internal_error(g, "load of '%s' (%dx%d) out of bounds in '%s'", buf->name, buf->rows,

@@ -208,7 +208,7 @@ static const char *const op_symbols[IROP__COUNT] = {
 };
 
 static const char *const index_text[] = {
-    [IDX_I] = "[i]", [IDX_J] = "[j]", [IDX_IJ] = "[i,j]", [IDX_0] = "[0]",
+    [IDX_I] = "[i]", [IDX_J] = "[j]", [IDX_IJ] = "[i,j]", [IDX_JI] = "[j,i]", [IDX_0] = "[0]",
 };
 
 static void dump_expr(FILE *out, const IrModel *m, const IrExpr *e)

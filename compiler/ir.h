@@ -88,6 +88,7 @@ typedef enum IrIndex {
     IDX_I,      /* buf[i]: a post-synaptic / row vector in a MAT, the element in a VEC */
     IDX_J,      /* buf[j]: a pre-synaptic / column vector in a MAT */
     IDX_IJ,     /* buf[i*cols + j]: the matrix itself */
+    IDX_JI,     /* buf[j*cols + i]: the matrix transposed (an init formula's transpose(W)) */
     IDX_0,      /* buf[0]: a scalar held in a buffer */
 } IrIndex;
 

@@ -146,6 +146,10 @@ static IrExpr *lower_call(Lower *L, const Ctx *cx, AstNode *e)
         SemaPop *p = post ? cx->sc.conn->dst : cx->sc.conn->src;
         return phi_of(L, p, post ? IDX_I : IDX_J, lx(L, cx, args[0]));
     }
+    if (strcmp(e->name, "transpose") == 0 && cx->sc.kind == SCOPE_WEIGHTS) {
+        Sym w = sema_lookup(L->s, &cx->sc, args[0]->name);
+        return ir_load(L->a, L->w[w.index], IDX_JI);
+    }
     if (strcmp(e->name, "predict") == 0) {
         SemaConn *cn = cx->sc.conn;
         Sym s = sema_lookup(L->s, &cx->sc, args[0]->name);

@@ -81,7 +81,7 @@ static unsigned scan(const IrExpr *e, const IrBuf *dst)
         switch (e->u.load.index) {
         case IDX_I:  f |= USES_I; break;
         case IDX_J:  f |= USES_J; break;
-        case IDX_IJ: f |= USES_IJ; break;
+        case IDX_IJ: case IDX_JI: f |= USES_IJ; break;
         case IDX_0:  break;
         }
         return f;

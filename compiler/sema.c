@@ -375,6 +375,27 @@ static int check_call(Sema *S, const Scope *sc, AstNode *e)
         }
         return check_expr(S, sc, args[0]);
     }
+    /* transpose(W) in an init formula: another projection's weights, read
+     * transposed (W_PI = -transpose(W2) when B1 is tied to it). */
+    if (strcmp(e->name, "transpose") == 0 && sc->kind == SCOPE_WEIGHTS) {
+        Sym w = nargs == 1 && args[0]->kind == AST_NAME ? sema_lookup(S->m, sc, args[0]->name)
+                                                         : (Sym){ SYM_NONE, 0 };
+        if (w.kind != SYM_WEIGHT) {
+            ERR(S, e->span, "transpose takes a projection's weights, e.g. transpose(W2)");
+            return -1;
+        }
+        const SemaConn *src = &S->m->conns[w.index], *me = sc->conn;
+        if (src->tied_expr) {
+            ERR(S, args[0]->span, "'%s' is tied to other weights; use those in the formula", src->name);
+            return -1;
+        }
+        if (src->src->size != me->dst->size || src->dst->size != me->src->size) {
+            ERR(S, e->span, "transpose(%s) is %dx%d but '%s' is %dx%d", src->name, src->src->size,
+                src->dst->size, me->name, me->dst->size, me->src->size);
+            return -1;
+        }
+        return 0;
+    }
     /* predict(compartment): the dendritic prediction of the somatic potential. */
     if (strcmp(e->name, "predict") == 0) {
         if (sc->kind != SCOPE_RULE) {

@@ -15,6 +15,10 @@ check "apical potential ~0 (< 1e-4) with no target" awk -v r="$rms" 'BEGIN{exit 
 bad=$(awk -F, 'NR==2{print $2}' "$TMP/bad/metrics.csv")
 echo "apical rms with a wrong W_IP factor: $bad"
 check "a wrong factor leaves the apical potential far from 0" awk -v r="$bad" 'BEGIN{exit !(r > 1e-2)}'
+check "with tied transposed top-down weights too" "$TMP/sp" --quiet --variant transposed --out "$TMP/tied"
+tied=$(awk -F, 'NR==2{print $2}' "$TMP/tied/metrics.csv")
+echo "apical rms, tied variant (W_PI = -transpose(W2)): $tied"
+check "apical potential ~0 (< 1e-4) with tied weights" awk -v r="$tied" 'BEGIN{exit !(r < 1e-4)}'
 # The attenuation factors predict() uses, as dendc --dump=ir spells them.
 # -O0: the equations as lowered, before optimisation hoists per-row factors.
 ir=$("$DENDC" -O0 --dump=ir "$srcdir/models/sacramento2018.dend")
