@@ -17,6 +17,18 @@ ok()   { _pass=$((_pass + 1)); echo "ok - $*"; }
 fail() { _fail=$((_fail + 1)); echo "FAIL - $*"; }
 # check DESCRIPTION COMMAND...: pass when the command succeeds.
 check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+# expect_status NAME STATUS PATTERN CMD...: the command must exit with
+# STATUS and (if PATTERN is not empty) print something matching it.
+expect_status() {   # NAME STATUS PATTERN CMD...
+  local name=$1 want=$2 pat=$3; shift 3
+  local status=0
+  "$@" >"$TMP/out" 2>"$TMP/err" </dev/null || status=$?
+  if [ "$status" -ne "$want" ]; then fail "$name: exit $status (want $want)"; cat "$TMP/err"; return; fi
+  if [ -n "$pat" ] && ! grep -Eq -- "$pat" "$TMP/out" "$TMP/err"; then
+    fail "$name: output does not match /$pat/"; cat "$TMP/out" "$TMP/err"; return
+  fi
+  ok "$name"
+}
 finish() {
   echo "$_name: $_pass passed, $_fail failed"
   [ "$_fail" -eq 0 ]

@@ -6,16 +6,6 @@
 . "$srcdir/tests/lib.sh"
 ref=$srcdir/tests/data/yinyang
 
-expect_status() {   # NAME STATUS PATTERN CMD...
-  local name=$1 want=$2 pat=$3; shift 3
-  local status=0
-  "$@" >"$TMP/out" 2>"$TMP/err" </dev/null || status=$?
-  if [ "$status" -ne "$want" ]; then fail "$name: exit $status (want $want)"; cat "$TMP/err"; return; fi
-  if [ -n "$pat" ] && ! grep -Eq -- "$pat" "$TMP/out" "$TMP/err"; then
-    fail "$name: output does not match /$pat/"; cat "$TMP/out" "$TMP/err"; return
-  fi
-  ok "$name"
-}
 
 expect_status "test split (size 1000, seed 40)" 0 "" \
   "$DENDC" data yinyang --size 1000 --seed 40 -o "$TMP/t"

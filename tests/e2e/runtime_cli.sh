@@ -5,16 +5,6 @@
 model=$srcdir/examples/teacher_student.dend
 "$DENDC" "$model" -o "$TMP/ts" || { fail "compile"; finish; exit 1; }
 
-expect_status() {   # NAME STATUS PATTERN CMD...
-  local name=$1 want=$2 pat=$3; shift 3
-  local status=0
-  "$@" >"$TMP/out" 2>"$TMP/err" </dev/null || status=$?
-  if [ "$status" -ne "$want" ]; then fail "$name: exit $status (want $want)"; cat "$TMP/err"; return; fi
-  if [ -n "$pat" ] && ! grep -Eq -- "$pat" "$TMP/out" "$TMP/err"; then
-    fail "$name: output does not match /$pat/"; cat "$TMP/out" "$TMP/err"; return
-  fi
-  ok "$name"
-}
 expect_status "--help lists params" 0 'eta' "$TMP/ts" --help
 expect_status "unknown --set name, with a suggestion" 2 "did you mean 'eta'" "$TMP/ts" --set etaa=1 --out "$TMP/o1"
 expect_status "malformed --set value" 2 "eta" "$TMP/ts" --set eta=abc --out "$TMP/o2"

@@ -47,15 +47,6 @@ static void setup(void)
 
 static void teardown(void) { test_comp_free(&comp); }
 
-/* Short spellings for building expressions. */
-#define K(v) ir_const(a, (v))
-#define P(k) ir_param(a, (k))
-#define L(b, ix) ir_load(a, (b), (ix))
-#define ADD(x, y) ir_binary(a, IROP_ADD, (x), (y))
-#define SUB(x, y) ir_binary(a, IROP_SUB, (x), (y))
-#define MUL(x, y) ir_binary(a, IROP_MUL, (x), (y))
-#define DIV(x, y) ir_binary(a, IROP_DIV, (x), (y))
-#define CALL(op, x) ir_call(a, (op), (x))
 
 static IrStmt *mat(IrBuf *dst, IrExpr *e)
 {

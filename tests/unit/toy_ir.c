@@ -20,16 +20,6 @@ void test_comp_free(Comp *c)
     arena_free(&c->arena);
 }
 
-/* Short spellings for building expressions. */
-#define K(v) ir_const(a, (v))
-#define P(k) ir_param(a, (k))
-#define L(b, ix) ir_load(a, (b), (ix))
-#define ADD(x, y) ir_binary(a, IROP_ADD, (x), (y))
-#define SUB(x, y) ir_binary(a, IROP_SUB, (x), (y))
-#define MUL(x, y) ir_binary(a, IROP_MUL, (x), (y))
-#define DIV(x, y) ir_binary(a, IROP_DIV, (x), (y))
-#define BIN(op, x, y) ir_binary(a, (op), (x), (y))
-#define CALL(op, x) ir_call(a, (op), (x))
 
 static IrStmt *vec(Arena *a, IrBuf *dst, IrExpr *e, const char *comment)
 {

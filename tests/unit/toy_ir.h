@@ -27,4 +27,16 @@ IrModel *toy_model(Arena *a, Toy *t);
 void test_comp_init(Comp *c, FILE *diag_out);
 void test_comp_free(Comp *c);
 
+/* Short spellings for building IR expressions in tests; they use an
+ * `Arena *a` in scope. */
+#define K(v) ir_const(a, (v))
+#define P(k) ir_param(a, (k))
+#define L(b, ix) ir_load(a, (b), (ix))
+#define ADD(x, y) ir_binary(a, IROP_ADD, (x), (y))
+#define SUB(x, y) ir_binary(a, IROP_SUB, (x), (y))
+#define MUL(x, y) ir_binary(a, IROP_MUL, (x), (y))
+#define DIV(x, y) ir_binary(a, IROP_DIV, (x), (y))
+#define BIN(op, x, y) ir_binary(a, (op), (x), (y))
+#define CALL(op, x) ir_call(a, (op), (x))
+
 #endif
