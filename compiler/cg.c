@@ -568,6 +568,10 @@ static void gen_guard(CgModule *g, const IrStmt *s)
     LLVMValueRef mask = LLVMConstInt(g->i32, (unsigned)s->u.guard.mask, 0);
     LLVMValueRef bits = LLVMBuildAnd(g->b, g->flags, mask, "");
     LLVMValueRef on = LLVMBuildICmp(g->b, LLVMIntEQ, bits, mask, "on");
+    if (s->u.guard.cond) {
+        LLVMValueRef c = gen_expr(g, s->u.guard.cond);
+        on = LLVMBuildAnd(g->b, on, LLVMBuildFCmp(g->b, LLVMRealUNE, c, const_f64(g, 0), ""), "on");
+    }
     LLVMBasicBlockRef then = new_block(g, "guard");
     LLVMBasicBlockRef join = new_block(g, "endguard");
     LLVMBuildCondBr(g->b, on, then, join);

@@ -331,6 +331,10 @@ static void dump_stmt(FILE *out, const IrModel *m, const IrStmt *s, int depth)
     case IRS_GUARD:
         fputs("flags ", out);
         dump_flags(out, s->u.guard.mask);
+        if (s->u.guard.cond) {
+            fputs(" if ", out);
+            dump_expr(out, m, s->u.guard.cond);
+        }
         fputc(':', out);
         break;
     case IRS__COUNT:

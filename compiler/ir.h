@@ -145,6 +145,9 @@ struct IrStmt {
         } rng;
         struct {                        /* GUARD */
             int mask;                   /* IRF_* bits, all must be set */
+            IrExpr *cond;               /* and, unless NULL, this expression over
+                                           params must be non-zero (noise with an
+                                           amplitude of 0 draws nothing) */
             struct IrStmt **body;
             int nbody;
         } guard;

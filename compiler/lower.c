@@ -492,6 +492,10 @@ static void lower_step(Lower *L)
             };
             IrStmt *g = guard(L, IRF_NOISE, body, 2);
             g->comment = "noise";
+            /* A model may keep `noise sigma` with sigma = 0 (and switch it on
+             * with --set): then the draws, over half of a small net's step,
+             * are skipped.  sigma * 0 would add nothing anyway. */
+            g->u.guard.cond = ir_binary(L->a, IROP_NE, param_expr(L, n->noise->u.comp.conductance), ir_const(L->a, 0));
             add(L, k, g);
         }
         add(L, k, vec(L, pb->r, phi_of(L, p, IDX_I, NULL), arena_printf(L->a, "rates of %s", p->name)));

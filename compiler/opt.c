@@ -257,6 +257,7 @@ static void opt_stmt(Opt *o, IrKernel *out, IrStmt *s)
         opt_stmts(o, &body, s->u.guard.body, s->u.guard.nbody);
         IrStmt *g = ir_stmt(o->a, IRS_GUARD, s->dst, s->comment);
         g->u.guard.mask = s->u.guard.mask;
+        g->u.guard.cond = s->u.guard.cond;
         g->u.guard.body = body.stmts;
         g->u.guard.nbody = body.nstmts;
         ir_kernel_add(o->a, out, g);

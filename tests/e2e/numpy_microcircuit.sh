@@ -11,6 +11,10 @@ ref=$srcdir/tests/ref/microcircuit_ref.py
 check "compiles" "$DENDC" "$model" -o "$TMP/mc"
 check "runs 400 traced steps" "$TMP/mc" --quiet --set sigma=0 --trace 400 --out "$TMP/fa"
 check "NumPy agrees to 1e-9 (fixed top-down weights)" "$PYTHON_NUMPY" "$ref" "$TMP/fa" 1e-9
+# The noise is skipped when its amplitude is 0 (the guard's condition), and
+# must come back when --set gives it one.
+check "runs with the model's sigma 0.1" "$TMP/mc" --quiet --trace 400 --out "$TMP/noisy"
+expect_status "noise changes the trace" 1 "" cmp -s "$TMP/fa/trace.npy" "$TMP/noisy/trace.npy"
 check "runs variant bp" "$TMP/mc" --variant bp --quiet --set sigma=0 --trace 400 --out "$TMP/bp"
 check "NumPy agrees to 1e-9 (tied transpose)" "$PYTHON_NUMPY" "$ref" "$TMP/bp" 1e-9 bp
 check "dendc run gives the same trace" "$DENDC" run "$model" -- --variant bp --quiet --set sigma=0 --trace 400 --out "$TMP/bp_jit"
