@@ -18,6 +18,9 @@
  * dW/dt = f(post, pre) become element-wise matrix statements; with
  * `filter tau_w` the update is first low-passed:
  *     F <- F + dt/tau_w (f - F);  W <- W + dt F.
+ * `drive` in a rule is the projection's own share W r_pre of its dendrite's
+ * potential (Eq. 10's top-down prediction); such a projection's product goes
+ * to a buffer of its own and is then added to the dendrite.
  * predict(d) = g_d / (g_l + sum of all dendritic conductances) v_d, the
  * dendrite's steady-state contribution to the soma (nudging conductances are
  * not part of it: the prediction is of the un-nudged soma).
@@ -51,6 +54,7 @@ typedef struct Lower {
     IrModel *m;
     PopBufs *pops;
     IrBuf **w, **wf;    /* per connection: weights and filtered updates */
+    IrBuf **drive;      /* per connection: its own W r_pre, where a rule reads `drive` */
     IrBuf *target;
     int dt;             /* IR param index of dt */
     IrKernel *kernel;   /* where teacher temporaries go */
@@ -204,6 +208,7 @@ static IrExpr *lx(Lower *L, const Ctx *cx, AstNode *e)
             return neuron_var(L, cx->pop, cx->idx, s, cx->soma_subst);
         case SYM_TEACHER_INPUT: return ir_load(L->a, L->teacher_in, IDX_I);
         case SYM_WEIGHT: return ir_load(L->a, L->w[s.index], IDX_IJ);
+        case SYM_DRIVE: return ir_load(L->a, L->drive[cx->sc.conn - L->s->conns], IDX_I);
         default: break;
         }
         return ir_const(L->a, NAN);
@@ -280,6 +285,40 @@ static IrStmt *guard(Lower *L, int mask, IrStmt **body, int n)
     return g;
 }
 
+/* Does the rule expression `e` (in scope `sc`) read `drive`? */
+static int reads_drive(Lower *L, const Scope *sc, AstNode *e)
+{
+    if (!e)
+        return 0;
+    switch (e->kind) {
+    case AST_NAME:
+        return sema_lookup(L->s, sc, e->name).kind == SYM_DRIVE;
+    case AST_CALL:
+        for (int i = 0; i < e->u.call.args.len; i++)
+            if (reads_drive(L, sc, e->u.call.args.items[i]))
+                return 1;
+        return 0;
+    case AST_UNARY:
+        return reads_drive(L, sc, e->u.op.lhs);
+    case AST_BINARY:
+        return reads_drive(L, sc, e->u.op.lhs) || reads_drive(L, sc, e->u.op.rhs);
+    default:
+        return 0;               /* numbers and post.X / pre.X */
+    }
+}
+
+/* The scope and body of a projection's plasticity rule (body NULL if none). */
+static AstNode *rule_body(SemaConn *cn, Scope *sc)
+{
+    *sc = (Scope){ .kind = SCOPE_RULE, .conn = cn, .neuron = cn->dst->type };
+    if (cn->rule) {
+        sc->rule = cn->rule;
+        sc->locals = &cn->rule->u.block.params;
+        return ((AstNode *)cn->rule->u.block.items.items[0])->u.def.value;
+    }
+    return cn->inline_ode ? cn->inline_ode->u.def.value : NULL;
+}
+
 static void make_buffers(Lower *L)
 {
     SemaModel *s = L->s;
@@ -318,6 +357,14 @@ static void make_buffers(Lower *L)
     for (int i = 0; i < s->nconns; i++)
         if (s->conns[i].tied >= 0)
             L->w[i] = L->w[s->conns[i].tied];
+    L->drive = arena_alloc(L->a, (size_t)(s->nconns + 1) * sizeof *L->drive);
+    for (int i = 0; i < s->nconns; i++) {
+        Scope sc;
+        AstNode *body = rule_body(&s->conns[i], &sc);
+        if (reads_drive(L, &sc, body))
+            L->drive[i] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.drive", s->conns[i].name), BUF_TEMP,
+                                 s->conns[i].dst->size, 1);
+    }
     for (int i = 0; i < s->nnudges; i++)
         if (!s->nudges[i].toward && !L->target)
             L->target = ir_buf(L->a, L->m, "target", BUF_TARGET, s->nudges[i].pop->size, 1);
@@ -373,14 +420,24 @@ static void lower_step(Lower *L)
                 SemaConn *cn = &s->conns[c];
                 if (cn->dst != p || cn->dend != d)
                     continue;
-                IrStmt *mv = ir_stmt(L->a, IRS_MATVEC, L->pops[i].dend[d],
-                                     arena_printf(L->a, "%s.%s += %s %s", p->name, p->type->dends[d].name, cn->name,
-                                                  cn->src->name));
+                IrBuf *dend = L->pops[i].dend[d], *own = L->drive[c];
+                IrStmt *mv = ir_stmt(L->a, IRS_MATVEC, own ? own : dend,
+                                     own ? arena_printf(L->a, "%s = %s %s (read by its rule)", own->name, cn->name,
+                                                        cn->src->name)
+                                         : arena_printf(L->a, "%s.%s += %s %s", p->name, p->type->dends[d].name,
+                                                        cn->name, cn->src->name));
                 mv->u.matvec.w = L->w[c];
                 mv->u.matvec.src = L->pops[cn->src->index].r;
-                mv->u.matvec.accumulate = !first;
+                mv->u.matvec.accumulate = !first && !own;
                 mv->u.matvec.transposed = cn->transposed;
                 add(L, k, mv);
+                if (own) {
+                    IrExpr *v = ir_load(L->a, own, IDX_I);
+                    if (!first)
+                        v = ir_binary(L->a, IROP_ADD, ir_load(L->a, dend, IDX_I), v);
+                    add(L, k, vec(L, dend, v, arena_printf(L->a, "%s.%s += %s", p->name, p->type->dends[d].name,
+                                                           own->name)));
+                }
                 first = 0;
             }
             if (first)  /* a dendrite nothing projects to sits at rest */
@@ -431,18 +488,13 @@ static void lower_step(Lower *L)
         SemaConn *cn = &s->conns[c];
         if (!cn->rule && !cn->inline_ode)
             continue;
-        Ctx cx = { .sc = { .kind = SCOPE_RULE, .conn = cn, .neuron = cn->dst->type } };
-        AstNode *body;
+        Ctx cx = { 0 };
+        AstNode *body = rule_body(cn, &cx.sc);
         if (cn->rule) {
             int nargs = cn->rule_call->u.call.args.len;
             cx.locals = arena_alloc(L->a, (size_t)(nargs + 1) * sizeof *cx.locals);
             for (int a = 0; a < nargs; a++)
                 cx.locals[a] = param_expr(L, cn->rule_call->u.call.args.items[a]);
-            cx.sc.rule = cn->rule;
-            cx.sc.locals = &cn->rule->u.block.params;
-            body = ((AstNode *)cn->rule->u.block.items.items[0])->u.def.value;
-        } else {
-            body = cn->inline_ode->u.def.value;
         }
         IrExpr *dw = lx(L, &cx, body);
         IrExpr *w = ir_load(L->a, L->w[c], IDX_IJ);

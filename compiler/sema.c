@@ -158,6 +158,7 @@ Sym sema_lookup(SemaModel *m, const Scope *sc, const char *name)
         if (strcmp(name, "post") == 0) { s.kind = SYM_POST; return s; }
         if (strcmp(name, "pre") == 0) { s.kind = SYM_PRE; return s; }
         if (strcmp(name, "dendrite") == 0) { s.kind = SYM_DENDRITE_KW; return s; }
+        if (strcmp(name, "drive") == 0) { s.kind = SYM_DRIVE; return s; }
         break;
     case SCOPE_WEIGHTS:
         for (int i = 0; i < m->nconns; i++)
@@ -208,6 +209,7 @@ static const char *closest_in_scope(Sema *S, const Scope *sc, const char *name)
         cands[n++] = "post";
         cands[n++] = "pre";
         cands[n++] = "dendrite";
+        cands[n++] = "drive";
     }
     if (sc->kind == SCOPE_TEACHER) {
         cands[n++] = "input";
@@ -508,6 +510,10 @@ static int check_expr(Sema *S, const Scope *sc, AstNode *e)
         AstNode *g = find_global(S, e->name);
         if (sc->kind == SCOPE_RULE && (g && (g->kind == AST_POP || g->kind == AST_INPUT))) {
             ERR(S, e->span, "a rule may only read local quantities: '%s' is a population; use post.* or pre.*", e->name);
+            return -1;
+        }
+        if (sc->kind != SCOPE_RULE && strcmp(e->name, "drive") == 0) {
+            ERR(S, e->span, "'drive' (a projection's own W pre.r) can only be used in plasticity rules");
             return -1;
         }
         if (sc->kind == SCOPE_RULE && strcmp(e->name, "target") == 0) {

@@ -181,6 +181,8 @@ typedef enum SymKind {
     SYM_RATE,           /* the neuron's rate variable */
     SYM_POST, SYM_PRE,  /* rule scope: the objects `post` and `pre` */
     SYM_DENDRITE_KW,    /* rule scope: `dendrite`, the targeted compartment */
+    SYM_DRIVE,          /* rule scope: `drive`, this projection's own W pre.r (a
+                           post vector): the top-down prediction of Eq. 10 */
     SYM_TEACHER_W,      /* index: a teacher weight matrix */
     SYM_TEACHER_INPUT,  /* teacher scope: `input` */
     SYM_WEIGHT,         /* index: a projection's weight matrix (init formulas) */

@@ -6,7 +6,7 @@ and targets.  Integrates the Sacramento et al. (2018) microcircuit as the
 paper writes it (forward Euler, noise off) and compares every state
 variable at every step.
 
-usage: microcircuit_ref.py DIR RTOL [bp]
+usage: microcircuit_ref.py DIR RTOL [bp|learned]
 """
 import os
 import sys
@@ -17,13 +17,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dendc_trace import Trace  # noqa: E402
 
 out, rtol = sys.argv[1], float(sys.argv[2])
-tied = len(sys.argv) > 3 and sys.argv[3] == "bp"
+variant = sys.argv[3] if len(sys.argv) > 3 else "fa"
+tied = variant == "bp"          # top-down weights = W2 transposed
+learned = variant == "learned"  # top-down weights learn (Eq. 10)
 trace = Trace(out)
 get = trace.get
 
 
 g_l, g_B, g_A, g_D, g_som = 0.1, 1.0, 0.8, 1.0, 0.8
-eta_up1, eta_up2, eta_ip, eta_pi = 0.5, 0.3, 0.4, 0.2
+eta_up1, eta_up2, eta_ip, eta_pi, eta_down = 0.5, 0.3, 0.4, 0.2, 0.3
 tau_w, tau_in, dt = 3.0, 2.0, 0.1
 steps_per_sample, lag_steps = 50, 10
 
@@ -40,7 +42,7 @@ att_int = g_D / (g_l + g_D)
 
 W1, W2, WIP, WPI = get(0, "W1"), get(0, "W2"), get(0, "WIP"), get(0, "WPI")
 B1 = W2.T.copy() if tied else get(0, "B1")
-F1, F2, FIP, FPI = (np.zeros_like(w) for w in (W1, W2, WIP, WPI))
+F1, F2, FIP, FPI, FB = (np.zeros_like(w) for w in (W1, W2, WIP, WPI, B1))
 u1, uI, u2 = np.zeros(10), np.zeros(3), np.zeros(3)
 xf = np.zeros(4)
 
@@ -51,7 +53,8 @@ for k in range(1, steps + 1):
     learn = (k - 1) % steps_per_sample >= lag_steps
     r0, r1, rI, r2 = xf, phi(u1), phi(uI), phi(u2)
     vB1 = W1 @ r0
-    vA1 = B1 @ r2 + WPI @ rI
+    top_down = B1 @ r2
+    vA1 = top_down + WPI @ rI
     vI = WIP @ r1
     vB2 = W2 @ r1
     du1 = -g_l * u1 + g_B * (vB1 - u1) + g_A * (vA1 - u1)
@@ -68,6 +71,9 @@ for k in range(1, steps + 1):
         WPI = WPI + dt * FPI
         if tied:
             B1 = W2.T.copy()
+        if learned:     # Eq. 10: the top-down input learns to predict the soma's rate
+            FB += dt / tau_w * (eta_down * np.outer(phi(u1) - phi(top_down), r2) - FB)
+            B1 = B1 + dt * FB
     u1, uI, u2 = u1 + dt * du1, uI + dt * duI, u2 + dt * du2
     xf = xf + dt / tau_in * (x - xf)
     for name, mine in (("P1.u", u1), ("I1.u", uI), ("P2.u", u2), ("W1", W1), ("W2", W2),
@@ -80,4 +86,6 @@ for k in range(1, steps + 1):
             print(f"step {k}: {name} differs: max relative error {err:.3g} > {rtol:g}")
             sys.exit(1)
 assert np.max(np.abs(get(steps, "WIP") - get(0, "WIP"))) > 1e-6, "WIP did not learn"
-print(f"{steps} steps{' (bp)' if tied else ''} agree: max relative error {worst:.3g} (tolerance {rtol:g})")
+if learned:
+    assert np.max(np.abs(get(steps, "B1") - get(0, "B1"))) > 1e-6, "B1 did not learn"
+print(f"{steps} steps ({variant}) agree: max relative error {worst:.3g} (tolerance {rtol:g})")
