@@ -10,7 +10,8 @@
  *   MATVEC  for i < rows: acc = accumulate ? dst[i] : 0
  *                         for j < cols: acc += W[i*cols + j] * src[j]
  *                         dst[i] = acc
- *   RANDN   rt_randn(run, stream, dst, rows*cols)
+ *   RANDN   dendc.rng.normals(run, stream, dst, rows*cols): cg_rng.c, the
+ *           runtime's rt_randn as a vectorised loop
  *   FILL    rt_fill(run, fixed_seed, stream, dist, a, b, dst, rows*cols)
  *   GUARD   if ((flags & mask) == mask) { body }
  *
@@ -25,6 +26,7 @@
  */
 #include "cg.h"
 #include "cg_math.h"
+#include "cg_rng.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -61,8 +63,8 @@ struct CgModule {
     const char *label;                  /* current statement: names its values */
 
     /* Declarations made on first use. */
-    LLVMValueRef randn_fn, fill_fn;
-    LLVMTypeRef randn_ty, fill_ty;
+    LLVMValueRef fill_fn;
+    LLVMTypeRef fill_ty;
     LLVMValueRef math_fn[IROP__COUNT];
     LLVMTypeRef math_ty[IROP__COUNT];
 };
@@ -278,11 +280,6 @@ static LLVMValueRef math_fn(CgModule *g, IrOp op, LLVMTypeRef *ty)
 
 static void declare_runtime(CgModule *g)
 {
-    /* void rt_randn(RtRun *run, int32_t stream, double *dst, int64_t n) */
-    LLVMTypeRef randn_args[] = {g->ptr, g->i32, g->ptr, g->i64};
-    g->randn_ty = LLVMFunctionType(g->void_ty, randn_args, 4, 0);
-    g->randn_fn = LLVMAddFunction(g->mod, "rt_randn", g->randn_ty);
-    add_fn_attr(g, g->randn_fn, "nounwind", 0);
     /* void rt_fill(RtRun *run, int64_t fixed_seed, int32_t stream, int32_t dist,
      *              double a, double b, double *dst, int64_t n) */
     LLVMTypeRef fill_args[] = {g->ptr, g->i64, g->i32, g->i32, g->f64, g->f64, g->ptr, g->i64};
@@ -535,7 +532,9 @@ static void gen_randn(CgModule *g, const IrStmt *s)
         buf_elem_ptr(g, s->dst, NULL),
         const_i64(g, (int64_t)s->dst->rows * s->dst->cols),
     };
-    LLVMBuildCall2(g->b, g->randn_ty, g->randn_fn, args, 4, "");
+    LLVMTypeRef ty;
+    LLVMValueRef fn = cg_rng_normals_fn(g->mod, &ty);
+    LLVMBuildCall2(g->b, ty, fn, args, 4, "");
 }
 
 static void gen_fill(CgModule *g, const IrStmt *s)
@@ -949,16 +948,19 @@ CgModule *cg_math_test_module(Comp *c)
     CgModule *g = new_module(c, "math", CG_JIT);
     if (!g)
         return NULL;
-    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0] + 2; k++) {
         LLVMTypeRef ty;
-        LLVMValueRef f = math_fn(g, ops[k].op, &ty);
-        LLVMValueRef fn = new_function(g, arena_printf(&c->arena, "dendc_math_%s", ops[k].name),
+        int turns = k >= sizeof ops / sizeof ops[0];        /* sin2pi, cos2pi */
+        LLVMValueRef f = turns ? cg_math_turns_fn(g->mod, k - sizeof ops / sizeof ops[0] == 1, &ty)
+                               : math_fn(g, ops[k].op, &ty);
+        const char *name = turns ? (k - sizeof ops / sizeof ops[0] == 1 ? "cos2pi" : "sin2pi") : ops[k].name;
+        LLVMValueRef fn = new_function(g, arena_printf(&c->arena, "dendc_math_%s", name),
                                        LLVMFunctionType(g->f64, &g->f64, 1, 0));
         LLVMValueRef x = LLVMGetParam(fn, 0);
         LLVMBuildRet(g->b, LLVMBuildCall2(g->b, ty, f, &x, 1, ""));
 
         LLVMTypeRef args[] = {g->ptr, g->ptr};
-        fn = new_function(g, arena_printf(&c->arena, "dendc_math_%s_loop", ops[k].name),
+        fn = new_function(g, arena_printf(&c->arena, "dendc_math_%s_loop", name),
                           LLVMFunctionType(g->void_ty, args, 2, 0));
         add_param_attr(g, fn, 0, "noalias", 0);
         add_param_attr(g, fn, 1, "noalias", 0);
@@ -973,6 +975,15 @@ CgModule *cg_math_test_module(Comp *c)
         loop_end(g, &l);
         LLVMBuildRetVoid(g->b);
     }
+    /* void dendc_rng_normals(RtRun *run, int32_t stream, double *dst, int64_t n) */
+    LLVMTypeRef ty;
+    LLVMValueRef f = cg_rng_normals_fn(g->mod, &ty);
+    LLVMValueRef fn = new_function(g, "dendc_rng_normals", ty);
+    LLVMValueRef args[4];
+    for (unsigned k = 0; k < 4; k++)
+        args[k] = LLVMGetParam(fn, k);
+    LLVMBuildCall2(g->b, ty, f, args, 4, "");
+    LLVMBuildRetVoid(g->b);
     if (g->failed || verify(g)) {
         cg_free(g);
         return NULL;

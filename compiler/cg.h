@@ -54,10 +54,13 @@ void cg_dump(FILE *out, CgModule *cm);
 void cg_free(CgModule *cm);
 
 /* Test hook (tests/unit/check_math.c): a module whose only functions are,
- * for NAME in exp, log, log1p and tanh, `double dendc_math_NAME(double)` and
+ * for NAME in exp, log, log1p, tanh, sin2pi and cos2pi (sin and cos of
+ * 2 pi x), `double dendc_math_NAME(double)` and
  * `void dendc_math_NAME_loop(double *dst, const double *src)` (dst[i] =
  * NAME(src[i]) for i < CG_MATH_TEST_N, the loop a VEC statement becomes),
- * both through the same code as model kernels.  Optimise and JIT it like a
+ * both through the same code as model kernels, and `void dendc_rng_normals(
+ * RtRun *run, int32_t stream, double *dst, int64_t n)`, the noise of a RANDN
+ * statement (cg_rng.c).  Optimise and JIT it like a
  * model's.  NULL after reporting through c->diag. */
 #define CG_MATH_TEST_N 1027     /* not a multiple of any vector width */
 CgModule *cg_math_test_module(Comp *c);

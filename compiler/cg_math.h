@@ -22,4 +22,10 @@
  * operator. */
 LLVMValueRef cg_math_fn(LLVMModuleRef mod, IrOp op, LLVMTypeRef *ty);
 
+/* `double dendc.math.sin2pi(double u)` (cosine 0) or `cos2pi` (cosine 1):
+ * sin or cos of 2 pi u for u in [0, 1) a multiple of 2^-53 (a uniform
+ * draw), reduced exactly on u; for Box-Muller in cg_rng.c.  Defined like
+ * cg_math_fn's. */
+LLVMValueRef cg_math_turns_fn(LLVMModuleRef mod, int cosine, LLVMTypeRef *ty);
+
 #endif

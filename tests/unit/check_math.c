@@ -1,4 +1,5 @@
-/* check_math.c: accuracy of the inline exp, log, log1p and tanh (cg_math.c).
+/* check_math.c: accuracy of the inline exp, log, log1p and tanh (cg_math.c),
+ * of sin and cos of 2 pi u for the noise, and of the noise itself (cg_rng.c).
  *
  * cg_math_test_module (cg.h) builds, through the same code as model
  * kernels, a scalar `double dendc_math_NAME(double)` and a loop over
@@ -13,6 +14,10 @@
  *     (max_ulp); the worst case of each function is printed;
  *   - special values (zeros, infinities, NaN, overflow and underflow
  *     thresholds, subnormals, log1p near -1) must be exactly right.
+ * sin2pi and cos2pi are measured against long double (sinl, cosl of the
+ * same exact reduction on u: 11 more bits), on the inputs they get, the
+ * multiples of 2^-53 in [0, 1).  The generated noise must match the
+ * runtime's rt_rng_normal (libm's log, sin and cos) to within rounding.
  * There is no MPFR here, so the reference is libm, itself not exact: glibc
  * 2.36's exp and log are within 0.52 ulp of the true value, log1p 0.78,
  * tanh 2.03 (cg_math.c has our errors against the true value too).
@@ -33,10 +38,26 @@
 
 #include "cg.h"
 #include "dendc.h"
+#include "dendrt.h"
 
 /* Bounds on the error against glibc's libm, in ulps: what cg_math.c's
  * table documents, measured by this test. */
-static const double max_ulp[] = {1, 1, 1, 2};      /* exp, log, log1p, tanh */
+static const double max_ulp[] = {1, 1, 1, 2, 2, 2};   /* exp, log, log1p, tanh, sin2pi, cos2pi */
+
+/* sin and cos of 2 pi u in long double, reduced on u exactly as cg_math.c
+ * does: q = rint(4u), r = u - q/4; then the quadrant. */
+static long double turns_ref(double u, int cosine)
+{
+    long double q = rintl(4.0L * u), r = (long double)u - q / 4;
+    long double x = 6.283185307179586476925286766559005768L * r;
+    long double s = sinl(x), c = cosl(x);
+    int m = (int)q & 3;
+    if (cosine)
+        return m == 0 ? c : m == 1 ? -s : m == 2 ? -c : s;
+    return m == 0 ? s : m == 1 ? c : m == 2 ? -s : -c;
+}
+static double sin2pi_ref(double u) { return (double)turns_ref(u, 0); }
+static double cos2pi_ref(double u) { return (double)turns_ref(u, 1); }
 
 typedef double (*ScalarFn)(double);
 typedef void (*LoopFn)(double *dst, const double *src);
@@ -53,8 +74,13 @@ static MathFn fns[] = {
     {"log", log, NULL, NULL},
     {"log1p", log1p, NULL, NULL},
     {"tanh", tanh, NULL, NULL},
+    {"sin2pi", sin2pi_ref, NULL, NULL},
+    {"cos2pi", cos2pi_ref, NULL, NULL},
 };
-enum { EXP, LOG, LOG1P, TANH, NFNS };
+enum { EXP, LOG, LOG1P, TANH, SIN2PI, COS2PI, NFNS };
+
+typedef void (*NormalsFn)(RtRun *run, int32_t stream, double *dst, int64_t n);
+static NormalsFn normals;
 
 /* ---- the JIT, once for the whole run (the functions are pure) ---- */
 
@@ -105,6 +131,9 @@ static void jit_math(void)
         ok(LLVMOrcLLJITLookup(lljit, &a, name), name);
         fns[k].loop = (LoopFn)(uintptr_t)a;
     }
+    LLVMOrcExecutorAddress a;
+    ok(LLVMOrcLLJITLookup(lljit, &a, "dendc_rng_normals"), "dendc_rng_normals");
+    normals = (NormalsFn)(uintptr_t)a;
 }
 
 /* ---- measuring ---- */
@@ -202,6 +231,15 @@ static double gen_log1p_near_m1(void) { return -1 + log_uniform(-53, -1, 0); }
 static double gen_tanh_range(void) { return uniform(-25, 25); }
 static double gen_tanh_small(void) { return log_uniform(-60, 1, 1); }
 static double gen_tanh_mid(void) { return uniform(-1.5, 1.5); }
+/* what Box-Muller gives them: a uniform draw, k 2^-53 */
+static double gen_turns(void) { return (double)(rnd64() >> 11) * 0x1p-53; }
+/* near the quadrant boundaries, where the reduction matters */
+static double gen_turns_edges(void)
+{
+    double q = (double)(rnd64() % 5) / 4;
+    double u = q + (double)((int64_t)(rnd64() % 2001) - 1000) * 0x1p-53;
+    return u < 0 || u >= 1 ? 0.5 : u;
+}
 
 static void sweep(int k, Gen gen, long n)
 {
@@ -246,6 +284,67 @@ START_TEST(tanh_accuracy)
     sweep(TANH, gen_tanh_range, N_RANDOM);
     sweep(TANH, gen_tanh_small, N_RANDOM);
     sweep(TANH, gen_tanh_mid, N_RANDOM);
+}
+END_TEST
+
+START_TEST(turns_accuracy)
+{
+    sweep(SIN2PI, gen_turns, N_RANDOM);
+    sweep(SIN2PI, gen_turns_edges, N_RANDOM / 4);
+    sweep(COS2PI, gen_turns, N_RANDOM);
+    sweep(COS2PI, gen_turns_edges, N_RANDOM / 4);
+    /* exact where the answer is: the quarter turns */
+    static const double u[] = {0, 0.25, 0.5, 0.75};
+    static const double sin_want[] = {0, 1, 0, -1}, cos_want[] = {1, 0, -1, 0};
+    for (int k = 0; k < 4; k++) {
+        ck_assert_msg(fabs(fns[SIN2PI].scalar(u[k])) == fabs(sin_want[k]), "sin2pi(%g)", u[k]);
+        ck_assert_msg(fabs(fns[COS2PI].scalar(u[k])) == fabs(cos_want[k]), "cos2pi(%g)", u[k]);
+    }
+}
+END_TEST
+
+/* The generated noise against the runtime's definition (rt_rng.c), for
+ * odd and even lengths, both phases and large seeds and counters: the same
+ * Philox draws, so the normals differ only by the rounding of log, sin and
+ * cos (at most a few units of 2^-52 times the radius, <= ~8.6). */
+START_TEST(noise_matches_the_runtime)
+{
+    static double z[1027];
+    static const int64_t lens[] = {1, 2, 3, 8, 125, 1027};
+    double worst_diff = 0, sum = 0, sum2 = 0;
+    long count = 0;
+    for (int trial = 0; trial < 40; trial++) {
+        RtRun run = {.seed = rnd64() >> (trial % 3 * 20), .counter = rnd64() >> (trial % 4 * 16),
+                     .phase = (uint32_t)trial & 1};
+        int32_t stream = (int32_t)(rnd64() % (1u << 20));
+        int64_t n = lens[trial % 6];
+        normals(&run, stream, z, n);
+        uint32_t s = (uint32_t)stream ^ (run.phase << 31);
+        for (int64_t i = 0; i < n; i++) {
+            double want = rt_rng_normal(run.seed, s, run.counter, (uint64_t)i);
+            double d = fabs(z[i] - want);
+            ck_assert_msg(d <= 0x1p-48, "normal %lld of seed %llu stream %d counter %llu: %.17g, runtime %.17g",
+                          (long long)i, (unsigned long long)run.seed, stream, (unsigned long long)run.counter,
+                          z[i], want);
+            worst_diff = d > worst_diff ? d : worst_diff;
+            sum += z[i];
+            sum2 += z[i] * z[i];
+            count++;
+        }
+    }
+    printf("# noise: %ld normals, largest difference to rt_rng_normal %.3g\n", count, worst_diff);
+    /* and the moments of many, as a sanity check of the whole */
+    RtRun run = {.seed = 7, .counter = 0, .phase = 0};
+    sum = sum2 = 0;
+    for (int rep = 0; rep < 1000; rep++, run.counter++) {
+        normals(&run, 3, z, 1027);
+        for (int i = 0; i < 1027; i++) {
+            sum += z[i];
+            sum2 += z[i] * z[i];
+        }
+    }
+    double n = 1027.0 * 1000, mean = sum / n, var = sum2 / n - mean * mean;
+    ck_assert_msg(fabs(mean) < 5 / sqrt(n) && fabs(var - 1) < 5 * sqrt(2 / n), "mean %g var %g", mean, var);
 }
 END_TEST
 
@@ -314,7 +413,7 @@ END_TEST
 START_TEST(loops_vectorise)
 {
     static const char *const calls[] = {"@exp(", "@log(", "@log1p(", "@tanh(", "@llvm.exp.",
-                                        "@llvm.log.", "@dendc.math."};
+                                        "@llvm.log.", "@dendc.math.", "@sin(", "@cos(", "@rt_"};
     for (size_t k = 0; k < sizeof calls / sizeof calls[0]; k++)
         ck_assert_msg(!strstr(optimised_ir, calls[k]), "the optimised module mentions %s",
                       calls[k]);
@@ -328,6 +427,14 @@ START_TEST(loops_vectorise)
         const char *vec = strstr(body, " x double>");
         ck_assert_msg(vec && vec < end, "dendc_math_%s_loop was not vectorised", fns[k].name);
     }
+    /* the noise generator's loop over pairs, wherever it was inlined */
+    const char *gen = strstr(optimised_ir, "void @dendc.rng.normals(");
+    if (!gen)
+        gen = strstr(optimised_ir, "void @dendc_rng_normals(");
+    ck_assert_ptr_nonnull(gen);
+    const char *end = strstr(gen, "\n}\n");
+    const char *vec = strstr(gen, " x i64>");
+    ck_assert_msg(end && vec && vec < end, "the noise generator was not vectorised");
 }
 END_TEST
 
@@ -356,6 +463,8 @@ static Suite *suite(void)
     tcase_add_test(t, log_accuracy);
     tcase_add_test(t, log1p_accuracy);
     tcase_add_test(t, tanh_accuracy);
+    tcase_add_test(t, turns_accuracy);
+    tcase_add_test(t, noise_matches_the_runtime);
     tcase_add_test(t, special_values);
     tcase_add_test(t, loops_vectorise);
     tcase_add_test(t, errors_are_within_the_documented_bounds);
