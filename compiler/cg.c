@@ -7,20 +7,18 @@
  *
  *   VEC     for i < rows:             dst[i] = e(i)
  *   MAT     for i < rows, j < cols:   dst[i*cols + j] = e(i, j)
- *   MATVEC  for i < rows: acc = accumulate ? dst[i] : 0
- *                         for j < cols: acc += W[i*cols + j] * src[j]
- *                         dst[i] = acc
+ *   MATVEC  for i < rows: dst[i] = (accumulate ? dst[i] : 0) + sum_j W[i*cols + j] src[j]
+ *           in ir.h's fixed order (explicit 8-lane vectors); a fused one
+ *           first applies W's deferred update in the same pass (opt.c)
  *   RANDN   dendc.rng.normals(run, stream, dst, rows*cols): cg_rng.c, the
  *           runtime's rt_randn as a vectorised loop
  *   FILL    rt_fill(run, fixed_seed, stream, dist, a, b, dst, rows*cols)
  *   GUARD   if ((flags & mask) == mask) { body }
  *
- * Only the matrix-vector reductions carry fast-math flags (reassoc,
- * contract): without them the loop vectoriser keeps dot products scalar.
- * That changes summation order relative to plain C, but deterministically:
- * the JIT and the AOT path run the same IR through the same pipeline and
- * TargetMachine (cg_new_target_machine), so their results are bit-identical.
- * Element-wise arithmetic stays strict IEEE.  exp, log, log1p and tanh are
+ * No fast-math flags anywhere: matrix-vector products are explicit 8-lane
+ * vector code in a fixed order (see gen_matvec_loop), element-wise
+ * arithmetic is strict IEEE, so the bits do not depend on LLVM's choices or
+ * on the host's vector width.  exp, log, log1p and tanh are
  * IR of our own (cg_math.c), inlined, so element-wise loops that use them
  * vectorise too.
  */
@@ -465,9 +463,153 @@ static void gen_mat(CgModule *g, const IrStmt *s)
     g->i = NULL;
 }
 
-/* The inner reduction keeps its accumulator in a phi: no memory traffic for
- * LLVM to prove away, and reassoc/contract on the fmul/fadd let the loop
- * vectoriser split it into vector partial sums (and fuse into FMAs). */
+/* ---- matrix-vector products ----
+ * The sum runs in the order ir.h fixes: 8 lanes of explicit <8 x double>
+ * partial sums over the first 8 floor(n/8) columns, a fixed pairwise tree,
+ * then the remaining columns in order.  No fast-math flags: LLVM may not
+ * reorder it, so a product gives the same bits on every host (AVX2 splits
+ * the vectors in two, scalar code in eight) and on both paths below, plain
+ * and fused.  A fused product (opt.c) first applies the deferred MATs of W's
+ * update to the same 8 weights, then multiplies them. */
+enum { LANES = 8 };
+
+static LLVMValueRef splat(CgModule *g, LLVMValueRef x)
+{
+    LLVMTypeRef v8 = LLVMVectorType(g->f64, LANES);
+    LLVMValueRef one = LLVMBuildInsertElement(g->b, LLVMGetPoison(v8), x, const_i64(g, 0), "");
+    LLVMValueRef zeros[LANES];
+    for (int k = 0; k < LANES; k++)
+        zeros[k] = LLVMConstInt(g->i32, 0, 0);
+    return LLVMBuildShuffleVector(g->b, one, LLVMGetPoison(v8), LLVMConstVector(zeros, LANES), "");
+}
+
+static LLVMValueRef vload(CgModule *g, const IrBuf *buf, LLVMValueRef ix)
+{
+    LLVMValueRef v = LLVMBuildLoad2(g->b, LLVMVectorType(g->f64, LANES), buf_elem_ptr(g, buf, ix), buf->name);
+    LLVMSetAlignment(v, 8);
+    return v;
+}
+
+/* e at (i, j0 .. j0+7) as a vector: the element-wise arithmetic opt.c lets
+ * into a fused product (fusable_expr), the same IEEE operations as gen_expr. */
+static LLVMValueRef gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVMValueRef j0)
+{
+    switch (e->kind) {
+    case IR_CONST:
+    case IR_PARAM:
+        return splat(g, gen_expr(g, e));
+    case IR_LOAD: {
+        const IrBuf *b = e->u.load.buf;
+        switch (e->u.load.index) {
+        case IDX_IJ: return vload(g, b, row_major(g, i, b->cols, j0));
+        case IDX_J:  return vload(g, b, j0);
+        case IDX_I:
+        case IDX_0:  return splat(g, gen_load(g, e));
+        default:     break;
+        }
+        break;
+    }
+    case IR_UNARY:
+        if (e->u.op.op == IROP_NEG)
+            return LLVMBuildFNeg(g->b, gen_vexpr(g, e->u.op.a, i, j0), "");
+        break;
+    case IR_BINARY: {
+        LLVMValueRef a = gen_vexpr(g, e->u.op.a, i, j0), b = gen_vexpr(g, e->u.op.b, i, j0);
+        switch (e->u.op.op) {
+        case IROP_ADD: return LLVMBuildFAdd(g->b, a, b, "");
+        case IROP_SUB: return LLVMBuildFSub(g->b, a, b, "");
+        case IROP_MUL: return LLVMBuildFMul(g->b, a, b, "");
+        case IROP_DIV: return LLVMBuildFDiv(g->b, a, b, "");
+        default:       break;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    internal_error(g, "an expression a fused product cannot vectorise in '%s'", g->label ? g->label : "?");
+    return splat(g, const_f64(g, 0));
+}
+
+/* for i < rows: dst[i] (+)= sum_j W[i,j] src[j], with W's deferred update
+ * applied first when `fused`. */
+static void gen_matvec_loop(CgModule *g, const IrStmt *s, int fused)
+{
+    const IrBuf *dst = s->dst, *w = s->u.matvec.w, *src = s->u.matvec.src;
+    int tr = s->u.matvec.transposed;
+    int64_t n = src->rows, nb = n / LANES;
+    LLVMTypeRef v8 = LLVMVectorType(g->f64, LANES);
+    Loop li;
+    LLVMValueRef i = loop_begin(g, &li, dst->rows, "i");
+    g->i = i;
+    g->ni = dst->rows;
+    g->nj = n;
+    LLVMValueRef lanes = LLVMConstNull(v8);
+    if (nb > 0) {
+        Loop lb;
+        LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+        LLVMValueRef jb = loop_begin(g, &lb, nb, "jb");
+        LLVMValueRef acc = LLVMBuildPhi(g->b, v8, "lanes");
+        LLVMAddIncoming(acc, &lanes, &pre, 1);
+        LLVMValueRef j0 = LLVMBuildNUWMul(g->b, jb, const_i64(g, LANES), "j0");
+        for (int d = 0; fused && d < s->u.matvec.ndefer; d++) {
+            const IrStmt *u = s->u.matvec.defer[d];
+            g->label = u->comment;
+            LLVMValueRef v = gen_vexpr(g, u->u.value, i, j0);
+            LLVMSetAlignment(LLVMBuildStore(g->b, v, buf_elem_ptr(g, u->dst, row_major(g, i, u->dst->cols, j0))), 8);
+        }
+        LLVMValueRef wv;
+        if (!tr) {
+            wv = vload(g, w, row_major(g, i, w->cols, j0));
+        } else {                /* W^T[i, j] = W[j, i]: a column of W */
+            wv = LLVMGetPoison(v8);
+            for (int k = 0; k < LANES; k++) {
+                LLVMValueRef j = LLVMBuildNUWAdd(g->b, j0, const_i64(g, k), "");
+                LLVMValueRef x = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, w, row_major(g, j, w->cols, i)), w->name);
+                LLVMSetAlignment(x, 8);
+                wv = LLVMBuildInsertElement(g->b, wv, x, const_i64(g, k), "");
+            }
+        }
+        LLVMValueRef sum = LLVMBuildFAdd(g->b, acc, LLVMBuildFMul(g->b, wv, vload(g, src, j0), "prod"), "sum");
+        LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
+        LLVMAddIncoming(acc, &sum, &latch, 1);
+        loop_end(g, &lb);
+        lanes = sum;
+    }
+    LLVMValueRef l[LANES];
+    for (int k = 0; k < LANES; k++)
+        l[k] = LLVMBuildExtractElement(g->b, lanes, const_i64(g, k), "");
+    LLVMValueRef total = LLVMBuildFAdd(g->b, LLVMBuildFAdd(g->b, LLVMBuildFAdd(g->b, l[0], l[1], ""),
+                                                           LLVMBuildFAdd(g->b, l[2], l[3], ""), ""),
+                                       LLVMBuildFAdd(g->b, LLVMBuildFAdd(g->b, l[4], l[5], ""),
+                                                     LLVMBuildFAdd(g->b, l[6], l[7], ""), ""), "");
+    for (int64_t jj = nb * LANES; jj < n; jj++) {         /* the remaining columns, in order */
+        LLVMValueRef j = const_i64(g, jj);
+        g->j = j;
+        for (int d = 0; fused && d < s->u.matvec.ndefer; d++) {
+            const IrStmt *u = s->u.matvec.defer[d];
+            g->label = u->comment;
+            store_elem(g, u->dst, row_major(g, i, u->dst->cols, j), gen_expr(g, u->u.value));
+        }
+        g->j = NULL;
+        LLVMValueRef widx = tr ? row_major(g, j, w->cols, i) : row_major(g, i, w->cols, j);
+        LLVMValueRef wv = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, w, widx), w->name);
+        LLVMSetAlignment(wv, 8);
+        LLVMValueRef xv = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, src, j), src->name);
+        LLVMSetAlignment(xv, 8);
+        total = LLVMBuildFAdd(g->b, total, LLVMBuildFMul(g->b, wv, xv, "prod"), "sum");
+    }
+    if (s->u.matvec.accumulate) {
+        LLVMValueRef old = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, dst, i), dst->name);
+        LLVMSetAlignment(old, 8);
+        total = LLVMBuildFAdd(g->b, old, total, "");
+    }
+    g->label = s->comment;
+    store_elem(g, dst, i, total);
+    loop_end(g, &li);
+    g->i = NULL;
+}
+
 static void gen_matvec(CgModule *g, const IrStmt *s)
 {
     const IrBuf *dst = s->dst, *w = s->u.matvec.w, *src = s->u.matvec.src;
@@ -479,45 +621,27 @@ static void gen_matvec(CgModule *g, const IrStmt *s)
                        src->rows, src->cols);
         return;
     }
-    const LLVMFastMathFlags fmf = LLVMFastMathAllowReassoc | LLVMFastMathAllowContract;
-    Loop li;
-    LLVMValueRef i = loop_begin(g, &li, dst->rows, "i");
-    LLVMValueRef acc0 = const_f64(g, 0);
-    if (s->u.matvec.accumulate) {
-        acc0 = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, dst, i), dst->name);
-        LLVMSetAlignment(acc0, 8);
+    if (dst->rows <= 0)
+        return;
+    if (!s->u.matvec.ndefer) {
+        gen_matvec_loop(g, s, 0);
+        return;
     }
-    if (w_cols > 0) {
-        LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
-        LLVMBasicBlockRef body = new_block(g, "dot");
-        LLVMBuildBr(g->b, body);
-        LLVMPositionBuilderAtEnd(g->b, body);
-        LLVMValueRef j = LLVMBuildPhi(g->b, g->i64, "j");
-        LLVMValueRef acc = LLVMBuildPhi(g->b, g->f64, "acc");
-        /* W^T[i,j] = W[j,i]: a strided read, but it shares W's storage. */
-        LLVMValueRef widx = tr ? row_major(g, j, w->cols, i) : row_major(g, i, w->cols, j);
-        LLVMValueRef wv = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, w, widx), w->name);
-        LLVMSetAlignment(wv, 8);
-        LLVMValueRef xv = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, src, j), src->name);
-        LLVMSetAlignment(xv, 8);
-        LLVMValueRef prod = LLVMBuildFMul(g->b, wv, xv, "prod");
-        LLVMSetFastMathFlags(prod, fmf);
-        LLVMValueRef sum = LLVMBuildFAdd(g->b, acc, prod, "sum");
-        LLVMSetFastMathFlags(sum, fmf);
-        LLVMValueRef next = LLVMBuildNUWAdd(g->b, j, const_i64(g, 1), "j.next");
-        LLVMValueRef more = LLVMBuildICmp(g->b, LLVMIntULT, next, const_i64(g, w_cols), "more");
-        LLVMBasicBlockRef exit = new_block(g, "dot.done");
-        LLVMBuildCondBr(g->b, more, body, exit);
-        LLVMValueRef zero = const_i64(g, 0);
-        LLVMValueRef j_in[2] = {zero, next}, acc_in[2] = {acc0, sum};
-        LLVMBasicBlockRef from[2] = {pre, body};
-        LLVMAddIncoming(j, j_in, from, 2);
-        LLVMAddIncoming(acc, acc_in, from, 2);
-        LLVMPositionBuilderAtEnd(g->b, exit);
-        acc0 = sum;
-    }
-    store_elem(g, dst, i, acc0);
-    loop_end(g, &li);
+    /* if (pending[0] != 0) { fused; pending[0] = 0 } else plain */
+    const IrBuf *pend = s->u.matvec.pending;
+    LLVMValueRef p = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, pend, NULL), pend->name);
+    LLVMSetAlignment(p, 8);
+    LLVMValueRef on = LLVMBuildFCmp(g->b, LLVMRealUNE, p, const_f64(g, 0), "pending");
+    LLVMBasicBlockRef fused = new_block(g, "fused"), plain = new_block(g, "plain"), join = new_block(g, "endmatvec");
+    LLVMBuildCondBr(g->b, on, fused, plain);
+    LLVMPositionBuilderAtEnd(g->b, fused);
+    gen_matvec_loop(g, s, 1);
+    LLVMSetAlignment(LLVMBuildStore(g->b, const_f64(g, 0), buf_elem_ptr(g, pend, NULL)), 8);
+    LLVMBuildBr(g->b, join);
+    LLVMPositionBuilderAtEnd(g->b, plain);
+    gen_matvec_loop(g, s, 0);
+    LLVMBuildBr(g->b, join);
+    LLVMPositionBuilderAtEnd(g->b, join);
 }
 
 static void gen_randn(CgModule *g, const IrStmt *s)

@@ -16,6 +16,11 @@
  *   - the experiment: data sets, presentation, epochs and metrics, which the
  *               runtime's driver loop executes by calling the kernels.
  *
+ * Matrix-vector products sum in a fixed order, whatever the host: 8 lane
+ * partial sums over j = k (mod 8) for the first 8 floor(n/8) terms, added
+ * ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)), then the remaining terms in order,
+ * then (accumulating) added to dst[i].
+ *
  * Semantics of one kernel: statements run in order; within a VEC or MAT
  * statement every element reads the buffers as they were before the
  * statement (the lowering never emits a statement whose dst is also read at
@@ -117,6 +122,7 @@ enum {
     IRF_LEARN = 1,      /* plasticity on (off during evaluation, learning lag) */
     IRF_NUDGE = 2,      /* target nudging on (off during evaluation) */
     IRF_NOISE = 4,      /* somatic noise on (off during evaluation: deterministic test error) */
+    IRF_FLUSH = 8,      /* no step: run the flush kernel (apply deferred updates) instead */
 };
 
 typedef enum IrDist { DIST_UNIFORM, DIST_NORMAL } IrDist;
@@ -134,6 +140,12 @@ struct IrStmt {
             int accumulate;             /* 1: dst += W src, 0: dst = W src */
             int transposed;             /* 1: W^T src (dst[i] += sum_j W[j,i] src[j]): a
                                            projection tied to the transpose of another */
+            /* Fused plasticity (opt.c): if pending[0] != 0, first run the
+             * MATs in defer (W's update of the previous step, element by
+             * element in the same pass over W), then set pending[0] = 0. */
+            struct IrStmt **defer;
+            int ndefer;
+            IrBuf *pending;
         } matvec;
         struct {                        /* RANDN (stream only), FILL */
             int stream;                 /* random stream id: distinct per use, stable
@@ -238,6 +250,9 @@ typedef struct IrModel {
     int64_t state_size;     /* doubles in the state block */
     IrKernel init;          /* weight initialisation (state already zeroed) */
     IrKernel step;          /* one Euler step */
+    IrKernel flush;         /* applies weight updates a fused matvec still defers
+                               (opt.c); the step runs it, and nothing else, under
+                               IRF_FLUSH.  Empty unless something was fused. */
     IrTeacher *teachers;
     int nteachers;
     IrExperiment exp;
