@@ -13,7 +13,9 @@
  *   RANDN   dendc.rng.normals(run, stream, dst, rows*cols): cg_rng.c, the
  *           runtime's rt_randn as a vectorised loop
  *   FILL    rt_fill(run, fixed_seed, stream, dist, a, b, dst, rows*cols)
- *   GUARD   if ((flags & mask) == mask) { body }
+ *   GUARD   if ((flags & mask) == mask && cond != 0) { body }
+ * The step function runs the flush kernel instead of the step under
+ * IRF_FLUSH (fuse.c).
  *
  * No fast-math flags anywhere: matrix-vector products are explicit 8-lane
  * vector code in a fixed order (see gen_matvec_loop), element-wise
@@ -836,6 +838,14 @@ static void gen_kernel_fn(CgModule *g, const char *name, const IrKernel *k, int 
     if (with_flags) {
         g->flags = LLVMGetParam(fn, 3);
         LLVMSetValueName2(g->flags, "flags", 5);
+        /* flags & FLUSH: apply the deferred updates (fuse.c), take no step */
+        LLVMValueRef bit = LLVMBuildAnd(g->b, g->flags, LLVMConstInt(g->i32, IRF_FLUSH, 0), "");
+        LLVMBasicBlockRef flush = new_block(g, "flush"), step = new_block(g, "step");
+        LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, bit, LLVMConstInt(g->i32, 0, 0), ""), flush, step);
+        LLVMPositionBuilderAtEnd(g->b, flush);
+        gen_stmts(g, g->m->flush.stmts, g->m->flush.nstmts);
+        LLVMBuildRetVoid(g->b);
+        LLVMPositionBuilderAtEnd(g->b, step);
     }
     gen_stmts(g, k->stmts, k->nstmts);
     LLVMBuildRetVoid(g->b);

@@ -5,7 +5,7 @@
  * reported):
  *
  *     source --parse_file--> AST --sema_check--> SemaModel --lower_model-->
- *     IrModel --opt_model--> IrModel --cg_module--> LLVM module
+ *     IrModel --opt_model--> IrModel --fuse_model--> IrModel --cg_module--> LLVM module
  *     --(cg_optimize)--> emit_executable or jit_run
  *
  * --dump=ast|sema|ir|llvm prints the result of the named phase and stops.
@@ -49,6 +49,12 @@ IrModel *lower_model(Comp *c, SemaModel *s);
  * per-column factors out of MAT statements); a no-op below -O1.  Results
  * stay bit-identical. */
 void opt_model(Comp *c, IrModel *m);
+
+/* Phase 3c (fuse.c): each plastic weight's update joins the next step's
+ * matrix-vector product (one pass over W per step); the model's flush
+ * kernel applies what is still deferred.  A no-op below -O1.  Results stay
+ * bit-identical. */
+void fuse_model(Comp *c, IrModel *m);
 
 /* Phase 4 (cg.c, jit.c, emit.c): see cg.h. */
 

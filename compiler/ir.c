@@ -329,10 +329,12 @@ static void dump_stmt(FILE *out, const IrModel *m, const IrStmt *s, int depth)
         dump_seed(out, s->u.rng.fixed_seed);
         break;
     case IRS_GUARD:
-        fputs("flags ", out);
-        dump_flags(out, s->u.guard.mask);
+        if (s->u.guard.mask) {
+            fputs("flags ", out);
+            dump_flags(out, s->u.guard.mask);
+        }
         if (s->u.guard.cond) {
-            fputs(" if ", out);
+            fputs(s->u.guard.mask ? " if " : "if ", out);
             dump_expr(out, m, s->u.guard.cond);
         }
         fputc(':', out);
@@ -346,6 +348,14 @@ static void dump_stmt(FILE *out, const IrModel *m, const IrStmt *s, int depth)
     if (s->kind == IRS_GUARD)
         for (int k = 0; k < s->u.guard.nbody; k++)
             dump_stmt(out, m, s->u.guard.body[k], depth + 1);
+    if (s->kind == IRS_MATVEC && s->u.matvec.ndefer) {
+        for (int d = 0; d <= depth; d++)
+            fputs("  ", out);
+        fprintf(out, "  fused, first if %s[0]: (the update deferred from the last step)\n",
+                s->u.matvec.pending->name);
+        for (int k = 0; k < s->u.matvec.ndefer; k++)
+            dump_stmt(out, m, s->u.matvec.defer[k], depth + 2);
+    }
 }
 
 static void dump_kernel(FILE *out, const IrModel *m, const char *label, const IrKernel *k)
@@ -380,6 +390,8 @@ void ir_dump(FILE *out, const IrModel *m)
     }
     dump_kernel(out, m, m->init.name ? m->init.name : "init", &m->init);
     dump_kernel(out, m, m->step.name ? m->step.name : "step", &m->step);
+    if (m->flush.nstmts)
+        dump_kernel(out, m, "flush (the step under flags flush)", &m->flush);
     for (int t = 0; t < m->nteachers; t++) {
         const IrTeacher *te = &m->teachers[t];
         fprintf(out, "teacher %d %s: in %s, out %s, inputs ~ %s(", t, te->name,

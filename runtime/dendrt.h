@@ -19,6 +19,9 @@
  *        initial weights; `state` is already zeroed
  *   void dendc_step(double *state, const double *params, RtRun *run, int32_t flags);
  *        one Euler step of dt = params[dt]; flags are RT_LEARN | RT_NUDGE
+ *        | RT_NOISE; or, with RT_FLUSH, no step: apply the weight updates
+ *        the compiled step still defers (they join the next step's pass
+ *        over each matrix), so the state holds every weight as of now
  *   void dendc_teacher_init(double *state, const double *params, RtRun *run, int32_t k);
  *   void dendc_teacher(double *state, const double *params, RtRun *run, int32_t k);
  *        teacher k: draw its weights / map its `in` buffer to its `out` buffer
@@ -101,7 +104,7 @@ extern "C" {
  * RT_NOISE: somatic noise on.  Training runs with all three (RT_LEARN off
  * during the learning lag); evaluation with none, so test metrics are
  * deterministic.  Must match IRF_* in ir.h. */
-enum { RT_LEARN = 1, RT_NUDGE = 2, RT_NOISE = 4 };
+enum { RT_LEARN = 1, RT_NUDGE = 2, RT_NOISE = 4, RT_FLUSH = 8 };
 #define RT_TRAIN (RT_LEARN | RT_NUDGE | RT_NOISE)
 enum { RT_DIST_UNIFORM = 0, RT_DIST_NORMAL = 1 }; /* must match IrDist */
 enum { RT_STREAM_RUNTIME = 1 << 20 };

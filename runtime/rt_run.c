@@ -102,10 +102,19 @@ static void present(Driver *dr, const RtData *data, int64_t s)
                (size_t)data->dout * sizeof(double));
 }
 
+/* Applies the weight updates a fused product still defers (the compiler's
+ * fuse.c), so that the state block holds every weight as of now.  Bit-
+ * identical to not flushing; done before anything reads weights. */
+static void flush(Driver *dr)
+{
+    dr->m->step(dr->state, dr->params, &dr->run, RT_FLUSH);
+}
+
 /* --trace: append the state block as the next row (training steps only). */
 static void trace_row(Driver *dr)
 {
     if (dr->trace && dr->trace_rows <= dr->o->trace) {
+        flush(dr);
         memcpy(dr->trace + dr->trace_rows * dr->d->state_size, dr->state, dr->state_bytes);
         dr->trace_rows++;
     }
@@ -122,6 +131,7 @@ static void record_step(Driver *dr)
         if (dr->pres >= r->npatterns || dr->pres_step % dr->rec_every[k] != 0)
             continue;
         int64_t len = d->bufs[r->buf].len;
+        flush(dr);
         if (dr->rec_n[k] == dr->rec_cap[k]) {
             dr->rec_cap[k] = dr->rec_cap[k] ? 2 * dr->rec_cap[k] : 64;
             dr->rec[k] = realloc(dr->rec[k], (size_t)(dr->rec_cap[k] * len) * sizeof(double));
@@ -432,6 +442,7 @@ static int stop_run(Driver *dr, int64_t epoch, int64_t sample)
 static int write_final(Driver *dr)
 {
     const RtDesc *d = dr->d;
+    flush(dr);
     char *dir = rt_path_join(dr->o->out, "final");
     char *path = NULL, *manifest = rt_path_join(dir, "manifest.csv");
     RtAtomic a;

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# IR hoisting (compiler/opt.c) changes how often work is done, never its
-# results.  Each model is compiled twice at the same LLVM level, with the
-# phase and without it (DENDC_NO_IR_OPT=1), run noise-free with --trace, and
-# every output must be bit-identical: metrics, final state, and every traced
-# value of every buffer the unoptimised model has (the hoisted temps are
-# appended after them, so the optimised trace is wider).  -O0 against -O3
-# would differ anyway: LLVM vectorises the matvec reductions (fast-math) at
-# -O3 only.  Also prints (does not assert) the speed-up on the Sacramento
-# microcircuit.
+# IR hoisting (compiler/opt.c) and fusion (compiler/fuse.c) change how often
+# and when work is done, never its results.  Each model is compiled twice
+# at the same LLVM level, with the phases and without them
+# (DENDC_NO_IR_OPT=1), and run noise-free, and every output must be
+# bit-identical: metrics, final state, and, with --trace, every traced value
+# of every buffer the unoptimised model has (the added temps come after
+# them, so the optimised trace is wider).  --trace flushes the deferred
+# updates every step, so each model also runs untraced, where the fused
+# products do the work.  Also prints (does not assert) the speed-up on the
+# Sacramento microcircuit.
 . "$srcdir/tests/lib.sh"
 
 # same_trace REF OPT: REF's layout is a prefix of OPT's, and every column of
@@ -42,11 +43,17 @@ equivalent() {
   check "$name: metrics are byte-identical" cmp "$ref.out/metrics.csv" "$opt.out/metrics.csv"
   check "$name: final state is byte-identical" diff -r "$ref.out/final" "$opt.out/final"
   check "$name: trace is bit-identical" same_trace "$ref.out" "$opt.out"
+  # --trace flushes the fused updates every step; without it the fused
+  # products run, and must give the same bytes.
+  check "$name: runs fused, untraced" "$opt" --quiet --set sigma=0 --out "$opt.fused" "$@"
+  check "$name: untraced metrics are byte-identical" cmp "$ref.out/metrics.csv" "$opt.fused/metrics.csv"
+  check "$name: untraced final state is byte-identical" diff -r "$ref.out/final" "$opt.fused/final"
 }
 
-# Something must have been hoisted, or the comparisons prove nothing.
+# Something must have been hoisted and fused, or the comparisons prove nothing.
 hoists() {
-  "$DENDC" --dump=ir "$1" >"$TMP/dump" && grep -q '# hoisted: per-row factor of' "$TMP/dump"
+  "$DENDC" --dump=ir "$1" >"$TMP/dump" && grep -q '# hoisted: per-row factor of' "$TMP/dump" &&
+    grep -q 'fused, first if' "$TMP/dump"
 }
 
 traj=$srcdir/tests/ref/trajectory.dend
@@ -61,6 +68,18 @@ equivalent trajectory "$traj" 3 --epochs 2
 equivalent trajectory_O1 "$traj" 1 --epochs 2
 equivalent variants "$variants" 3 --epochs 1
 equivalent variants_zero_init "$variants" 3 --epochs 1 --variant zero_init
+
+# The microcircuit's variants: bp ties B1 to W2 transposed, a second reader
+# of W2, which must stay unfused (its update cannot wait for the next
+# product); learned's B1 rule reads its own drive.
+mc=$srcdir/tests/ref/microcircuit.dend
+check "microcircuit bp: W2 stays unfused, W1 is fused" sh -c \
+  "'$DENDC' --dump=ir '$mc' | awk '/# variant bp/{f=1} /# variant learned/{f=0} f' >'$TMP/bp.ir' &&
+   grep -A1 'P2.basal\[i\] = sum_j W2' '$TMP/bp.ir' | grep -qv fused &&
+   ! grep -A1 'P2.basal\[i\] = sum_j W2' '$TMP/bp.ir' | grep -q fused &&
+   grep -A1 'P1.basal\[i\] = sum_j W1' '$TMP/bp.ir' | grep -q fused"
+equivalent microcircuit_bp "$mc" 3 --variant bp
+equivalent microcircuit_learned "$mc" 3 --variant learned
 
 # The Sacramento et al. microcircuit (4-120-3, learning lag, Yin-Yang) on a
 # smaller data set: the full 5000 samples would take minutes.
