@@ -63,7 +63,7 @@ struct CgModule {
     const char *label;                  /* current statement: names its values */
 
     /* Declarations made on first use. */
-    LLVMValueRef fill_fn;
+    LLVMValueRef fill_fn, fill_f32_fn;
     LLVMTypeRef fill_ty;
     LLVMValueRef math_fn[IROP__COUNT];
     LLVMTypeRef math_ty[IROP__COUNT];
@@ -170,7 +170,31 @@ static LLVMValueRef buf_elem_ptr(CgModule *g, const IrBuf *buf, LLVMValueRef ind
     LLVMValueRef base = LLVMBuildInBoundsGEP2(g->b, g->f64, g->state, &base_ix, 1, buf->name);
     if (!index)
         return base;
-    return LLVMBuildInBoundsGEP2(g->b, g->f64, base, &index, 1, "");
+    LLVMTypeRef elem = buf->f32 ? LLVMFloatTypeInContext(g->ctx) : g->f64;
+    return LLVMBuildInBoundsGEP2(g->b, elem, base, &index, 1, "");
+}
+
+/* buf[index] as a double (a float buffer's element widened, exactly). */
+static LLVMValueRef load_elem(CgModule *g, const IrBuf *buf, LLVMValueRef index)
+{
+    LLVMTypeRef elem = buf->f32 ? LLVMFloatTypeInContext(g->ctx) : g->f64;
+    LLVMValueRef v = LLVMBuildLoad2(g->b, elem, buf_elem_ptr(g, buf, index), buf->name);
+    LLVMSetAlignment(v, buf->f32 ? 4 : 8);
+    return buf->f32 ? LLVMBuildFPExt(g->b, v, g->f64, "") : v;
+}
+
+/* buf[index] = v, v a double (or <N x double>), rounded to float for a
+ * float buffer. */
+static void store_value(CgModule *g, const IrBuf *buf, LLVMValueRef index, LLVMValueRef v)
+{
+    LLVMTypeRef ty = LLVMTypeOf(v);
+    int vec = LLVMGetTypeKind(ty) == LLVMVectorTypeKind;
+    LLVMTypeKind kind = LLVMGetTypeKind(vec ? LLVMGetElementType(ty) : ty);
+    if (buf->f32 && kind == LLVMDoubleTypeKind) {
+        LLVMTypeRef f = LLVMFloatTypeInContext(g->ctx);
+        v = LLVMBuildFPTrunc(g->b, v, vec ? LLVMVectorType(f, LLVMGetVectorSize(ty)) : f, "");
+    }
+    LLVMSetAlignment(LLVMBuildStore(g->b, v, buf_elem_ptr(g, buf, index)), buf->f32 ? 4 : 8);
 }
 
 static LLVMValueRef param_ptr(CgModule *g, int k)
@@ -286,6 +310,9 @@ static void declare_runtime(CgModule *g)
     g->fill_ty = LLVMFunctionType(g->void_ty, fill_args, 8, 0);
     g->fill_fn = LLVMAddFunction(g->mod, "rt_fill", g->fill_ty);
     add_fn_attr(g, g->fill_fn, "nounwind", 0);
+    /* void rt_fill_f32(... float *dst, int64_t n): the same, for float storage */
+    g->fill_f32_fn = LLVMAddFunction(g->mod, "rt_fill_f32", g->fill_ty);
+    add_fn_attr(g, g->fill_f32_fn, "nounwind", 0);
 }
 
 /* ---- expressions ---- */
@@ -325,9 +352,7 @@ static LLVMValueRef gen_load(CgModule *g, const IrExpr *e)
                        buf->cols, g->label ? g->label : "?");
         return const_f64(g, 0);
     }
-    LLVMValueRef v = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, buf, ix), buf->name);
-    LLVMSetAlignment(v, 8);
-    return v;
+    return load_elem(g, buf, ix);
 }
 
 static LLVMValueRef gen_call(CgModule *g, IrOp op, LLVMValueRef *args, unsigned nargs)
@@ -437,8 +462,7 @@ static void gen_stmts(CgModule *g, IrStmt *const *stmts, int n);
 static void store_elem(CgModule *g, const IrBuf *dst, LLVMValueRef ix, LLVMValueRef v)
 {
     set_name(v, g->label);
-    LLVMValueRef st = LLVMBuildStore(g->b, v, buf_elem_ptr(g, dst, ix));
-    LLVMSetAlignment(st, 8);
+    store_value(g, dst, ix, v);
 }
 
 static void gen_vec(CgModule *g, const IrStmt *s)
@@ -451,6 +475,72 @@ static void gen_vec(CgModule *g, const IrStmt *s)
     g->i = NULL;
 }
 
+/* ---- single precision (--precision single) ----
+ * A MAT whose dst is stored as float computes in float where it touches
+ * matrices: every maximal subexpression without a matrix load ([i,j] or
+ * [j,i]) is computed in double and rounded to float once (these are the
+ * per-row and per-column factors, whether opt.c hoisted them or not, so
+ * hoisting changes no bit); + - * / and negation above them are float
+ * operations on float operands; anything else above them (a call, a
+ * comparison) is computed in double from the widened operands and rounded. */
+static int has_matrix_load(const IrExpr *e)
+{
+    switch (e->kind) {
+    case IR_LOAD:
+        return e->u.load.index == IDX_IJ || e->u.load.index == IDX_JI;
+    case IR_UNARY:
+    case IR_BINARY:
+    case IR_CALL:
+        return has_matrix_load(e->u.op.a) || (e->u.op.b && has_matrix_load(e->u.op.b));
+    case IR_SELECT:
+        return has_matrix_load(e->u.sel.cond) || has_matrix_load(e->u.sel.a) || has_matrix_load(e->u.sel.b);
+    default:
+        return 0;
+    }
+}
+
+static LLVMValueRef to_float(CgModule *g, LLVMValueRef v)
+{
+    LLVMTypeRef ty = LLVMTypeOf(v), f = LLVMFloatTypeInContext(g->ctx);
+    if (LLVMGetTypeKind(ty) == LLVMVectorTypeKind)
+        f = LLVMVectorType(f, LLVMGetVectorSize(ty));
+    return LLVMBuildFPTrunc(g->b, v, f, "");
+}
+
+static LLVMValueRef gen_fexpr(CgModule *g, const IrExpr *e)
+{
+    if (!has_matrix_load(e))
+        return to_float(g, gen_expr(g, e));
+    switch (e->kind) {
+    case IR_LOAD: {
+        const IrBuf *b = e->u.load.buf;
+        if (!b->f32)
+            return to_float(g, gen_load(g, e));
+        LLVMValueRef ix = e->u.load.index == IDX_IJ ? row_major(g, g->i, b->cols, g->j)
+                                                    : row_major(g, g->j, b->cols, g->i);
+        LLVMValueRef v = LLVMBuildLoad2(g->b, LLVMFloatTypeInContext(g->ctx), buf_elem_ptr(g, b, ix), b->name);
+        LLVMSetAlignment(v, 4);
+        return v;
+    }
+    case IR_UNARY:
+        if (e->u.op.op == IROP_NEG)
+            return LLVMBuildFNeg(g->b, gen_fexpr(g, e->u.op.a), "");
+        break;
+    case IR_BINARY:
+        switch (e->u.op.op) {
+        case IROP_ADD: return LLVMBuildFAdd(g->b, gen_fexpr(g, e->u.op.a), gen_fexpr(g, e->u.op.b), "");
+        case IROP_SUB: return LLVMBuildFSub(g->b, gen_fexpr(g, e->u.op.a), gen_fexpr(g, e->u.op.b), "");
+        case IROP_MUL: return LLVMBuildFMul(g->b, gen_fexpr(g, e->u.op.a), gen_fexpr(g, e->u.op.b), "");
+        case IROP_DIV: return LLVMBuildFDiv(g->b, gen_fexpr(g, e->u.op.a), gen_fexpr(g, e->u.op.b), "");
+        default:       break;
+        }
+        break;
+    default:
+        break;
+    }
+    return to_float(g, gen_expr(g, e));
+}
+
 static void gen_mat(CgModule *g, const IrStmt *s)
 {
     Loop li, lj;
@@ -458,7 +548,8 @@ static void gen_mat(CgModule *g, const IrStmt *s)
     g->nj = s->dst->cols;
     g->i = loop_begin(g, &li, s->dst->rows, "i");
     g->j = loop_begin(g, &lj, s->dst->cols, "j");
-    store_elem(g, s->dst, row_major(g, g->i, s->dst->cols, g->j), gen_expr(g, s->u.value));
+    store_elem(g, s->dst, row_major(g, g->i, s->dst->cols, g->j),
+               s->dst->f32 ? gen_fexpr(g, s->u.value) : gen_expr(g, s->u.value));
     loop_end(g, &lj);
     g->j = NULL;
     loop_end(g, &li);
@@ -466,57 +557,66 @@ static void gen_mat(CgModule *g, const IrStmt *s)
 }
 
 /* ---- matrix-vector products ----
- * The sum runs in the order ir.h fixes: 8 lanes of explicit <8 x double>
- * partial sums over the first 8 floor(n/8) columns, a fixed pairwise tree,
- * then the remaining columns in order.  No fast-math flags: LLVM may not
- * reorder it, so a product gives the same bits on every host (AVX2 splits
- * the vectors in two, scalar code in eight) and on both paths below, plain
- * and fused.  A fused product (opt.c) first applies the deferred MATs of W's
- * update to the same 8 weights, then multiplies them. */
-enum { LANES = 8 };
+ * The sum runs in the order ir.h fixes: explicit vector partial sums over
+ * the first columns, a fixed pairwise tree, then the remaining columns in
+ * order.  No fast-math flags: LLVM may not reorder it, so a product gives
+ * the same bits on every host (AVX2 splits the vectors, scalar code would
+ * do them lane by lane) and on both paths below, plain and fused.  Double
+ * weights: 8 lanes of double.  Float weights (--precision single): 16 lanes
+ * of float, the source vector rounded to float, the sum widened at the end
+ * (and then added to dst in double).  A fused product (fuse.c) first
+ * applies the deferred MATs of W's update to the same block of weights,
+ * then multiplies them. */
+enum { LANES = 8, LANES_F32 = 16 };
 
-static LLVMValueRef splat(CgModule *g, LLVMValueRef x)
+static LLVMValueRef splat(CgModule *g, LLVMValueRef x, int n)
 {
-    LLVMTypeRef v8 = LLVMVectorType(g->f64, LANES);
-    LLVMValueRef one = LLVMBuildInsertElement(g->b, LLVMGetPoison(v8), x, const_i64(g, 0), "");
-    LLVMValueRef zeros[LANES];
-    for (int k = 0; k < LANES; k++)
+    LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(x), (unsigned)n);
+    LLVMValueRef one = LLVMBuildInsertElement(g->b, LLVMGetPoison(vt), x, const_i64(g, 0), "");
+    LLVMValueRef zeros[LANES_F32];
+    for (int k = 0; k < n; k++)
         zeros[k] = LLVMConstInt(g->i32, 0, 0);
-    return LLVMBuildShuffleVector(g->b, one, LLVMGetPoison(v8), LLVMConstVector(zeros, LANES), "");
+    return LLVMBuildShuffleVector(g->b, one, LLVMGetPoison(vt), LLVMConstVector(zeros, (unsigned)n), "");
 }
 
-static LLVMValueRef vload(CgModule *g, const IrBuf *buf, LLVMValueRef ix)
+/* buf[ix .. ix+n) as <n x double> (floats widened), or with raw_f32 set and
+ * a float buffer, as its <n x float>. */
+static LLVMValueRef vload(CgModule *g, const IrBuf *buf, LLVMValueRef ix, int n, int raw_f32)
 {
-    LLVMValueRef v = LLVMBuildLoad2(g->b, LLVMVectorType(g->f64, LANES), buf_elem_ptr(g, buf, ix), buf->name);
-    LLVMSetAlignment(v, 8);
+    LLVMTypeRef elem = buf->f32 ? LLVMFloatTypeInContext(g->ctx) : g->f64;
+    LLVMValueRef v = LLVMBuildLoad2(g->b, LLVMVectorType(elem, (unsigned)n), buf_elem_ptr(g, buf, ix), buf->name);
+    LLVMSetAlignment(v, buf->f32 ? 4 : 8);
+    if (buf->f32 && !raw_f32)
+        v = LLVMBuildFPExt(g->b, v, LLVMVectorType(g->f64, (unsigned)n), "");
     return v;
 }
 
-/* e at (i, j0 .. j0+7) as a vector: the element-wise arithmetic opt.c lets
- * into a fused product (fusable_expr), the same IEEE operations as gen_expr. */
-static LLVMValueRef gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVMValueRef j0)
+/* e at (i, j0 .. j0+n-1) as <n x double>: the element-wise arithmetic fuse.c
+ * lets into a fused product (fusable_expr), the same IEEE operations as
+ * gen_expr. */
+static LLVMValueRef gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVMValueRef j0, int n)
 {
     switch (e->kind) {
     case IR_CONST:
     case IR_PARAM:
-        return splat(g, gen_expr(g, e));
+        return splat(g, gen_expr(g, e), n);
     case IR_LOAD: {
         const IrBuf *b = e->u.load.buf;
         switch (e->u.load.index) {
-        case IDX_IJ: return vload(g, b, row_major(g, i, b->cols, j0));
-        case IDX_J:  return vload(g, b, j0);
+        case IDX_IJ: return vload(g, b, row_major(g, i, b->cols, j0), n, 0);
+        case IDX_J:  return vload(g, b, j0, n, 0);
         case IDX_I:
-        case IDX_0:  return splat(g, gen_load(g, e));
+        case IDX_0:  return splat(g, gen_load(g, e), n);
         default:     break;
         }
         break;
     }
     case IR_UNARY:
         if (e->u.op.op == IROP_NEG)
-            return LLVMBuildFNeg(g->b, gen_vexpr(g, e->u.op.a, i, j0), "");
+            return LLVMBuildFNeg(g->b, gen_vexpr(g, e->u.op.a, i, j0, n), "");
         break;
     case IR_BINARY: {
-        LLVMValueRef a = gen_vexpr(g, e->u.op.a, i, j0), b = gen_vexpr(g, e->u.op.b, i, j0);
+        LLVMValueRef a = gen_vexpr(g, e->u.op.a, i, j0, n), b = gen_vexpr(g, e->u.op.b, i, j0, n);
         switch (e->u.op.op) {
         case IROP_ADD: return LLVMBuildFAdd(g->b, a, b, "");
         case IROP_SUB: return LLVMBuildFSub(g->b, a, b, "");
@@ -530,7 +630,61 @@ static LLVMValueRef gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVM
         break;
     }
     internal_error(g, "an expression a fused product cannot vectorise in '%s'", g->label ? g->label : "?");
-    return splat(g, const_f64(g, 0));
+    return splat(g, const_f64(g, 0), n);
+}
+
+/* The same for a float dst, as gen_fexpr: <n x float>. */
+static LLVMValueRef gen_vfexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVMValueRef j0, int n)
+{
+    if (!has_matrix_load(e))
+        return to_float(g, gen_vexpr(g, e, i, j0, n));
+    switch (e->kind) {
+    case IR_LOAD:
+        if (e->u.load.index == IDX_IJ) {
+            const IrBuf *b = e->u.load.buf;
+            LLVMValueRef v = vload(g, b, row_major(g, i, b->cols, j0), n, 1);
+            return b->f32 ? v : to_float(g, v);
+        }
+        break;
+    case IR_UNARY:
+        if (e->u.op.op == IROP_NEG)
+            return LLVMBuildFNeg(g->b, gen_vfexpr(g, e->u.op.a, i, j0, n), "");
+        break;
+    case IR_BINARY: {
+        LLVMValueRef a = gen_vfexpr(g, e->u.op.a, i, j0, n), b = gen_vfexpr(g, e->u.op.b, i, j0, n);
+        switch (e->u.op.op) {
+        case IROP_ADD: return LLVMBuildFAdd(g->b, a, b, "");
+        case IROP_SUB: return LLVMBuildFSub(g->b, a, b, "");
+        case IROP_MUL: return LLVMBuildFMul(g->b, a, b, "");
+        case IROP_DIV: return LLVMBuildFDiv(g->b, a, b, "");
+        default:       break;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    internal_error(g, "an expression a fused product cannot vectorise in '%s'", g->label ? g->label : "?");
+    return to_float(g, splat(g, const_f64(g, 0), n));
+}
+
+/* W[row, col] in the product's precision: double, or the raw float. */
+static LLVMValueRef weight_elem(CgModule *g, const IrBuf *w, LLVMValueRef row, LLVMValueRef col)
+{
+    if (!w->f32)
+        return load_elem(g, w, row_major(g, row, w->cols, col));
+    LLVMValueRef v = LLVMBuildLoad2(g->b, LLVMFloatTypeInContext(g->ctx),
+                                    buf_elem_ptr(g, w, row_major(g, row, w->cols, col)), w->name);
+    LLVMSetAlignment(v, 4);
+    return v;
+}
+
+/* l[0] + ... + l[n-1] as ((l0+l1)+(l2+l3))+... : a balanced tree. */
+static LLVMValueRef tree_sum(CgModule *g, LLVMValueRef *l, int n)
+{
+    if (n == 1)
+        return l[0];
+    return LLVMBuildFAdd(g->b, tree_sum(g, l, n / 2), tree_sum(g, l + n / 2, n - n / 2), "");
 }
 
 /* for i < rows: dst[i] (+)= sum_j W[i,j] src[j], with W's deferred update
@@ -538,74 +692,74 @@ static LLVMValueRef gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVM
 static void gen_matvec_loop(CgModule *g, const IrStmt *s, int fused)
 {
     const IrBuf *dst = s->dst, *w = s->u.matvec.w, *src = s->u.matvec.src;
-    int tr = s->u.matvec.transposed;
-    int64_t n = src->rows, nb = n / LANES;
-    LLVMTypeRef v8 = LLVMVectorType(g->f64, LANES);
+    int tr = s->u.matvec.transposed, fl = w->f32;
+    int lanes = fl ? LANES_F32 : LANES;
+    LLVMTypeRef et = fl ? LLVMFloatTypeInContext(g->ctx) : g->f64;
+    int64_t n = src->rows, nb = n / lanes;
+    LLVMTypeRef vt = LLVMVectorType(et, (unsigned)lanes);
     Loop li;
     LLVMValueRef i = loop_begin(g, &li, dst->rows, "i");
     g->i = i;
     g->ni = dst->rows;
     g->nj = n;
-    LLVMValueRef lanes = LLVMConstNull(v8);
+    LLVMValueRef acc_out = LLVMConstNull(vt);
     if (nb > 0) {
         Loop lb;
         LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
         LLVMValueRef jb = loop_begin(g, &lb, nb, "jb");
-        LLVMValueRef acc = LLVMBuildPhi(g->b, v8, "lanes");
-        LLVMAddIncoming(acc, &lanes, &pre, 1);
-        LLVMValueRef j0 = LLVMBuildNUWMul(g->b, jb, const_i64(g, LANES), "j0");
+        LLVMValueRef acc = LLVMBuildPhi(g->b, vt, "lanes");
+        LLVMAddIncoming(acc, &acc_out, &pre, 1);
+        LLVMValueRef j0 = LLVMBuildNUWMul(g->b, jb, const_i64(g, lanes), "j0");
         for (int d = 0; fused && d < s->u.matvec.ndefer; d++) {
             const IrStmt *u = s->u.matvec.defer[d];
             g->label = u->comment;
-            LLVMValueRef v = gen_vexpr(g, u->u.value, i, j0);
-            LLVMSetAlignment(LLVMBuildStore(g->b, v, buf_elem_ptr(g, u->dst, row_major(g, i, u->dst->cols, j0))), 8);
+            LLVMValueRef v = u->dst->f32 ? gen_vfexpr(g, u->u.value, i, j0, lanes)
+                                         : gen_vexpr(g, u->u.value, i, j0, lanes);
+            store_value(g, u->dst, row_major(g, i, u->dst->cols, j0), v);
         }
         LLVMValueRef wv;
         if (!tr) {
-            wv = vload(g, w, row_major(g, i, w->cols, j0));
+            wv = vload(g, w, row_major(g, i, w->cols, j0), lanes, 1);
         } else {                /* W^T[i, j] = W[j, i]: a column of W */
-            wv = LLVMGetPoison(v8);
-            for (int k = 0; k < LANES; k++) {
+            wv = LLVMGetPoison(vt);
+            for (int k = 0; k < lanes; k++) {
                 LLVMValueRef j = LLVMBuildNUWAdd(g->b, j0, const_i64(g, k), "");
-                LLVMValueRef x = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, w, row_major(g, j, w->cols, i)), w->name);
-                LLVMSetAlignment(x, 8);
-                wv = LLVMBuildInsertElement(g->b, wv, x, const_i64(g, k), "");
+                wv = LLVMBuildInsertElement(g->b, wv, weight_elem(g, w, j, i), const_i64(g, k), "");
             }
         }
-        LLVMValueRef sum = LLVMBuildFAdd(g->b, acc, LLVMBuildFMul(g->b, wv, vload(g, src, j0), "prod"), "sum");
+        LLVMValueRef xv = vload(g, src, j0, lanes, 0);
+        if (fl)
+            xv = to_float(g, xv);
+        LLVMValueRef sum = LLVMBuildFAdd(g->b, acc, LLVMBuildFMul(g->b, wv, xv, "prod"), "sum");
         LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
         LLVMAddIncoming(acc, &sum, &latch, 1);
         loop_end(g, &lb);
-        lanes = sum;
+        acc_out = sum;
     }
-    LLVMValueRef l[LANES];
-    for (int k = 0; k < LANES; k++)
-        l[k] = LLVMBuildExtractElement(g->b, lanes, const_i64(g, k), "");
-    LLVMValueRef total = LLVMBuildFAdd(g->b, LLVMBuildFAdd(g->b, LLVMBuildFAdd(g->b, l[0], l[1], ""),
-                                                           LLVMBuildFAdd(g->b, l[2], l[3], ""), ""),
-                                       LLVMBuildFAdd(g->b, LLVMBuildFAdd(g->b, l[4], l[5], ""),
-                                                     LLVMBuildFAdd(g->b, l[6], l[7], ""), ""), "");
-    for (int64_t jj = nb * LANES; jj < n; jj++) {         /* the remaining columns, in order */
+    LLVMValueRef l[LANES_F32];
+    for (int k = 0; k < lanes; k++)
+        l[k] = LLVMBuildExtractElement(g->b, acc_out, const_i64(g, k), "");
+    LLVMValueRef total = tree_sum(g, l, lanes);
+    for (int64_t jj = nb * lanes; jj < n; jj++) {         /* the remaining columns, in order */
         LLVMValueRef j = const_i64(g, jj);
         g->j = j;
         for (int d = 0; fused && d < s->u.matvec.ndefer; d++) {
             const IrStmt *u = s->u.matvec.defer[d];
             g->label = u->comment;
-            store_elem(g, u->dst, row_major(g, i, u->dst->cols, j), gen_expr(g, u->u.value));
+            store_elem(g, u->dst, row_major(g, i, u->dst->cols, j),
+                       u->dst->f32 ? gen_fexpr(g, u->u.value) : gen_expr(g, u->u.value));
         }
         g->j = NULL;
-        LLVMValueRef widx = tr ? row_major(g, j, w->cols, i) : row_major(g, i, w->cols, j);
-        LLVMValueRef wv = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, w, widx), w->name);
-        LLVMSetAlignment(wv, 8);
-        LLVMValueRef xv = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, src, j), src->name);
-        LLVMSetAlignment(xv, 8);
+        LLVMValueRef wv = tr ? weight_elem(g, w, j, i) : weight_elem(g, w, i, j);
+        LLVMValueRef xv = load_elem(g, src, j);
+        if (fl)
+            xv = to_float(g, xv);
         total = LLVMBuildFAdd(g->b, total, LLVMBuildFMul(g->b, wv, xv, "prod"), "sum");
     }
-    if (s->u.matvec.accumulate) {
-        LLVMValueRef old = LLVMBuildLoad2(g->b, g->f64, buf_elem_ptr(g, dst, i), dst->name);
-        LLVMSetAlignment(old, 8);
-        total = LLVMBuildFAdd(g->b, old, total, "");
-    }
+    if (fl)
+        total = LLVMBuildFPExt(g->b, total, g->f64, "");
+    if (s->u.matvec.accumulate)
+        total = LLVMBuildFAdd(g->b, load_elem(g, dst, i), total, "");
     g->label = s->comment;
     store_elem(g, dst, i, total);
     loop_end(g, &li);
@@ -681,7 +835,10 @@ static void gen_fill(CgModule *g, const IrStmt *s)
         buf_elem_ptr(g, s->dst, NULL),
         const_i64(g, (int64_t)s->dst->rows * s->dst->cols),
     };
-    LLVMBuildCall2(g->b, g->fill_ty, g->fill_fn, args, 8, "");
+    if (s->dst->f32)        /* rt_fill_f32: the same draws, rounded to float */
+        LLVMBuildCall2(g->b, g->fill_ty, g->fill_f32_fn, args, 8, "");
+    else
+        LLVMBuildCall2(g->b, g->fill_ty, g->fill_fn, args, 8, "");
 }
 
 static void gen_guard(CgModule *g, const IrStmt *s)

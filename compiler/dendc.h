@@ -28,6 +28,7 @@ typedef struct Comp {
     Diag diag;
     const char *stdlib_dir; /* where `import std.NAME` finds NAME.dend */
     int opt_level;          /* 0..3, LLVM optimisation (default 3) */
+    int single;             /* --precision single: weights and filters stored as float */
 } Comp;
 
 void comp_init(Comp *c, FILE *diag_out);

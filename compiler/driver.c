@@ -62,6 +62,7 @@ typedef struct Options {
     int run;                /* dendc run: JIT */
     Dump dump;
     int opt_level;          /* -O0 .. -O3, wherever on the line */
+    int single;             /* --precision single */
     const char *input;
     const char *output;     /* -o */
     int run_argc;           /* arguments after `--` for the model */
@@ -83,6 +84,8 @@ static void usage(FILE *out)
         "  --dump=PHASE     print the result of PHASE and stop: ast, sema, ir, llvm\n"
         "  -O0 .. -O3       optimisation level (IR hoisting from -O1, LLVM default<On>;\n"
         "                   default -O3)\n"
+        "  --precision P    double (default) or single: store weights and their filters\n"
+        "                   as float (half the memory traffic; arithmetic stays double)\n"
         "  --help           this text;   --version   the version\n"
         "\n"
         "The compiled model takes its own options (--help, --set NAME=VALUE, --seed N,\n"
@@ -132,6 +135,14 @@ static int parse_args(int argc, char **argv, Options *o)
                 return 2;
             }
             o->output = argv[i];
+        } else if (strcmp(a, "--precision") == 0 || strncmp(a, "--precision=", 12) == 0) {
+            const char *v = a[11] == '=' ? a + 12 : (++i < argc ? argv[i] : NULL);
+            if (!v || (strcmp(v, "single") != 0 && strcmp(v, "double") != 0)) {
+                fprintf(stderr, "dendc: error: '--precision' takes 'single' or 'double'%s%s%s\n",
+                        v ? ", not '" : "", v ? v : "", v ? "'" : "");
+                return 2;
+            }
+            o->single = strcmp(v, "single") == 0;
         } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
             o->opt_level = a[2] - '0';
         } else if (a[0] == '-' && a[1]) {
@@ -469,6 +480,7 @@ int driver_main(int argc, char **argv)
     Comp c;
     comp_init(&c, stderr);
     c.opt_level = o.opt_level;
+    c.single = o.single;
     static const char *const rel[] = { "../stdlib", "../share/dendc/stdlib", NULL };
     c.stdlib_dir = find_resource(&c, "DENDC_STDLIB", rel, DENDC_STDLIB_DIR);
     int status = run_pipeline(&c, &o);

@@ -67,7 +67,7 @@ static void *grow_pow2(Arena *a, void *items, int n, size_t elem)
     return p;
 }
 
-IrBuf *ir_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols)
+static IrBuf *new_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols, int f32)
 {
     IrBuf *b = arena_alloc(a, sizeof *b);
     b->id = m->nbufs;
@@ -75,11 +75,23 @@ IrBuf *ir_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, 
     b->role = role;
     b->rows = rows;
     b->cols = cols;
+    b->f32 = f32;
     b->offset = (m->state_size + BUF_ALIGN_DOUBLES - 1) / BUF_ALIGN_DOUBLES * BUF_ALIGN_DOUBLES;
-    m->state_size = b->offset + (int64_t)rows * cols;
+    int64_t n = (int64_t)rows * cols;
+    m->state_size = b->offset + (f32 ? (n + 1) / 2 : n);
     m->bufs = grow_pow2(a, m->bufs, m->nbufs, sizeof *m->bufs);
     m->bufs[m->nbufs++] = b;
     return b;
+}
+
+IrBuf *ir_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols)
+{
+    return new_buf(a, m, name, role, rows, cols, 0);
+}
+
+IrBuf *ir_buf_f32(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols)
+{
+    return new_buf(a, m, name, role, rows, cols, 1);
 }
 
 static IrExpr *new_expr(Arena *a, IrExprKind kind)
@@ -385,8 +397,8 @@ void ir_dump(FILE *out, const IrModel *m)
     fprintf(out, "buffers (%d, state_size %lld):\n", m->nbufs, (long long)m->state_size);
     for (int k = 0; k < m->nbufs; k++) {
         const IrBuf *b = m->bufs[k];
-        fprintf(out, "  b%d %s %s %dx%d @%lld\n", b->id, b->name, ir_role_names[b->role],
-                b->rows, b->cols, (long long)b->offset);
+        fprintf(out, "  b%d %s %s %dx%d%s @%lld\n", b->id, b->name, ir_role_names[b->role],
+                b->rows, b->cols, b->f32 ? " f32" : "", (long long)b->offset);
     }
     dump_kernel(out, m, m->init.name ? m->init.name : "init", &m->init);
     dump_kernel(out, m, m->step.name ? m->step.name : "step", &m->step);
@@ -490,6 +502,9 @@ char *ir_descriptor(Arena *a, const IrModel *m)
         sb_printf(&sb, "buf %d %s %s %d %d %lld\n", b->id, b->name, ir_role_names[b->role],
                   b->rows, b->cols, (long long)b->offset);
     }
+    for (int k = 0; k < m->nbufs; k++)
+        if (m->bufs[k]->f32)
+            sb_printf(&sb, "f32 %d\n", k);
     for (int t = 0; t < m->nteachers; t++) {
         const IrTeacher *te = &m->teachers[t];
         sb_printf(&sb, "teacher %d %s %s %.17g %.17g %d %d\n", t, te->name,

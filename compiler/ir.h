@@ -86,6 +86,10 @@ typedef struct IrBuf {
     IrBufRole role;
     int rows, cols;         /* vectors have cols == 1 */
     int64_t offset;         /* in doubles from the start of the state block */
+    int f32;                /* stored as float (--precision single: weights and
+                               filters); rows*cols floats in ceil(rows*cols/2)
+                               doubles.  Arithmetic is still double: loads widen,
+                               stores round. */
 } IrBuf;
 
 /* How a LOAD indexes its buffer inside a VEC (i) or MAT (i, j) statement. */
@@ -260,6 +264,7 @@ typedef struct IrModel {
 
 /* Constructors (all memory from the arena). */
 IrBuf *ir_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols);
+IrBuf *ir_buf_f32(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols);
 IrExpr *ir_const(Arena *a, double v);
 IrExpr *ir_param(Arena *a, int index);
 IrExpr *ir_load(Arena *a, IrBuf *b, IrIndex ix);

@@ -349,10 +349,14 @@ static void make_buffers(Lower *L)
         SemaConn *cn = &s->conns[i];
         if (cn->tied >= 0)
             continue;           /* shares another projection's storage: below */
-        L->w[i] = ir_buf(L->a, L->m, cn->name, BUF_WEIGHT, cn->dst->size, cn->src->size);
+        /* --precision single: the big arrays, weights and their filters,
+         * are stored as float (half the memory traffic); everything else,
+         * and all arithmetic, stays double. */
+        IrBuf *(*make)(Arena *, IrModel *, const char *, IrBufRole, int, int) = L->c->single ? ir_buf_f32 : ir_buf;
+        L->w[i] = make(L->a, L->m, cn->name, BUF_WEIGHT, cn->dst->size, cn->src->size);
         if (cn->filter)
-            L->wf[i] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.filter", cn->name), BUF_FILTER, cn->dst->size,
-                              cn->src->size);
+            L->wf[i] = make(L->a, L->m, arena_printf(L->a, "%s.filter", cn->name), BUF_FILTER, cn->dst->size,
+                            cn->src->size);
     }
     for (int i = 0; i < s->nconns; i++)
         if (s->conns[i].tied >= 0)

@@ -40,6 +40,9 @@
  *   param NAME DEFAULT free|derived      in index order; DEFAULT is %.17g
  *   buf ID NAME ROLE ROWS COLS OFFSET    ROLE: state weight filter input target
  *                                        temp noise teacher   (ir_role_names)
+ *   f32 ID                               optional, after the bufs: buffer ID
+ *                                        (a weight or filter) holds ROWS*COLS
+ *                                        floats, not doubles (--precision single)
  *   teacher K NAME DIST A B IN_BUF OUT_BUF     DIST: uniform|normal; inputs
  *                                        of samples are drawn from DIST(A, B)
  *   dataset K NAME teacher N SEED TEACHER_K    SEED < 0: the run's --seed
@@ -124,6 +127,10 @@ void rt_randn(RtRun *run, int32_t stream, double *dst, int64_t n);
  * fixed_seed, or run->seed when fixed_seed < 0. */
 void rt_fill(RtRun *run, int64_t fixed_seed, int32_t stream, int32_t dist,
              double a, double b, double *dst, int64_t n);
+/* The same values rounded to float: weights stored as float (dendc
+ * --precision single). */
+void rt_fill_f32(RtRun *run, int64_t fixed_seed, int32_t stream, int32_t dist,
+                 double a, double b, float *dst, int64_t n);
 
 /* ---- the generated model, as the runtime sees it ---- */
 typedef void (*RtDeriveFn)(double *params, const uint8_t *overridden);

@@ -23,7 +23,7 @@ const char *const rt_role_names[RT_ROLE__COUNT] = {
  * number of times (contiguously), OPTIONAL ones at most once; the others
  * exactly once. */
 typedef enum RecKind {
-    REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_TEACHER,
+    REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_F32, REC_TEACHER,
     REC_DATASET, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET, REC_ONEHOT, REC_EPOCHS,
     REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_METRIC, REC_RECORD, REC_END, REC__COUNT
 } RecKind;
@@ -39,6 +39,7 @@ static const struct {
     [REC_STATE_SIZE] = { "state_size", 1, 0 },
     [REC_PARAM] = { "param", 3, 1 },
     [REC_BUF] = { "buf", 6, 1 },
+    [REC_F32] = { "f32", 1, 1 },
     [REC_TEACHER] = { "teacher", 7, 1 },
     [REC_DATASET] = { "dataset", 6, 1 },
     [REC_EXPERIMENT] = { "experiment", 1, 0 },
@@ -259,10 +260,19 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
             || field_i64(p, f[5], "buf offset", 0, d->state_size, &b->offset) < 0)
             return -1;
         b->len = (int64_t)b->rows * b->cols;
-        if (b->len > d->state_size - b->offset)
-            return fail(p, "buffer '%s' (%lld doubles at %lld) overruns state_size %lld",
-                        b->name, (long long)b->len, (long long)b->offset,
-                        (long long)d->state_size);
+        /* its size is checked once 'f32' records have said what it holds */
+        return 0;
+    }
+    case REC_F32: {
+        int id;
+        if (field_int(p, f[0], "f32 buffer", 0, d->nbufs - 1, &id) < 0)
+            return -1;
+        RtBufDesc *b = &d->bufs[id];
+        if (b->f32)
+            return fail(p, "buffer '%s' is marked f32 twice", b->name);
+        if (b->role != RT_ROLE_WEIGHT && b->role != RT_ROLE_FILTER)
+            return fail(p, "buffer '%s': only weights and filters can be f32", b->name);
+        b->f32 = 1;
         return 0;
     }
     case REC_TEACHER: {
@@ -528,6 +538,15 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
             break;
         }
     }
+    for (int k = 0; k < d->nbufs; k++) {
+        const RtBufDesc *b = &d->bufs[k];
+        int64_t need = b->f32 ? (b->len + 1) / 2 : b->len;
+        if (need > d->state_size - b->offset) {
+            fail(&p, "buffer '%s' (%lld doubles at %lld) overruns state_size %lld", b->name, (long long)need,
+                 (long long)b->offset, (long long)d->state_size);
+            goto out;
+        }
+    }
     d->hash = rt_fnv1a64(text);
     rc = 0;
 out:
@@ -535,6 +554,17 @@ out:
     if (rc < 0)
         rt_desc_free(d);
     return rc;
+}
+
+void rt_buf_get(const RtBufDesc *b, const double *state, double *out)
+{
+    if (!b->f32) {
+        memcpy(out, state + b->offset, (size_t)b->len * sizeof *out);
+        return;
+    }
+    const float *f = (const float *)(const void *)(state + b->offset);
+    for (int64_t i = 0; i < b->len; i++)
+        out[i] = f[i];
 }
 
 void rt_desc_free(RtDesc *d)

@@ -70,7 +70,11 @@ typedef struct RtBufDesc {
     int rows, cols;
     int64_t offset;         /* doubles from the start of the state block */
     int64_t len;            /* rows * cols */
+    int f32;                /* stored as len floats (dendc --precision single) */
 } RtBufDesc;
+
+/* Buffer b of the state block as len doubles in out (widening floats). */
+void rt_buf_get(const RtBufDesc *b, const double *state, double *out);
 
 typedef struct RtTeacherDesc {
     char *name;

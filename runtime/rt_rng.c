@@ -28,6 +28,7 @@
  *       counter = fixed_seed >= 0 ? 0 : run->counter    (no phase)
  *       uniform: dst[i] = a + (b - a) * uniform01(seed, stream, counter, i)
  *       normal:  dst[i] = a + b * normal i of (seed, stream, counter)
+ *   rt_fill_f32: the same values rounded to float (--precision single)
  *   data set sample s: rt_fill with fixed_seed = the data set's seed, stream
  *       RT_STREAM_RUNTIME + s (2^20 + s), the teacher's input distribution.
  *   sample order of epoch e (1-based) of a run: perm = 0..n-1, then for
@@ -175,6 +176,28 @@ void rt_fill(RtRun *run, int64_t fixed_seed, int32_t stream, int32_t dist,
         rt_uniforms_at(seed, (uint32_t)stream, counter, 0, dst, n);
         for (int64_t i = 0; i < n; i++)
             dst[i] = a + (b - a) * dst[i];
+    }
+}
+
+void rt_fill_f32(RtRun *run, int64_t fixed_seed, int32_t stream, int32_t dist,
+                 double a, double b, float *dst, int64_t n)
+{
+    /* rt_fill's values, made in chunks (draws are addressed by index, so
+     * chunking changes nothing) and rounded to float. */
+    double chunk[256];
+    uint64_t seed = fixed_seed >= 0 ? (uint64_t)fixed_seed : run->seed;
+    uint64_t counter = fixed_seed >= 0 ? 0 : run->counter;
+    for (int64_t at = 0; at < n; at += 256) {
+        int64_t m = n - at < 256 ? n - at : 256;
+        if (dist == RT_DIST_NORMAL) {
+            rt_normals_at(seed, (uint32_t)stream, counter, (uint64_t)at, chunk, m);
+            for (int64_t i = 0; i < m; i++)
+                dst[at + i] = (float)(a + b * chunk[i]);
+        } else {
+            rt_uniforms_at(seed, (uint32_t)stream, counter, (uint64_t)at, chunk, m);
+            for (int64_t i = 0; i < m; i++)
+                dst[at + i] = (float)(a + (b - a) * chunk[i]);
+        }
     }
 }
 

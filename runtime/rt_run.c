@@ -141,7 +141,7 @@ static void record_step(Driver *dr)
                 exit(1);
             }
         }
-        memcpy(dr->rec[k] + dr->rec_n[k] * len, dr->state + d->bufs[r->buf].offset, (size_t)len * sizeof(double));
+        rt_buf_get(&d->bufs[r->buf], dr->state, dr->rec[k] + dr->rec_n[k] * len);
         dr->rec_t[k][dr->rec_n[k]] = (double)(dr->pres * dr->nsteps + dr->pres_step) * dt;
         dr->rec_n[k]++;
     }
@@ -226,10 +226,13 @@ static int write_trace(Driver *dr)
     }
     RtAtomic a;
     if (!rc && rt_atomic_open(&a, csv) == 0) {
-        fputs("name,role,rows,cols,offset\n", a.f);
+        /* dtype f4: the buffer's rows*cols floats start at byte 8*offset of
+         * the row (dendc --precision single) */
+        fputs("name,role,rows,cols,offset,dtype\n", a.f);
         for (int i = 0; i < d->nbufs; i++)
-            fprintf(a.f, "%s,%s,%lld,%lld,%lld\n", d->bufs[i].name, rt_role_names[d->bufs[i].role],
-                    (long long)d->bufs[i].rows, (long long)d->bufs[i].cols, (long long)d->bufs[i].offset);
+            fprintf(a.f, "%s,%s,%lld,%lld,%lld,%s\n", d->bufs[i].name, rt_role_names[d->bufs[i].role],
+                    (long long)d->bufs[i].rows, (long long)d->bufs[i].cols, (long long)d->bufs[i].offset,
+                    d->bufs[i].f32 ? "f4" : "f8");
         if (rt_atomic_commit(&a) < 0)
             rc = 1;
     } else if (!rc) {
@@ -459,9 +462,15 @@ static int write_final(Driver *dr)
     for (int i = 0; i < d->nbufs; i++) {
         const RtBufDesc *b = &d->bufs[i];
         const double *v = dr->state + b->offset;
+        double *wide = NULL;
         int r;
         if (b->role != RT_ROLE_WEIGHT && b->role != RT_ROLE_FILTER && b->role != RT_ROLE_STATE)
             continue;
+        if (b->f32) {           /* float storage: written widened to float64, exactly */
+            wide = rt_xmalloc((size_t)b->len * sizeof *wide);
+            rt_buf_get(b, dr->state, wide);
+            v = wide;
+        }
         /* Buffer names are identifiers joined by dots, but a '/' would
          * escape the directory. */
         char *file = rt_xmalloc(strlen(b->name) + 5);
@@ -473,6 +482,7 @@ static int write_final(Driver *dr)
         path = rt_path_join(dir, file);
         r = b->cols == 1 ? rt_write_npy_vector(path, v, b->rows)
                          : rt_write_npy(path, v, b->rows, b->cols);
+        free(wide);
         if (r < 0) {
             fprintf(stderr, "%s: cannot write '%s': %s\n", dr->prog, path, strerror(errno));
             free(file);

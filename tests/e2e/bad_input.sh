@@ -67,4 +67,8 @@ expect_error "a missing path" "$TMP/no/such/file.dend" "cannot open"
 # The whole example with CRLF endings compiles (line endings are whitespace).
 sed 's/$/\r/' "$ex" > "$TMP/crlf_ok.dend"
 check "a valid model with CRLF endings compiles" "$DENDC" --dump=ir "$TMP/crlf_ok.dend" -o /dev/null
+expect_status "an unknown precision is refused" 2 "'--precision' takes 'single' or 'double', not 'half'" \
+  "$DENDC" --precision half "$ex"
+expect_status "--precision without a value is refused" 2 "'--precision' takes 'single' or 'double'" \
+  "$DENDC" "$ex" --precision
 finish

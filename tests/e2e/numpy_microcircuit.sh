@@ -20,6 +20,17 @@ check "runs variant bp" "$TMP/mc" --variant bp --quiet --set sigma=0 --trace 400
 check "NumPy agrees to 1e-9 (tied transpose)" "$PYTHON_NUMPY" "$ref" "$TMP/bp" 1e-9 bp
 check "runs variant learned" "$TMP/mc" --variant learned --quiet --set sigma=0 --trace 400 --out "$TMP/learned"
 check "NumPy agrees to 1e-9 (learned top-down, Eq. 10)" "$PYTHON_NUMPY" "$ref" "$TMP/learned" 1e-9 learned
+# --precision single: weights and filters stored as float32.  The NumPy
+# integration rounds them the same way and must agree as closely; against
+# the double-precision run the trajectory differs by rounding (printed).
+check "compiles with --precision single" "$DENDC" --precision single "$model" -o "$TMP/mc32"
+check "runs single, fixed top-down weights" "$TMP/mc32" --quiet --set sigma=0 --trace 400 --out "$TMP/fa32"
+check "NumPy with float32 storage agrees to 1e-9" "$PYTHON_NUMPY" "$ref" "$TMP/fa32" 1e-9 fa single
+check "runs single, tied transpose" "$TMP/mc32" --variant bp --quiet --set sigma=0 --trace 400 --out "$TMP/bp32"
+check "NumPy with float32 storage agrees to 1e-9 (bp)" "$PYTHON_NUMPY" "$ref" "$TMP/bp32" 1e-9 bp single
+check "single against double: within 1e-3 relative" "$PYTHON_NUMPY" "$ref" "$TMP/fa32" 1e-3 fa
+check "JIT single gives the same trace" "$DENDC" run --precision single "$model" -- --quiet --set sigma=0 --trace 400 --out "$TMP/fa32_jit"
+check "JIT single trace is byte-identical" cmp "$TMP/fa32/trace.npy" "$TMP/fa32_jit/trace.npy"
 check "dendc run gives the same trace" "$DENDC" run "$model" -- --variant bp --quiet --set sigma=0 --trace 400 --out "$TMP/bp_jit"
 check "JIT trace is byte-identical" cmp "$TMP/bp/trace.npy" "$TMP/bp_jit/trace.npy"
 finish

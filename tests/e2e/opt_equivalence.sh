@@ -10,6 +10,7 @@
 # products do the work.  Also prints (does not assert) the speed-up on the
 # Sacramento microcircuit.
 . "$srcdir/tests/lib.sh"
+XFLAGS=        # extra compiler flags of the next `equivalent`
 
 # same_trace REF OPT: REF's layout is a prefix of OPT's, and every column of
 # REF's trace equals OPT's bit for bit.
@@ -35,9 +36,9 @@ equivalent() {
   local name=$1 model=$2 level=$3
   shift 3
   local opt=$TMP/$name.opt ref=$TMP/$name.ref
-  check "$name: compiles at -O$level" "$DENDC" -O"$level" "$model" -o "$opt"
+  check "$name: compiles at -O$level" "$DENDC" -O"$level" $XFLAGS "$model" -o "$opt"
   check "$name: compiles at -O$level without IR hoisting" \
-    env DENDC_NO_IR_OPT=1 "$DENDC" -O"$level" "$model" -o "$ref"
+    env DENDC_NO_IR_OPT=1 "$DENDC" -O"$level" $XFLAGS "$model" -o "$ref"
   check "$name: runs hoisted" "$opt" --quiet --set sigma=0 --trace 200 --out "$opt.out" "$@"
   check "$name: runs unhoisted" "$ref" --quiet --set sigma=0 --trace 200 --out "$ref.out" "$@"
   check "$name: metrics are byte-identical" cmp "$ref.out/metrics.csv" "$opt.out/metrics.csv"
@@ -80,6 +81,9 @@ check "microcircuit bp: W2 stays unfused, W1 is fused" sh -c \
    grep -A1 'P1.basal\[i\] = sum_j W1' '$TMP/bp.ir' | grep -q fused"
 equivalent microcircuit_bp "$mc" 3 --variant bp
 equivalent microcircuit_learned "$mc" 3 --variant learned
+# and with weights stored as float (--precision single)
+XFLAGS="--precision single" equivalent microcircuit_single "$mc" 3
+XFLAGS="--precision single" equivalent microcircuit_bp_single "$mc" 3 --variant bp
 
 # The Sacramento et al. microcircuit (4-120-3, learning lag, Yin-Yang) on a
 # smaller data set: the full 5000 samples would take minutes.

@@ -12,7 +12,8 @@ class Trace:
         self.layout = {}
         with open(f"{out}/layout.csv") as f:
             for row in csv.DictReader(f):
-                self.layout[row["name"]] = (int(row["offset"]), int(row["rows"]), int(row["cols"]))
+                self.layout[row["name"]] = (int(row["offset"]), int(row["rows"]), int(row["cols"]),
+                                            row.get("dtype", "f8"))
 
     @property
     def steps(self):
@@ -21,6 +22,9 @@ class Trace:
 
     def get(self, k, name):
         """Buffer `name` after step k: a vector, or a (rows, cols) matrix."""
-        off, rows, cols = self.layout[name]
-        v = self.rows[k, off:off + rows * cols]
+        off, rows, cols, dtype = self.layout[name]
+        if dtype == "f4":       # --precision single: floats from byte 8*off
+            v = self.rows[k].view(np.float32)[2 * off:2 * off + rows * cols].astype(np.float64)
+        else:
+            v = self.rows[k, off:off + rows * cols]
         return v.reshape(rows, cols) if cols > 1 else v.copy()
