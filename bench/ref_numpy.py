@@ -23,7 +23,7 @@ g_B/(g_l+g_B+g_A) (hidden basal), g_B/(g_l+g_B) (output basal),
 g_D/(g_l+g_D) (interneuron dendrite).  Plasticity and nudging are on at
 every step, as with `--bench` (no learning lag).
 
-usage: ref_numpy.py yy|mnist STEPS [--sizes IN,HID,OUT] [--seed S]
+usage: ref_numpy.py yy|mnist STEPS [--sizes IN,HID,OUT] [--seed S] [--float32]
        ref_numpy.py --blas
 
 Prints `steps_per_s=N` as its last line.  --blas prints the BLAS library
@@ -65,16 +65,16 @@ def loaded_blas():
     return libs
 
 
-def integrate(w, x, target, steps, rng, sigma=sigma):
+def integrate(w, x, target, steps, rng, sigma=sigma, dtype=np.float64):
     """`steps` Euler steps from rest with initial weights w (a dict of W1,
     W2, B1, WIP, WPI; updated in place) on the fixed pattern (x, target).
     Returns the final potentials (u1, uI, u2)."""
     W1, W2, B1, WIP, WPI = (w[k] for k in ("W1", "W2", "B1", "WIP", "WPI"))
     n_in, n1, n2, nI = W1.shape[1], W1.shape[0], W2.shape[0], WIP.shape[0]
     F1, F2, FIP, FPI = (np.zeros_like(a) for a in (W1, W2, WIP, WPI))
-    u1, uI, u2 = np.zeros(n1), np.zeros(nI), np.zeros(n2)
+    u1, uI, u2 = np.zeros(n1, dtype), np.zeros(nI, dtype), np.zeros(n2, dtype)
     r1, rI, r2 = phi(u1), phi(uI), phi(u2)
-    xf = np.zeros(n_in)
+    xf = np.zeros(n_in, dtype)
 
     att_hidden = g_B / (g_l + g_B + g_A)
     att_out = g_B / (g_l + g_B)
@@ -101,7 +101,7 @@ def integrate(w, x, target, steps, rng, sigma=sigma):
         FPI += k_w * (-eta_pi * np.outer(vA1, rI) - FPI)
         WPI += dt * FPI
 
-        xi = rng.standard_normal(n1 + nI + n2)
+        xi = rng.standard_normal(n1 + nI + n2, dtype)
         u1 = u1 + dt * du1 + noise_scale * xi[:n1]
         uI = uI + dt * duI + noise_scale * xi[n1:n1 + nI]
         u2 = u2 + dt * du2 + noise_scale * xi[n1 + nI:]
@@ -110,8 +110,9 @@ def integrate(w, x, target, steps, rng, sigma=sigma):
     return u1, uI, u2
 
 
-def bench(sizes, scales, steps, seed):
-    """Steps per second (and seconds) of `steps` steps at `sizes`."""
+def bench(sizes, scales, steps, seed, dtype=np.float64):
+    """Steps per second (and seconds) of `steps` steps at `sizes`, every
+    array in `dtype` (--float32: all of it in single precision)."""
     n_in, n1, n2 = sizes
     nI = n2                                 # one interneuron per output neuron
     s_w1, s_w2, s_b1, s_wip, s_wpi = scales
@@ -127,8 +128,10 @@ def bench(sizes, scales, steps, seed):
     x = rng.uniform(0.0, 1.0, n_in)
     target = np.full(n2, 0.1)
     target[0] = 1.0
+    w = {k: v.astype(dtype) for k, v in w.items()}
+    x, target = x.astype(dtype), target.astype(dtype)
     t0 = time.perf_counter()
-    u = integrate(w, x, target, steps, rng)
+    u = integrate(w, x, target, steps, rng, dtype=dtype)
     elapsed = time.perf_counter() - t0
     if not all(np.all(np.isfinite(a)) for a in list(u) + list(w.values())):
         sys.exit("ref_numpy.py: the state is not finite")
@@ -145,8 +148,13 @@ def main(argv):
     sizes, scales = PRESETS[argv[1]]
     steps = int(argv[2])
     seed = 1
+    dtype = np.float64
     rest = argv[3:]
     while rest:
+        if rest[0] == "--float32":
+            dtype = np.float32
+            rest = rest[1:]
+            continue
         if rest[0] == "--sizes" and len(rest) > 1:
             sizes = tuple(int(v) for v in rest[1].split(","))
         elif rest[0] == "--seed" and len(rest) > 1:
@@ -156,8 +164,9 @@ def main(argv):
         rest = rest[2:]
     if steps < 1 or len(sizes) != 3 or min(sizes) < 1:
         sys.exit("ref_numpy.py: STEPS and the sizes must be positive")
-    rate, elapsed = bench(sizes, scales, steps, seed)
-    print(f"numpy {argv[1]} {sizes[0]}-{sizes[1]}-{sizes[2]}: {steps} steps in {elapsed:.3f} s")
+    rate, elapsed = bench(sizes, scales, steps, seed, dtype)
+    print(f"numpy {argv[1]} {sizes[0]}-{sizes[1]}-{sizes[2]} ({np.dtype(dtype).name}): "
+          f"{steps} steps in {elapsed:.3f} s")
     print(f"steps_per_s={rate:.6g}")
     return 0
 
