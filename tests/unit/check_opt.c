@@ -497,6 +497,117 @@ START_TEST(lowered_rules_get_their_post_factor_hoisted)
 }
 END_TEST
 
+/* ---- fuse.c ---- */
+
+static IrStmt *product(IrBuf *dst, IrBuf *w, IrBuf *src, int transposed)
+{
+    IrStmt *s = ir_stmt(a, IRS_MATVEC, dst, "product");
+    s->u.matvec.w = w;
+    s->u.matvec.src = src;
+    s->u.matvec.transposed = transposed;
+    return s;
+}
+
+static IrStmt *learn_guard(IrStmt **body, int n)
+{
+    IrStmt *g = ir_stmt(a, IRS_GUARD, NULL, "plasticity");
+    g->u.guard.mask = IRF_LEARN;
+    g->u.guard.body = arena_alloc(a, (size_t)n * sizeof *body);
+    memcpy(g->u.guard.body, body, (size_t)n * sizeof *body);
+    g->u.guard.nbody = n;
+    return g;
+}
+
+/* basal = W x; learn: W += dt * basal[i] x[j] */
+static IrStmt *simple_step(IrStmt **mv)
+{
+    *mv = product(mini.basal, mini.W, mini.x, 0);
+    ir_kernel_add(a, &mini.m->step, *mv);
+    IrStmt *upd = mat(mini.W, update(MUL(L(mini.basal, IDX_I), L(mini.x, IDX_J))));
+    IrStmt *g = learn_guard(&upd, 1);
+    ir_kernel_add(a, &mini.m->step, g);
+    return g;
+}
+
+START_TEST(an_update_joins_the_next_product)
+{
+    IrStmt *mv;
+    IrStmt *g = simple_step(&mv);
+    fuse_model(&comp, mini.m);
+    ck_assert_int_eq(mv->u.matvec.ndefer, 1);
+    ck_assert_ptr_eq(mv->u.matvec.defer[0]->dst, mini.W);
+    ck_assert_ptr_nonnull(mv->u.matvec.pending);
+    /* the guard keeps copies of x and basal (both change before the next
+     * product) and sets pending, and no longer updates W */
+    ck_assert_int_eq(g->u.guard.nbody, 3);
+    for (int k = 0; k < 3; k++)
+        ck_assert_ptr_ne(g->u.guard.body[k]->dst, mini.W);
+    ck_assert_ptr_eq(g->u.guard.body[2]->dst, mv->u.matvec.pending);
+    const IrExpr *d = mv->u.matvec.defer[0]->u.value;
+    ck_assert_int_eq(count_loads(d, mini.x, IDX_J), 0);
+    ck_assert_int_eq(count_loads(d, mini.basal, IDX_I), 0);
+    ck_assert_int_eq(count_loads(d, mini.W, IDX_IJ), 1);
+    /* the flush kernel applies it if pending, then clears it */
+    ck_assert_int_eq(mini.m->flush.nstmts, 1);
+    const IrStmt *fg = mini.m->flush.stmts[0];
+    ck_assert_int_eq(fg->kind, IRS_GUARD);
+    ck_assert_int_eq(fg->u.guard.mask, 0);
+    ck_assert_int_eq(fg->u.guard.nbody, 2);
+    ck_assert_ptr_eq(fg->u.guard.body[1]->dst, mv->u.matvec.pending);
+}
+END_TEST
+
+START_TEST(a_second_reader_keeps_the_update_in_place)
+{
+    IrStmt *mv;
+    IrStmt *g = simple_step(&mv);
+    /* y = W^T r: the tied transpose of another projection */
+    IrStmt *tr = product(mini.y, mini.W, mini.r, 1);
+    IrKernel *k = &mini.m->step;
+    ir_kernel_add(a, k, tr);
+    k->stmts[2] = g;                    /* product, transposed product, guard */
+    k->stmts[1] = tr;
+    fuse_model(&comp, mini.m);
+    ck_assert_int_eq(mv->u.matvec.ndefer, 0);
+    ck_assert_int_eq(tr->u.matvec.ndefer, 0);
+    ck_assert_int_eq(g->u.guard.nbody, 1);
+    ck_assert_ptr_eq(g->u.guard.body[0]->dst, mini.W);
+    ck_assert_int_eq(mini.m->flush.nstmts, 0);
+}
+END_TEST
+
+START_TEST(an_update_with_a_call_is_not_fused)
+{
+    IrStmt *mv = product(mini.basal, mini.W, mini.x, 0);
+    ir_kernel_add(a, &mini.m->step, mv);
+    IrStmt *upd = mat(mini.W, update(MUL(post_factor(), L(mini.x, IDX_J))));   /* not hoisted */
+    ir_kernel_add(a, &mini.m->step, learn_guard(&upd, 1));
+    fuse_model(&comp, mini.m);
+    ck_assert_int_eq(mv->u.matvec.ndefer, 0);
+}
+END_TEST
+
+START_TEST(a_product_after_the_update_is_not_fused)
+{
+    IrStmt *upd = mat(mini.W, update(MUL(L(mini.basal, IDX_I), L(mini.x, IDX_J))));
+    ir_kernel_add(a, &mini.m->step, learn_guard(&upd, 1));
+    IrStmt *mv = product(mini.basal, mini.W, mini.x, 0);
+    ir_kernel_add(a, &mini.m->step, mv);
+    fuse_model(&comp, mini.m);
+    ck_assert_int_eq(mv->u.matvec.ndefer, 0);
+}
+END_TEST
+
+START_TEST(no_fusion_at_O0)
+{
+    IrStmt *mv;
+    simple_step(&mv);
+    comp.opt_level = 0;
+    fuse_model(&comp, mini.m);
+    ck_assert_int_eq(mv->u.matvec.ndefer, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("opt");
@@ -517,6 +628,14 @@ static Suite *suite(void)
     tcase_add_test(t, dump_shows_the_hoisted_statements);
     tcase_add_test(t, lowered_rules_get_their_post_factor_hoisted);
     suite_add_tcase(s, t);
+    TCase *f = tcase_create("fuse");
+    tcase_add_checked_fixture(f, setup, teardown);
+    tcase_add_test(f, an_update_joins_the_next_product);
+    tcase_add_test(f, a_second_reader_keeps_the_update_in_place);
+    tcase_add_test(f, an_update_with_a_call_is_not_fused);
+    tcase_add_test(f, a_product_after_the_update_is_not_fused);
+    tcase_add_test(f, no_fusion_at_O0);
+    suite_add_tcase(s, f);
     return s;
 }
 
