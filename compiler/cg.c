@@ -50,6 +50,7 @@ struct CgModule {
     int opt_level;                      /* c->opt_level when built: fixes tm and the pipeline */
     int optimized;                      /* cg_optimize has run (it must run exactly once) */
     int nvariants;                      /* models in the module: the base and its variants */
+    int *same;                          /* per model: the first with the same IR (shared code) */
     char *cpu, *features;               /* LLVM strings: LLVMDisposeMessage */
     int failed;                         /* an internal error was reported */
 
@@ -1098,6 +1099,8 @@ static LLVMValueRef gen_variant_table(CgModule *g, const char *const *names, int
         LLVMSetLinkage(sgv, LLVMPrivateLinkage);
         LLVMValueRef vals[7];
         vals[0] = sgv;
+        int k0 = g->same ? g->same[i] : i;      /* whose functions it uses */
+        g->prefix = k0 == 0 ? "" : names[k0];
         vals[1] = LLVMGetNamedGlobal(g->mod, sym(g, parts[0]));
         for (int k = 1; k < 6; k++)
             vals[k + 1] = LLVMGetNamedFunction(g->mod, sym(g, parts[k]));
@@ -1194,8 +1197,31 @@ CgModule *cg_module_variants(Comp *c, const IrModel *const *models, const char *
     g->m = m;
 
     declare_runtime(g);
+    /* A variant that compiles to the same IR as an earlier model (`variant
+     * fa { }`, the model as written) shares its functions: code generation
+     * is most of a compile, once per model. */
+    int *same = arena_alloc(&c->arena, (size_t)n * sizeof *same);
+    char **text = arena_alloc(&c->arena, (size_t)n * sizeof *text);
+    for (int i = 0; i < n; i++) {
+        size_t len = 0;
+        text[i] = NULL;
+        FILE *f = open_memstream(&text[i], &len);
+        if (f) {
+            ir_dump(f, models[i]);
+            fclose(f);
+        }
+        same[i] = i;
+        for (int j = 0; j < i && same[i] == i; j++)
+            if (text[i] && text[j] && strcmp(text[i], text[j]) == 0)
+                same[i] = same[j];
+    }
+    for (int i = 0; i < n; i++)
+        free(text[i]);
+    g->same = same;
     LLVMValueRef descriptor = NULL;
     for (int i = 0; i < n; i++) {
+        if (same[i] != i)
+            continue;
         g->m = models[i];
         g->prefix = i == 0 ? "" : names[i];
         LLVMValueRef d = gen_descriptor(g);
