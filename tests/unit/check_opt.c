@@ -499,6 +499,15 @@ END_TEST
 
 /* ---- fuse.c ---- */
 
+/* The fused tests use rows of 16 (fuse.c leaves rows shorter than 8). */
+static IrBuf *fw, *fx;
+
+static void wide(void)
+{
+    fx = ir_buf(a, mini.m, "x16", BUF_INPUT, 16, 1);
+    fw = ir_buf(a, mini.m, "W16", BUF_WEIGHT, 4, 16);
+}
+
 static IrStmt *product(IrBuf *dst, IrBuf *w, IrBuf *src, int transposed)
 {
     IrStmt *s = ir_stmt(a, IRS_MATVEC, dst, "product");
@@ -518,12 +527,19 @@ static IrStmt *learn_guard(IrStmt **body, int n)
     return g;
 }
 
-/* basal = W x; learn: W += dt * basal[i] x[j] */
+/* W16[i,j] + dt * e */
+static IrExpr *wide_update(IrExpr *e)
+{
+    return ADD(L(fw, IDX_IJ), MUL(P(mini.dt), e));
+}
+
+/* basal = W16 x16; learn: W16 += dt * basal[i] x16[j] */
 static IrStmt *simple_step(IrStmt **mv)
 {
-    *mv = product(mini.basal, mini.W, mini.x, 0);
+    wide();
+    *mv = product(mini.basal, fw, fx, 0);
     ir_kernel_add(a, &mini.m->step, *mv);
-    IrStmt *upd = mat(mini.W, update(MUL(L(mini.basal, IDX_I), L(mini.x, IDX_J))));
+    IrStmt *upd = mat(fw, wide_update(MUL(L(mini.basal, IDX_I), L(fx, IDX_J))));
     IrStmt *g = learn_guard(&upd, 1);
     ir_kernel_add(a, &mini.m->step, g);
     return g;
@@ -535,18 +551,18 @@ START_TEST(an_update_joins_the_next_product)
     IrStmt *g = simple_step(&mv);
     fuse_model(&comp, mini.m);
     ck_assert_int_eq(mv->u.matvec.ndefer, 1);
-    ck_assert_ptr_eq(mv->u.matvec.defer[0]->dst, mini.W);
+    ck_assert_ptr_eq(mv->u.matvec.defer[0]->dst, fw);
     ck_assert_ptr_nonnull(mv->u.matvec.pending);
     /* the guard keeps copies of x and basal (both change before the next
      * product) and sets pending, and no longer updates W */
     ck_assert_int_eq(g->u.guard.nbody, 3);
     for (int k = 0; k < 3; k++)
-        ck_assert_ptr_ne(g->u.guard.body[k]->dst, mini.W);
+        ck_assert_ptr_ne(g->u.guard.body[k]->dst, fw);
     ck_assert_ptr_eq(g->u.guard.body[2]->dst, mv->u.matvec.pending);
     const IrExpr *d = mv->u.matvec.defer[0]->u.value;
-    ck_assert_int_eq(count_loads(d, mini.x, IDX_J), 0);
+    ck_assert_int_eq(count_loads(d, fx, IDX_J), 0);
     ck_assert_int_eq(count_loads(d, mini.basal, IDX_I), 0);
-    ck_assert_int_eq(count_loads(d, mini.W, IDX_IJ), 1);
+    ck_assert_int_eq(count_loads(d, fw, IDX_IJ), 1);
     /* the flush kernel applies it if pending, then clears it */
     ck_assert_int_eq(mini.m->flush.nstmts, 1);
     const IrStmt *fg = mini.m->flush.stmts[0];
@@ -561,8 +577,9 @@ START_TEST(a_second_reader_keeps_the_update_in_place)
 {
     IrStmt *mv;
     IrStmt *g = simple_step(&mv);
-    /* y = W^T r: the tied transpose of another projection */
-    IrStmt *tr = product(mini.y, mini.W, mini.r, 1);
+    /* W16^T r: the tied transpose of another projection */
+    IrBuf *y16 = ir_buf(a, mini.m, "y16", BUF_TEMP, 16, 1);
+    IrStmt *tr = product(y16, fw, mini.r, 1);
     IrKernel *k = &mini.m->step;
     ir_kernel_add(a, k, tr);
     k->stmts[2] = g;                    /* product, transposed product, guard */
@@ -571,16 +588,28 @@ START_TEST(a_second_reader_keeps_the_update_in_place)
     ck_assert_int_eq(mv->u.matvec.ndefer, 0);
     ck_assert_int_eq(tr->u.matvec.ndefer, 0);
     ck_assert_int_eq(g->u.guard.nbody, 1);
-    ck_assert_ptr_eq(g->u.guard.body[0]->dst, mini.W);
+    ck_assert_ptr_eq(g->u.guard.body[0]->dst, fw);
     ck_assert_int_eq(mini.m->flush.nstmts, 0);
+}
+END_TEST
+
+START_TEST(short_rows_are_not_fused)
+{
+    IrStmt *mv = product(mini.basal, mini.W, mini.x, 0);            /* 4x3 */
+    ir_kernel_add(a, &mini.m->step, mv);
+    IrStmt *upd = mat(mini.W, update(MUL(L(mini.basal, IDX_I), L(mini.x, IDX_J))));
+    ir_kernel_add(a, &mini.m->step, learn_guard(&upd, 1));
+    fuse_model(&comp, mini.m);
+    ck_assert_int_eq(mv->u.matvec.ndefer, 0);
 }
 END_TEST
 
 START_TEST(an_update_with_a_call_is_not_fused)
 {
-    IrStmt *mv = product(mini.basal, mini.W, mini.x, 0);
+    wide();
+    IrStmt *mv = product(mini.basal, fw, fx, 0);
     ir_kernel_add(a, &mini.m->step, mv);
-    IrStmt *upd = mat(mini.W, update(MUL(post_factor(), L(mini.x, IDX_J))));   /* not hoisted */
+    IrStmt *upd = mat(fw, wide_update(MUL(post_factor(), L(fx, IDX_J))));   /* not hoisted */
     ir_kernel_add(a, &mini.m->step, learn_guard(&upd, 1));
     fuse_model(&comp, mini.m);
     ck_assert_int_eq(mv->u.matvec.ndefer, 0);
@@ -589,9 +618,10 @@ END_TEST
 
 START_TEST(a_product_after_the_update_is_not_fused)
 {
-    IrStmt *upd = mat(mini.W, update(MUL(L(mini.basal, IDX_I), L(mini.x, IDX_J))));
+    wide();
+    IrStmt *upd = mat(fw, wide_update(MUL(L(mini.basal, IDX_I), L(fx, IDX_J))));
     ir_kernel_add(a, &mini.m->step, learn_guard(&upd, 1));
-    IrStmt *mv = product(mini.basal, mini.W, mini.x, 0);
+    IrStmt *mv = product(mini.basal, fw, fx, 0);
     ir_kernel_add(a, &mini.m->step, mv);
     fuse_model(&comp, mini.m);
     ck_assert_int_eq(mv->u.matvec.ndefer, 0);
@@ -634,6 +664,7 @@ static Suite *suite(void)
     tcase_add_test(f, a_second_reader_keeps_the_update_in_place);
     tcase_add_test(f, an_update_with_a_call_is_not_fused);
     tcase_add_test(f, a_product_after_the_update_is_not_fused);
+    tcase_add_test(f, short_rows_are_not_fused);
     tcase_add_test(f, no_fusion_at_O0);
     suite_add_tcase(s, f);
     return s;
