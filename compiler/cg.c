@@ -377,14 +377,26 @@ static LLVMValueRef gen_compare(CgModule *g, LLVMRealPredicate pred, LLVMValueRe
     return bool_to_f64(g, LLVMBuildFCmp(g->b, pred, a, b, ""));
 }
 
-static LLVMValueRef gen_binary(CgModule *g, IrOp op, LLVMValueRef a, LLVMValueRef b)
+/* a op b for the four arithmetic operators, on scalars or vectors of any
+ * float type; NULL for any other operator. */
+static LLVMValueRef arith(CgModule *g, IrOp op, LLVMValueRef a, LLVMValueRef b)
 {
-    LLVMValueRef args[2] = {a, b};
     switch (op) {
     case IROP_ADD: return LLVMBuildFAdd(g->b, a, b, "");
     case IROP_SUB: return LLVMBuildFSub(g->b, a, b, "");
     case IROP_MUL: return LLVMBuildFMul(g->b, a, b, "");
     case IROP_DIV: return LLVMBuildFDiv(g->b, a, b, "");
+    default:       return NULL;
+    }
+}
+
+static LLVMValueRef gen_binary(CgModule *g, IrOp op, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMValueRef args[2] = {a, b};
+    LLVMValueRef r = arith(g, op, a, b);
+    if (r)
+        return r;
+    switch (op) {
     case IROP_POW:
     case IROP_MIN:
     case IROP_MAX: return gen_call(g, op, args, 2);
@@ -527,15 +539,12 @@ static LLVMValueRef gen_fexpr(CgModule *g, const IrExpr *e)
         if (e->u.op.op == IROP_NEG)
             return LLVMBuildFNeg(g->b, gen_fexpr(g, e->u.op.a), "");
         break;
-    case IR_BINARY:
-        switch (e->u.op.op) {
-        case IROP_ADD: return LLVMBuildFAdd(g->b, gen_fexpr(g, e->u.op.a), gen_fexpr(g, e->u.op.b), "");
-        case IROP_SUB: return LLVMBuildFSub(g->b, gen_fexpr(g, e->u.op.a), gen_fexpr(g, e->u.op.b), "");
-        case IROP_MUL: return LLVMBuildFMul(g->b, gen_fexpr(g, e->u.op.a), gen_fexpr(g, e->u.op.b), "");
-        case IROP_DIV: return LLVMBuildFDiv(g->b, gen_fexpr(g, e->u.op.a), gen_fexpr(g, e->u.op.b), "");
-        default:       break;
-        }
+    case IR_BINARY: {
+        LLVMValueRef r = arith(g, e->u.op.op, gen_fexpr(g, e->u.op.a), gen_fexpr(g, e->u.op.b));
+        if (r)
+            return r;
         break;
+    }
     default:
         break;
     }
@@ -617,14 +626,9 @@ static LLVMValueRef gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVM
             return LLVMBuildFNeg(g->b, gen_vexpr(g, e->u.op.a, i, j0, n), "");
         break;
     case IR_BINARY: {
-        LLVMValueRef a = gen_vexpr(g, e->u.op.a, i, j0, n), b = gen_vexpr(g, e->u.op.b, i, j0, n);
-        switch (e->u.op.op) {
-        case IROP_ADD: return LLVMBuildFAdd(g->b, a, b, "");
-        case IROP_SUB: return LLVMBuildFSub(g->b, a, b, "");
-        case IROP_MUL: return LLVMBuildFMul(g->b, a, b, "");
-        case IROP_DIV: return LLVMBuildFDiv(g->b, a, b, "");
-        default:       break;
-        }
+        LLVMValueRef r = arith(g, e->u.op.op, gen_vexpr(g, e->u.op.a, i, j0, n), gen_vexpr(g, e->u.op.b, i, j0, n));
+        if (r)
+            return r;
         break;
     }
     default:
@@ -652,14 +656,9 @@ static LLVMValueRef gen_vfexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLV
             return LLVMBuildFNeg(g->b, gen_vfexpr(g, e->u.op.a, i, j0, n), "");
         break;
     case IR_BINARY: {
-        LLVMValueRef a = gen_vfexpr(g, e->u.op.a, i, j0, n), b = gen_vfexpr(g, e->u.op.b, i, j0, n);
-        switch (e->u.op.op) {
-        case IROP_ADD: return LLVMBuildFAdd(g->b, a, b, "");
-        case IROP_SUB: return LLVMBuildFSub(g->b, a, b, "");
-        case IROP_MUL: return LLVMBuildFMul(g->b, a, b, "");
-        case IROP_DIV: return LLVMBuildFDiv(g->b, a, b, "");
-        default:       break;
-        }
+        LLVMValueRef r = arith(g, e->u.op.op, gen_vfexpr(g, e->u.op.a, i, j0, n), gen_vfexpr(g, e->u.op.b, i, j0, n));
+        if (r)
+            return r;
         break;
     }
     default:
