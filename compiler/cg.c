@@ -601,11 +601,15 @@ static LLVMValueRef vload(CgModule *g, const IrBuf *buf, LLVMValueRef ix, int n,
     return v;
 }
 
-/* e at (i, j0 .. j0+n-1) as <n x double>: the element-wise arithmetic fuse.c
+/* e at (i, j0 .. j0+n-1) as a vector: the element-wise arithmetic fuse.c
  * lets into a fused product (fusable_expr), the same IEEE operations as
- * gen_expr. */
-static LLVMValueRef gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVMValueRef j0, int n)
+ * gen_expr (fl 0: <n x double>) or gen_fexpr (fl 1, a float dst: <n x
+ * float>, with the subexpressions that load no matrix computed in double
+ * and rounded once). */
+static LLVMValueRef gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVMValueRef j0, int n, int fl)
 {
+    if (fl && !has_matrix_load(e))
+        return to_float(g, gen_vexpr(g, e, i, j0, n, 0));
     switch (e->kind) {
     case IR_CONST:
     case IR_PARAM:
@@ -613,7 +617,10 @@ static LLVMValueRef gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVM
     case IR_LOAD: {
         const IrBuf *b = e->u.load.buf;
         switch (e->u.load.index) {
-        case IDX_IJ: return vload(g, b, row_major(g, i, b->cols, j0), n, 0);
+        case IDX_IJ: {
+            LLVMValueRef v = vload(g, b, row_major(g, i, b->cols, j0), n, fl);
+            return fl && !b->f32 ? to_float(g, v) : v;
+        }
         case IDX_J:  return vload(g, b, j0, n, 0);
         case IDX_I:
         case IDX_0:  return splat(g, gen_load(g, e), n);
@@ -623,10 +630,11 @@ static LLVMValueRef gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVM
     }
     case IR_UNARY:
         if (e->u.op.op == IROP_NEG)
-            return LLVMBuildFNeg(g->b, gen_vexpr(g, e->u.op.a, i, j0, n), "");
+            return LLVMBuildFNeg(g->b, gen_vexpr(g, e->u.op.a, i, j0, n, fl), "");
         break;
     case IR_BINARY: {
-        LLVMValueRef r = arith(g, e->u.op.op, gen_vexpr(g, e->u.op.a, i, j0, n), gen_vexpr(g, e->u.op.b, i, j0, n));
+        LLVMValueRef r = arith(g, e->u.op.op, gen_vexpr(g, e->u.op.a, i, j0, n, fl),
+                               gen_vexpr(g, e->u.op.b, i, j0, n, fl));
         if (r)
             return r;
         break;
@@ -635,37 +643,8 @@ static LLVMValueRef gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVM
         break;
     }
     internal_error(g, "an expression a fused product cannot vectorise in '%s'", g->label ? g->label : "?");
-    return splat(g, const_f64(g, 0), n);
-}
-
-/* The same for a float dst, as gen_fexpr: <n x float>. */
-static LLVMValueRef gen_vfexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVMValueRef j0, int n)
-{
-    if (!has_matrix_load(e))
-        return to_float(g, gen_vexpr(g, e, i, j0, n));
-    switch (e->kind) {
-    case IR_LOAD:
-        if (e->u.load.index == IDX_IJ) {
-            const IrBuf *b = e->u.load.buf;
-            LLVMValueRef v = vload(g, b, row_major(g, i, b->cols, j0), n, 1);
-            return b->f32 ? v : to_float(g, v);
-        }
-        break;
-    case IR_UNARY:
-        if (e->u.op.op == IROP_NEG)
-            return LLVMBuildFNeg(g->b, gen_vfexpr(g, e->u.op.a, i, j0, n), "");
-        break;
-    case IR_BINARY: {
-        LLVMValueRef r = arith(g, e->u.op.op, gen_vfexpr(g, e->u.op.a, i, j0, n), gen_vfexpr(g, e->u.op.b, i, j0, n));
-        if (r)
-            return r;
-        break;
-    }
-    default:
-        break;
-    }
-    internal_error(g, "an expression a fused product cannot vectorise in '%s'", g->label ? g->label : "?");
-    return to_float(g, splat(g, const_f64(g, 0), n));
+    LLVMValueRef zero = splat(g, const_f64(g, 0), n);
+    return fl ? to_float(g, zero) : zero;
 }
 
 /* W[row, col] in the product's precision: double, or the raw float. */
@@ -713,8 +692,7 @@ static void gen_matvec_loop(CgModule *g, const IrStmt *s, int fused)
         for (int d = 0; fused && d < s->u.matvec.ndefer; d++) {
             const IrStmt *u = s->u.matvec.defer[d];
             g->label = u->comment;
-            LLVMValueRef v = u->dst->f32 ? gen_vfexpr(g, u->u.value, i, j0, lanes)
-                                         : gen_vexpr(g, u->u.value, i, j0, lanes);
+            LLVMValueRef v = gen_vexpr(g, u->u.value, i, j0, lanes, u->dst->f32);
             store_value(g, u->dst, row_major(g, i, u->dst->cols, j0), v);
         }
         LLVMValueRef wv;
