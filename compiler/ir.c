@@ -436,9 +436,10 @@ void ir_dump(FILE *out, const IrModel *m)
             fprintf(out, "  learning lag p%d\n", x->lag_param);
         for (int k = 0; k < x->nmetrics; k++) {
             const IrMetric *mt = &x->metrics[k];
-            fprintf(out, "  metric %s: %s of %s on dataset %d every %d\n", mt->name,
+            fprintf(out, "  metric %s: %s of %s%s%s on dataset %d every %d\n", mt->name,
                     mt->kind == METRIC_ACCURACY ? "accuracy" : mt->kind == METRIC_RMS ? "rms" : "mse",
-                    mt->value ? mt->value->name : "-", mt->dataset, mt->every);
+                    mt->value ? mt->value->name : "-", mt->ref ? " against " : "", mt->ref ? mt->ref->name : "",
+                    mt->dataset, mt->every);
         }
         for (int k = 0; k < x->nrecords; k++)
             fprintf(out, "  record %s every %.17g ms for %d patterns\n", x->records[k].buf->name,
@@ -537,6 +538,9 @@ char *ir_descriptor(Arena *a, const IrModel *m)
                   mt->kind == METRIC_ACCURACY ? "accuracy" : mt->kind == METRIC_RMS ? "rms" : "mse",
                   mt->value ? mt->value->id : -1, mt->dataset, mt->every);
     }
+    for (int k = 0; k < x->nmetrics; k++)
+        if (x->metrics[k].ref)
+            sb_printf(&sb, "ref %d %d\n", k, x->metrics[k].ref->id);
     for (int k = 0; k < x->nrecords; k++)
         sb_printf(&sb, "record %d %.17g %d\n", x->records[k].buf->id, x->records[k].every_ms,
                   x->records[k].patterns);

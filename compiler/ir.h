@@ -215,6 +215,9 @@ typedef struct IrMetric {
     const char *name;       /* the metrics.csv column */
     IrMetricKind kind;
     IrBuf *value;           /* the model vector read at the end of each presentation */
+    IrBuf *ref;             /* mse: compared with this buffer, which the step
+                               computes from the target (phi(sample.target));
+                               NULL: with the target itself */
     int dataset;            /* evaluated on this data set */
     int every;              /* every N epochs (1 = each) */
 } IrMetric;

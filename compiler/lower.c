@@ -214,6 +214,8 @@ static IrExpr *lx(Lower *L, const Ctx *cx, AstNode *e)
         return ir_const(L->a, NAN);
     }
     case AST_MEMBER: {                          /* post.X / pre.X */
+        if (cx->sc.kind == SCOPE_METRIC)        /* sample.target */
+            return ir_load(L->a, L->target, IDX_I);
         Sym s = sema_lookup(L->s, &cx->sc, e->u.member.object->name);
         int post = s.kind == SYM_POST;
         SemaPop *p = post ? cx->sc.conn->dst : cx->sc.conn->src;
@@ -677,6 +679,15 @@ static void lower_experiment(Lower *L)
         o->value = var_buf(L, sm->pop, sm->field);
         o->dataset = sm->data;
         o->every = sm->every;
+        if (sm->ref) {
+            /* The target is constant during a presentation, so computing
+             * the reference at the end of every step keeps it current at
+             * no more cost than one element-wise pass over the target. */
+            o->ref = ir_buf(L->a, L->m, arena_printf(L->a, "%s.ref", sm->name), BUF_TEMP, L->target->rows, 1);
+            Ctx cx = { .sc = { .kind = SCOPE_METRIC, .target_len = L->target->rows }, .idx = IDX_I };
+            add(L, &L->m->step, vec(L, o->ref, lx(L, &cx, sm->ref),
+                                    arena_printf(L->a, "metric %s: the reference it is compared with", sm->name)));
+        }
     }
 }
 

@@ -544,6 +544,12 @@ static int check_expr(Sema *S, const Scope *sc, AstNode *e)
                 ERR(S, e->span, "'dendrite' has no fields; use predict(dendrite) or post.<compartment>");
                 return -1;
             }
+            if (sc->kind == SCOPE_METRIC && strcmp(obj->name, "sample") == 0) {
+                if (strcmp(e->name, "target") == 0)
+                    return sc->target_len;
+                ERR(S, e->span, "a metric's reference can only read 'sample.target', not 'sample.%s'", e->name);
+                return -1;
+            }
             SemaPop *p = find_pop(S->m, obj->name);
             if (p && sc->kind == SCOPE_RULE) {
                 ERR(S, e->span, "a rule may only read local quantities: '%s.%s' belongs to population '%s', "
@@ -1762,7 +1768,26 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
             sd->name);
         return;
     }
-    if (!is_label && !is_tgt) {
+    if (!is_label && !is_tgt && mt.kind == METRIC_MSE) {
+        /* mse(P2.r, shifted_softplus(sample.target)): compare rates with
+         * the rates the targets stand for.  The reference is an element-wise
+         * expression of the presented target, so it needs one. */
+        if (!x->has_target) {
+            ERR(S, b->span, "a metric's reference is computed from the presented target, and this experiment "
+                "presents none (add e.g. 'target = sample.target' to 'present')");
+            return;
+        }
+        Scope sc = { .kind = SCOPE_METRIC, .target_len = p->size };
+        int len = check_expr(S, &sc, b);
+        if (len < 0)
+            return;
+        if (len == 0) {
+            ERR(S, b->span, "the reference of an mse must be computed from 'sample.target', e.g. "
+                "'phi(sample.target)'");
+            return;
+        }
+        mt.ref = b;
+    } else if (!is_label && !is_tgt) {
         ERR(S, b->span, labelled ? "expected 'sample.label' or 'sample.target'" : "expected 'sample.target'");
         return;
     }

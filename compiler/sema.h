@@ -102,6 +102,9 @@ typedef struct SemaMetric {
     const char *field;          /* its variable: soma var or rate var */
     int data;                   /* index into SemaModel.data */
     int every;
+    AstNode *ref;               /* mse: what the value is compared with, an
+                                   element-wise expression of sample.target;
+                                   NULL for sample.target itself */
 } SemaMetric;
 
 typedef struct SemaRecord {
@@ -161,6 +164,7 @@ typedef enum ScopeKind {
     SCOPE_TEACHER,      /* teacher target: its weights, `input` */
     SCOPE_FN,           /* a fn body: its parameters only (plus params) */
     SCOPE_WEIGHTS,      /* a weight init formula: other weights of the same shape */
+    SCOPE_METRIC,       /* an mse metric's reference: sample.target (a vector), params */
 } ScopeKind;
 
 typedef struct Scope {
@@ -169,6 +173,7 @@ typedef struct Scope {
     SemaConn *conn;             /* RULE: the projection; WEIGHTS: the one initialised */
     AstNode *rule;              /* RULE: the rule declaration (for its parameter names) */
     SemaTeacher *teacher;       /* TEACHER */
+    int target_len;             /* METRIC: the length of sample.target */
     PtrVec *locals;             /* FN / RULE: parameter names */
 } Scope;
 

@@ -69,12 +69,17 @@
  *                                        RT_LEARN | RT_NUDGE; lag >= t_present
  *                                        learns nothing (a warning); < 0 is a
  *                                        run-time error
- *   metric NAME mse|accuracy BUF_ID DATASET_K EVERY
+ *   metric NAME mse|accuracy|rms BUF_ID DATASET_K EVERY
+ *   ref METRIC_K BUF_ID                  optional, after the metrics: mse
+ *                                        metric K compares with buffer BUF_ID,
+ *                                        which the step computes from the
+ *                                        target buffer (e.g. phi(target)),
+ *                                        instead of with the target itself
  *   end
  *
- * Records come in this order; `param`, `buf`, `teacher`, `dataset` and
- * `metric` repeat (zero or more), `onehot` and `lag_param` are optional, the
- * others appear once.  `onehot` is required when the training set is labelled
+ * Records come in this order; `param`, `buf`, `teacher`, `dataset`,
+ * `metric`, `ref` and `record` repeat (zero or more), `onehot` and
+ * `lag_param` are optional, the others appear once.  `onehot` is required when the training set is labelled
  * and target >= 0, and when an mse metric is on a labelled set; it is an
  * error when no data set is labelled.  Metrics on a labelled set read a
  * buffer with one entry per class: accuracy is the fraction of samples whose

@@ -25,7 +25,7 @@ const char *const rt_role_names[RT_ROLE__COUNT] = {
 typedef enum RecKind {
     REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_F32, REC_TEACHER,
     REC_DATASET, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET, REC_ONEHOT, REC_EPOCHS,
-    REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_METRIC, REC_RECORD, REC_END, REC__COUNT
+    REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_METRIC, REC_REF, REC_RECORD, REC_END, REC__COUNT
 } RecKind;
 
 static const struct {
@@ -52,6 +52,7 @@ static const struct {
     [REC_PRESENT_PARAM] = { "present_param", 1, 0 },
     [REC_LAG_PARAM] = { "lag_param", 1, 2 },
     [REC_METRIC] = { "metric", 5, 1 },
+    [REC_REF] = { "ref", 2, 1 },
     [REC_RECORD] = { "record", 3, 1 },
     [REC_END] = { "end", 0, 0 },
 };
@@ -387,6 +388,7 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
         mt = &d->metrics[d->nmetrics];
         memset(mt, 0, sizeof *mt);
         mt->name = rt_xstrdup(f[0]);
+        mt->ref = -1;
         d->nmetrics++;
         for (int i = 0; i < d->nmetrics - 1; i++)
             if (strcmp(d->metrics[i].name, f[0]) == 0)
@@ -415,6 +417,26 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
         if (ds->nclasses > 0 && mt->kind == RT_METRIC_MSE && !d->has_onehot)
             return fail(p, "metric '%s': mse on labelled data set '%s' needs an 'onehot "
                         "ON OFF' record", mt->name, ds->name);
+        return 0;
+    }
+    case REC_REF: {
+        int k, buf;
+        if (field_int(p, f[0], "ref metric", 0, d->nmetrics - 1, &k) < 0
+            || buf_ref(p, f[1], "ref buffer", 0, &buf) < 0)
+            return -1;
+        RtMetricDesc *mt = &d->metrics[k];
+        if (mt->kind != RT_METRIC_MSE)
+            return fail(p, "metric '%s' is not an mse and has no reference", mt->name);
+        if (mt->ref >= 0)
+            return fail(p, "metric '%s' has two references", mt->name);
+        if (d->bufs[buf].len != d->bufs[mt->buf].len)
+            return fail(p, "metric '%s' compares buffer '%s' (length %lld) with reference '%s' (length %lld)",
+                        mt->name, d->bufs[mt->buf].name, (long long)d->bufs[mt->buf].len, d->bufs[buf].name,
+                        (long long)d->bufs[buf].len);
+        if (d->target < 0)
+            return fail(p, "metric '%s' has a reference, which the step computes from the target, but the "
+                        "model presents no target", mt->name);
+        mt->ref = buf;
         return 0;
     }
     case REC_RECORD: {

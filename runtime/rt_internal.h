@@ -104,6 +104,9 @@ typedef struct RtMetricDesc {
     char *name;             /* the metrics.csv column */
     RtMetricKind kind;
     int buf;                /* the model vector read after each presentation */
+    int ref;                /* mse: the buffer it is compared with (the step
+                               computes it from the target), or -1: the
+                               data set's target itself */
     int dataset;
     int64_t every;          /* evaluated after epochs e with e % every == 0 */
 } RtMetricDesc;

@@ -291,8 +291,11 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
             if (!due[j] || mt->dataset != k)
                 continue;
             if (mt->kind == RT_METRIC_MSE) {
+                /* A reference, e.g. phi(sample.target), is computed by the
+                 * step from the presented target. */
+                const double *t = mt->ref >= 0 ? dr->state + d->bufs[mt->ref].offset : target;
                 for (int64_t i = 0; i < data->dout; i++)
-                    dr->sums[j] += (v[i] - target[i]) * (v[i] - target[i]);
+                    dr->sums[j] += (v[i] - t[i]) * (v[i] - t[i]);
             } else if (mt->kind == RT_METRIC_RMS) {
                 for (int64_t i = 0; i < d->bufs[mt->buf].len; i++)
                     dr->sums[j] += v[i] * v[i];

@@ -625,6 +625,7 @@ START_TEST(test_desc_parse)
     ck_assert_int_eq(d.nmetrics, 3);
     ck_assert_int_eq(d.metrics[1].kind, RT_METRIC_ACCURACY);
     ck_assert_int_eq(d.metrics[2].every, 2);
+    ck_assert_int_eq(d.metrics[0].ref, -1);     /* compared with the target itself */
     ck_assert_int_eq(rt_desc_param_find(&d, "eta"), P_ETA);
     ck_assert_int_eq(rt_desc_param_find(&d, "et"), -1);
     rt_desc_free(&d);
@@ -695,6 +696,10 @@ static const struct { const char *from, *to, *expect; } bad_descs[] = {
     { "metric mse mse 3 1 1\n", "metric mse mse 3 1 0\n", "metric every 0 out of range" },
     { "metric acc accuracy 3 1 1\n", "metric mse accuracy 3 1 1\n", "duplicate metric 'mse'" },
     { "metric acc accuracy 3 1 1\n", "metric epoch accuracy 3 1 1\n", "cannot be a metrics" },
+    { "end\n", "ref 1 3\nend\n", "metric 'acc' is not an mse" },
+    { "end\n", "ref 0 7\nref 0 7\nend\n", "metric 'mse' has two references" },
+    { "end\n", "ref 0 2\nend\n", "with reference 'W' (length 6)" },
+    { "end\n", "ref 3 3\nend\n", "ref metric 3 out of range" },
     { "experiment fit\n", "experiment fit\nexperiment fit\n", "'experiment' out of order" },
     { "metric mse mse 3 1 1\n", "buf 8 late state 1 1 0\n", "record 'buf' out of order" },
     { "epochs 5\n", "epochs 5\r\n", "carriage return" },
