@@ -686,9 +686,9 @@ static LLVMValueRef tree_sum(CgModule *g, LLVMValueRef *l, int n)
     return LLVMBuildFAdd(g->b, tree_sum(g, l, n / 2), tree_sum(g, l + n / 2, n - n / 2), "");
 }
 
-/* for i < rows: dst[i] (+)= sum_j W[i,j] src[j], with W's deferred update
- * applied first when `fused`. */
-static void gen_matvec_loop(CgModule *g, const IrStmt *s, int fused)
+/* for r0 <= i < rows: dst[i] (+)= sum_j W[i,j] src[j], with W's deferred
+ * update applied first when `fused`. */
+static void gen_matvec_loop(CgModule *g, const IrStmt *s, int fused, int64_t r0)
 {
     const IrBuf *dst = s->dst, *w = s->u.matvec.w, *src = s->u.matvec.src;
     int tr = s->u.matvec.transposed, fl = w->f32;
@@ -697,7 +697,9 @@ static void gen_matvec_loop(CgModule *g, const IrStmt *s, int fused)
     int64_t n = src->rows, nb = n / lanes;
     LLVMTypeRef vt = LLVMVectorType(et, (unsigned)lanes);
     Loop li;
-    LLVMValueRef i = loop_begin(g, &li, dst->rows, "i");
+    LLVMValueRef i = loop_begin(g, &li, dst->rows - r0, "i");
+    if (r0)
+        i = LLVMBuildNUWAdd(g->b, i, const_i64(g, r0), "row");
     g->i = i;
     g->ni = dst->rows;
     g->nj = n;
@@ -764,6 +766,57 @@ static void gen_matvec_loop(CgModule *g, const IrStmt *s, int fused)
     g->i = NULL;
 }
 
+/* Rows shorter than a vector (the 120x4 and 120x3 products of a 4-120-3
+ * net): the loop above would do each row as scalar code.  Instead 8 rows
+ * at a time: for each column c, the 8 weights W[i0..i0+7, c] (a strided
+ * shuffle of the 8 rows, loaded as one block; for W^T, a plain load of a
+ * row of W) times src[c], summed in column order.  Each lane does exactly
+ * the scalar row's operations, 0 + W[i,0] src[0] + W[i,1] src[1] + ...,
+ * so the bits are the same.  Returns the rows done (a multiple of 8). */
+static int64_t gen_matvec_rows8(CgModule *g, const IrStmt *s)
+{
+    const IrBuf *dst = s->dst, *w = s->u.matvec.w, *src = s->u.matvec.src;
+    int tr = s->u.matvec.transposed, fl = w->f32;
+    int64_t n = src->rows, nblk = dst->rows / 8;
+    LLVMTypeRef et = fl ? LLVMFloatTypeInContext(g->ctx) : g->f64;
+    LLVMTypeRef vt = LLVMVectorType(et, 8);
+    Loop lb;
+    LLVMValueRef ib = loop_begin(g, &lb, nblk, "ib");
+    LLVMValueRef i0 = LLVMBuildNUWMul(g->b, ib, const_i64(g, 8), "i0");
+    LLVMValueRef block = NULL;
+    if (!tr) {          /* rows i0 .. i0+7 of W: 8n consecutive weights */
+        block = LLVMBuildLoad2(g->b, LLVMVectorType(et, (unsigned)(8 * n)),
+                               buf_elem_ptr(g, w, row_major(g, i0, w->cols, const_i64(g, 0))), w->name);
+        LLVMSetAlignment(block, fl ? 4 : 8);
+    }
+    LLVMValueRef acc = LLVMConstNull(vt);
+    for (int64_t c = 0; c < n; c++) {
+        LLVMValueRef col;
+        if (!tr) {
+            LLVMValueRef mask[8];
+            for (int k = 0; k < 8; k++)
+                mask[k] = LLVMConstInt(g->i32, (unsigned long long)(c + n * k), 0);
+            col = LLVMBuildShuffleVector(g->b, block, LLVMGetPoison(LLVMTypeOf(block)),
+                                         LLVMConstVector(mask, 8), "col");
+        } else {        /* W^T[i0.., c] = W[c, i0..] */
+            col = vload(g, w, row_major(g, const_i64(g, c), w->cols, i0), 8, 1);
+        }
+        LLVMValueRef x = load_elem(g, src, const_i64(g, c));
+        if (fl)
+            x = to_float(g, x);
+        acc = LLVMBuildFAdd(g->b, acc, LLVMBuildFMul(g->b, col, splat(g, x, 8), "prod"), "sum");
+    }
+    if (fl)
+        acc = LLVMBuildFPExt(g->b, acc, LLVMVectorType(g->f64, 8), "");
+    if (s->u.matvec.accumulate)
+        acc = LLVMBuildFAdd(g->b, vload(g, dst, i0, 8, 0), acc, "");
+    g->label = s->comment;
+    set_name(acc, g->label);
+    store_value(g, dst, i0, acc);
+    loop_end(g, &lb);
+    return nblk * 8;
+}
+
 static void gen_matvec(CgModule *g, const IrStmt *s)
 {
     const IrBuf *dst = s->dst, *w = s->u.matvec.w, *src = s->u.matvec.src;
@@ -778,7 +831,11 @@ static void gen_matvec(CgModule *g, const IrStmt *s)
     if (dst->rows <= 0)
         return;
     if (!s->u.matvec.ndefer) {
-        gen_matvec_loop(g, s, 0);
+        int64_t r0 = 0;
+        if (src->rows < (w->f32 ? LANES_F32 : LANES) && dst->rows >= 8)
+            r0 = gen_matvec_rows8(g, s);
+        if (r0 < dst->rows)
+            gen_matvec_loop(g, s, 0, r0);
         return;
     }
     /* if (pending[0] != 0) { fused; pending[0] = 0 } else plain */
@@ -789,11 +846,11 @@ static void gen_matvec(CgModule *g, const IrStmt *s)
     LLVMBasicBlockRef fused = new_block(g, "fused"), plain = new_block(g, "plain"), join = new_block(g, "endmatvec");
     LLVMBuildCondBr(g->b, on, fused, plain);
     LLVMPositionBuilderAtEnd(g->b, fused);
-    gen_matvec_loop(g, s, 1);
+    gen_matvec_loop(g, s, 1, 0);
     LLVMSetAlignment(LLVMBuildStore(g->b, const_f64(g, 0), buf_elem_ptr(g, pend, NULL)), 8);
     LLVMBuildBr(g->b, join);
     LLVMPositionBuilderAtEnd(g->b, plain);
-    gen_matvec_loop(g, s, 0);
+    gen_matvec_loop(g, s, 0, 0);
     LLVMBuildBr(g->b, join);
     LLVMPositionBuilderAtEnd(g->b, join);
 }

@@ -734,6 +734,81 @@ START_TEST(aot_matches_jit_on_wide_layers)
 }
 END_TEST
 
+/* Products with rows shorter than a vector go 8 rows at a time (cg.c,
+ * gen_matvec_rows8), W^T too, and float weights; the rows left over (19 =
+ * 2 * 8 + 3) the scalar way.  Every row must still be summed as
+ * 0 + W[i,0] x[0] + W[i,1] x[1] + ..., in that order: the same bits as the
+ * plain C below. */
+START_TEST(short_rows_sum_in_column_order)
+{
+    Arena *a = &comp.arena;
+    IrModel *m = arena_alloc(a, sizeof *m);
+    m->name = "short";
+    IrBuf *x = ir_buf(a, m, "x", BUF_INPUT, 3, 1);
+    IrBuf *z = ir_buf(a, m, "z", BUF_INPUT, 5, 1);
+    IrBuf *W = ir_buf(a, m, "W", BUF_WEIGHT, 19, 3);
+    IrBuf *T = ir_buf(a, m, "T", BUF_WEIGHT, 3, 19);
+    IrBuf *F = ir_buf_f32(a, m, "F", BUF_WEIGHT, 17, 5);
+    IrBuf *h = ir_buf(a, m, "h", BUF_TEMP, 19, 1);
+    IrBuf *k = ir_buf(a, m, "k", BUF_TEMP, 17, 1);
+    IrStmt *s = ir_stmt(a, IRS_MATVEC, h, "h = W x");
+    s->u.matvec.w = W;
+    s->u.matvec.src = x;
+    ir_kernel_add(a, &m->step, s);
+    s = ir_stmt(a, IRS_MATVEC, h, "h += T^T x");
+    s->u.matvec.w = T;
+    s->u.matvec.src = x;
+    s->u.matvec.transposed = 1;
+    s->u.matvec.accumulate = 1;
+    ir_kernel_add(a, &m->step, s);
+    s = ir_stmt(a, IRS_MATVEC, k, "k = F z (float)");
+    s->u.matvec.w = F;
+    s->u.matvec.src = z;
+    ir_kernel_add(a, &m->step, s);
+
+    Compiled c;
+    compile_jit(m, &c);
+    size_t bytes = ((size_t)m->state_size * sizeof(double) + 63) / 64 * 64;
+    double *st = aligned_alloc(64, bytes);
+    memset(st, 0, bytes);
+    /* Values whose products and sums round: the order shows in the bits. */
+    for (int j = 0; j < 3; j++)
+        st[x->offset + j] = 0.1 + 0.37 * j;
+    for (int j = 0; j < 5; j++)
+        st[z->offset + j] = -0.3 + 0.21 * j;
+    for (int q = 0; q < 57; q++) {
+        st[W->offset + q] = sin(1.3 * q + 0.2);
+        st[T->offset + q] = cos(0.7 * q + 0.1) / 3;
+    }
+    float *Ff = (float *)(st + F->offset);
+    for (int q = 0; q < 85; q++)
+        Ff[q] = (float)sin(0.9 * q - 1.0);
+    RtRun run = {.seed = 1};
+    double params[1] = {0};
+    c.model.step(st, params, &run, 0);
+    for (int i = 0; i < 19; i++) {
+        double acc = 0, acc2 = 0;
+        for (int j = 0; j < 3; j++)
+            acc = acc + st[W->offset + i * 3 + j] * st[x->offset + j];
+        for (int j = 0; j < 3; j++)
+            acc2 = acc2 + st[T->offset + j * 19 + i] * st[x->offset + j];
+        double want = acc + acc2;
+        ck_assert_msg(memcmp(&st[h->offset + i], &want, sizeof want) == 0, "h[%d] = %a, want %a", i,
+                      st[h->offset + i], want);
+    }
+    for (int i = 0; i < 17; i++) {
+        float acc = 0;
+        for (int j = 0; j < 5; j++)
+            acc = acc + Ff[i * 5 + j] * (float)st[z->offset + j];
+        double want = acc;
+        ck_assert_msg(memcmp(&st[k->offset + i], &want, sizeof want) == 0, "k[%d] = %a, want %a", i,
+                      st[k->offset + i], want);
+    }
+    free(st);
+    release(&c);
+}
+END_TEST
+
 static int same_bytes(const char *p1, const char *p2)
 {
     FILE *a = fopen(p1, "rb"), *b = fopen(p2, "rb");
@@ -889,6 +964,7 @@ static Suite *suite(void)
     tcase_add_test(e, emits_an_elf_object);
     tcase_add_test(e, aot_executable_matches_jit_bit_for_bit);
     tcase_add_test(e, aot_matches_jit_on_wide_layers);
+    tcase_add_test(e, short_rows_sum_in_column_order);
     tcase_add_test(e, real_runtime_aot_and_jit_agree);
     tcase_add_test(e, missing_runtime_library_is_reported);
     tcase_add_test(e, link_failure_is_reported_and_leaves_no_file);
