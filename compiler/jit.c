@@ -31,6 +31,8 @@ const JitSymbol jit_runtime_symbols[] = {
     /* what cg.c emits: intrinsics lower to these, plus log1p and tanh */
     SYM(exp), SYM(log), SYM(log1p), SYM(tanh), SYM(sqrt), SYM(fabs), SYM(floor),
     SYM(pow), SYM(fmin), SYM(fmax),
+    /* llvm.fma (cg_math.c's polynomials) on a host without FMA instructions */
+    SYM(fma),
     /* what LLVM's library-call simplifier may rewrite those into */
     SYM(exp2), SYM(expm1), SYM(log2), SYM(log10), SYM(ldexp), SYM(ceil), SYM(trunc),
     SYM(round), SYM(rint), SYM(nearbyint), SYM(cbrt),
