@@ -571,12 +571,15 @@ static LLVMValueRef gen_fexpr(CgModule *g, const IrExpr *e)
     return to_float(g, gen_expr(g, e));
 }
 
-static void gen_mat(CgModule *g, const IrStmt *s)
+/* for r0 <= i < rows, j < cols: dst[i,j] = value */
+static void gen_mat_loop(CgModule *g, const IrStmt *s, int64_t r0)
 {
     Loop li, lj;
     g->ni = s->dst->rows;
     g->nj = s->dst->cols;
-    g->i = loop_begin(g, &li, s->dst->rows, "i");
+    g->i = loop_begin(g, &li, s->dst->rows - r0, "i");
+    if (r0)
+        g->i = LLVMBuildNUWAdd(g->b, g->i, const_i64(g, r0), "row");
     g->j = loop_begin(g, &lj, s->dst->cols, "j");
     store_elem(g, s->dst, row_major(g, g->i, s->dst->cols, g->j),
                s->dst->f32 ? gen_fexpr(g, s->u.value) : gen_expr(g, s->u.value));
@@ -764,6 +767,125 @@ static void gen_matvec_loop(CgModule *g, const IrStmt *s, int fused, int64_t r0)
     store_elem(g, dst, i, total);
     loop_end(g, &li);
     g->i = NULL;
+}
+
+/* ---- element-wise matrix statements with short rows ----
+ * A MAT over a 120x4 matrix (a weight update of a 4-input layer) would loop
+ * over each row's 4 elements as scalar code.  Instead 8 rows at a time:
+ * the value is computed for one column c with its lanes over the rows
+ * i0..i0+7 (gen_rexpr), for each column, and the columns are interleaved
+ * back into the 8 rows' block of 8 x cols elements, stored at once.  Each
+ * lane does the scalar element's operations, so the bits are the same.
+ * Only the arithmetic fuse.c also vectorises: + - * / and negation over
+ * constants, params and loads at [i], [j], [0] and [i,j]. */
+static int row_vectorisable(const IrExpr *e, int cols)
+{
+    switch (e->kind) {
+    case IR_CONST:
+    case IR_PARAM:
+        return 1;
+    case IR_LOAD:
+        return e->u.load.index == IDX_I || e->u.load.index == IDX_J || e->u.load.index == IDX_0
+               || (e->u.load.index == IDX_IJ && e->u.load.buf->cols == cols);
+    case IR_UNARY:
+        return e->u.op.op == IROP_NEG && row_vectorisable(e->u.op.a, cols);
+    case IR_BINARY:
+        return (e->u.op.op == IROP_ADD || e->u.op.op == IROP_SUB || e->u.op.op == IROP_MUL
+                || e->u.op.op == IROP_DIV)
+               && row_vectorisable(e->u.op.a, cols) && row_vectorisable(e->u.op.b, cols);
+    default:
+        return 0;
+    }
+}
+
+/* shufflevector(a, b, mask) with constant indices; -1: poison lane. */
+static LLVMValueRef shuffle(CgModule *g, LLVMValueRef a, LLVMValueRef b, const int *ix, int n)
+{
+    LLVMValueRef *mask = arena_alloc(&g->c->arena, (size_t)n * sizeof *mask);
+    for (int k = 0; k < n; k++)
+        mask[k] = ix[k] < 0 ? LLVMGetPoison(g->i32) : LLVMConstInt(g->i32, (unsigned)ix[k], 0);
+    return LLVMBuildShuffleVector(g->b, a, b ? b : LLVMGetPoison(LLVMTypeOf(a)), LLVMConstVector(mask, (unsigned)n),
+                                  "");
+}
+
+/* e at rows i0..i0+7 of column c, as <8 x double> (fl 0) or, for a float
+ * dst, <8 x float> with gen_fexpr's rounding (see gen_vexpr). */
+static LLVMValueRef gen_rexpr(CgModule *g, const IrExpr *e, LLVMValueRef i0, int64_t c, int fl)
+{
+    if (fl && !has_matrix_load(e))
+        return to_float(g, gen_rexpr(g, e, i0, c, 0));
+    switch (e->kind) {
+    case IR_CONST:
+    case IR_PARAM:
+        return splat(g, gen_expr(g, e), 8);
+    case IR_LOAD: {
+        const IrBuf *b = e->u.load.buf;
+        switch (e->u.load.index) {
+        case IDX_I: return vload(g, b, i0, 8, 0);
+        case IDX_J: return splat(g, load_elem(g, b, const_i64(g, c)), 8);
+        case IDX_0: return splat(g, load_elem(g, b, const_i64(g, 0)), 8);
+        case IDX_IJ: {      /* column c of the 8 rows' block (loads merge by CSE) */
+            int n = b->cols, ix[8];
+            LLVMValueRef blk = vload(g, b, row_major(g, i0, n, const_i64(g, 0)), 8 * n, fl);
+            for (int k = 0; k < 8; k++)
+                ix[k] = (int)c + n * k;
+            LLVMValueRef v = shuffle(g, blk, NULL, ix, 8);
+            return fl && !b->f32 ? to_float(g, v) : v;
+        }
+        default: break;
+        }
+        break;
+    }
+    case IR_UNARY:
+        return LLVMBuildFNeg(g->b, gen_rexpr(g, e->u.op.a, i0, c, fl), "");
+    case IR_BINARY:
+        return arith(g, e->u.op.op, gen_rexpr(g, e->u.op.a, i0, c, fl), gen_rexpr(g, e->u.op.b, i0, c, fl));
+    default:
+        break;
+    }
+    internal_error(g, "an expression short rows cannot vectorise in '%s'", g->label ? g->label : "?");
+    return splat(g, fl ? LLVMConstReal(LLVMFloatTypeInContext(g->ctx), 0) : const_f64(g, 0), 8);
+}
+
+/* Rows 0 .. 8*floor(rows/8) of a short-row MAT; returns how many. */
+static int64_t gen_mat_rows8(CgModule *g, const IrStmt *s)
+{
+    const IrBuf *dst = s->dst;
+    int n = dst->cols, fl = dst->f32;
+    int64_t nblk = dst->rows / 8;
+    Loop lb;
+    LLVMValueRef ib = loop_begin(g, &lb, nblk, "ib");
+    LLVMValueRef i0 = LLVMBuildNUWMul(g->b, ib, const_i64(g, 8), "i0");
+    /* the columns, concatenated: cm[8c + r] = value at (i0 + r, c) */
+    LLVMValueRef cm = gen_rexpr(g, s->u.value, i0, 0, fl);
+    int *ix = arena_alloc(&g->c->arena, (size_t)(8 * n) * sizeof *ix);
+    for (int c = 1; c < n; c++) {
+        int len = 8 * c;
+        LLVMValueRef col = gen_rexpr(g, s->u.value, i0, c, fl);
+        for (int k = 0; k < len; k++)       /* widen the column to len lanes */
+            ix[k] = k < 8 ? k : -1;
+        LLVMValueRef wide = len == 8 ? col : shuffle(g, col, NULL, ix, len);
+        for (int k = 0; k < len + 8; k++)
+            ix[k] = k;
+        cm = shuffle(g, cm, wide, ix, len + 8);
+    }
+    for (int r = 0; r < 8; r++)             /* row-major: block[r n + c] = cm[8c + r] */
+        for (int c = 0; c < n; c++)
+            ix[r * n + c] = 8 * c + r;
+    LLVMValueRef blk = n == 1 ? cm : shuffle(g, cm, NULL, ix, 8 * n);
+    set_name(blk, s->comment);
+    store_value(g, dst, row_major(g, i0, n, const_i64(g, 0)), blk);
+    loop_end(g, &lb);
+    return nblk * 8;
+}
+
+static void gen_mat(CgModule *g, const IrStmt *s)
+{
+    int64_t r0 = 0;
+    if (s->dst->cols < 8 && s->dst->rows >= 8 && row_vectorisable(s->u.value, s->dst->cols))
+        r0 = gen_mat_rows8(g, s);
+    if (r0 < s->dst->rows)
+        gen_mat_loop(g, s, r0);
 }
 
 /* Rows shorter than a vector (the 120x4 and 120x3 products of a 4-120-3

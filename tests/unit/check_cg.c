@@ -734,9 +734,9 @@ START_TEST(aot_matches_jit_on_wide_layers)
 }
 END_TEST
 
-/* Products with rows shorter than a vector go 8 rows at a time (cg.c,
- * gen_matvec_rows8), W^T too, and float weights; the rows left over (19 =
- * 2 * 8 + 3) the scalar way.  Every row must still be summed as
+/* Products and element-wise updates with rows shorter than a vector go 8
+ * rows at a time (cg.c, gen_matvec_rows8 and gen_mat_rows8), W^T too, and
+ * float weights; the rows left over (19 = 2 * 8 + 3) the scalar way.  Every row must still be summed as
  * 0 + W[i,0] x[0] + W[i,1] x[1] + ..., in that order: the same bits as the
  * plain C below. */
 START_TEST(short_rows_sum_in_column_order)
@@ -765,6 +765,20 @@ START_TEST(short_rows_sum_in_column_order)
     s->u.matvec.w = F;
     s->u.matvec.src = z;
     ir_kernel_add(a, &m->step, s);
+    /* and element-wise updates of short rows (cg.c, gen_mat_rows8):
+     * W[i,j] += h[i] x[j] / 3;  F[i,j] += 0.1 (k[i] z[j] - F[i,j]) in float */
+    s = ir_stmt(a, IRS_MAT, W, "W += h x / 3");
+    s->u.value = ir_binary(a, IROP_ADD, ir_load(a, W, IDX_IJ),
+                           ir_binary(a, IROP_DIV, ir_binary(a, IROP_MUL, ir_load(a, h, IDX_I), ir_load(a, x, IDX_J)),
+                                     ir_const(a, 3)));
+    ir_kernel_add(a, &m->step, s);
+    s = ir_stmt(a, IRS_MAT, F, "F += 0.1 (k z - F)");
+    s->u.value = ir_binary(a, IROP_ADD, ir_load(a, F, IDX_IJ),
+                           ir_binary(a, IROP_MUL, ir_const(a, 0.1),
+                                     ir_binary(a, IROP_SUB,
+                                               ir_binary(a, IROP_MUL, ir_load(a, k, IDX_I), ir_load(a, z, IDX_J)),
+                                               ir_load(a, F, IDX_IJ))));
+    ir_kernel_add(a, &m->step, s);
 
     Compiled c;
     compile_jit(m, &c);
@@ -783,13 +797,17 @@ START_TEST(short_rows_sum_in_column_order)
     float *Ff = (float *)(st + F->offset);
     for (int q = 0; q < 85; q++)
         Ff[q] = (float)sin(0.9 * q - 1.0);
+    double W0[57];
+    float F0[85];
+    memcpy(W0, st + W->offset, sizeof W0);
+    memcpy(F0, Ff, sizeof F0);
     RtRun run = {.seed = 1};
     double params[1] = {0};
     c.model.step(st, params, &run, 0);
     for (int i = 0; i < 19; i++) {
         double acc = 0, acc2 = 0;
         for (int j = 0; j < 3; j++)
-            acc = acc + st[W->offset + i * 3 + j] * st[x->offset + j];
+            acc = acc + W0[i * 3 + j] * st[x->offset + j];
         for (int j = 0; j < 3; j++)
             acc2 = acc2 + st[T->offset + j * 19 + i] * st[x->offset + j];
         double want = acc + acc2;
@@ -799,11 +817,25 @@ START_TEST(short_rows_sum_in_column_order)
     for (int i = 0; i < 17; i++) {
         float acc = 0;
         for (int j = 0; j < 5; j++)
-            acc = acc + Ff[i * 5 + j] * (float)st[z->offset + j];
+            acc = acc + F0[i * 5 + j] * (float)st[z->offset + j];
         double want = acc;
         ck_assert_msg(memcmp(&st[k->offset + i], &want, sizeof want) == 0, "k[%d] = %a, want %a", i,
                       st[k->offset + i], want);
     }
+    for (int i = 0; i < 19; i++)
+        for (int j = 0; j < 3; j++) {
+            double want = W0[i * 3 + j] + st[h->offset + i] * st[x->offset + j] / 3;
+            ck_assert_msg(memcmp(&st[W->offset + i * 3 + j], &want, sizeof want) == 0, "W[%d,%d] = %a, want %a",
+                          i, j, st[W->offset + i * 3 + j], want);
+        }
+    for (int i = 0; i < 17; i++)
+        for (int j = 0; j < 5; j++) {
+            /* gen_fexpr's rule: k[i] z[j] (no matrix in it) in double, rounded once */
+            float kz = (float)(st[k->offset + i] * st[z->offset + j]);
+            float want = F0[i * 5 + j] + (float)0.1 * (kz - F0[i * 5 + j]);
+            ck_assert_msg(memcmp(&Ff[i * 5 + j], &want, sizeof want) == 0, "F[%d,%d] = %a, want %a", i, j,
+                          (double)Ff[i * 5 + j], (double)want);
+        }
     free(st);
     release(&c);
 }
