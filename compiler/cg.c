@@ -1484,6 +1484,32 @@ CgModule *cg_math_test_module(Comp *c)
     return g;
 }
 
+LLVMErrorRef cg_run_passes(LLVMModuleRef mod, LLVMTargetMachineRef tm, int level)
+{
+    char pipeline[32];
+    snprintf(pipeline, sizeof pipeline, "default<O%d>", level);
+    LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
+    /* As clang does: the loop and SLP vectorisers from -O2 on (the C API's
+     * defaults leave SLP off). */
+    LLVMPassBuilderOptionsSetLoopVectorization(opts, level >= 2);
+    LLVMPassBuilderOptionsSetSLPVectorization(opts, level >= 2);
+    LLVMPassBuilderOptionsSetLoopUnrolling(opts, level >= 1);
+    LLVMErrorRef err = LLVMRunPasses(mod, pipeline, tm, opts);
+    LLVMDisposePassBuilderOptions(opts);
+    return err;
+}
+
+int cg_opt_level(const CgModule *cm) { return cm->opt_level; }
+
+int cg_optimized(const CgModule *cm) { return cm->optimized; }
+
+void cg_drop_module(CgModule *cm)
+{
+    if (cm->mod)
+        LLVMDisposeModule(cm->mod);
+    cm->mod = NULL;
+}
+
 int cg_optimize(Comp *c, CgModule *cm)
 {
     /* Once only: running the pipeline twice would give the JIT and the
@@ -1495,17 +1521,7 @@ int cg_optimize(Comp *c, CgModule *cm)
         return 1;
     }
     cm->optimized = 1;
-    int level = cm->opt_level;
-    char pipeline[32];
-    snprintf(pipeline, sizeof pipeline, "default<O%d>", level);
-    LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
-    /* As clang does: the loop and SLP vectorisers from -O2 on (the C API's
-     * defaults leave SLP off). */
-    LLVMPassBuilderOptionsSetLoopVectorization(opts, level >= 2);
-    LLVMPassBuilderOptionsSetSLPVectorization(opts, level >= 2);
-    LLVMPassBuilderOptionsSetLoopUnrolling(opts, level >= 1);
-    LLVMErrorRef err = LLVMRunPasses(cm->mod, pipeline, cm->tm, opts);
-    LLVMDisposePassBuilderOptions(opts);
+    LLVMErrorRef err = cg_run_passes(cm->mod, cm->tm, cm->opt_level);
     if (err) {
         char *msg = LLVMGetErrorMessage(err);      /* consumes err */
         diag_plain_error(&c->diag, "internal error: LLVM optimisation failed: %s", msg);
@@ -1518,7 +1534,7 @@ int cg_optimize(Comp *c, CgModule *cm)
 void cg_dump(FILE *out, CgModule *cm)
 {
     if (!cm->mod) {
-        fputs("; module handed to the JIT\n", out);
+        fputs("; module handed on (to the JIT, or compiled in parts)\n", out);
         return;
     }
     char *text = LLVMPrintModuleToString(cm->mod);

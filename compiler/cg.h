@@ -1,13 +1,14 @@
 /* cg.h: LLVM code generation, the back end's seam (phase 4).
  *
- *     IrModel --cg_module--> CgModule --cg_optimize--> jit_compile/jit_run (jit.h)
- *                                                  or emit_executable (emit.h)
+ *     IrModel --cg_module--> CgModule --cg_compile_objects--> objects in memory
+ *         --> jit_compile/jit_run (jit.h) or emit_executable (emit.h)
+ *     (cg_optimize + cg_dump: --dump=llvm, the whole module optimised as one)
  *
- * A CgModule owns one LLVM context (thread-safe, so the module can be handed
- * to the ORC JIT), the module, a builder, and the host TargetMachine that
- * optimisation, the JIT and object emission all share: the same IR, pipeline,
- * CPU, features and codegen level on both paths, so a model run under the
- * JIT and as an executable gives bit-identical numbers.
+ * A CgModule owns one LLVM context, the module, a builder, and the host
+ * TargetMachine settings that optimisation and code generation share.  The
+ * executable and the JIT both run the objects cg_compile_objects makes, so
+ * a model run under the JIT and as an executable gives bit-identical
+ * numbers.
  *
  * The module defines the symbols runtime/dendrt.h lists (dendc_descriptor,
  * dendc_derive, dendc_init, dendc_step, dendc_teacher_init, dendc_teacher)
@@ -20,6 +21,7 @@
 
 #include <stdio.h>
 
+#include <llvm-c/Error.h>
 #include <llvm-c/Orc.h>
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Types.h>
@@ -64,6 +66,23 @@ void cg_free(CgModule *cm);
  * model's.  NULL after reporting through c->diag. */
 #define CG_MATH_TEST_N 1027     /* not a multiple of any vector width */
 CgModule *cg_math_test_module(Comp *c);
+
+/* Compile cm to machine code, split over the cores (cg_objects.c): fills
+ * objs[0..n) with object files in memory (the caller owns them) and
+ * returns n >= 1, or -1 after reporting.  Optimises each part first unless
+ * cg_optimize already ran.  The module is used up: cg_llvm_module is NULL
+ * afterwards.  emit.c links the objects, jit.c loads them. */
+#define CG_MAX_OBJECTS 8
+int cg_compile_objects(Comp *c, CgModule *cm, LLVMMemoryBufferRef objs[CG_MAX_OBJECTS]);
+
+/* ---- for cg_objects.c ---- */
+/* The pipeline cg_optimize runs, on any module and TargetMachine; touches
+ * nothing else, so threads may run it on modules of their own contexts. */
+LLVMErrorRef cg_run_passes(LLVMModuleRef mod, LLVMTargetMachineRef tm, int level);
+int cg_opt_level(const CgModule *cm);
+int cg_optimized(const CgModule *cm);
+/* Dispose of the module (split into parts that have been compiled). */
+void cg_drop_module(CgModule *cm);
 
 /* ---- for jit.c and emit.c ---- */
 /* A new TargetMachine with the settings of cm's own: default triple, host

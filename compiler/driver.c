@@ -93,7 +93,8 @@ static void usage(FILE *out)
         "\n"
         "environment:\n"
         "  DENDC_STDLIB     directory of the standard library (std.*.dend)\n"
-        "  DENDC_RUNTIME    path of libdendrt.a to link executables against\n");
+        "  DENDC_RUNTIME    path of libdendrt.a to link executables against\n"
+        "  DENDC_JOBS       threads that compile the machine code (default: the cores)\n");
 }
 
 /* Returns -1 to continue, else an exit status. */
@@ -279,14 +280,14 @@ static int run_pipeline(Comp *c, const Options *o)
     CgModule *cm = cg_module_variants(c, (const IrModel *const *)ir, names, n, o->run ? CG_JIT : CG_AOT);
     if (!cm)
         return 1;
-    if (cg_optimize(c, cm) != 0) {
-        cg_free(cm);
-        return 1;
-    }
+    /* Optimisation: here for --dump=llvm (the whole module, as one); else
+     * each part of the module on its own core (cg_objects.c, called by
+     * jit_run and emit_executable). */
     int status;
     if (o->dump == DUMP_LLVM) {
-        cg_dump(stdout, cm);
-        status = 0;
+        status = cg_optimize(c, cm) != 0;
+        if (!status)
+            cg_dump(stdout, cm);
     } else if (o->run) {
         /* The model sees argv[0] = the model file, then the args after --. */
         char **argv = arena_alloc(&c->arena, (size_t)(o->run_argc + 2) * sizeof *argv);

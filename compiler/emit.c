@@ -108,15 +108,42 @@ int emit_executable(Comp *c, CgModule *cm, const char *exe_path, const char *run
     const char *tmpdir = getenv("TMPDIR");
     if (!tmpdir || !*tmpdir)
         tmpdir = "/tmp";
-    char *obj = arena_printf(&c->arena, "%s/dendc-XXXXXX.o", tmpdir);
-    int fd = mkstemps(obj, 2);
-    if (fd < 0) {
-        diag_plain_error(&c->diag, "cannot create a temporary object file '%s': %s", obj,
-                         strerror(errno));
+    /* The machine code, in parts compiled at once (cg_objects.c), each
+     * written to a temporary object file. */
+    LLVMMemoryBufferRef objs[CG_MAX_OBJECTS];
+    int nobj = cg_compile_objects(c, cm, objs);
+    if (nobj < 0)
         return 1;
+    char *obj[CG_MAX_OBJECTS];
+    int nwritten = 0, fd = -1;
+    for (int k = 0; k < nobj; k++) {
+        obj[k] = arena_printf(&c->arena, "%s/dendc-XXXXXX.o", tmpdir);
+        fd = mkstemps(obj[k], 2);
+        if (fd < 0) {
+            diag_plain_error(&c->diag, "cannot create a temporary object file '%s': %s", obj[k],
+                             strerror(errno));
+            break;
+        }
+        nwritten++;
+        size_t size = LLVMGetBufferSize(objs[k]);
+        const char *bytes = LLVMGetBufferStart(objs[k]);
+        size_t at = 0;
+        while (at < size) {
+            ssize_t w = write(fd, bytes + at, size - at);
+            if (w <= 0)
+                break;
+            at += (size_t)w;
+        }
+        if (close(fd) != 0 || at < size) {
+            diag_plain_error(&c->diag, "cannot write the temporary object file '%s': %s", obj[k],
+                             strerror(errno));
+            fd = -1;
+            break;
+        }
     }
-    close(fd);
-    if (emit_object(c, cm, obj))
+    for (int k = 0; k < nobj; k++)
+        LLVMDisposeMemoryBuffer(objs[k]);
+    if (nwritten < nobj)
         goto out_obj;
 
     char *tmp_exe = arena_printf(&c->arena, "%s.tmpXXXXXX", exe_path);
@@ -128,16 +155,17 @@ int emit_executable(Comp *c, CgModule *cm, const char *exe_path, const char *run
     close(fd);
 
     char *what = arena_printf(&c->arena, "link '%s'", exe_path);
-    /* cc RUNTIME_LDFLAGS... -o TMP_EXE OBJ RUNTIME_LIB -lm -lz */
+    /* cc RUNTIME_LDFLAGS... -o TMP_EXE OBJS... RUNTIME_LIB -lm -lz */
     char *flags = arena_strdup(&c->arena, DENDC_RUNTIME_LDFLAGS);
-    char *argv[7 + sizeof DENDC_RUNTIME_LDFLAGS / 2 + 1];
+    char *argv[7 + CG_MAX_OBJECTS + sizeof DENDC_RUNTIME_LDFLAGS / 2 + 1];
     int argc = 0;
     argv[argc++] = (char *)LINKER;
     for (char *save = NULL, *f = strtok_r(flags, " ", &save); f; f = strtok_r(NULL, " ", &save))
         argv[argc++] = f;
     argv[argc++] = (char *)"-o";
     argv[argc++] = tmp_exe;
-    argv[argc++] = obj;
+    for (int k = 0; k < nobj; k++)
+        argv[argc++] = obj[k];
     argv[argc++] = (char *)runtime_lib;
     argv[argc++] = (char *)"-lm";
     argv[argc++] = (char *)"-lz";
@@ -147,8 +175,8 @@ int emit_executable(Comp *c, CgModule *cm, const char *exe_path, const char *run
         goto out_exe;
     if (status != 0) {
         diag_plain_error(&c->diag, "linking '%s' failed: '%s' exited with status %d "
-                         "(object '%s', runtime library '%s')",
-                         exe_path, LINKER, status, obj, runtime_lib);
+                         "(objects '%s'..., runtime library '%s')",
+                         exe_path, LINKER, status, obj[0], runtime_lib);
         goto out_exe;
     }
     if (make_executable(tmp_exe) != 0) {
@@ -165,6 +193,7 @@ int emit_executable(Comp *c, CgModule *cm, const char *exe_path, const char *run
 out_exe:
     unlink(tmp_exe);
 out_obj:
-    unlink(obj);
+    for (int k = 0; k < nwritten; k++)
+        unlink(obj[k]);
     return result;
 }

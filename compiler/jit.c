@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <llvm-c/Core.h>
 #include <llvm-c/Error.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
@@ -103,16 +104,15 @@ static int lookup(Jit *j, const char *name, LLVMOrcExecutorAddress *addr)
 Jit *jit_compile(Comp *c, CgModule *cm, const JitSymbol *syms, int nsyms, RtModel *out)
 {
     Jit *j = NULL;
-    if (cg_llvm_module(cm) && cg_optimize(c, cm))          /* no-op if already done */
+    /* The same machine code an executable links (cg_objects.c), loaded
+     * here: JIT and AOT runs compute the same bits by construction. */
+    LLVMMemoryBufferRef objs[CG_MAX_OBJECTS];
+    int nobj = cg_compile_objects(c, cm, objs);
+    if (nobj < 0)
         return NULL;
-    LLVMOrcThreadSafeModuleRef tsm = cg_take_module(cm);
-    if (!tsm) {
-        diag_plain_error(&c->diag, "internal error: jit_compile: the module was already taken");
-        return NULL;
-    }
     LLVMTargetMachineRef tm = cg_new_target_machine(c, cm);
     if (!tm)
-        goto fail_tsm;
+        goto fail_objs;
     /* Ownership: the builder copies tm's settings and disposes tm. */
     LLVMOrcJITTargetMachineBuilderRef jtmb = LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(tm);
     LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
@@ -123,22 +123,29 @@ Jit *jit_compile(Comp *c, CgModule *cm, const JitSymbol *syms, int nsyms, RtMode
     j->c = c;
     j->lljit = NULL;
     /* Ownership: LLVMOrcCreateLLJIT takes the builder, even when it fails. */
-    if (failed(c, LLVMOrcCreateLLJIT(&j->lljit, builder), "cannot create the JIT"))
-        goto fail_tsm;
+    if (failed(c, LLVMOrcCreateLLJIT(&j->lljit, builder), "cannot create the JIT")) {
+        mem_free(j);
+        j = NULL;
+        goto fail_objs;
+    }
 
     LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(j->lljit);
     if (define_symbols(j, jd, syms, nsyms) || add_process_symbols(j, jd))
         goto fail_jit;
 
-    /* Ownership: the JIT takes tsm unconditionally.  (LLVM >= 12 wraps it in
-     * a unique_ptr before trying to add it, so disposing it after a failure
-     * here would be a double free.) */
-    LLVMErrorRef err = LLVMOrcLLJITAddLLVMIRModule(j->lljit, jd, tsm);
-    tsm = NULL;
-    if (failed(c, err, "cannot add the model"))
-        goto fail_jit;
+    /* Ownership: the JIT takes each object buffer, whether adding it
+     * succeeds or not. */
+    for (int k = 0; k < nobj; k++) {
+        LLVMErrorRef err = LLVMOrcLLJITAddObjectFile(j->lljit, jd, objs[k]);
+        objs[k] = NULL;
+        if (failed(c, err, "cannot add the model's machine code")) {
+            for (int r = k + 1; r < nobj; r++)
+                LLVMDisposeMemoryBuffer(objs[r]);
+            goto fail_jit;
+        }
+    }
 
-    /* The first lookup compiles the module. */
+    /* The first lookup links the objects. */
     LLVMOrcExecutorAddress a_desc, a_derive, a_init, a_step, a_tinit, a_teacher;
     if (lookup(j, "dendc_descriptor", &a_desc) || lookup(j, "dendc_derive", &a_derive) ||
         lookup(j, "dendc_init", &a_init) || lookup(j, "dendc_step", &a_step) ||
@@ -155,9 +162,9 @@ Jit *jit_compile(Comp *c, CgModule *cm, const JitSymbol *syms, int nsyms, RtMode
 fail_jit:
     jit_free(j);
     return NULL;
-fail_tsm:
-    LLVMOrcDisposeThreadSafeModule(tsm);
-    mem_free(j);
+fail_objs:
+    for (int k = 0; k < nobj; k++)
+        LLVMDisposeMemoryBuffer(objs[k]);
     return NULL;
 }
 

@@ -1,7 +1,9 @@
 /* jit.h: run a model in-process with ORC LLJIT (`dendc run MODEL.dend`).
  *
- * jit_compile turns an optimised CgModule into callable dendc_* symbols;
- * jit_run does that and hands them to the runtime's rt_main.  The runtime
+ * jit_compile turns a CgModule into callable dendc_* symbols: it loads the
+ * object code cg_compile_objects makes (the same an executable links), so
+ * a JIT run and an AOT run execute the same machine code; jit_run does that
+ * and hands them to the runtime's rt_main.  The runtime
  * functions the generated code calls (rt_randn, rt_fill, libm) are given to
  * the JIT as absolute addresses from a symbol table, so dendc needs no
  * -rdynamic; tests pass their own table with deterministic stand-ins.
@@ -27,10 +29,9 @@ extern const int jit_nruntime_symbols;
 
 typedef struct Jit Jit;
 
-/* Compile `cm` (optimising it first unless cg_optimize already ran) and
- * fill `out` with the model's symbols.  The module moves into the JIT (on
- * success, and on any failure after optimisation); the caller still
- * cg_free's cm.  `syms` (nsyms entries) are defined first; names
+/* Compile `cm` (cg_compile_objects: optimising it first unless
+ * cg_optimize already ran) and fill `out` with the model's symbols.  The
+ * module is used up either way; the caller still cg_free's cm.  `syms` (nsyms entries) are defined first; names
  * it lacks are then looked up in the process (libc, libm).  Returns NULL
  * after reporting through c->diag.  The code lives until jit_free. */
 Jit *jit_compile(Comp *c, CgModule *cm, const JitSymbol *syms, int nsyms, RtModel *out);

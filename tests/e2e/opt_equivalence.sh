@@ -101,6 +101,22 @@ check "sacramento2018 has factors to hoist" hoists "$sac"
 check "sacramento2018 has updates to fuse" fuses "$sac"
 equivalent sacramento "$sac" 3 --epochs 1
 
+# Compiling in parts (compiler/cg_objects.c: one part per core) gives the
+# same machine code's results as one piece: DENDC_JOBS=1 against 3 parts,
+# on the model with variants (three step functions to share out), and the
+# JIT (which loads the same parts) against both.
+check "sacramento2018 compiles as one piece" env DENDC_JOBS=1 "$DENDC" "$sac" -o "$TMP/sac1"
+check "sacramento2018 compiles in 3 parts" env DENDC_JOBS=3 "$DENDC" "$sac" -o "$TMP/sac3"
+for v in fa bp learned; do
+  check "$v: runs (one piece)" "$TMP/sac1" --quiet --variant "$v" --epochs 1 --trace 100 --out "$TMP/p1_$v"
+  check "$v: runs (3 parts)" "$TMP/sac3" --quiet --variant "$v" --epochs 1 --trace 100 --out "$TMP/p3_$v"
+  check "$v: parts give the same trace" cmp "$TMP/p1_$v/trace.npy" "$TMP/p3_$v/trace.npy"
+  check "$v: parts give the same metrics" cmp "$TMP/p1_$v/metrics.csv" "$TMP/p3_$v/metrics.csv"
+done
+check "bp under dendc run (parts in the JIT)" env DENDC_JOBS=2 "$DENDC" run "$sac" -- \
+  --quiet --variant bp --epochs 1 --trace 100 --out "$TMP/pj_bp"
+check "the JIT's trace is the executable's" cmp "$TMP/p1_bp/trace.npy" "$TMP/pj_bp/trace.npy"
+
 # steps_per_s from run.json, or "?".
 rate() { sed -n 's/.*"steps_per_s": *\([0-9.e+]*\).*/\1/p' "$1/run.json" 2>/dev/null | head -1; }
 with=$(rate "$TMP/sacramento.opt.out")
