@@ -342,8 +342,14 @@ static void make_buffers(Lower *L)
             pb->dend[k] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.%s", p->name, n->dends[k].name), BUF_TEMP,
                                  p->size, 1);
         pb->du = ir_buf(L->a, L->m, arena_printf(L->a, "%s.d%s", p->name, n->soma->name), BUF_TEMP, p->size, 1);
+        /* Noise is drawn in whole blocks of 16 normals (8 Box-Muller pairs,
+         * one vector iteration of cg_rng.c's loop): a population of 3 would
+         * otherwise take the loop's scalar tail, as costly as 8 pairs in
+         * vector.  The draws past the population's size are never read, and
+         * those before it do not depend on how many are drawn. */
         if (n->noise)
-            pb->noise = ir_buf(L->a, L->m, arena_printf(L->a, "%s.noise", p->name), BUF_NOISE, p->size, 1);
+            pb->noise = ir_buf(L->a, L->m, arena_printf(L->a, "%s.noise", p->name), BUF_NOISE,
+                               (p->size + 15) / 16 * 16, 1);
     }
     L->w = arena_alloc(L->a, (size_t)(s->nconns + 1) * sizeof *L->w);
     L->wf = arena_alloc(L->a, (size_t)(s->nconns + 1) * sizeof *L->wf);
