@@ -303,6 +303,63 @@ START_TEST(turns_accuracy)
 }
 END_TEST
 
+/* std.transfer's soft_relu and logistic are compositions of these:
+ *     soft_relu(x) = max(x, 0) + log1p(exp(-|x|))
+ *     logistic(x)  = 0.5 + 0.5 tanh(0.5 x)
+ * computed here from the JIT's exp, log1p and tanh exactly as a kernel
+ * does (max, |x|, halving and + 0.5 add no error of their own beyond one
+ * rounding each), against long double references log(1 + e^x) and
+ * 1 / (1 + e^-x).  The bounds asserted are the ones cg_math.c documents. */
+static long double softplus_ref(double x)
+{
+    return x > 0 ? x + log1pl(expl(-(long double)x)) : log1pl(expl((long double)x));
+}
+
+/* The worst error over n draws in [lo, hi): in ulps of the reference, or
+ * (absolute set) as an absolute difference. */
+static double composite_worst(int logistic, int absolute, double lo, double hi, long n, double *at)
+{
+    double worst_ulp = 0;
+    for (long k = 0; k < n; k++) {
+        double x = uniform(lo, hi), got, want;
+        if (logistic) {
+            got = 0.5 + 0.5 * fns[TANH].scalar(0.5 * x);
+            want = (double)(1.0L / (1.0L + expl(-(long double)x)));
+        } else {
+            got = fmax(x, 0) + fns[LOG1P].scalar(fns[EXP].scalar(-fabs(x)));
+            want = (double)softplus_ref(x);
+        }
+        double e = absolute ? fabs(got - want) : ulp_error(got, want);
+        if (e > worst_ulp) {
+            worst_ulp = e;
+            *at = x;
+        }
+    }
+    return worst_ulp;
+}
+
+START_TEST(soft_relu_and_logistic_accuracy)
+{
+    double at = 0;
+    /* soft_relu: within 1 ulp everywhere (e^x itself far below 0, x far above) */
+    double sp = composite_worst(0, 0, -30, 30, N_RANDOM, &at);
+    printf("# soft_relu on [-30, 30]: max error %.3f ulp at x = %.17g\n", sp, at);
+    ck_assert_msg(sp <= 1, "soft_relu: %.3f ulp at %a", sp, at);
+    double spw = composite_worst(0, 0, -700, 700, N_RANDOM / 4, &at);
+    printf("# soft_relu on [-700, 700]: max error %.3f ulp at x = %.17g\n", spw, at);
+    ck_assert_msg(spw <= 1, "soft_relu: %.3f ulp at %a", spw, at);
+    /* logistic through tanh: an absolute error below 2^-53 (half an ulp
+     * of 1); relative to results far below 1/2 it is larger, because
+     * 0.5 + 0.5 tanh cancels there (documented in cg_math.c) */
+    double lga = composite_worst(1, 1, -40, 40, N_RANDOM, &at);
+    printf("# logistic on [-40, 40]: max absolute error %.3g at x = %.17g\n", lga, at);
+    ck_assert_msg(lga <= 0x1p-53, "logistic: absolute error %a at %a", lga, at);
+    double lgr = composite_worst(1, 0, 0, 40, N_RANDOM, &at);
+    printf("# logistic on [0, 40]: max error %.3f ulp at x = %.17g\n", lgr, at);
+    ck_assert_msg(lgr <= 1, "logistic: %.3f ulp at %a", lgr, at);
+}
+END_TEST
+
 /* The generated noise against the runtime's definition (rt_rng.c), for
  * odd and even lengths, both phases and large seeds and counters: the same
  * Philox draws, so the normals differ only by the rounding of log, sin and
@@ -464,6 +521,7 @@ static Suite *suite(void)
     tcase_add_test(t, log1p_accuracy);
     tcase_add_test(t, tanh_accuracy);
     tcase_add_test(t, turns_accuracy);
+    tcase_add_test(t, soft_relu_and_logistic_accuracy);
     tcase_add_test(t, noise_matches_the_runtime);
     tcase_add_test(t, special_values);
     tcase_add_test(t, loops_vectorise);
