@@ -39,7 +39,7 @@ void comp_free(Comp *c);
  * recover from; never NULL. */
 AstFile *parse_file(Comp *c, const SrcFile *src);
 
-/* Phase 2 (sema.c): resolve imports and names, check the model.  Returns
+/* Phase 2 (sema.c, sema_exp.c): resolve imports and names, check the model.  Returns
  * NULL only if errors were reported. */
 SemaModel *sema_check(Comp *c, AstFile *main_file);
 

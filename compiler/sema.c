@@ -6,33 +6,20 @@
  *      global namespace (duplicates are errors), split them by kind;
  *   2. check declarations one by one: params, fns (and that they do not
  *      recurse), neurons, populations, connections and their rules, nudges,
- *      the experiment, teachers;
+ *      the experiment (sema_exp.c), teachers;
  *   3. check every expression in its scope (check_expr), which is where
  *      unknown names, arities, non-local reads in rules and vector sizes in
  *      teachers are caught.
  * Errors never stop the walk: a broken declaration is skipped and the next
  * one checked, so a user sees all problems at once.
  */
-#include "sema.h"
+#include "sema_int.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct Sema {
-    Comp *c;
-    SemaModel *m;
-    PtrVec globals;             /* every top-level declaration (AstNode *) */
-    AstNode *model_decl;
-    AstNode *experiment;
-    PtrVec neuron_decls, pop_decls, conn_decls, nudge_decls, teacher_decls;
-    int import_failed;          /* names it would have provided are not reported as unknown */
-} Sema;
 
-#define ERR(S, sp, ...) diag_error(&(S)->c->diag, (sp), __VA_ARGS__)
-#define NOTE(S, sp, ...) diag_note(&(S)->c->diag, (sp), __VA_ARGS__)
-
-static Span name_span(const AstNode *n) { return n->name_span.file ? n->name_span : n->span; }
 
 /* ------------------------------------------------------------------ names */
 
@@ -83,7 +70,7 @@ static const char *kind_word(const AstNode *d)
 }
 
 /* The closest global of one of the given kinds (a "did you mean"). */
-static const char *closest_global(Sema *S, const char *name, const AstKind *kinds, int nk)
+const char *sema_closest_global(Sema *S, const char *name, const AstKind *kinds, int nk)
 {
     const char *cands[512];
     int n = 0;
@@ -96,7 +83,7 @@ static const char *closest_global(Sema *S, const char *name, const AstKind *kind
     return diag_closest(name, cands, n);
 }
 
-static void hint(Sema *S, Span sp, const char *best)
+void sema_hint(Sema *S, Span sp, const char *best)
 {
     if (best)
         NOTE(S, sp, "did you mean '%s'?", best);
@@ -228,7 +215,7 @@ static const char *closest_in_scope(Sema *S, const Scope *sc, const char *name)
  * the recursion (parse.y already bounds expression trees; params chain). */
 enum { CONST_DEPTH_MAX = 4096 };
 
-static int eval_const(Sema *S, AstNode *e, double *out, int depth)
+int sema_eval_const(Sema *S, AstNode *e, double *out, int depth)
 {
     if (depth > CONST_DEPTH_MAX) {
         ERR(S, e->span, "constant expression too deep (over %d levels of parameters and operators)", CONST_DEPTH_MAX);
@@ -245,18 +232,18 @@ static int eval_const(Sema *S, AstNode *e, double *out, int depth)
             return 0;
         }
         AstNode *pd = S->m->params.items[p];
-        return eval_const(S, pd->u.def.value, out, depth + 1);
+        return sema_eval_const(S, pd->u.def.value, out, depth + 1);
     }
     case AST_UNARY: {
         double a;
-        if (!eval_const(S, e->u.op.lhs, &a, depth + 1))
+        if (!sema_eval_const(S, e->u.op.lhs, &a, depth + 1))
             return 0;
         *out = e->u.op.op == OP_NEG ? -a : !a;
         return 1;
     }
     case AST_BINARY: {
         double a, b;
-        if (!eval_const(S, e->u.op.lhs, &a, depth + 1) || !eval_const(S, e->u.op.rhs, &b, depth + 1))
+        if (!sema_eval_const(S, e->u.op.lhs, &a, depth + 1) || !sema_eval_const(S, e->u.op.rhs, &b, depth + 1))
             return 0;
         switch (e->u.op.op) {
         case OP_ADD: *out = a + b; return 1;
@@ -278,14 +265,14 @@ static int eval_const(Sema *S, AstNode *e, double *out, int depth)
 int sema_const(Comp *c, SemaModel *m, AstNode *e, double *out)
 {
     Sema S = { .c = c, .m = m };
-    return eval_const(&S, e, out, 0);
+    return sema_eval_const(&S, e, out, 0);
 }
 
 /* A positive integer constant, e.g. a population size. */
-static int const_int(Sema *S, AstNode *e, const char *what, long lo, long hi, long *out)
+int sema_const_int(Sema *S, AstNode *e, const char *what, long lo, long hi, long *out)
 {
     double v;
-    if (!eval_const(S, e, &v, 0))
+    if (!sema_eval_const(S, e, &v, 0))
         return 0;
     if (!(v == floor(v)) || v < (double)lo || v > (double)hi) {
         ERR(S, e->span, "%s must be an integer from %ld to %ld, not %g", what, lo, hi, v);
@@ -299,8 +286,6 @@ static int const_int(Sema *S, AstNode *e, const char *what, long lo, long hi, lo
 
 /* The vector length an expression has in a teacher (0 = scalar); elsewhere
  * every expression is element-wise and this is 0.  -1 after an error. */
-static int check_expr(Sema *S, const Scope *sc, AstNode *e);
-
 static int combine_len(Sema *S, AstNode *e, int a, int b)
 {
     if (a < 0 || b < 0)
@@ -312,7 +297,7 @@ static int combine_len(Sema *S, AstNode *e, int a, int b)
     return a ? a : b;
 }
 
-static SemaPop *find_pop(SemaModel *m, const char *name)
+SemaPop *sema_find_pop(SemaModel *m, const char *name)
 {
     for (int i = 0; i < m->npops; i++)
         if (m->pops[i].name == name)
@@ -341,7 +326,7 @@ static int check_rule_member(Sema *S, const Scope *sc, AstNode *e, int is_post)
     if (p->type->rate) cands[n++] = p->type->rate->name;
     for (int i = 0; i < p->type->ndends && n < 60; i++)
         cands[n++] = p->type->dends[i].name;
-    hint(S, name_span(e), diag_closest(e->name, cands, n));
+    sema_hint(S, name_span(e), diag_closest(e->name, cands, n));
     return -1;
 }
 
@@ -375,7 +360,7 @@ static int check_call(Sema *S, const Scope *sc, AstNode *e)
             ERR(S, e->span, "'phi' takes 1 argument, not %d", nargs);
             return -1;
         }
-        return check_expr(S, sc, args[0]);
+        return sema_check_expr(S, sc, args[0]);
     }
     /* transpose(W) in an init formula: another projection's weights, read
      * transposed (W_PI = -transpose(W2) when B1 is tied to it). */
@@ -427,7 +412,7 @@ static int check_call(Sema *S, const Scope *sc, AstNode *e)
         }
         int len = 0;
         for (int i = 0; i < nargs; i++)
-            len = combine_len(S, e, len, check_expr(S, sc, args[i]));
+            len = combine_len(S, e, len, sema_check_expr(S, sc, args[i]));
         return len;
     }
     AstNode *fn = sema_find_fn(S->m, e->name);
@@ -447,7 +432,7 @@ static int check_call(Sema *S, const Scope *sc, AstNode *e)
             ERR(S, name_span(e), "unknown function '%s'", e->name);
             const char *best = diag_closest(e->name, cands, n);
             if (best)
-                hint(S, name_span(e), best);
+                sema_hint(S, name_span(e), best);
             else if (strncmp(e->name, "std", 3) != 0 && S->m->fns.len == 0)
                 NOTE(S, name_span(e), "transfer functions are in the standard library: add 'import std.transfer'");
         }
@@ -461,11 +446,11 @@ static int check_call(Sema *S, const Scope *sc, AstNode *e)
     }
     int len = 0;
     for (int i = 0; i < nargs; i++)
-        len = combine_len(S, e, len, check_expr(S, sc, args[i]));
+        len = combine_len(S, e, len, sema_check_expr(S, sc, args[i]));
     return len;
 }
 
-static int check_expr(Sema *S, const Scope *sc, AstNode *e)
+int sema_check_expr(Sema *S, const Scope *sc, AstNode *e)
 {
     switch (e->kind) {
     case AST_NUM:
@@ -531,7 +516,7 @@ static int check_expr(Sema *S, const Scope *sc, AstNode *e)
             return -1;
         }
         ERR(S, e->span, "unknown name '%s'", e->name);
-        hint(S, e->span, closest_in_scope(S, sc, e->name));
+        sema_hint(S, e->span, closest_in_scope(S, sc, e->name));
         return -1;
     }
     case AST_MEMBER: {
@@ -550,7 +535,7 @@ static int check_expr(Sema *S, const Scope *sc, AstNode *e)
                 ERR(S, e->span, "a metric's reference can only read 'sample.target', not 'sample.%s'", e->name);
                 return -1;
             }
-            SemaPop *p = find_pop(S->m, obj->name);
+            SemaPop *p = sema_find_pop(S->m, obj->name);
             if (p && sc->kind == SCOPE_RULE) {
                 ERR(S, e->span, "a rule may only read local quantities: '%s.%s' belongs to population '%s', "
                     "not to this synapse's post or pre", obj->name, e->name, obj->name);
@@ -563,13 +548,13 @@ static int check_expr(Sema *S, const Scope *sc, AstNode *e)
         }
         ERR(S, e->span, "unknown name '%s'", obj->kind == AST_NAME ? obj->name : "?");
         if (obj->kind == AST_NAME)
-            hint(S, obj->span, closest_in_scope(S, sc, obj->name));
+            sema_hint(S, obj->span, closest_in_scope(S, sc, obj->name));
         return -1;
     }
     case AST_CALL:
         return check_call(S, sc, e);
     case AST_UNARY:
-        return check_expr(S, sc, e->u.op.lhs);
+        return sema_check_expr(S, sc, e->u.op.lhs);
     case AST_BINARY: {
         if (e->u.op.op == OP_MATVEC) {
             AstNode *w = e->u.op.lhs;
@@ -588,7 +573,7 @@ static int check_expr(Sema *S, const Scope *sc, AstNode *e)
                 ERR(S, w->span, "the left side of '@' must be one of the teacher's weight matrices");
                 return -1;
             }
-            int len = check_expr(S, sc, e->u.op.rhs);
+            int len = sema_check_expr(S, sc, e->u.op.rhs);
             if (len < 0)
                 return -1;
             int rows = sc->teacher->rows[s.index], cols = sc->teacher->cols[s.index];
@@ -599,8 +584,8 @@ static int check_expr(Sema *S, const Scope *sc, AstNode *e)
             }
             return rows;
         }
-        int a = check_expr(S, sc, e->u.op.lhs);
-        int b = check_expr(S, sc, e->u.op.rhs);
+        int a = sema_check_expr(S, sc, e->u.op.lhs);
+        int b = sema_check_expr(S, sc, e->u.op.rhs);
         return combine_len(S, e, a, b);
     }
     default:
@@ -609,10 +594,10 @@ static int check_expr(Sema *S, const Scope *sc, AstNode *e)
     }
 }
 
-static void check_scalar_param_expr(Sema *S, AstNode *e)
+void sema_check_param_expr(Sema *S, AstNode *e)
 {
     Scope sc = { .kind = SCOPE_PARAM };
-    check_expr(S, &sc, e);
+    sema_check_expr(S, &sc, e);
 }
 
 /* -------------------------------------------------------------- collect */
@@ -748,7 +733,7 @@ static void check_params(Sema *S)
         Sema S2 = *S;
         S2.m = &view;
         Scope sc = { .kind = SCOPE_PARAM };
-        check_expr(&S2, &sc, p->u.def.value);
+        sema_check_expr(&S2, &sc, p->u.def.value);
         /* The experiment's dt and presentation time become params of these
          * names, so a model cannot use them for its own. */
         static const char *const reserved[][2] = {
@@ -832,7 +817,7 @@ static void check_fns(Sema *S)
                     ERR(S, *(Span *)f->u.def.param_spans.items[a], "parameter '%s' appears twice",
                         (const char *)f->u.def.params.items[a]);
         Scope sc = { .kind = SCOPE_FN, .locals = &f->u.def.params };
-        if (check_expr(S, &sc, f->u.def.value) < 0)
+        if (sema_check_expr(S, &sc, f->u.def.value) < 0)
             continue;
         if (fn_reaches(S, f, f, 0)) {
             const char *via = fn_via(S, f->u.def.value, f);
@@ -864,7 +849,7 @@ static void check_neuron(Sema *S, AstNode *d, SemaNeuron *n)
                 break;
             }
             n->soma = it;
-            check_scalar_param_expr(S, it->u.comp.conductance);
+            sema_check_param_expr(S, it->u.comp.conductance);
             break;
         case AST_DENDRITE: {
             Sym prev = sema_neuron_var(n, it->name);
@@ -878,14 +863,14 @@ static void check_neuron(Sema *S, AstNode *d, SemaNeuron *n)
             n->dends[n->ndends].name = it->name;
             n->dends[n->ndends].decl = it;
             n->ndends++;
-            check_scalar_param_expr(S, it->u.comp.conductance);
+            sema_check_param_expr(S, it->u.comp.conductance);
             break;
         }
         case AST_NOISE:
             if (n->noise)
                 ERR(S, it->span, "neuron '%s' declares noise twice", d->name);
             n->noise = it;
-            check_scalar_param_expr(S, it->u.comp.conductance);
+            sema_check_param_expr(S, it->u.comp.conductance);
             break;
         case AST_RATE:
             if (n->rate) {
@@ -922,14 +907,14 @@ static void check_neuron(Sema *S, AstNode *d, SemaNeuron *n)
         if (n->dends[i].name == n->rate->name || n->dends[i].name == n->soma->name)
             ERR(S, name_span(n->dends[i].decl), "'%s' is already a variable of neuron '%s'", n->dends[i].name, d->name);
     Scope sc = { .kind = SCOPE_NEURON, .neuron = n };
-    check_expr(S, &sc, n->rate->u.def.value);
+    sema_check_expr(S, &sc, n->rate->u.def.value);
     if (n->ode) {
         if (n->ode->name != n->soma->name) {
             ERR(S, name_span(n->ode), "ODE for '%s', which is not the soma's variable '%s' "
                 "(extra state variables are not supported yet)", n->ode->name, n->soma->name);
             n->ode = NULL;
         } else
-            check_expr(S, &sc, n->ode->u.def.value);
+            sema_check_expr(S, &sc, n->ode->u.def.value);
     }
 }
 
@@ -951,13 +936,13 @@ static void check_pops(Sema *S)
         AstNode *d = S->pop_decls.items[i];
         SemaPop p = { .name = d->name, .decl = d, .is_input = d->kind == AST_INPUT };
         long size;
-        if (!const_int(S, d->u.pop.size, "a population size", 1, 1L << 24, &size))
+        if (!sema_const_int(S, d->u.pop.size, "a population size", 1, 1L << 24, &size))
             continue;
         p.size = (int)size;
         if (p.is_input) {
             p.lowpass = d->u.pop.lowpass;
             if (p.lowpass)
-                check_scalar_param_expr(S, p.lowpass);
+                sema_check_param_expr(S, p.lowpass);
         } else {
             p.type = find_neuron(m, d->u.pop.type);
             if (!p.type) {
@@ -968,7 +953,7 @@ static void check_pops(Sema *S)
                 else {
                     ERR(S, sp, "unknown neuron type '%s'", d->u.pop.type);
                     AstKind k = AST_NEURON;
-                    hint(S, sp, closest_global(S, d->u.pop.type, &k, 1));
+                    sema_hint(S, sp, sema_closest_global(S, d->u.pop.type, &k, 1));
                 }
                 continue;
             }
@@ -982,10 +967,10 @@ static void check_pops(Sema *S)
 
 /* "P2" or "P2.u": a population (and, for the dotted form, its variable).
  * no_input, when given, says why an input cannot be named here. */
-static SemaPop *resolve_pop(Sema *S, const char *name, Span sp, const char *no_input)
+SemaPop *sema_resolve_pop(Sema *S, const char *name, Span sp, const char *no_input)
 {
     int allow_input = no_input == NULL;
-    SemaPop *p = find_pop(S->m, name);
+    SemaPop *p = sema_find_pop(S->m, name);
     if (p) {
         if (p->is_input && !allow_input) {
             ERR(S, sp, "'%s' is an input; %s", name, no_input);
@@ -999,7 +984,7 @@ static SemaPop *resolve_pop(Sema *S, const char *name, Span sp, const char *no_i
     else if (!g) {
         ERR(S, sp, "unknown population '%s'", name);
         AstKind ks[2] = { AST_POP, AST_INPUT };
-        hint(S, sp, closest_global(S, name, ks, allow_input ? 2 : 1));
+        sema_hint(S, sp, sema_closest_global(S, name, ks, allow_input ? 2 : 1));
     }
     return NULL;
 }
@@ -1034,7 +1019,7 @@ static int check_dist(Sema *S, AstNode *e, const char *what)
             ERR(S, name_span(e), "unknown distribution '%s': %s takes uniform(low, high) or normal(mean, std)",
                 e->name, what);
             const char *d[] = { "uniform", "normal" };
-            hint(S, name_span(e), diag_closest(e->name, d, 2));
+            sema_hint(S, name_span(e), diag_closest(e->name, d, 2));
         } else
             ERR(S, e->span, "%s must be a distribution: uniform(low, high) or normal(mean, std)", what);
         return 0;
@@ -1046,7 +1031,7 @@ static int check_dist(Sema *S, AstNode *e, const char *what)
     int ok = 1;
     for (int i = 0; i < 2; i++) {
         Scope sc = { .kind = SCOPE_PARAM };
-        ok &= check_expr(S, &sc, e->u.call.args.items[i]) >= 0;
+        ok &= sema_check_expr(S, &sc, e->u.call.args.items[i]) >= 0;
     }
     return ok;
 }
@@ -1055,8 +1040,8 @@ static void check_conn(Sema *S, AstNode *d)
 {
     SemaModel *m = S->m;
     SemaConn cn = { .decl = d, .name = d->name, .tied = -1 };
-    cn.src = resolve_pop(S, d->u.conn.src, d->u.conn.src_span, NULL);
-    cn.dst = resolve_pop(S, d->u.conn.dst, d->u.conn.dst_span,
+    cn.src = sema_resolve_pop(S, d->u.conn.src, d->u.conn.src_span, NULL);
+    cn.dst = sema_resolve_pop(S, d->u.conn.dst, d->u.conn.dst_span,
                          "a projection goes into a population's dendrite");
     if (!cn.src || !cn.dst)
         return;
@@ -1075,7 +1060,7 @@ static void check_conn(Sema *S, AstNode *d)
             cands[k++] = n->dends[i].name;
         const char *best = diag_closest(d->u.conn.comp, cands, k);
         if (best)
-            hint(S, d->u.conn.comp_span, best);
+            sema_hint(S, d->u.conn.comp_span, best);
         else if (k)
             NOTE(S, d->u.conn.comp_span, "its dendrites are: %s%s%s", cands[0], k > 1 ? ", " : "",
                  k > 1 ? cands[1] : "");
@@ -1101,7 +1086,7 @@ static void check_conn(Sema *S, AstNode *d)
         return;
     cn.filter = d->u.conn.filter;
     if (cn.filter)
-        check_scalar_param_expr(S, cn.filter);
+        sema_check_param_expr(S, cn.filter);
     AstNode *l = d->u.conn.learn;
     if (l && cn.filter == NULL)
         (void)0;
@@ -1120,9 +1105,9 @@ static void check_conn(Sema *S, AstNode *d)
             else if (!S->import_failed) {
                 ERR(S, name_span(l), "unknown plasticity rule '%s'", l->name);
                 AstKind k = AST_RULE;
-                const char *best = closest_global(S, l->name, &k, 1);
+                const char *best = sema_closest_global(S, l->name, &k, 1);
                 if (best)
-                    hint(S, name_span(l), best);
+                    sema_hint(S, name_span(l), best);
                 else if (m->rules.len == 0)
                     NOTE(S, name_span(l), "the standard rules are in std.rules: add 'import std.rules'");
             }
@@ -1136,7 +1121,7 @@ static void check_conn(Sema *S, AstNode *d)
         }
         for (int i = 0; i < l->u.call.args.len; i++) {
             Scope sc = { .kind = SCOPE_PARAM };
-            check_expr(S, &sc, l->u.call.args.items[i]);
+            sema_check_expr(S, &sc, l->u.call.args.items[i]);
         }
         slot->rule = rule;
         slot->rule_call = l;
@@ -1144,7 +1129,7 @@ static void check_conn(Sema *S, AstNode *d)
                      .locals = &rule->u.block.params };
         int before = diag_count(&S->c->diag);
         for (int i = 0; i < rule->u.block.items.len; i++)
-            check_expr(S, &sc, ((AstNode *)rule->u.block.items.items[i])->u.def.value);
+            sema_check_expr(S, &sc, ((AstNode *)rule->u.block.items.items[i])->u.def.value);
         if (diag_count(&S->c->diag) > before)
             NOTE(S, l->span, "in rule '%s' applied to projection '%s' (%s -> %s.%s)", rule->name, d->name,
                  cn.src->name, cn.dst->name, d->u.conn.comp);
@@ -1156,7 +1141,7 @@ static void check_conn(Sema *S, AstNode *d)
         }
         slot->inline_ode = l;
         Scope sc = { .kind = SCOPE_RULE, .conn = slot, .neuron = cn.dst->type };
-        check_expr(S, &sc, l->u.def.value);
+        sema_check_expr(S, &sc, l->u.def.value);
     }
     m->nconns++;
 }
@@ -1251,7 +1236,7 @@ static void check_ties(Sema *S)
         if (k < 0) {
             ERR(S, ref->span, "unknown projection '%s'", ref->name);
             AstKind kind = AST_CONNECT;
-            hint(S, ref->span, closest_global(S, ref->name, &kind, 1));
+            sema_hint(S, ref->span, sema_closest_global(S, ref->name, &kind, 1));
             continue;
         }
         SemaConn *w = &m->conns[k];
@@ -1285,7 +1270,7 @@ static void check_weight_inits(Sema *S)
         if (!cn->init_expr)
             continue;
         Scope sc = { .kind = SCOPE_WEIGHTS, .conn = cn };
-        if (check_expr(S, &sc, cn->init_expr) < 0)
+        if (sema_check_expr(S, &sc, cn->init_expr) < 0)
             state[i] = 3;
     }
     /* Depth-first, iteratively over an explicit path (there are few weights). */
@@ -1343,13 +1328,13 @@ static void check_nudges(Sema *S)
     for (int i = 0; i < S->nudge_decls.len; i++) {
         AstNode *d = S->nudge_decls.items[i];
         SemaNudge nd = { .decl = d, .conductance = d->u.nudge.conductance };
-        nd.pop = resolve_pop(S, d->u.nudge.pop, d->u.nudge.pop_span, "only populations can be nudged");
+        nd.pop = sema_resolve_pop(S, d->u.nudge.pop, d->u.nudge.pop_span, "only populations can be nudged");
         AstNode *t = d->u.nudge.toward;
         int ok = nd.pop != NULL;
         if (t->kind == AST_NAME && strcmp(t->name, "target") == 0) {
             nd.toward = NULL;
         } else if (t->kind == AST_MEMBER && t->u.member.object->kind == AST_NAME) {
-            nd.toward = resolve_pop(S, t->u.member.object->name, t->u.member.object->span,
+            nd.toward = sema_resolve_pop(S, t->u.member.object->name, t->u.member.object->span,
                                     "a nudge pulls toward a population's soma");
             if (!nd.toward) {
                 ok = 0;
@@ -1366,13 +1351,13 @@ static void check_nudges(Sema *S)
             ERR(S, t->span, "a nudge goes 'toward target' or toward a population's soma (e.g. 'toward P2.u'), "
                 "not toward '%s'", t->name);
             const char *known[] = { "target" };
-            hint(S, t->span, diag_closest(t->name, known, 1));
+            sema_hint(S, t->span, diag_closest(t->name, known, 1));
             ok = 0;
         } else {
             ERR(S, t->span, "a nudge goes 'toward target' or toward a population's soma, e.g. 'toward P2.u'");
             ok = 0;
         }
-        check_scalar_param_expr(S, nd.conductance);
+        sema_check_param_expr(S, nd.conductance);
         if (ok)
             m->nudges[m->nnudges++] = nd;
     }
@@ -1392,15 +1377,15 @@ static void check_teacher_header(Sema *S, AstNode *d, SemaTeacher *t)
     int input_seen = 0;
     if (d->u.block.seed) {
         long s;
-        if (const_int(S, d->u.block.seed, "a seed", 0, 2147483647L, &s))
+        if (sema_const_int(S, d->u.block.seed, "a seed", 0, 2147483647L, &s))
             t->seed = s;
     }
     for (int i = 0; i < n; i++) {
         AstNode *it = d->u.block.items.items[i];
         if (it->kind == AST_WEIGHTS) {
             long r, cl;
-            if (!const_int(S, it->u.pop.size, "a matrix size", 1, 1L << 20, &r) ||
-                !const_int(S, it->u.pop.size2, "a matrix size", 1, 1L << 20, &cl))
+            if (!sema_const_int(S, it->u.pop.size, "a matrix size", 1, 1L << 20, &r) ||
+                !sema_const_int(S, it->u.pop.size2, "a matrix size", 1, 1L << 20, &cl))
                 continue;
             /* A bad init is reported; the matrix's shape still serves
              * for checking the target. */
@@ -1430,12 +1415,12 @@ static void check_teacher_header(Sema *S, AstNode *d, SemaTeacher *t)
         ERR(S, name_span(d), "teacher '%s' has no 'target = ...'", d->name);
 }
 
-static void check_teacher_body(Sema *S, SemaTeacher *t, SemaPop *target_pop)
+void sema_check_teacher_body(Sema *S, SemaTeacher *t, SemaPop *target_pop)
 {
     if (!t->target)
         return;
     Scope sc = { .kind = SCOPE_TEACHER, .teacher = t };
-    int len = check_expr(S, &sc, t->target);
+    int len = sema_check_expr(S, &sc, t->target);
     if (len < 0)
         return;
     if (len == 0) {
@@ -1447,566 +1432,6 @@ static void check_teacher_body(Sema *S, SemaTeacher *t, SemaPop *target_pop)
         ERR(S, t->target->span, "the teacher's target has %d values, but population '%s' (nudged toward target) "
             "has %d neurons", len, target_pop->name, target_pop->size);
         t->out_size = 0;        /* reported once here, not again at every metric */
-    }
-}
-
-/* ------------------------------------------------------------- experiment */
-
-static SemaTeacher *find_teacher(SemaModel *m, const char *name)
-{
-    for (int i = 0; i < m->nteachers; i++)
-        if (m->teachers[i].name == name)
-            return &m->teachers[i];
-    return NULL;
-}
-
-/* The span of the keyword of a keyword argument (`seed 1`), found in the
- * source just before its value; the value's span if it is not there. */
-static Span keyword_span(Span value, const char *kw)
-{
-    const char *text = value.file->text;
-    size_t n = strlen(kw);
-    uint32_t end = value.lo;
-    while (end > 0 && (text[end - 1] == ' ' || text[end - 1] == '\t'))
-        end--;
-    if (end >= n && end < value.lo && strncmp(text + end - n, kw, n) == 0)
-        return span_make(value.file, end - (uint32_t)n, end);
-    return value;
-}
-
-static void check_data(Sema *S, AstNode *it, SemaExperiment *x)
-{
-    AstNode *src = it->u.data.source;
-    for (int i = 0; i < x->ndata; i++)
-        if (x->data[i].name == it->name) {
-            ERR(S, name_span(it), "data set '%s' is defined twice", it->name);
-            return;
-        }
-    if (src->kind != AST_CALL || src->u.call.callee_object) {
-        ERR(S, src->span, "expected a data set, e.g. mimic(500, seed 1) for a teacher named 'mimic'");
-        return;
-    }
-    SemaTeacher *t = find_teacher(S->m, src->name);
-    int yinyang = !t && strcmp(src->name, "yinyang") == 0;
-    if (!t && !yinyang) {
-        if (strcmp(src->name, "idx") == 0 ||
-            strcmp(src->name, "npy") == 0 || strcmp(src->name, "csv") == 0)
-            ERR(S, name_span(src), "data set '%s' is not supported yet; this version has yinyang(...) and "
-                "teacher data sets", src->name);
-        else {
-            ERR(S, name_span(src), "unknown data set or teacher '%s'", src->name);
-            AstKind k = AST_TEACHER;
-            const char *best = closest_global(S, src->name, &k, 1);
-            const char *builtin[] = { "yinyang" };
-            hint(S, name_span(src), best ? best : diag_closest(src->name, builtin, 1));
-        }
-        return;
-    }
-    SemaData sd = { .name = it->name, .decl = it, .teacher = t, .seed = 0 };
-    if (yinyang) {
-        sd.kind = SDATA_YINYANG;
-        sd.in_size = 4;         /* (x, y, 1 - x, 1 - y) */
-        sd.classes = 3;         /* yin, yang, dot */
-    }
-    const char *what = yinyang ? "the Yin-Yang data set takes (N, seed S)" : "a teacher data set takes (N, seed S)";
-    int have_n = 0, have_seed = 0;
-    for (int i = 0; i < src->u.call.args.len; i++) {
-        const char *kw = src->u.call.arg_names.len > i ? src->u.call.arg_names.items[i] : NULL;
-        AstNode *a = src->u.call.args.items[i];
-        long v;
-        if (!kw && !have_n) {
-            if (const_int(S, a, "the number of samples", 1, 100000000L, &v))
-                sd.n = (int)v;
-            have_n = 1;
-        } else if (kw && strcmp(kw, "seed") == 0) {
-            have_seed = 1;
-            /* Yin-Yang seeds are numpy RandomState seeds: 32 bits. */
-            if (const_int(S, a, "a seed", 0, yinyang ? 4294967295L : 2147483647L, &v))
-                sd.seed = v;
-        } else if (kw) {
-            Span ks = keyword_span(a->span, kw);
-            ERR(S, ks, "unknown argument '%s': %s", kw, what);
-            const char *known[] = { "seed" };
-            hint(S, ks, diag_closest(kw, known, 1));
-            return;
-        } else {
-            ERR(S, a->span, "too many arguments: %s", what);
-            if (!have_seed)
-                NOTE(S, a->span, "the seed is given with its keyword: 'seed %.*s'",
-                     (int)(a->span.hi - a->span.lo), a->span.file->text + a->span.lo);
-            return;
-        }
-    }
-    if (!have_n) {
-        ERR(S, src->span, "'%s(...)' needs the number of samples, e.g. %s(500, seed 1)", src->name, src->name);
-        return;
-    }
-    x->data[x->ndata++] = sd;
-}
-
-static int data_index(SemaExperiment *x, const char *name)
-{
-    for (int i = 0; i < x->ndata; i++)
-        if (x->data[i].name == name)
-            return i;
-    return -1;
-}
-
-/* onehot(sample.label, on A, off B): the target of a labelled sample, A at
- * the label's index and B elsewhere (targets are somatic potentials). */
-static int check_onehot(Sema *S, AstNode *v, SemaExperiment *x)
-{
-    int nargs = v->u.call.args.len, have_on = 0, have_off = 0;
-    AstNode *lab = nargs ? v->u.call.args.items[0] : NULL;
-    if (!lab || (nargs > 0 && v->u.call.arg_names.len > 0 && v->u.call.arg_names.items[0]) ||
-        lab->kind != AST_MEMBER || lab->u.member.object->kind != AST_NAME ||
-        strcmp(lab->u.member.object->name, "sample") != 0 || strcmp(lab->name, "label") != 0) {
-        ERR(S, lab ? lab->span : v->span, "onehot takes the label first: onehot(sample.label, on 1.0, off 0.1)");
-        return 0;
-    }
-    x->on = 1.0;
-    x->off = 0.0;
-    for (int i = 1; i < nargs; i++) {
-        const char *kw = i < v->u.call.arg_names.len ? v->u.call.arg_names.items[i] : NULL;
-        AstNode *a = v->u.call.args.items[i];
-        double val;
-        if (!kw || (strcmp(kw, "on") != 0 && strcmp(kw, "off") != 0)) {
-            ERR(S, a->span, "onehot takes 'on VALUE' and 'off VALUE' after the label");
-            return 0;
-        }
-        if (!eval_const(S, a, &val, 0))
-            return 0;
-        if (strcmp(kw, "on") == 0)
-            x->on = val, have_on = 1;
-        else
-            x->off = val, have_off = 1;
-    }
-    (void)have_on;
-    (void)have_off;
-    x->onehot = 1;
-    return 1;
-}
-
-/* Returns whether the present gives an input at all (valid or not). */
-static int check_present(Sema *S, AstNode *it, SemaExperiment *x)
-{
-    int gives_input = 0;
-    x->present_for = it->u.present.duration;
-    check_scalar_param_expr(S, x->present_for);
-    for (int i = 0; i < it->u.present.assigns.len; i++) {
-        AstNode *as = it->u.present.assigns.items[i];
-        AstNode *v = as->u.def.value;
-        int is_target = strcmp(as->name, "target") == 0;
-        const char *want = is_target ? "target" : "input";
-        gives_input |= !is_target;
-        if (is_target && v->kind == AST_CALL && strcmp(v->name, "onehot") == 0) {
-            if (check_onehot(S, v, x))
-                x->has_target = 1;
-            continue;
-        }
-        if (v->kind != AST_MEMBER || v->u.member.object->kind != AST_NAME ||
-            strcmp(v->u.member.object->name, "sample") != 0 || strcmp(v->name, want) != 0) {
-            if (v->kind == AST_MEMBER && v->u.member.object->kind == AST_NAME)
-                ERR(S, v->span, "expected 'sample.%s', not '%s.%s'", want, v->u.member.object->name, v->name);
-            else
-                ERR(S, v->span, "expected 'sample.%s' here", want);
-            continue;
-        }
-        if (is_target) {
-            x->has_target = 1;
-            continue;
-        }
-        SemaPop *p = find_pop(S->m, as->name);
-        if (!p || !p->is_input) {
-            if (p)
-                ERR(S, name_span(as), "'%s' is a population; samples are presented to an 'input'", as->name);
-            else {
-                ERR(S, name_span(as), "unknown input '%s'", as->name);
-                AstKind k = AST_INPUT;
-                hint(S, name_span(as), closest_global(S, as->name, &k, 1));
-            }
-            continue;
-        }
-        if (x->input) {
-            ERR(S, name_span(as), "only one input can be presented for now");
-            continue;
-        }
-        x->input = p;
-    }
-    return gives_input;
-}
-
-/* `P.var` naming any variable or compartment of a population (rms metrics,
- * records): the population, or NULL after an error with a did-you-mean. */
-static SemaPop *resolve_pop_var(Sema *S, AstNode *w, const char *role)
-{
-    if (w->kind != AST_MEMBER || w->u.member.object->kind != AST_NAME) {
-        ERR(S, w->span, "expected a population's variable or compartment, e.g. P1.apical");
-        return NULL;
-    }
-    SemaPop *p = resolve_pop(S, w->u.member.object->name, w->u.member.object->span, role);
-    if (!p)
-        return NULL;
-    if (sema_neuron_var(p->type, w->name).kind == SYM_NONE) {
-        ERR(S, name_span(w), "population '%s' (%s) has no variable or compartment '%s'", p->name, p->type->name,
-            w->name);
-        const char *cands[64];
-        int nc = 0;
-        cands[nc++] = p->type->soma->name;
-        cands[nc++] = p->type->rate->name;
-        for (int k = 0; k < p->type->ndends && nc < 64; k++)
-            cands[nc++] = p->type->dends[k].name;
-        hint(S, name_span(w), diag_closest(w->name, cands, nc));
-        return NULL;
-    }
-    return p;
-}
-
-static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
-{
-    SemaMetric mt = { .name = it->name, .decl = it, .every = 1 };
-    if (it->u.eval.every) {
-        long ev;
-        if (!const_int(S, it->u.eval.every, "'every'", 1, 1000000L, &ev))
-            return;
-        mt.every = (int)ev;
-    }
-    mt.data = data_index(x, it->u.eval.set);
-    if (mt.data < 0) {
-        for (int i = 0; i < x->decl->u.block.items.len; i++) {
-            AstNode *ds = x->decl->u.block.items.items[i];
-            if (ds->kind == AST_DATA && ds->name == it->u.eval.set)
-                return;         /* a broken data set, reported where it is defined */
-        }
-        ERR(S, it->u.eval.set_span, "unknown data set '%s'", it->u.eval.set);
-        const char *cands[64];
-        int n = 0;
-        for (int i = 0; i < x->ndata && n < 64; i++)
-            cands[n++] = x->data[i].name;
-        const char *best = diag_closest(it->u.eval.set, cands, n);
-        if (best)
-            hint(S, it->u.eval.set_span, best);
-        else if (n == 1)
-            NOTE(S, it->u.eval.set_span, "the experiment's data set is '%s'", cands[0]);
-        else if (n > 1)
-            NOTE(S, it->u.eval.set_span, "the experiment's data sets are '%s', '%s'%s", cands[0], cands[1],
-                 n > 2 ? ", ..." : "");
-        return;
-    }
-    for (int i = 0; i < x->nmetrics; i++)
-        if (x->metrics[i].name == it->name) {
-            ERR(S, name_span(it), "metric '%s' is defined twice", it->name);
-            return;
-        }
-    AstNode *v = it->u.eval.value;
-    /* The sketch's spelling, argmax(P2.r) == sample.label, means
-     * accuracy(P2.r, sample.label). */
-    if (v->kind == AST_BINARY && v->u.op.op == OP_EQ && v->u.op.lhs->kind == AST_CALL &&
-        !v->u.op.lhs->u.call.callee_object && strcmp(v->u.op.lhs->name, "argmax") == 0 &&
-        v->u.op.lhs->u.call.args.len == 1) {
-        AstNode *acc = ast_new(&S->c->arena, AST_CALL, v->span);
-        acc->name = intern_cstr(&S->c->names, "accuracy");
-        acc->name_span = v->u.op.lhs->name_span;
-        ast_list_push(&S->c->arena, &acc->u.call.args, v->u.op.lhs->u.call.args.items[0]);
-        ast_list_push(&S->c->arena, &acc->u.call.args, v->u.op.rhs);
-        v = acc;
-    }
-    if (v->kind != AST_CALL || v->u.call.callee_object ||
-        (strcmp(v->name, "mse") != 0 && strcmp(v->name, "accuracy") != 0 && strcmp(v->name, "rms") != 0)) {
-        if (v->kind == AST_CALL) {
-            ERR(S, name_span(v), "unknown metric '%s': expected mse(POP.VAR, sample.target) or "
-                "accuracy(POP.VAR, sample.target)", v->name);
-            const char *m2[] = { "mse", "accuracy", "rms" };
-            hint(S, name_span(v), diag_closest(v->name, m2, 3));
-        } else
-            ERR(S, v->span, "expected a metric: mse(POP.VAR, sample.target) or accuracy(POP.VAR, sample.target)");
-        return;
-    }
-    int rms = strcmp(v->name, "rms") == 0;
-    mt.kind = rms ? METRIC_RMS : strcmp(v->name, "mse") == 0 ? METRIC_MSE : METRIC_ACCURACY;
-    if (v->u.call.args.len != (rms ? 1 : 2)) {
-        ERR(S, v->span, "'%s' takes %d argument%s, not %d", v->name, rms ? 1 : 2, rms ? "" : "s",
-            v->u.call.args.len);
-        return;
-    }
-    AstNode *a = v->u.call.args.items[0], *b = rms ? NULL : v->u.call.args.items[1];
-    if (rms) {
-        /* rms(P1.apical): the root mean square of any variable or compartment
-         * over the data set, read at the end of each presentation. */
-        SemaPop *p = resolve_pop_var(S, a, "a metric reads a population's variables");
-        if (!p)
-            return;
-        mt.pop = p;
-        mt.field = a->name;
-        x->metrics[x->nmetrics++] = mt;
-        return;
-    }
-    if (a->kind != AST_MEMBER || a->u.member.object->kind != AST_NAME) {
-        ERR(S, a->span, "expected a population's variable, e.g. P2.u or P2.r");
-        return;
-    }
-    SemaPop *p = resolve_pop(S, a->u.member.object->name, a->u.member.object->span,
-                             "a metric reads a population's soma or rate");
-    if (!p)
-        return;
-    Sym s = sema_neuron_var(p->type, a->name);
-    if (s.kind != SYM_SOMA && s.kind != SYM_RATE) {
-        ERR(S, name_span(a), "'%s' is not the soma or rate of '%s' (%s has '%s' and '%s')", a->name, p->name,
-            p->type->name, p->type->soma->name, p->type->rate->name);
-        return;
-    }
-    mt.pop = p;
-    mt.field = a->name;
-    SemaData *sd = &x->data[mt.data];
-    int labelled = sd->kind == SDATA_YINYANG;
-    int is_label = b->kind == AST_MEMBER && b->u.member.object->kind == AST_NAME &&
-                   strcmp(b->u.member.object->name, "sample") == 0 && strcmp(b->name, "label") == 0;
-    int is_tgt = b->kind == AST_MEMBER && b->u.member.object->kind == AST_NAME &&
-                 strcmp(b->u.member.object->name, "sample") == 0 && strcmp(b->name, "target") == 0;
-    if (is_label && !labelled) {
-        ERR(S, b->span, "data set '%s' has no labels (it is made by a teacher): compare with 'sample.target'",
-            sd->name);
-        return;
-    }
-    if (!is_label && !is_tgt && mt.kind == METRIC_MSE) {
-        /* mse(P2.r, shifted_softplus(sample.target)): compare rates with
-         * the rates the targets stand for.  The reference is an element-wise
-         * expression of the presented target, so it needs one. */
-        if (!x->has_target) {
-            ERR(S, b->span, "a metric's reference is computed from the presented target, and this experiment "
-                "presents none (add e.g. 'target = sample.target' to 'present')");
-            return;
-        }
-        Scope sc = { .kind = SCOPE_METRIC, .target_len = p->size };
-        int len = check_expr(S, &sc, b);
-        if (len < 0)
-            return;
-        if (len == 0) {
-            ERR(S, b->span, "the reference of an mse must be computed from 'sample.target', e.g. "
-                "'phi(sample.target)'");
-            return;
-        }
-        mt.ref = b;
-    } else if (!is_label && !is_tgt) {
-        ERR(S, b->span, labelled ? "expected 'sample.label' or 'sample.target'" : "expected 'sample.target'");
-        return;
-    }
-    if (labelled && p->size != sd->classes) {
-        ERR(S, a->span, "'%s' has %d neurons, but data set '%s' has %d classes", p->name, p->size, sd->name,
-            sd->classes);
-        return;
-    }
-    SemaTeacher *t = sd->teacher;
-    if (t && t->out_size && t->out_size != p->size) {
-        ERR(S, v->span, "'%s' has %d neurons but the targets of '%s' have %d values", p->name, p->size,
-            it->u.eval.set, t->out_size);
-        return;
-    }
-    x->metrics[x->nmetrics++] = mt;
-}
-
-/* record P2.u, P1.apical, target, x every 1 ms for 3 patterns */
-static void check_record(Sema *S, AstNode *it, SemaExperiment *x)
-{
-    double every = 0;
-    long count = 0;
-    /* Each part is checked even when another is wrong: all errors at once. */
-    int ok = eval_const(S, it->u.record.every, &every, 0);
-    if (ok && !(every > 0)) {
-        ERR(S, it->u.record.every->span, "the recording interval must be positive, not %g ms", every);
-        ok = 0;
-    }
-    ok &= const_int(S, it->u.record.count, "the number of patterns", 1, 100000000L, &count);
-    if (strcmp(it->u.record.unit, "patterns") != 0 && strcmp(it->u.record.unit, "pattern") != 0) {
-        ERR(S, it->u.record.unit_span, "expected 'patterns' after the count, not '%s'", it->u.record.unit);
-        ok = 0;
-    }
-    for (int i = 0; i < it->u.record.what.len; i++) {
-        AstNode *w = it->u.record.what.items[i];
-        SemaRecord r = { .decl = it, .what = w, .every = every, .patterns = (int)count };
-        if (w->kind == AST_NAME && strcmp(w->name, "target") == 0) {
-            if (!x->has_target) {
-                ERR(S, w->span, "no target is presented, so there is none to record");
-                continue;
-            }
-        } else if (w->kind == AST_NAME) {
-            SemaPop *p = find_pop(S->m, w->name);
-            if (!p || !p->is_input) {
-                if (p)
-                    ERR(S, w->span, "record a population's variable, e.g. '%s.%s'", w->name, p->type->soma->name);
-                else {
-                    ERR(S, w->span, "unknown name '%s': record takes P.var, an input or 'target'", w->name);
-                    AstKind ks[2] = { AST_INPUT, AST_POP };
-                    hint(S, w->span, closest_global(S, w->name, ks, 2));
-                }
-                continue;
-            }
-            r.pop = p;
-        } else if (w->kind == AST_MEMBER && w->u.member.object->kind == AST_NAME) {
-            r.pop = resolve_pop_var(S, w, "record an input by its name, e.g. 'x'");
-            if (!r.pop)
-                continue;
-            r.field = w->name;
-        } else {
-            ERR(S, w->span, "record takes variables (P2.u, P1.apical), inputs (x) or 'target'");
-            continue;
-        }
-        if (ok)
-            x->records[x->nrecords++] = r;
-    }
-}
-
-static void check_experiment(Sema *S)
-{
-    AstNode *d = S->experiment;
-    SemaExperiment *x = &S->m->exp;
-    if (!d) {
-        if (S->model_decl)
-            ERR(S, name_span(S->model_decl), "model '%s' has no experiment", S->model_decl->name);
-        return;
-    }
-    x->name = d->name;
-    x->decl = d;
-    x->train = -1;
-    x->epochs = -1;
-    int n = d->u.block.items.len;
-    x->data = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *x->data);
-    x->metrics = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *x->metrics);
-    int nwhat = 0;
-    for (int i = 0; i < n; i++) {
-        AstNode *it = d->u.block.items.items[i];
-        if (it->kind == AST_RECORD)
-            nwhat += it->u.record.what.len;
-    }
-    x->records = arena_alloc(&S->c->arena, (size_t)(nwhat + 1) * sizeof *x->records);
-    AstNode *present = NULL;
-    int present_gives_input = 0, have_epochs = 0, train_declared = 0;
-    /* Data sets first: metrics refer to them by name wherever they appear. */
-    for (int i = 0; i < n; i++) {
-        AstNode *it = d->u.block.items.items[i];
-        if (it->kind == AST_DATA) {
-            check_data(S, it, x);
-            train_declared |= strcmp(it->name, "train") == 0;
-        }
-    }
-    for (int i = 0; i < n; i++) {
-        AstNode *it = d->u.block.items.items[i];
-        switch (it->kind) {
-        case AST_DATA:
-            break;
-        case AST_SETTING:
-            if (strcmp(it->name, "dt") == 0) {
-                if (x->dt)
-                    ERR(S, it->span, "'dt' is given twice");
-                x->dt = it->u.def.value;
-                check_scalar_param_expr(S, x->dt);
-            } else if (strcmp(it->name, "epochs") == 0) {
-                long e;
-                if (have_epochs)
-                    ERR(S, it->span, "'epochs' is given twice");
-                have_epochs = 1;
-                if (const_int(S, it->u.def.value, "'epochs'", 0, 100000000L, &e))
-                    x->epochs = (int)e;
-            } else if (strcmp(it->name, "seed") == 0) {
-                ERR(S, name_span(it), "'seed' does not belong in an experiment: a run's seed is an option "
-                    "of the compiled model ('--seed N')");
-            } else if (strcmp(it->name, "learning_lag") == 0) {
-                if (x->learning_lag)
-                    ERR(S, it->span, "'learning_lag' is given twice");
-                x->learning_lag = it->u.def.value;
-                check_scalar_param_expr(S, x->learning_lag);
-            } else {
-                ERR(S, name_span(it), "unknown experiment setting '%s'", it->name);
-                const char *known[] = { "dt", "epochs", "learning_lag" };
-                hint(S, name_span(it), diag_closest(it->name, known, 3));
-            }
-            break;
-        case AST_PRESENT:
-            if (present) {
-                ERR(S, it->span, "'present' is given twice");
-                break;
-            }
-            present = it;
-            present_gives_input = check_present(S, it, x);
-            break;
-        case AST_EVALUATE:
-            break;      /* after the teachers' sizes are known */
-        case AST_RECORD:
-            break;      /* after `present` is known: see below */
-        default:
-            ERR(S, it->span, "'%s' does not belong in an experiment", ast_kind_names[it->kind]);
-            break;
-        }
-    }
-    for (int i = 0; i < n; i++) {
-        AstNode *it = d->u.block.items.items[i];
-        if (it->kind == AST_RECORD)
-            check_record(S, it, x);
-    }
-    x->train = data_index(x, intern_cstr(&S->c->names, "train"));
-    if (x->train < 0 && !train_declared)
-        ERR(S, name_span(d), "experiment '%s' has no training set: add 'data train = ...'", d->name);
-    if (!x->dt)
-        ERR(S, name_span(d), "experiment '%s' does not give the time step: add e.g. 'dt 0.1 ms'", d->name);
-    if (!present)
-        ERR(S, name_span(d), "experiment '%s' does not say what is presented: add e.g. "
-            "'present x = sample.input, target = sample.target for 100 ms'", d->name);
-    else if (!present_gives_input)
-        ERR(S, present->span, "'present' must give an input, e.g. 'x = sample.input'");
-    if (!have_epochs)
-        ERR(S, name_span(d), "experiment '%s' does not say how many epochs: add e.g. 'epochs 20'", d->name);
-}
-
-/* Teacher sizes depend on the presented input, and metrics on the teachers. */
-static void check_teachers_and_metrics(Sema *S)
-{
-    SemaModel *m = S->m;
-    SemaExperiment *x = &m->exp;
-    SemaPop *target_pop = NULL;
-    for (int i = 0; i < m->nnudges; i++)
-        if (!m->nudges[i].toward)
-            target_pop = m->nudges[i].pop;
-    /* A nudge toward target that failed its own checks was reported there. */
-    int target_nudge_declared = 0;
-    for (int i = 0; i < S->nudge_decls.len; i++) {
-        AstNode *t = ((AstNode *)S->nudge_decls.items[i])->u.nudge.toward;
-        target_nudge_declared |= t->kind == AST_NAME;      /* 'toward target', or a misspelling */
-    }
-    for (int i = 0; i < m->nteachers; i++) {
-        m->teachers[i].in_size = x->input ? x->input->size : 0;
-        if (x->input)
-            check_teacher_body(S, &m->teachers[i], target_pop);
-    }
-    /* The data sets must fit what is presented; each mismatch is reported
-     * once, at the first data set that shows it. */
-    int said_input = 0, said_labels = 0, said_classes = 0, said_teacher = 0;
-    for (int i = 0; i < x->ndata && x->decl; i++) {
-        SemaData *sd = &x->data[i];
-        if (sd->kind != SDATA_YINYANG) {
-            if (x->onehot && !said_teacher++)
-                ERR(S, name_span(sd->decl), "data set '%s' comes from a teacher and has no labels, but the target "
-                    "is onehot(sample.label, ...): present 'target = sample.target'", sd->name);
-            continue;
-        }
-        if (x->input && x->input->size != sd->in_size && !said_input++)
-            ERR(S, name_span(sd->decl), "Yin-Yang samples have %d values (x, y, 1-x, 1-y), but input '%s' has %d",
-                sd->in_size, x->input->name, x->input->size);
-        if (x->has_target && !x->onehot && !said_labels++)
-            ERR(S, name_span(sd->decl), "Yin-Yang samples have labels, not target vectors: present "
-                "'target = onehot(sample.label, on 1.0, off 0.1)'");
-        if (x->onehot && target_pop && target_pop->size != sd->classes && !said_classes++)
-            ERR(S, name_span(sd->decl), "data set '%s' has %d classes, but population '%s' (nudged toward "
-                "target) has %d neurons", sd->name, sd->classes, target_pop->name, target_pop->size);
-    }
-    if (x->has_target && !target_nudge_declared && x->decl)
-        ERR(S, name_span(x->decl), "a target is presented, but no population is nudged toward it "
-            "(add e.g. 'nudge P2 toward target g_som')");
-    if (!x->decl)
-        return;
-    for (int i = 0; i < x->decl->u.block.items.len; i++) {
-        AstNode *it = x->decl->u.block.items.items[i];
-        if (it->kind == AST_EVALUATE)
-            check_evaluate(S, it, x);
     }
 }
 
@@ -2051,8 +1476,8 @@ SemaModel *sema_check(Comp *c, AstFile *main_file)
     for (int i = 0; i < S.teacher_decls.len; i++)
         check_teacher_header(&S, S.teacher_decls.items[i], &m->teachers[m->nteachers++]);
 
-    check_experiment(&S);
-    check_teachers_and_metrics(&S);
+    sema_check_experiment(&S);
+    sema_check_teachers_and_metrics(&S);
 
     return diag_count(&c->diag) ? NULL : m;
 }

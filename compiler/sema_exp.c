@@ -1,0 +1,570 @@
+/* sema_exp.c: semantic analysis of the experiment (phase 2, with sema.c):
+ * data sets (Yin-Yang and teachers), what is presented and for how long,
+ * the learning lag, epochs, metrics and their references, and records.
+ * Everything it fills in is SemaModel.exp (sema.h); like the rest of
+ * sema, it reports every error it finds and carries on.
+ */
+#include "sema_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static SemaTeacher *find_teacher(SemaModel *m, const char *name)
+{
+    for (int i = 0; i < m->nteachers; i++)
+        if (m->teachers[i].name == name)
+            return &m->teachers[i];
+    return NULL;
+}
+
+/* The span of the keyword of a keyword argument (`seed 1`), found in the
+ * source just before its value; the value's span if it is not there. */
+static Span keyword_span(Span value, const char *kw)
+{
+    const char *text = value.file->text;
+    size_t n = strlen(kw);
+    uint32_t end = value.lo;
+    while (end > 0 && (text[end - 1] == ' ' || text[end - 1] == '\t'))
+        end--;
+    if (end >= n && end < value.lo && strncmp(text + end - n, kw, n) == 0)
+        return span_make(value.file, end - (uint32_t)n, end);
+    return value;
+}
+
+static void check_data(Sema *S, AstNode *it, SemaExperiment *x)
+{
+    AstNode *src = it->u.data.source;
+    for (int i = 0; i < x->ndata; i++)
+        if (x->data[i].name == it->name) {
+            ERR(S, name_span(it), "data set '%s' is defined twice", it->name);
+            return;
+        }
+    if (src->kind != AST_CALL || src->u.call.callee_object) {
+        ERR(S, src->span, "expected a data set, e.g. mimic(500, seed 1) for a teacher named 'mimic'");
+        return;
+    }
+    SemaTeacher *t = find_teacher(S->m, src->name);
+    int yinyang = !t && strcmp(src->name, "yinyang") == 0;
+    if (!t && !yinyang) {
+        if (strcmp(src->name, "idx") == 0 ||
+            strcmp(src->name, "npy") == 0 || strcmp(src->name, "csv") == 0)
+            ERR(S, name_span(src), "data set '%s' is not supported yet; this version has yinyang(...) and "
+                "teacher data sets", src->name);
+        else {
+            ERR(S, name_span(src), "unknown data set or teacher '%s'", src->name);
+            AstKind k = AST_TEACHER;
+            const char *best = sema_closest_global(S, src->name, &k, 1);
+            const char *builtin[] = { "yinyang" };
+            sema_hint(S, name_span(src), best ? best : diag_closest(src->name, builtin, 1));
+        }
+        return;
+    }
+    SemaData sd = { .name = it->name, .decl = it, .teacher = t, .seed = 0 };
+    if (yinyang) {
+        sd.kind = SDATA_YINYANG;
+        sd.in_size = 4;         /* (x, y, 1 - x, 1 - y) */
+        sd.classes = 3;         /* yin, yang, dot */
+    }
+    const char *what = yinyang ? "the Yin-Yang data set takes (N, seed S)" : "a teacher data set takes (N, seed S)";
+    int have_n = 0, have_seed = 0;
+    for (int i = 0; i < src->u.call.args.len; i++) {
+        const char *kw = src->u.call.arg_names.len > i ? src->u.call.arg_names.items[i] : NULL;
+        AstNode *a = src->u.call.args.items[i];
+        long v;
+        if (!kw && !have_n) {
+            if (sema_const_int(S, a, "the number of samples", 1, 100000000L, &v))
+                sd.n = (int)v;
+            have_n = 1;
+        } else if (kw && strcmp(kw, "seed") == 0) {
+            have_seed = 1;
+            /* Yin-Yang seeds are numpy RandomState seeds: 32 bits. */
+            if (sema_const_int(S, a, "a seed", 0, yinyang ? 4294967295L : 2147483647L, &v))
+                sd.seed = v;
+        } else if (kw) {
+            Span ks = keyword_span(a->span, kw);
+            ERR(S, ks, "unknown argument '%s': %s", kw, what);
+            const char *known[] = { "seed" };
+            sema_hint(S, ks, diag_closest(kw, known, 1));
+            return;
+        } else {
+            ERR(S, a->span, "too many arguments: %s", what);
+            if (!have_seed)
+                NOTE(S, a->span, "the seed is given with its keyword: 'seed %.*s'",
+                     (int)(a->span.hi - a->span.lo), a->span.file->text + a->span.lo);
+            return;
+        }
+    }
+    if (!have_n) {
+        ERR(S, src->span, "'%s(...)' needs the number of samples, e.g. %s(500, seed 1)", src->name, src->name);
+        return;
+    }
+    x->data[x->ndata++] = sd;
+}
+
+static int data_index(SemaExperiment *x, const char *name)
+{
+    for (int i = 0; i < x->ndata; i++)
+        if (x->data[i].name == name)
+            return i;
+    return -1;
+}
+
+/* onehot(sample.label, on A, off B): the target of a labelled sample, A at
+ * the label's index and B elsewhere (targets are somatic potentials). */
+static int check_onehot(Sema *S, AstNode *v, SemaExperiment *x)
+{
+    int nargs = v->u.call.args.len, have_on = 0, have_off = 0;
+    AstNode *lab = nargs ? v->u.call.args.items[0] : NULL;
+    if (!lab || (nargs > 0 && v->u.call.arg_names.len > 0 && v->u.call.arg_names.items[0]) ||
+        lab->kind != AST_MEMBER || lab->u.member.object->kind != AST_NAME ||
+        strcmp(lab->u.member.object->name, "sample") != 0 || strcmp(lab->name, "label") != 0) {
+        ERR(S, lab ? lab->span : v->span, "onehot takes the label first: onehot(sample.label, on 1.0, off 0.1)");
+        return 0;
+    }
+    x->on = 1.0;
+    x->off = 0.0;
+    for (int i = 1; i < nargs; i++) {
+        const char *kw = i < v->u.call.arg_names.len ? v->u.call.arg_names.items[i] : NULL;
+        AstNode *a = v->u.call.args.items[i];
+        double val;
+        if (!kw || (strcmp(kw, "on") != 0 && strcmp(kw, "off") != 0)) {
+            ERR(S, a->span, "onehot takes 'on VALUE' and 'off VALUE' after the label");
+            return 0;
+        }
+        if (!sema_eval_const(S, a, &val, 0))
+            return 0;
+        if (strcmp(kw, "on") == 0)
+            x->on = val, have_on = 1;
+        else
+            x->off = val, have_off = 1;
+    }
+    (void)have_on;
+    (void)have_off;
+    x->onehot = 1;
+    return 1;
+}
+
+/* Returns whether the present gives an input at all (valid or not). */
+static int check_present(Sema *S, AstNode *it, SemaExperiment *x)
+{
+    int gives_input = 0;
+    x->present_for = it->u.present.duration;
+    sema_check_param_expr(S, x->present_for);
+    for (int i = 0; i < it->u.present.assigns.len; i++) {
+        AstNode *as = it->u.present.assigns.items[i];
+        AstNode *v = as->u.def.value;
+        int is_target = strcmp(as->name, "target") == 0;
+        const char *want = is_target ? "target" : "input";
+        gives_input |= !is_target;
+        if (is_target && v->kind == AST_CALL && strcmp(v->name, "onehot") == 0) {
+            if (check_onehot(S, v, x))
+                x->has_target = 1;
+            continue;
+        }
+        if (v->kind != AST_MEMBER || v->u.member.object->kind != AST_NAME ||
+            strcmp(v->u.member.object->name, "sample") != 0 || strcmp(v->name, want) != 0) {
+            if (v->kind == AST_MEMBER && v->u.member.object->kind == AST_NAME)
+                ERR(S, v->span, "expected 'sample.%s', not '%s.%s'", want, v->u.member.object->name, v->name);
+            else
+                ERR(S, v->span, "expected 'sample.%s' here", want);
+            continue;
+        }
+        if (is_target) {
+            x->has_target = 1;
+            continue;
+        }
+        SemaPop *p = sema_find_pop(S->m, as->name);
+        if (!p || !p->is_input) {
+            if (p)
+                ERR(S, name_span(as), "'%s' is a population; samples are presented to an 'input'", as->name);
+            else {
+                ERR(S, name_span(as), "unknown input '%s'", as->name);
+                AstKind k = AST_INPUT;
+                sema_hint(S, name_span(as), sema_closest_global(S, as->name, &k, 1));
+            }
+            continue;
+        }
+        if (x->input) {
+            ERR(S, name_span(as), "only one input can be presented for now");
+            continue;
+        }
+        x->input = p;
+    }
+    return gives_input;
+}
+
+/* `P.var` naming any variable or compartment of a population (rms metrics,
+ * records): the population, or NULL after an error with a did-you-mean. */
+static SemaPop *resolve_pop_var(Sema *S, AstNode *w, const char *role)
+{
+    if (w->kind != AST_MEMBER || w->u.member.object->kind != AST_NAME) {
+        ERR(S, w->span, "expected a population's variable or compartment, e.g. P1.apical");
+        return NULL;
+    }
+    SemaPop *p = sema_resolve_pop(S, w->u.member.object->name, w->u.member.object->span, role);
+    if (!p)
+        return NULL;
+    if (sema_neuron_var(p->type, w->name).kind == SYM_NONE) {
+        ERR(S, name_span(w), "population '%s' (%s) has no variable or compartment '%s'", p->name, p->type->name,
+            w->name);
+        const char *cands[64];
+        int nc = 0;
+        cands[nc++] = p->type->soma->name;
+        cands[nc++] = p->type->rate->name;
+        for (int k = 0; k < p->type->ndends && nc < 64; k++)
+            cands[nc++] = p->type->dends[k].name;
+        sema_hint(S, name_span(w), diag_closest(w->name, cands, nc));
+        return NULL;
+    }
+    return p;
+}
+
+static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
+{
+    SemaMetric mt = { .name = it->name, .decl = it, .every = 1 };
+    if (it->u.eval.every) {
+        long ev;
+        if (!sema_const_int(S, it->u.eval.every, "'every'", 1, 1000000L, &ev))
+            return;
+        mt.every = (int)ev;
+    }
+    mt.data = data_index(x, it->u.eval.set);
+    if (mt.data < 0) {
+        for (int i = 0; i < x->decl->u.block.items.len; i++) {
+            AstNode *ds = x->decl->u.block.items.items[i];
+            if (ds->kind == AST_DATA && ds->name == it->u.eval.set)
+                return;         /* a broken data set, reported where it is defined */
+        }
+        ERR(S, it->u.eval.set_span, "unknown data set '%s'", it->u.eval.set);
+        const char *cands[64];
+        int n = 0;
+        for (int i = 0; i < x->ndata && n < 64; i++)
+            cands[n++] = x->data[i].name;
+        const char *best = diag_closest(it->u.eval.set, cands, n);
+        if (best)
+            sema_hint(S, it->u.eval.set_span, best);
+        else if (n == 1)
+            NOTE(S, it->u.eval.set_span, "the experiment's data set is '%s'", cands[0]);
+        else if (n > 1)
+            NOTE(S, it->u.eval.set_span, "the experiment's data sets are '%s', '%s'%s", cands[0], cands[1],
+                 n > 2 ? ", ..." : "");
+        return;
+    }
+    for (int i = 0; i < x->nmetrics; i++)
+        if (x->metrics[i].name == it->name) {
+            ERR(S, name_span(it), "metric '%s' is defined twice", it->name);
+            return;
+        }
+    AstNode *v = it->u.eval.value;
+    /* The sketch's spelling, argmax(P2.r) == sample.label, means
+     * accuracy(P2.r, sample.label). */
+    if (v->kind == AST_BINARY && v->u.op.op == OP_EQ && v->u.op.lhs->kind == AST_CALL &&
+        !v->u.op.lhs->u.call.callee_object && strcmp(v->u.op.lhs->name, "argmax") == 0 &&
+        v->u.op.lhs->u.call.args.len == 1) {
+        AstNode *acc = ast_new(&S->c->arena, AST_CALL, v->span);
+        acc->name = intern_cstr(&S->c->names, "accuracy");
+        acc->name_span = v->u.op.lhs->name_span;
+        ast_list_push(&S->c->arena, &acc->u.call.args, v->u.op.lhs->u.call.args.items[0]);
+        ast_list_push(&S->c->arena, &acc->u.call.args, v->u.op.rhs);
+        v = acc;
+    }
+    if (v->kind != AST_CALL || v->u.call.callee_object ||
+        (strcmp(v->name, "mse") != 0 && strcmp(v->name, "accuracy") != 0 && strcmp(v->name, "rms") != 0)) {
+        if (v->kind == AST_CALL) {
+            ERR(S, name_span(v), "unknown metric '%s': expected mse(POP.VAR, sample.target) or "
+                "accuracy(POP.VAR, sample.target)", v->name);
+            const char *m2[] = { "mse", "accuracy", "rms" };
+            sema_hint(S, name_span(v), diag_closest(v->name, m2, 3));
+        } else
+            ERR(S, v->span, "expected a metric: mse(POP.VAR, sample.target) or accuracy(POP.VAR, sample.target)");
+        return;
+    }
+    int rms = strcmp(v->name, "rms") == 0;
+    mt.kind = rms ? METRIC_RMS : strcmp(v->name, "mse") == 0 ? METRIC_MSE : METRIC_ACCURACY;
+    if (v->u.call.args.len != (rms ? 1 : 2)) {
+        ERR(S, v->span, "'%s' takes %d argument%s, not %d", v->name, rms ? 1 : 2, rms ? "" : "s",
+            v->u.call.args.len);
+        return;
+    }
+    AstNode *a = v->u.call.args.items[0], *b = rms ? NULL : v->u.call.args.items[1];
+    if (rms) {
+        /* rms(P1.apical): the root mean square of any variable or compartment
+         * over the data set, read at the end of each presentation. */
+        SemaPop *p = resolve_pop_var(S, a, "a metric reads a population's variables");
+        if (!p)
+            return;
+        mt.pop = p;
+        mt.field = a->name;
+        x->metrics[x->nmetrics++] = mt;
+        return;
+    }
+    if (a->kind != AST_MEMBER || a->u.member.object->kind != AST_NAME) {
+        ERR(S, a->span, "expected a population's variable, e.g. P2.u or P2.r");
+        return;
+    }
+    SemaPop *p = sema_resolve_pop(S, a->u.member.object->name, a->u.member.object->span,
+                             "a metric reads a population's soma or rate");
+    if (!p)
+        return;
+    Sym s = sema_neuron_var(p->type, a->name);
+    if (s.kind != SYM_SOMA && s.kind != SYM_RATE) {
+        ERR(S, name_span(a), "'%s' is not the soma or rate of '%s' (%s has '%s' and '%s')", a->name, p->name,
+            p->type->name, p->type->soma->name, p->type->rate->name);
+        return;
+    }
+    mt.pop = p;
+    mt.field = a->name;
+    SemaData *sd = &x->data[mt.data];
+    int labelled = sd->kind == SDATA_YINYANG;
+    int is_label = b->kind == AST_MEMBER && b->u.member.object->kind == AST_NAME &&
+                   strcmp(b->u.member.object->name, "sample") == 0 && strcmp(b->name, "label") == 0;
+    int is_tgt = b->kind == AST_MEMBER && b->u.member.object->kind == AST_NAME &&
+                 strcmp(b->u.member.object->name, "sample") == 0 && strcmp(b->name, "target") == 0;
+    if (is_label && !labelled) {
+        ERR(S, b->span, "data set '%s' has no labels (it is made by a teacher): compare with 'sample.target'",
+            sd->name);
+        return;
+    }
+    if (!is_label && !is_tgt && mt.kind == METRIC_MSE) {
+        /* mse(P2.r, shifted_softplus(sample.target)): compare rates with
+         * the rates the targets stand for.  The reference is an element-wise
+         * expression of the presented target, so it needs one. */
+        if (!x->has_target) {
+            ERR(S, b->span, "a metric's reference is computed from the presented target, and this experiment "
+                "presents none (add e.g. 'target = sample.target' to 'present')");
+            return;
+        }
+        Scope sc = { .kind = SCOPE_METRIC, .target_len = p->size };
+        int len = sema_check_expr(S, &sc, b);
+        if (len < 0)
+            return;
+        if (len == 0) {
+            ERR(S, b->span, "the reference of an mse must be computed from 'sample.target', e.g. "
+                "'phi(sample.target)'");
+            return;
+        }
+        mt.ref = b;
+    } else if (!is_label && !is_tgt) {
+        ERR(S, b->span, labelled ? "expected 'sample.label' or 'sample.target'" : "expected 'sample.target'");
+        return;
+    }
+    if (labelled && p->size != sd->classes) {
+        ERR(S, a->span, "'%s' has %d neurons, but data set '%s' has %d classes", p->name, p->size, sd->name,
+            sd->classes);
+        return;
+    }
+    SemaTeacher *t = sd->teacher;
+    if (t && t->out_size && t->out_size != p->size) {
+        ERR(S, v->span, "'%s' has %d neurons but the targets of '%s' have %d values", p->name, p->size,
+            it->u.eval.set, t->out_size);
+        return;
+    }
+    x->metrics[x->nmetrics++] = mt;
+}
+
+/* record P2.u, P1.apical, target, x every 1 ms for 3 patterns */
+static void check_record(Sema *S, AstNode *it, SemaExperiment *x)
+{
+    double every = 0;
+    long count = 0;
+    /* Each part is checked even when another is wrong: all errors at once. */
+    int ok = sema_eval_const(S, it->u.record.every, &every, 0);
+    if (ok && !(every > 0)) {
+        ERR(S, it->u.record.every->span, "the recording interval must be positive, not %g ms", every);
+        ok = 0;
+    }
+    ok &= sema_const_int(S, it->u.record.count, "the number of patterns", 1, 100000000L, &count);
+    if (strcmp(it->u.record.unit, "patterns") != 0 && strcmp(it->u.record.unit, "pattern") != 0) {
+        ERR(S, it->u.record.unit_span, "expected 'patterns' after the count, not '%s'", it->u.record.unit);
+        ok = 0;
+    }
+    for (int i = 0; i < it->u.record.what.len; i++) {
+        AstNode *w = it->u.record.what.items[i];
+        SemaRecord r = { .decl = it, .what = w, .every = every, .patterns = (int)count };
+        if (w->kind == AST_NAME && strcmp(w->name, "target") == 0) {
+            if (!x->has_target) {
+                ERR(S, w->span, "no target is presented, so there is none to record");
+                continue;
+            }
+        } else if (w->kind == AST_NAME) {
+            SemaPop *p = sema_find_pop(S->m, w->name);
+            if (!p || !p->is_input) {
+                if (p)
+                    ERR(S, w->span, "record a population's variable, e.g. '%s.%s'", w->name, p->type->soma->name);
+                else {
+                    ERR(S, w->span, "unknown name '%s': record takes P.var, an input or 'target'", w->name);
+                    AstKind ks[2] = { AST_INPUT, AST_POP };
+                    sema_hint(S, w->span, sema_closest_global(S, w->name, ks, 2));
+                }
+                continue;
+            }
+            r.pop = p;
+        } else if (w->kind == AST_MEMBER && w->u.member.object->kind == AST_NAME) {
+            r.pop = resolve_pop_var(S, w, "record an input by its name, e.g. 'x'");
+            if (!r.pop)
+                continue;
+            r.field = w->name;
+        } else {
+            ERR(S, w->span, "record takes variables (P2.u, P1.apical), inputs (x) or 'target'");
+            continue;
+        }
+        if (ok)
+            x->records[x->nrecords++] = r;
+    }
+}
+
+void sema_check_experiment(Sema *S)
+{
+    AstNode *d = S->experiment;
+    SemaExperiment *x = &S->m->exp;
+    if (!d) {
+        if (S->model_decl)
+            ERR(S, name_span(S->model_decl), "model '%s' has no experiment", S->model_decl->name);
+        return;
+    }
+    x->name = d->name;
+    x->decl = d;
+    x->train = -1;
+    x->epochs = -1;
+    int n = d->u.block.items.len;
+    x->data = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *x->data);
+    x->metrics = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *x->metrics);
+    int nwhat = 0;
+    for (int i = 0; i < n; i++) {
+        AstNode *it = d->u.block.items.items[i];
+        if (it->kind == AST_RECORD)
+            nwhat += it->u.record.what.len;
+    }
+    x->records = arena_alloc(&S->c->arena, (size_t)(nwhat + 1) * sizeof *x->records);
+    AstNode *present = NULL;
+    int present_gives_input = 0, have_epochs = 0, train_declared = 0;
+    /* Data sets first: metrics refer to them by name wherever they appear. */
+    for (int i = 0; i < n; i++) {
+        AstNode *it = d->u.block.items.items[i];
+        if (it->kind == AST_DATA) {
+            check_data(S, it, x);
+            train_declared |= strcmp(it->name, "train") == 0;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        AstNode *it = d->u.block.items.items[i];
+        switch (it->kind) {
+        case AST_DATA:
+            break;
+        case AST_SETTING:
+            if (strcmp(it->name, "dt") == 0) {
+                if (x->dt)
+                    ERR(S, it->span, "'dt' is given twice");
+                x->dt = it->u.def.value;
+                sema_check_param_expr(S, x->dt);
+            } else if (strcmp(it->name, "epochs") == 0) {
+                long e;
+                if (have_epochs)
+                    ERR(S, it->span, "'epochs' is given twice");
+                have_epochs = 1;
+                if (sema_const_int(S, it->u.def.value, "'epochs'", 0, 100000000L, &e))
+                    x->epochs = (int)e;
+            } else if (strcmp(it->name, "seed") == 0) {
+                ERR(S, name_span(it), "'seed' does not belong in an experiment: a run's seed is an option "
+                    "of the compiled model ('--seed N')");
+            } else if (strcmp(it->name, "learning_lag") == 0) {
+                if (x->learning_lag)
+                    ERR(S, it->span, "'learning_lag' is given twice");
+                x->learning_lag = it->u.def.value;
+                sema_check_param_expr(S, x->learning_lag);
+            } else {
+                ERR(S, name_span(it), "unknown experiment setting '%s'", it->name);
+                const char *known[] = { "dt", "epochs", "learning_lag" };
+                sema_hint(S, name_span(it), diag_closest(it->name, known, 3));
+            }
+            break;
+        case AST_PRESENT:
+            if (present) {
+                ERR(S, it->span, "'present' is given twice");
+                break;
+            }
+            present = it;
+            present_gives_input = check_present(S, it, x);
+            break;
+        case AST_EVALUATE:
+            break;      /* after the teachers' sizes are known */
+        case AST_RECORD:
+            break;      /* after `present` is known: see below */
+        default:
+            ERR(S, it->span, "'%s' does not belong in an experiment", ast_kind_names[it->kind]);
+            break;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        AstNode *it = d->u.block.items.items[i];
+        if (it->kind == AST_RECORD)
+            check_record(S, it, x);
+    }
+    x->train = data_index(x, intern_cstr(&S->c->names, "train"));
+    if (x->train < 0 && !train_declared)
+        ERR(S, name_span(d), "experiment '%s' has no training set: add 'data train = ...'", d->name);
+    if (!x->dt)
+        ERR(S, name_span(d), "experiment '%s' does not give the time step: add e.g. 'dt 0.1 ms'", d->name);
+    if (!present)
+        ERR(S, name_span(d), "experiment '%s' does not say what is presented: add e.g. "
+            "'present x = sample.input, target = sample.target for 100 ms'", d->name);
+    else if (!present_gives_input)
+        ERR(S, present->span, "'present' must give an input, e.g. 'x = sample.input'");
+    if (!have_epochs)
+        ERR(S, name_span(d), "experiment '%s' does not say how many epochs: add e.g. 'epochs 20'", d->name);
+}
+
+/* Teacher sizes depend on the presented input, and metrics on the teachers. */
+void sema_check_teachers_and_metrics(Sema *S)
+{
+    SemaModel *m = S->m;
+    SemaExperiment *x = &m->exp;
+    SemaPop *target_pop = NULL;
+    for (int i = 0; i < m->nnudges; i++)
+        if (!m->nudges[i].toward)
+            target_pop = m->nudges[i].pop;
+    /* A nudge toward target that failed its own checks was reported there. */
+    int target_nudge_declared = 0;
+    for (int i = 0; i < S->nudge_decls.len; i++) {
+        AstNode *t = ((AstNode *)S->nudge_decls.items[i])->u.nudge.toward;
+        target_nudge_declared |= t->kind == AST_NAME;      /* 'toward target', or a misspelling */
+    }
+    for (int i = 0; i < m->nteachers; i++) {
+        m->teachers[i].in_size = x->input ? x->input->size : 0;
+        if (x->input)
+            sema_check_teacher_body(S, &m->teachers[i], target_pop);
+    }
+    /* The data sets must fit what is presented; each mismatch is reported
+     * once, at the first data set that shows it. */
+    int said_input = 0, said_labels = 0, said_classes = 0, said_teacher = 0;
+    for (int i = 0; i < x->ndata && x->decl; i++) {
+        SemaData *sd = &x->data[i];
+        if (sd->kind != SDATA_YINYANG) {
+            if (x->onehot && !said_teacher++)
+                ERR(S, name_span(sd->decl), "data set '%s' comes from a teacher and has no labels, but the target "
+                    "is onehot(sample.label, ...): present 'target = sample.target'", sd->name);
+            continue;
+        }
+        if (x->input && x->input->size != sd->in_size && !said_input++)
+            ERR(S, name_span(sd->decl), "Yin-Yang samples have %d values (x, y, 1-x, 1-y), but input '%s' has %d",
+                sd->in_size, x->input->name, x->input->size);
+        if (x->has_target && !x->onehot && !said_labels++)
+            ERR(S, name_span(sd->decl), "Yin-Yang samples have labels, not target vectors: present "
+                "'target = onehot(sample.label, on 1.0, off 0.1)'");
+        if (x->onehot && target_pop && target_pop->size != sd->classes && !said_classes++)
+            ERR(S, name_span(sd->decl), "data set '%s' has %d classes, but population '%s' (nudged toward "
+                "target) has %d neurons", sd->name, sd->classes, target_pop->name, target_pop->size);
+    }
+    if (x->has_target && !target_nudge_declared && x->decl)
+        ERR(S, name_span(x->decl), "a target is presented, but no population is nudged toward it "
+            "(add e.g. 'nudge P2 toward target g_som')");
+    if (!x->decl)
+        return;
+    for (int i = 0; i < x->decl->u.block.items.len; i++) {
+        AstNode *it = x->decl->u.block.items.items[i];
+        if (it->kind == AST_EVALUATE)
+            check_evaluate(S, it, x);
+    }
+}
+

@@ -1,0 +1,51 @@
+/* sema_int.h: what the files of semantic analysis (sema.c, and sema_exp.c
+ * for the experiment) share; not for the rest of the compiler, which sees
+ * sema.h. */
+#ifndef DENDC_SEMA_INT_H
+#define DENDC_SEMA_INT_H
+
+#include "sema.h"
+
+typedef struct Sema {
+    Comp *c;
+    SemaModel *m;
+    PtrVec globals;             /* every top-level declaration (AstNode *) */
+    AstNode *model_decl;
+    AstNode *experiment;
+    PtrVec neuron_decls, pop_decls, conn_decls, nudge_decls, teacher_decls;
+    int import_failed;          /* names it would have provided are not reported as unknown */
+} Sema;
+
+#define ERR(S, sp, ...) diag_error(&(S)->c->diag, (sp), __VA_ARGS__)
+#define NOTE(S, sp, ...) diag_note(&(S)->c->diag, (sp), __VA_ARGS__)
+
+static inline Span name_span(const AstNode *n) { return n->name_span.file ? n->name_span : n->span; }
+
+/* sema.c */
+/* A "did you mean" note at sp, when best is not NULL. */
+void sema_hint(Sema *S, Span sp, const char *best);
+/* The declared name of one of the kinds closest to `name`, or NULL. */
+const char *sema_closest_global(Sema *S, const char *name, const AstKind *kinds, int nk);
+/* e as a constant (params and numbers only); 0 after reporting if it is not one. */
+int sema_eval_const(Sema *S, AstNode *e, double *out, int depth);
+/* e as an integer constant in [lo, hi], `what` naming it in messages. */
+int sema_const_int(Sema *S, AstNode *e, const char *what, long lo, long hi, long *out);
+/* Check e in scope sc; returns its vector length (0: a scalar), -1 after an error. */
+int sema_check_expr(Sema *S, const Scope *sc, AstNode *e);
+/* Check a scalar expression over params. */
+void sema_check_param_expr(Sema *S, AstNode *e);
+SemaPop *sema_find_pop(SemaModel *m, const char *name);
+/* The population `name`, reported at sp when unknown (or, with no_input
+ * set, when it is an input: no_input says why an input will not do). */
+SemaPop *sema_resolve_pop(Sema *S, const char *name, Span sp, const char *no_input);
+/* The teacher's target expression against the population it is for. */
+void sema_check_teacher_body(Sema *S, SemaTeacher *t, SemaPop *target_pop);
+
+/* sema_exp.c */
+/* The experiment block: data sets, presentation, epochs, records. */
+void sema_check_experiment(Sema *S);
+/* Teacher bodies against the population nudged toward the target, then the
+ * metrics (which need both). */
+void sema_check_teachers_and_metrics(Sema *S);
+
+#endif
