@@ -409,9 +409,10 @@ void rt_cli_usage(const RtDesc *d, const char *prog, const double *params, FILE 
                 "others\n", d->onehot_on, d->onehot_off);
     for (int i = 0; i < d->nmetrics; i++) {
         const RtMetricDesc *mt = &d->metrics[i];
-        fprintf(out, "  metric %s: %s of %s on %s", mt->name,
+        fprintf(out, "  metric %s: %s of %s%s on %s", mt->name,
                 mt->kind == RT_METRIC_MSE ? "mse" : mt->kind == RT_METRIC_RMS ? "rms" : "accuracy",
                 d->bufs[mt->buf].name,
+                mt->ref >= 0 ? " against a function of the target (dendc --dump=ir shows it)" : "",
                 d->datasets[mt->dataset].name);
         if (mt->every == 1)
             fprintf(out, ", every epoch\n");

@@ -21,6 +21,8 @@ check "a model with both spellings compiles" "$DENDC" "$TMP/ref.dend" -o "$TMP/r
 check "and runs" "$TMP/ref" --quiet --epochs 2 --out "$TMP/refout"
 check "mse against 1 * sample.target equals mse against sample.target" \
   awk -F, 'NR==1{if ($3 != "u_mse" || $4 != "u_mse1") bad=1; next} {if ($3 != $4) bad=1} END{exit bad}' "$TMP/refout/metrics.csv"
+check "--help says what the mse compares with" \
+  sh -c "'$TMP/reg' --help | grep -q 'metric rate_mse: mse of P2.r against a function of the target'"
 check "the step computes the reference (--dump=ir)" \
   sh -c "'$DENDC' --dump=ir '$TMP/ref.dend' | grep -q 'vec rate_mse.ref\[i\] = '"
 finish
