@@ -376,6 +376,16 @@ static LLVMValueRef gen_load(CgModule *g, const IrExpr *e)
     return load_elem(g, buf, ix);
 }
 
+/* Is e exp(-abs(x)) (or exp(-(abs(x)))), whose value is in [0, 1] or NaN? */
+static int unit_interval(const IrExpr *e)
+{
+    if (e->kind != IR_CALL || e->u.op.op != IROP_EXP)
+        return 0;
+    const IrExpr *a = e->u.op.a;
+    return a->kind == IR_UNARY && a->u.op.op == IROP_NEG && a->u.op.a->kind == IR_CALL
+           && a->u.op.a->u.op.op == IROP_ABS;
+}
+
 static LLVMValueRef gen_call(CgModule *g, IrOp op, LLVMValueRef *args, unsigned nargs)
 {
     LLVMTypeRef ty;
@@ -467,6 +477,13 @@ static LLVMValueRef gen_expr(CgModule *g, const IrExpr *e)
     case IR_CALL: {
         LLVMValueRef args[2];
         unsigned n = 0;
+        if (e->u.op.op == IROP_LOG1P && unit_interval(e->u.op.a)) {
+            /* log1p(exp(-abs(x))), soft_relu's: the argument is in [0, 1] */
+            LLVMTypeRef ty;
+            LLVMValueRef fn = cg_math_log1p_unit_fn(g->mod, &ty);
+            LLVMValueRef a = gen_expr(g, e->u.op.a);
+            return LLVMBuildCall2(g->b, ty, fn, &a, 1, "");
+        }
         args[n++] = gen_expr(g, e->u.op.a);
         if (e->u.op.b)
             args[n++] = gen_expr(g, e->u.op.b);
@@ -1467,6 +1484,14 @@ CgModule *cg_math_test_module(Comp *c)
         LLVMSetAlignment(LLVMBuildStore(g->b, LLVMBuildCall2(g->b, ty, f, &v, 1, ""), dst), 8);
         loop_end(g, &l);
         LLVMBuildRetVoid(g->b);
+    }
+    /* double dendc_math_log1p_unit(double): log1p on [0, 1] (soft_relu's) */
+    {
+        LLVMTypeRef uty;
+        LLVMValueRef uf = cg_math_log1p_unit_fn(g->mod, &uty);
+        LLVMValueRef fn = new_function(g, "dendc_math_log1p_unit", LLVMFunctionType(g->f64, &g->f64, 1, 0));
+        LLVMValueRef x = LLVMGetParam(fn, 0);
+        LLVMBuildRet(g->b, LLVMBuildCall2(g->b, uty, uf, &x, 1, ""));
     }
     /* void dendc_rng_normals(RtRun *run, int32_t stream, double *dst, int64_t n) */
     LLVMTypeRef ty;

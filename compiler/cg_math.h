@@ -22,6 +22,12 @@
  * operator. */
 LLVMValueRef cg_math_fn(LLVMModuleRef mod, IrOp op, LLVMTypeRef *ty);
 
+/* `double dendc.math.log1p_unit(double)`: log1p for arguments in [0, 1]
+ * (or NaN), bit for bit the same as cg_math_fn's log1p there, without the
+ * special cases outside it.  cg.c uses it for log1p(exp(-abs(x))).
+ * Defined like cg_math_fn's. */
+LLVMValueRef cg_math_log1p_unit_fn(LLVMModuleRef mod, LLVMTypeRef *ty);
+
 /* `double dendc.math.sin2pi(double u)` (cosine 0) or `cos2pi` (cosine 1):
  * sin or cos of 2 pi u for u in [0, 1) a multiple of 2^-53 (a uniform
  * draw), reduced exactly on u; for Box-Muller in cg_rng.c.  Defined like

@@ -81,6 +81,7 @@ enum { EXP, LOG, LOG1P, TANH, SIN2PI, COS2PI, NFNS };
 
 typedef void (*NormalsFn)(RtRun *run, int32_t stream, double *dst, int64_t n);
 static NormalsFn normals;
+static ScalarFn log1p_unit;
 
 /* ---- the JIT, once for the whole run (the functions are pure) ---- */
 
@@ -134,6 +135,8 @@ static void jit_math(void)
     LLVMOrcExecutorAddress a;
     ok(LLVMOrcLLJITLookup(lljit, &a, "dendc_rng_normals"), "dendc_rng_normals");
     normals = (NormalsFn)(uintptr_t)a;
+    ok(LLVMOrcLLJITLookup(lljit, &a, "dendc_math_log1p_unit"), "dendc_math_log1p_unit");
+    log1p_unit = (ScalarFn)(uintptr_t)a;
 }
 
 /* ---- measuring ---- */
@@ -300,6 +303,26 @@ START_TEST(turns_accuracy)
         ck_assert_msg(fabs(fns[SIN2PI].scalar(u[k])) == fabs(sin_want[k]), "sin2pi(%g)", u[k]);
         ck_assert_msg(fabs(fns[COS2PI].scalar(u[k])) == fabs(cos_want[k]), "cos2pi(%g)", u[k]);
     }
+}
+END_TEST
+
+/* The log1p cg.c uses for log1p(exp(-abs(x))) (soft_relu) must give the
+ * general log1p's bits on [0, 1], where its arguments lie, and pass NaN. */
+START_TEST(log1p_unit_is_log1p_on_the_unit_interval)
+{
+    static const double edge[] = {0, 0x1p-1074, 0x1p-60, 0x1p-54, 0x1.fffffffffffffp-54, 0x1p-53, 0.5, 1};
+    for (size_t k = 0; k < sizeof edge / sizeof edge[0]; k++) {
+        double a = fns[LOG1P].scalar(edge[k]), b = log1p_unit(edge[k]);
+        ck_assert_msg(memcmp(&a, &b, sizeof a) == 0, "log1p_unit(%a) = %a, log1p %a", edge[k], b, a);
+    }
+    for (long k = 0; k < N_RANDOM; k++) {
+        /* what it gets: e^-|x|, so every binade down to the subnormals */
+        double x = k & 1 ? uniform(0, 1) : fns[EXP].scalar(-uniform(0, 745));
+        double a = fns[LOG1P].scalar(x), b = log1p_unit(x);
+        if (memcmp(&a, &b, sizeof a) != 0)
+            ck_abort_msg("log1p_unit(%a) = %a, log1p %a", x, b, a);
+    }
+    ck_assert(isnan(log1p_unit(NAN)));
 }
 END_TEST
 
@@ -522,6 +545,7 @@ static Suite *suite(void)
     tcase_add_test(t, tanh_accuracy);
     tcase_add_test(t, turns_accuracy);
     tcase_add_test(t, soft_relu_and_logistic_accuracy);
+    tcase_add_test(t, log1p_unit_is_log1p_on_the_unit_interval);
     tcase_add_test(t, noise_matches_the_runtime);
     tcase_add_test(t, special_values);
     tcase_add_test(t, loops_vectorise);
