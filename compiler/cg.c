@@ -1485,11 +1485,13 @@ CgModule *cg_math_test_module(Comp *c)
         loop_end(g, &l);
         LLVMBuildRetVoid(g->b);
     }
-    /* double dendc_math_log1p_unit(double): log1p on [0, 1] (soft_relu's) */
-    {
+    /* double dendc_math_log1p_unit(double): log1p on [0, 1] (soft_relu's);
+     * double dendc_math_log_normal(double): log of a positive normal (the noise's) */
+    for (int k = 0; k < 2; k++) {
         LLVMTypeRef uty;
-        LLVMValueRef uf = cg_math_log1p_unit_fn(g->mod, &uty);
-        LLVMValueRef fn = new_function(g, "dendc_math_log1p_unit", LLVMFunctionType(g->f64, &g->f64, 1, 0));
+        LLVMValueRef uf = k ? cg_math_log_normal_fn(g->mod, &uty) : cg_math_log1p_unit_fn(g->mod, &uty);
+        LLVMValueRef fn = new_function(g, k ? "dendc_math_log_normal" : "dendc_math_log1p_unit",
+                                       LLVMFunctionType(g->f64, &g->f64, 1, 0));
         LLVMValueRef x = LLVMGetParam(fn, 0);
         LLVMBuildRet(g->b, LLVMBuildCall2(g->b, uty, uf, &x, 1, ""));
     }

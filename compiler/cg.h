@@ -64,7 +64,8 @@ void cg_free(CgModule *cm);
  * RtRun *run, int32_t stream, double *dst, int64_t n)`, the noise of a RANDN
  * statement (cg_rng.c).  Optimise and JIT it like a
  * model's.  Also `double dendc_math_log1p_unit(double)`, the log1p cg.c
- * uses when the argument is exp(-abs(x)).  NULL after reporting through
+ * uses when the argument is exp(-abs(x)), and `double
+ * dendc_math_log_normal(double)`, the noise's log.  NULL after reporting through
  * c->diag. */
 #define CG_MATH_TEST_N 1027     /* not a multiple of any vector width */
 CgModule *cg_math_test_module(Comp *c);

@@ -259,6 +259,14 @@ static LLVMValueRef emit_log1p(Emit *e, LLVMValueRef x)
     return special(e, r, fcmp(e, LLVMRealUNO, x, x), x);
 }
 
+/* log of an argument known to be a positive normal double (the noise's
+ * 1 - u, in [2^-53, 1]): emit_log without its subnormal scaling and
+ * special cases, none of which can fire there, so the same bits. */
+static LLVMValueRef emit_log_normal(Emit *e, LLVMValueRef x)
+{
+    return emit_log_core(e, x, fc(e, 0), ic(e, 0));
+}
+
 /* log1p of an argument known to lie in [0, 1] or be NaN: exp(-|v|), as in
  * soft_relu's log1p(exp(-abs(x))).  The same arithmetic as emit_log1p
  * without the special cases that cannot arise there (infinity, -1 and
@@ -380,6 +388,11 @@ LLVMValueRef cg_math_fn(LLVMModuleRef mod, IrOp op, LLVMTypeRef *ty)
     case IROP_TANH:  return define(mod, "dendc.math.tanh", emit_tanh, ty);
     default:         return NULL;
     }
+}
+
+LLVMValueRef cg_math_log_normal_fn(LLVMModuleRef mod, LLVMTypeRef *ty)
+{
+    return define(mod, "dendc.math.log_normal", emit_log_normal, ty);
 }
 
 LLVMValueRef cg_math_log1p_unit_fn(LLVMModuleRef mod, LLVMTypeRef *ty)

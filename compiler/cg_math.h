@@ -28,6 +28,11 @@ LLVMValueRef cg_math_fn(LLVMModuleRef mod, IrOp op, LLVMTypeRef *ty);
  * Defined like cg_math_fn's. */
 LLVMValueRef cg_math_log1p_unit_fn(LLVMModuleRef mod, LLVMTypeRef *ty);
 
+/* `double dendc.math.log_normal(double)`: log for positive normal doubles
+ * (the noise's 1 - u), bit for bit cg_math_fn's log there, without the
+ * subnormal scaling and special cases.  Defined like cg_math_fn's. */
+LLVMValueRef cg_math_log_normal_fn(LLVMModuleRef mod, LLVMTypeRef *ty);
+
 /* `double dendc.math.sin2pi(double u)` (cosine 0) or `cos2pi` (cosine 1):
  * sin or cos of 2 pi u for u in [0, 1) a multiple of 2^-53 (a uniform
  * draw), reduced exactly on u; for Box-Muller in cg_rng.c.  Defined like

@@ -80,13 +80,14 @@ static void box_muller(Gen *g, LLVMValueRef key[2], LLVMValueRef ctr[3], LLVMVal
 {
     Pair p = philox(g, key[0], key[1], LLVMBuildTrunc(g->b, block, g->i32, ""), ctr[0], ctr[1], ctr[2]);
     LLVMTypeRef log_ty, sin_ty, cos_ty, sqrt_ty;
-    LLVMValueRef log_fn = cg_math_fn(g->mod, IROP_LOG, &log_ty);
+    LLVMValueRef log_fn = cg_math_log_normal_fn(g->mod, &log_ty);
     LLVMValueRef sin_fn = cg_math_turns_fn(g->mod, 0, &sin_ty);
     LLVMValueRef cos_fn = cg_math_turns_fn(g->mod, 1, &cos_ty);
     unsigned id = LLVMLookupIntrinsicID("llvm.sqrt", 9);
     LLVMValueRef sqrt_fn = LLVMGetIntrinsicDeclaration(g->mod, id, &g->f64, 1);
     sqrt_ty = LLVMIntrinsicGetType(LLVMGetModuleContext(g->mod), id, &g->f64, 1);
-    /* 1 - u1 is in (0, 1] and exact: the log never sees 0 */
+    /* 1 - u1 is in [2^-53, 1] and exact: the log never sees 0, nor a
+     * subnormal, so the log without those cases (log_normal) will do */
     LLVMValueRef one_minus = LLVMBuildFSub(g->b, LLVMConstReal(g->f64, 1), unit(g, p.lo), "");
     LLVMValueRef lg = call1(g, log_fn, log_ty, one_minus);
     LLVMValueRef r = call1(g, sqrt_fn, sqrt_ty, LLVMBuildFMul(g->b, LLVMConstReal(g->f64, -2), lg, ""));

@@ -81,7 +81,7 @@ enum { EXP, LOG, LOG1P, TANH, SIN2PI, COS2PI, NFNS };
 
 typedef void (*NormalsFn)(RtRun *run, int32_t stream, double *dst, int64_t n);
 static NormalsFn normals;
-static ScalarFn log1p_unit;
+static ScalarFn log1p_unit, log_normal;
 
 /* ---- the JIT, once for the whole run (the functions are pure) ---- */
 
@@ -137,6 +137,8 @@ static void jit_math(void)
     normals = (NormalsFn)(uintptr_t)a;
     ok(LLVMOrcLLJITLookup(lljit, &a, "dendc_math_log1p_unit"), "dendc_math_log1p_unit");
     log1p_unit = (ScalarFn)(uintptr_t)a;
+    ok(LLVMOrcLLJITLookup(lljit, &a, "dendc_math_log_normal"), "dendc_math_log_normal");
+    log_normal = (ScalarFn)(uintptr_t)a;
 }
 
 /* ---- measuring ---- */
@@ -307,8 +309,9 @@ START_TEST(turns_accuracy)
 END_TEST
 
 /* The log1p cg.c uses for log1p(exp(-abs(x))) (soft_relu) must give the
- * general log1p's bits on [0, 1], where its arguments lie, and pass NaN. */
-START_TEST(log1p_unit_is_log1p_on_the_unit_interval)
+ * general log1p's bits on [0, 1], where its arguments lie, and pass NaN;
+ * the noise's log the general log's on [2^-53, 1]. */
+START_TEST(specialised_logs_match_the_general_ones)
 {
     static const double edge[] = {0, 0x1p-1074, 0x1p-60, 0x1p-54, 0x1.fffffffffffffp-54, 0x1p-53, 0.5, 1};
     for (size_t k = 0; k < sizeof edge / sizeof edge[0]; k++) {
@@ -323,6 +326,15 @@ START_TEST(log1p_unit_is_log1p_on_the_unit_interval)
             ck_abort_msg("log1p_unit(%a) = %a, log1p %a", x, b, a);
     }
     ck_assert(isnan(log1p_unit(NAN)));
+    /* and the noise's log, on what Box-Muller gives it: 1 - k 2^-53 */
+    for (long k = 0; k < N_RANDOM; k++) {
+        double x = k == 0 ? 1 : k == 1 ? 0x1p-53 : 1 - (double)(rnd64() >> 11) * 0x1p-53;
+        if (x == 0)
+            continue;
+        double a = fns[LOG].scalar(x), b = log_normal(x);
+        if (memcmp(&a, &b, sizeof a) != 0)
+            ck_abort_msg("log_normal(%a) = %a, log %a", x, b, a);
+    }
 }
 END_TEST
 
@@ -545,7 +557,7 @@ static Suite *suite(void)
     tcase_add_test(t, tanh_accuracy);
     tcase_add_test(t, turns_accuracy);
     tcase_add_test(t, soft_relu_and_logistic_accuracy);
-    tcase_add_test(t, log1p_unit_is_log1p_on_the_unit_interval);
+    tcase_add_test(t, specialised_logs_match_the_general_ones);
     tcase_add_test(t, noise_matches_the_runtime);
     tcase_add_test(t, special_values);
     tcase_add_test(t, loops_vectorise);
