@@ -240,16 +240,22 @@ static LLVMValueRef emit_log(Emit *e, LLVMValueRef x)
     return special(e, r, fcmp(e, LLVMRealUNO, x, x), x);
 }
 
-static LLVMValueRef emit_log1p(Emit *e, LLVMValueRef x)
+/* log1p(x) for an ordinary x > -1, as if nothing were special.  u = 1 + x
+ * is never subnormal for x > -1 (u >= 2^-53).  Its rounding error,
+ * exactly: 1 - (u - x) when u >= 2 (u - x is exact there), x - (u - 1)
+ * below (u - 1 is exact there). */
+static LLVMValueRef log1p_core(Emit *e, LLVMValueRef x)
 {
-    /* u = 1 + x is never subnormal for x > -1 (u >= 2^-53).  Its rounding
-     * error, exactly: 1 - (u - x) when u >= 2 (u - x is exact there),
-     * x - (u - 1) below (u - 1 is exact there). */
     LLVMValueRef u = fp_add(e, fc(e, 1), x);
     LLVMValueRef big = fcmp(e, LLVMRealOGE, u, fc(e, 2));
     LLVMValueRef err = sel(e, big, fp_sub(e, fc(e, 1), fp_sub(e, u, x)),
                               fp_sub(e, x, fp_sub(e, u, fc(e, 1))));
-    LLVMValueRef r = emit_log_core(e, u, fp_div(e, err, u), ic(e, 0));
+    return emit_log_core(e, u, fp_div(e, err, u), ic(e, 0));
+}
+
+static LLVMValueRef emit_log1p(Emit *e, LLVMValueRef x)
+{
+    LLVMValueRef r = log1p_core(e, x);
     LLVMValueRef ax = intrinsic(e, "llvm.fabs", &x, 1);
     /* log1p(x) = x - x^2/2 + ... rounds to x below 2^-54; also keeps -0 */
     r = special(e, r, fcmp(e, LLVMRealOLT, ax, fc(e, 0x1p-54)), x);
@@ -268,19 +274,14 @@ static LLVMValueRef emit_log_normal(Emit *e, LLVMValueRef x)
 }
 
 /* log1p of an argument known to lie in [0, 1] or be NaN: exp(-|v|), as in
- * soft_relu's log1p(exp(-abs(x))).  The same arithmetic as emit_log1p
- * without the special cases that cannot arise there (infinity, -1 and
- * below; tiny arguments, which the general path already returns exactly:
- * u = 1, err = x, c = x, and log_core gives c), so the same bits, at
- * about 8 % more steps/s on a 4-120-3 microcircuit.  NaN still passes. */
+ * soft_relu's log1p(exp(-abs(x))).  emit_log1p without the special cases
+ * that cannot arise there (infinity, -1 and below; tiny arguments, which
+ * log1p_core already returns exactly: u = 1, err = x, c = x, and log_core
+ * gives c), so the same bits, at about 8 % more steps/s on a 4-120-3
+ * microcircuit.  NaN still passes. */
 static LLVMValueRef emit_log1p_unit(Emit *e, LLVMValueRef x)
 {
-    LLVMValueRef u = fp_add(e, fc(e, 1), x);
-    LLVMValueRef big = fcmp(e, LLVMRealOGE, u, fc(e, 2));
-    LLVMValueRef err = sel(e, big, fp_sub(e, fc(e, 1), fp_sub(e, u, x)),
-                              fp_sub(e, x, fp_sub(e, u, fc(e, 1))));
-    LLVMValueRef r = emit_log_core(e, u, fp_div(e, err, u), ic(e, 0));
-    return special(e, r, fcmp(e, LLVMRealUNO, x, x), x);
+    return special(e, log1p_core(e, x), fcmp(e, LLVMRealUNO, x, x), x);
 }
 
 /* ---- tanh ----
