@@ -215,9 +215,9 @@ typedef struct IrMetric {
     const char *name;       /* the metrics.csv column */
     IrMetricKind kind;
     IrBuf *value;           /* the model vector read at the end of each presentation */
-    IrBuf *ref;             /* mse: compared with this buffer, which the step
-                               computes from the target (phi(sample.target));
-                               NULL: with the target itself */
+    IrBuf *ref;             /* mse: compared with this buffer, which the flush
+                               kernel computes from the target
+                               (phi(sample.target)); NULL: with the target */
     int dataset;            /* evaluated on this data set */
     int every;              /* every N epochs (1 = each) */
 } IrMetric;
@@ -257,9 +257,10 @@ typedef struct IrModel {
     int64_t state_size;     /* doubles in the state block */
     IrKernel init;          /* weight initialisation (state already zeroed) */
     IrKernel step;          /* one Euler step */
-    IrKernel flush;         /* applies weight updates a fused matvec still defers
-                               (opt.c); the step runs it, and nothing else, under
-                               IRF_FLUSH.  Empty unless something was fused. */
+    IrKernel flush;         /* brings the state up to date: applies weight updates
+                               a fused matvec still defers (fuse.c) and computes
+                               metric references; the step runs it, and nothing
+                               else, under IRF_FLUSH.  Often empty. */
     IrTeacher *teachers;
     int nteachers;
     IrExperiment exp;

@@ -686,12 +686,14 @@ static void lower_experiment(Lower *L)
         o->dataset = sm->data;
         o->every = sm->every;
         if (sm->ref) {
-            /* The target is constant during a presentation, so computing
-             * the reference at the end of every step keeps it current at
-             * no more cost than one element-wise pass over the target. */
+            /* Only the evaluation reads the reference, once per sample:
+             * it is computed by the flush kernel (the step under
+             * IRF_FLUSH), which the runtime runs before reading metrics,
+             * not by every step of training. */
             o->ref = ir_buf(L->a, L->m, arena_printf(L->a, "%s.ref", sm->name), BUF_TEMP, L->target->rows, 1);
             Ctx cx = { .sc = { .kind = SCOPE_METRIC, .target_len = L->target->rows }, .idx = IDX_I };
-            add(L, &L->m->step, vec(L, o->ref, lx(L, &cx, sm->ref),
+            L->m->flush.name = "flush";
+            add(L, &L->m->flush, vec(L, o->ref, lx(L, &cx, sm->ref),
                                     arena_printf(L->a, "metric %s: the reference it is compared with", sm->name)));
         }
     }

@@ -72,8 +72,9 @@
  *   metric NAME mse|accuracy|rms BUF_ID DATASET_K EVERY
  *   ref METRIC_K BUF_ID                  optional, after the metrics: mse
  *                                        metric K compares with buffer BUF_ID,
- *                                        which the step computes from the
- *                                        target buffer (e.g. phi(target)),
+ *                                        which the step under RT_FLUSH
+ *                                        computes from the target buffer
+ *                                        (e.g. phi(target)),
  *                                        instead of with the target itself
  *   end
  *

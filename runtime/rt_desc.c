@@ -434,7 +434,7 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
                         mt->name, d->bufs[mt->buf].name, (long long)d->bufs[mt->buf].len, d->bufs[buf].name,
                         (long long)d->bufs[buf].len);
         if (d->target < 0)
-            return fail(p, "metric '%s' has a reference, which the step computes from the target, but the "
+            return fail(p, "metric '%s' has a reference, which the step computes from the target under RT_FLUSH, but the "
                         "model presents no target", mt->name);
         mt->ref = buf;
         return 0;

@@ -105,7 +105,7 @@ typedef struct RtMetricDesc {
     RtMetricKind kind;
     int buf;                /* the model vector read after each presentation */
     int ref;                /* mse: the buffer it is compared with (the step
-                               computes it from the target), or -1: the
+                               computes it under RT_FLUSH from the target), or -1: the
                                data set's target itself */
     int dataset;
     int64_t every;          /* evaluated after epochs e with e % every == 0 */

@@ -102,9 +102,10 @@ static void present(Driver *dr, const RtData *data, int64_t s)
                (size_t)data->dout * sizeof(double));
 }
 
-/* Applies the weight updates a fused product still defers (the compiler's
- * fuse.c), so that the state block holds every weight as of now.  Bit-
- * identical to not flushing; done before anything reads weights. */
+/* Brings the state block up to date: applies the weight updates a fused
+ * product still defers (the compiler's fuse.c), so that it holds every
+ * weight as of now, and computes the metrics' references from the target.
+ * Changes no result; done before anything reads weights or metrics. */
 static void flush(Driver *dr)
 {
     dr->m->step(dr->state, dr->params, &dr->run, RT_FLUSH);
@@ -276,8 +277,11 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
     memcpy(dr->state, dr->saved, dr->state_bytes);
     dr->run.phase = 1;
     dr->run.counter = 0;
-    for (int j = 0; j < d->nmetrics; j++)
+    int refs = 0;
+    for (int j = 0; j < d->nmetrics; j++) {
         dr->sums[j] = 0;
+        refs |= d->metrics[j].ref >= 0 && due[j] && d->metrics[j].dataset == k;
+    }
     for (int64_t s = 0; s < data->n; s++) {
         const double *target = data->target + s * data->dout;
         /* Labelled sets: the class is the label, not the argmax of a one-hot
@@ -285,14 +289,16 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
         int64_t want = data->labels ? data->labels[s] : argmax(target, data->dout);
         present(dr, data, s);
         run_steps(dr, 0, dr->nsteps);
+        if (refs)
+            flush(dr);      /* computes the metrics' references from the target */
         for (int j = 0; j < d->nmetrics; j++) {
             const RtMetricDesc *mt = &d->metrics[j];
             const double *v = dr->state + d->bufs[mt->buf].offset;
             if (!due[j] || mt->dataset != k)
                 continue;
             if (mt->kind == RT_METRIC_MSE) {
-                /* A reference, e.g. phi(sample.target), is computed by the
-                 * step from the presented target. */
+                /* A reference, e.g. phi(sample.target), was computed by
+                 * the flush above from the presented target. */
                 const double *t = mt->ref >= 0 ? dr->state + d->bufs[mt->ref].offset : target;
                 for (int64_t i = 0; i < data->dout; i++)
                     dr->sums[j] += (v[i] - t[i]) * (v[i] - t[i]);
