@@ -52,7 +52,7 @@ const char *const ir_role_names[] = {
 /* Every buffer starts on a 64-byte boundary (8 doubles): the state block is
  * 64-byte aligned, so each buffer is too, and vector loads never split a
  * cache line at a buffer's start. */
-enum { BUF_ALIGN_DOUBLES = 8 };
+enum { BUF_ALIGN_DOUBLES = IR_BUF_ALIGN };
 
 /* Arrays in IrModel keep no capacity: they grow when the count reaches a
  * power of two, so the capacity is implied by the count. */
@@ -78,10 +78,21 @@ static IrBuf *new_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, in
     b->f32 = f32;
     b->offset = (m->state_size + BUF_ALIGN_DOUBLES - 1) / BUF_ALIGN_DOUBLES * BUF_ALIGN_DOUBLES;
     int64_t n = (int64_t)rows * cols;
-    m->state_size = b->offset + (f32 ? (n + 1) / 2 : n);
+    /* the state block ends on a boundary too: a buffer's room (ir_buf_room)
+     * lies inside it, whichever buffer is last */
+    int64_t doubles = f32 ? (n + 1) / 2 : n;
+    m->state_size = b->offset + (doubles + BUF_ALIGN_DOUBLES - 1) / BUF_ALIGN_DOUBLES * BUF_ALIGN_DOUBLES;
     m->bufs = grow_pow2(a, m->bufs, m->nbufs, sizeof *m->bufs);
     m->bufs[m->nbufs++] = b;
     return b;
+}
+
+int64_t ir_buf_room(const IrBuf *b)
+{
+    int64_t n = (int64_t)b->rows * b->cols;
+    int64_t doubles = b->f32 ? (n + 1) / 2 : n;
+    int64_t room = (doubles + BUF_ALIGN_DOUBLES - 1) / BUF_ALIGN_DOUBLES * BUF_ALIGN_DOUBLES;
+    return b->f32 ? 2 * room : room;
 }
 
 IrBuf *ir_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols)

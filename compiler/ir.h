@@ -80,6 +80,12 @@ typedef enum IrBufRole {
 } IrBufRole;
 extern const char *const ir_role_names[];
 
+/* Buffers start on 64-byte boundaries (IR_BUF_ALIGN doubles), and the
+ * state block ends on one.  The space between a buffer's last element and
+ * the next boundary belongs to no buffer: code generation may let an
+ * element-wise loop run into it (cg.c, gen_vec). */
+enum { IR_BUF_ALIGN = 8 };
+
 typedef struct IrBuf {
     int id;                 /* index in IrModel.bufs */
     const char *name;       /* "S.u", "W", "W.filter", "S.basal", ... (for dumps, --dump, records) */
@@ -268,6 +274,9 @@ typedef struct IrModel {
 
 /* Constructors (all memory from the arena). */
 IrBuf *ir_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols);
+/* Elements (floats for a float buffer) from the buffer's start to the
+ * boundary after its last element. */
+int64_t ir_buf_room(const IrBuf *b);
 IrBuf *ir_buf_f32(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols);
 IrExpr *ir_const(Arena *a, double v);
 IrExpr *ir_param(Arena *a, int index);

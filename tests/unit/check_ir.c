@@ -37,7 +37,7 @@ static const char golden_dump[] =
     "  p5 sigma = 0.1\n"
     "  p6 t_present = 100\n"
     "  p7 w_init = 1\n"
-    "buffers (12, state_size 116):\n"
+    "buffers (12, state_size 120):\n"
     "  b0 x input 3x1 @0\n"
     "  b1 S.u state 4x1 @8\n"
     "  b2 S.basal temp 4x1 @16\n"
@@ -82,7 +82,7 @@ static const char golden_descriptor[] =
     "dendc-model 1\n"
     "model toy\n"
     "title A toy two-population model\n"
-    "state_size 116\n"
+    "state_size 120\n"
     "param dt 0.10000000000000001 free\n"
     "param g_l 0.10000000000000001 free\n"
     "param g_B 1 free\n"
@@ -156,13 +156,17 @@ START_TEST(buffers_are_64_byte_aligned_and_packed)
         ck_assert_int_lt(b->offset - end, 8);           /* no more padding than needed */
         end = b->offset + (int64_t)b->rows * b->cols;
     }
-    ck_assert_int_eq(m->state_size, end);
+    ck_assert_int_eq(m->state_size, (end + 7) / 8 * 8);   /* ends on a boundary too */
     ck_assert_int_eq(toy.x->offset, 0);
     ck_assert_int_eq(toy.u->offset, 8);                 /* x is 3 long: padded to 8 */
     ck_assert_int_eq(toy.W->offset, 24);
     ck_assert_int_eq(toy.Wf->offset, 40);               /* W is 12 long: 24+12 -> 40 */
     ck_assert_int_eq(toy.tout->offset, 112);
-    ck_assert_int_eq(m->state_size, 116);
+    ck_assert_int_eq(m->state_size, 120);               /* tout ends at 116 */
+    /* room (up to the next boundary) for element-wise loops to run into */
+    ck_assert_int_eq(ir_buf_room(toy.x), 8);
+    ck_assert_int_eq(ir_buf_room(toy.W), 16);
+    ck_assert_int_eq(ir_buf_room(toy.tout), 8);
 }
 END_TEST
 
@@ -175,13 +179,17 @@ START_TEST(first_buffer_of_an_empty_model_is_at_zero)
     ck_assert_int_eq(a->offset, 0);
     ck_assert_int_eq(b->offset, 8);
     ck_assert_int_eq(c->offset, 16);                    /* b ends exactly on a boundary */
-    ck_assert_int_eq(m.state_size, 20);
+    ck_assert_int_eq(m.state_size, 24);                 /* c ends at 20, rounded up */
+    IrBuf *f = ir_buf_f32(&comp.arena, &m, "f", BUF_WEIGHT, 3, 7);
+    ck_assert_int_eq(f->offset, 24);
+    ck_assert_int_eq(ir_buf_room(f), 32);               /* 21 floats in 11 doubles: 16 doubles */
+    ck_assert_int_eq(m.state_size, 40);
     /* many buffers: the array grows and keeps earlier entries */
     for (int k = 0; k < 100; k++)
         ir_buf(&comp.arena, &m, "t", BUF_TEMP, 1, 1);
     ck_assert_ptr_eq(m.bufs[0], a);
     ck_assert_ptr_eq(m.bufs[2], c);
-    ck_assert_int_eq(m.nbufs, 103);
+    ck_assert_int_eq(m.nbufs, 104);
     ck_assert_int_eq(m.bufs[102]->id, 102);
 }
 END_TEST
