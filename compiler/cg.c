@@ -5,13 +5,15 @@
  * sees exactly which memory each statement touches and can vectorise without
  * run-time alias checks.  The lowering per statement kind:
  *
- *   VEC     for i < rows:             dst[i] = e(i)
+ *   VEC     for i < rows:             dst[i] = e(i)   (rows up to a whole
+ *           64 bytes where dst has the room: vec_extent)
  *   MAT     for i < rows, j < cols:   dst[i*cols + j] = e(i, j)
  *   MATVEC  for i < rows: dst[i] = (accumulate ? dst[i] : 0) + sum_j W[i*cols + j] src[j]
  *           in ir.h's fixed order (explicit 8-lane vectors); a fused one
  *           first applies W's deferred update in the same pass (opt.c)
  *   RANDN   dendc.rng.normals(run, stream, dst, rows*cols): cg_rng.c, the
- *           runtime's rt_randn as a vectorised loop
+ *           runtime's rt_randn as a vectorised loop; of several streams,
+ *           one loop over all their pairs (cg_rng_segments_fn)
  *   FILL    rt_fill(run, fixed_seed, stream, dist, a, b, dst, rows*cols)
  *   GUARD   if ((flags & mask) == mask && cond != 0) { body }
  * The step function runs the flush kernel instead of the step under
@@ -515,40 +517,46 @@ static void store_elem(CgModule *g, const IrBuf *dst, LLVMValueRef ix, LLVMValue
     store_value(g, dst, ix, v);
 }
 
-/* Does every load of e fit in n elements of room (ir_buf_room)? */
-static int loads_have_room(const IrExpr *e, int64_t n)
+/* Can every load of e read n elements without leaving the state block?
+ * Reading past a buffer's elements is harmless (those lanes' results are
+ * never used); only writing needs room of one's own. */
+static int loads_readable(const CgModule *g, const IrExpr *e, int64_t n)
 {
     switch (e->kind) {
-    case IR_LOAD:
-        return e->u.load.index == IDX_0 || (e->u.load.index == IDX_I && ir_buf_room(e->u.load.buf) >= n);
+    case IR_LOAD: {
+        const IrBuf *b = e->u.load.buf;
+        if (e->u.load.index == IDX_0)
+            return 1;
+        return e->u.load.index == IDX_I && b->offset + (b->f32 ? (n + 1) / 2 : n) <= g->m->state_size;
+    }
     case IR_UNARY:
     case IR_BINARY:
     case IR_CALL:
-        return loads_have_room(e->u.op.a, n) && (!e->u.op.b || loads_have_room(e->u.op.b, n));
+        return loads_readable(g, e->u.op.a, n) && (!e->u.op.b || loads_readable(g, e->u.op.b, n));
     case IR_SELECT:
-        return loads_have_room(e->u.sel.cond, n) && loads_have_room(e->u.sel.a, n)
-            && loads_have_room(e->u.sel.b, n);
+        return loads_readable(g, e->u.sel.cond, n) && loads_readable(g, e->u.sel.a, n)
+            && loads_readable(g, e->u.sel.b, n);
     default:
         return 1;
     }
 }
 
 /* How many elements gen_vec computes: dst->rows rounded up to a whole
- * 64 bytes of dst when dst and every buffer the statement reads have that
- * much room (ir.h: the space up to the boundary belongs to no buffer).
+ * 64 bytes of dst when dst has that much room (ir.h: the space up to the
+ * boundary belongs to no buffer) and the loads stay in the state block.
  * Then the loop has no scalar remainder: a 3-neuron population's rates are
  * one <8 x double> pass instead of three scalar soft_relus, a 500-neuron
- * one 63 passes and no tail.  The extra elements are computed from the
- * sources' padding, element by element, so they never touch a real
- * element, and nothing reads them: every reader of a buffer (products,
- * metrics, records) stops at its rows.  The state block, padding
- * included, is what checkpoints and traces save, so a resumed run still
- * continues bit for bit. */
-static int64_t vec_extent(const IrStmt *s)
+ * one 63 passes and no tail.  The extra elements are computed element by
+ * element from whatever follows the sources' elements (their padding, or
+ * the next view of a noise buffer), so they never touch a real element,
+ * and nothing reads them: every reader of a buffer (products, metrics,
+ * records) stops at its rows.  The state block, padding included, is what
+ * checkpoints save, so a resumed run still continues bit for bit. */
+static int64_t vec_extent(const CgModule *g, const IrStmt *s)
 {
     int64_t n = s->dst->rows, width = s->dst->f32 ? 2 * IR_BUF_ALIGN : IR_BUF_ALIGN;
     int64_t padded = (n + width - 1) / width * width;
-    if (padded != n && ir_buf_room(s->dst) >= padded && loads_have_room(s->u.value, padded))
+    if (padded != n && ir_buf_room(s->dst) >= padded && loads_readable(g, s->u.value, padded))
         return padded;
     return n;
 }
@@ -557,7 +565,7 @@ static void gen_vec(CgModule *g, const IrStmt *s)
 {
     Loop li;
     g->ni = s->dst->rows;
-    g->i = loop_begin(g, &li, vec_extent(s), "i");
+    g->i = loop_begin(g, &li, vec_extent(g, s), "i");
     store_elem(g, s->dst, g->i, gen_expr(g, s->u.value));
     loop_end(g, &li);
     g->i = NULL;
@@ -1032,10 +1040,35 @@ static void gen_matvec(CgModule *g, const IrStmt *s)
     LLVMPositionBuilderAtEnd(g->b, join);
 }
 
+/* A RANDN of several streams (ir.h): one loop over all of dst's pairs. */
+static void gen_randn_segments(CgModule *g, const IrStmt *s)
+{
+    int64_t n = (int64_t)s->dst->rows * s->dst->cols;
+    CgRngSeg *seg = arena_alloc(&g->c->arena, (size_t)s->u.rng.nsegs * sizeof *seg);
+    for (int k = 0; k < s->u.rng.nsegs; k++) {
+        const IrBuf *v = s->u.rng.segs[k].buf;
+        int64_t at = v->offset - s->dst->offset;
+        if (v->parent != s->dst || s->dst->f32 || at % 2 || at < (k ? 2 * seg[k - 1].first_pair + 1 : 0)
+            || at + (int64_t)v->rows * v->cols > n || (k == 0 && at != 0) || n % 2) {
+            internal_error(g, "randn segment '%s' is not an even-aligned view inside '%s'", v->name, s->dst->name);
+            return;
+        }
+        seg[k] = (CgRngSeg){at / 2, s->u.rng.segs[k].stream};
+    }
+    LLVMValueRef args[] = {g->run, buf_elem_ptr(g, s->dst, NULL)};
+    LLVMTypeRef ty;
+    LLVMValueRef fn = cg_rng_segments_fn(g->mod, seg, s->u.rng.nsegs, n / 2, &ty);
+    LLVMBuildCall2(g->b, ty, fn, args, 2, "");
+}
+
 static void gen_randn(CgModule *g, const IrStmt *s)
 {
     if (!g->run) {
         internal_error(g, "randn in a function without a run");
+        return;
+    }
+    if (s->u.rng.nsegs > 0) {
+        gen_randn_segments(g, s);
         return;
     }
     LLVMValueRef args[] = {
@@ -1541,6 +1574,14 @@ CgModule *cg_math_test_module(Comp *c)
     for (unsigned k = 0; k < 4; k++)
         args[k] = LLVMGetParam(fn, k);
     LLVMBuildCall2(g->b, ty, f, args, 4, "");
+    LLVMBuildRetVoid(g->b);
+    /* void dendc_rng_segments(RtRun *run, double *dst): CG_RNG_TEST_SEGS */
+    static const CgRngSeg segs[] = CG_RNG_TEST_SEGS;
+    f = cg_rng_segments_fn(g->mod, segs, (int)(sizeof segs / sizeof segs[0]), CG_RNG_TEST_PAIRS, &ty);
+    fn = new_function(g, "dendc_rng_segments", ty);
+    args[0] = LLVMGetParam(fn, 0);
+    args[1] = LLVMGetParam(fn, 1);
+    LLVMBuildCall2(g->b, ty, f, args, 2, "");
     LLVMBuildRetVoid(g->b);
     if (g->failed || verify(g)) {
         cg_free(g);

@@ -27,6 +27,7 @@
 #include <llvm-c/Types.h>
 
 #include "dendc.h"
+#include "cg_rng.h"
 
 typedef struct CgModule CgModule;
 typedef enum CgMode {
@@ -68,6 +69,12 @@ void cg_free(CgModule *cm);
  * dendc_math_log_normal(double)`, the noise's log.  NULL after reporting through
  * c->diag. */
 #define CG_MATH_TEST_N 1027     /* not a multiple of any vector width */
+/* ... and `void dendc_rng_segments(RtRun *run, double *dst)`, a RANDN of
+ * several streams (cg_rng_segments_fn): CG_RNG_TEST_PAIRS pairs in these
+ * segments {first pair, stream}, starting mid-vector, one pair long, with
+ * streams that use the top bit. */
+#define CG_RNG_TEST_SEGS { {0, 5}, {3, 77}, {4, 0x7fffffff}, {13, 9}, {40, 123456} }
+#define CG_RNG_TEST_PAIRS 45
 CgModule *cg_math_test_module(Comp *c);
 
 /* Compile cm to machine code, split over the cores (cg_objects.c): fills

@@ -20,6 +20,7 @@
 #include "cg_rng.h"
 #include "cg_math.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <llvm-c/Core.h>
@@ -112,70 +113,160 @@ static LLVMValueRef load_field(Gen *g, LLVMValueRef run, LLVMTypeRef ty, uint64_
     return v;
 }
 
-LLVMValueRef cg_rng_normals_fn(LLVMModuleRef mod, LLVMTypeRef *ty)
+static Gen new_gen(LLVMModuleRef mod)
 {
-    static const char name[] = "dendc.rng.normals";
     LLVMContextRef ctx = LLVMGetModuleContext(mod);
     Gen g = {NULL, mod, LLVMInt32TypeInContext(ctx), LLVMInt64TypeInContext(ctx),
              LLVMDoubleTypeInContext(ctx), LLVMPointerTypeInContext(ctx, 0)};
-    LLVMTypeRef args[] = {g.ptr, g.i32, g.ptr, g.i64};
-    *ty = LLVMFunctionType(LLVMVoidTypeInContext(ctx), args, 4, 0);
-    LLVMValueRef fn = LLVMGetNamedFunction(mod, name);
-    if (fn)
-        return fn;
-    fn = LLVMAddFunction(mod, name, *ty);
+    return g;
+}
+
+static LLVMValueRef new_fn(Gen *g, const char *name, LLVMTypeRef ty)
+{
+    LLVMContextRef ctx = LLVMGetModuleContext(g->mod);
+    LLVMValueRef fn = LLVMAddFunction(g->mod, name, ty);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     static const char *const attrs[] = {"nounwind", "willreturn", "nosync", "nofree"};
     for (size_t k = 0; k < sizeof attrs / sizeof attrs[0]; k++)
         LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
                                 LLVMCreateEnumAttribute(ctx, LLVMGetEnumAttributeKindForName(attrs[k],
                                                                                              strlen(attrs[k])), 0));
-    LLVMValueRef run = LLVMGetParam(fn, 0), stream = LLVMGetParam(fn, 1);
-    LLVMValueRef dst = LLVMGetParam(fn, 2), n = LLVMGetParam(fn, 3);
-    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(ctx, fn, "entry");
+    return fn;
+}
+
+/* Philox's key and the counter words after the first, for `stream` (an
+ * i32): RtRun (runtime/dendrt.h) has u64 seed at 0, u64 counter at 8, u32
+ * phase at 16.  The word holding the stream is ctr[0]. */
+static void keys(Gen *g, LLVMValueRef run, LLVMValueRef key[2], LLVMValueRef ctr[3], LLVMValueRef *phase_bit)
+{
+    LLVMValueRef seed = load_field(g, run, g->i64, 0);
+    LLVMValueRef counter = load_field(g, run, g->i64, 8);
+    LLVMValueRef phase = load_field(g, run, g->i32, 16);
+    key[0] = LLVMBuildTrunc(g->b, seed, g->i32, "k0");
+    key[1] = LLVMBuildTrunc(g->b, LLVMBuildLShr(g->b, seed, c64(g, 32), ""), g->i32, "k1");
+    *phase_bit = LLVMBuildShl(g->b, LLVMBuildAnd(g->b, phase, c32(g, 1), ""), c32(g, 31), "");
+    ctr[0] = NULL;
+    ctr[1] = LLVMBuildTrunc(g->b, counter, g->i32, "c2");
+    ctr[2] = LLVMBuildTrunc(g->b, LLVMBuildLShr(g->b, counter, c64(g, 32), ""), g->i32, "c3");
+}
+
+/* for (b = 0; b < npairs; b++) dst[2b], dst[2b+1] = pair block(b) of
+ * stream(b), the two chosen by `pick` (NULL: block b of ctr[0]).  Leaves
+ * the builder in the block after the loop. */
+typedef void Pick(Gen *g, const void *how, LLVMValueRef b, LLVMValueRef *block, LLVMValueRef *stream);
+
+static void pair_loop(Gen *g, LLVMValueRef fn, LLVMValueRef key[2], LLVMValueRef ctr[3], LLVMValueRef phase_bit,
+                      LLVMValueRef dst, LLVMValueRef npairs, Pick *pick, const void *how)
+{
+    LLVMContextRef ctx = LLVMGetModuleContext(g->mod);
+    LLVMBasicBlockRef entry = LLVMGetInsertBlock(g->b);
     LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(ctx, fn, "pairs");
-    LLVMBasicBlockRef tail = LLVMAppendBasicBlockInContext(ctx, fn, "tail");
-    LLVMBasicBlockRef odd = LLVMAppendBasicBlockInContext(ctx, fn, "odd");
-    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(ctx, fn, "done");
-    g.b = LLVMCreateBuilderInContext(ctx);
-
-    /* RtRun (runtime/dendrt.h): u64 seed at 0, u64 counter at 8, u32 phase at 16 */
-    LLVMPositionBuilderAtEnd(g.b, entry);
-    LLVMValueRef seed = load_field(&g, run, g.i64, 0);
-    LLVMValueRef counter = load_field(&g, run, g.i64, 8);
-    LLVMValueRef phase = load_field(&g, run, g.i32, 16);
-    LLVMValueRef key[2] = {LLVMBuildTrunc(g.b, seed, g.i32, "k0"),
-                           LLVMBuildTrunc(g.b, LLVMBuildLShr(g.b, seed, c64(&g, 32), ""), g.i32, "k1")};
-    LLVMValueRef s = LLVMBuildXor(g.b, stream,
-                                  LLVMBuildShl(g.b, LLVMBuildAnd(g.b, phase, c32(&g, 1), ""), c32(&g, 31), ""), "s");
-    LLVMValueRef ctr[3] = {s, LLVMBuildTrunc(g.b, counter, g.i32, "c2"),
-                           LLVMBuildTrunc(g.b, LLVMBuildLShr(g.b, counter, c64(&g, 32), ""), g.i32, "c3")};
-    LLVMValueRef npairs = LLVMBuildLShr(g.b, n, c64(&g, 1), "npairs");
-    LLVMBuildCondBr(g.b, LLVMBuildICmp(g.b, LLVMIntSGT, npairs, c64(&g, 0), ""), loop, tail);
-
-    /* for (b = 0; b < npairs; b++) dst[2b], dst[2b+1] = pair b */
-    LLVMPositionBuilderAtEnd(g.b, loop);
-    LLVMValueRef b = LLVMBuildPhi(g.b, g.i64, "b");
-    LLVMValueRef z[2];
-    box_muller(&g, key, ctr, b, z);
-    LLVMValueRef i0 = LLVMBuildShl(g.b, b, c64(&g, 1), "");
-    store(&g, dst, i0, z[0]);
-    store(&g, dst, LLVMBuildOr(g.b, i0, c64(&g, 1), ""), z[1]);
-    LLVMValueRef next = LLVMBuildAdd(g.b, b, c64(&g, 1), "");
-    LLVMBuildCondBr(g.b, LLVMBuildICmp(g.b, LLVMIntSLT, next, npairs, ""), loop, tail);
-    LLVMValueRef in_vals[2] = {c64(&g, 0), next};
+    LLVMBasicBlockRef after = LLVMAppendBasicBlockInContext(ctx, fn, "after");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, npairs, c64(g, 0), ""), loop, after);
+    LLVMPositionBuilderAtEnd(g->b, loop);
+    LLVMValueRef b = LLVMBuildPhi(g->b, g->i64, "b");
+    LLVMValueRef z[2], block = b, c[3] = {ctr[0], ctr[1], ctr[2]};
+    if (pick) {
+        LLVMValueRef stream;
+        pick(g, how, b, &block, &stream);
+        c[0] = LLVMBuildXor(g->b, stream, phase_bit, "s");
+    }
+    box_muller(g, key, c, block, z);
+    LLVMValueRef i0 = LLVMBuildShl(g->b, b, c64(g, 1), "");
+    store(g, dst, i0, z[0]);
+    store(g, dst, LLVMBuildOr(g->b, i0, c64(g, 1), ""), z[1]);
+    LLVMValueRef next = LLVMBuildAdd(g->b, b, c64(g, 1), "");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, next, npairs, ""), loop, after);
+    LLVMValueRef in_vals[2] = {c64(g, 0), next};
     LLVMBasicBlockRef in_blocks[2] = {entry, loop};
     LLVMAddIncoming(b, in_vals, in_blocks, 2);
+    LLVMPositionBuilderAtEnd(g->b, after);
+}
+
+LLVMValueRef cg_rng_normals_fn(LLVMModuleRef mod, LLVMTypeRef *ty)
+{
+    static const char name[] = "dendc.rng.normals";
+    LLVMContextRef ctx = LLVMGetModuleContext(mod);
+    Gen g = new_gen(mod);
+    LLVMTypeRef args[] = {g.ptr, g.i32, g.ptr, g.i64};
+    *ty = LLVMFunctionType(LLVMVoidTypeInContext(ctx), args, 4, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(mod, name);
+    if (fn)
+        return fn;
+    fn = new_fn(&g, name, *ty);
+    LLVMValueRef run = LLVMGetParam(fn, 0), stream = LLVMGetParam(fn, 1);
+    LLVMValueRef dst = LLVMGetParam(fn, 2), n = LLVMGetParam(fn, 3);
+    g.b = LLVMCreateBuilderInContext(ctx);
+    LLVMPositionBuilderAtEnd(g.b, LLVMAppendBasicBlockInContext(ctx, fn, "entry"));
+    LLVMValueRef key[2], ctr[3], phase_bit;
+    keys(&g, run, key, ctr, &phase_bit);
+    ctr[0] = LLVMBuildXor(g.b, stream, phase_bit, "s");
+    LLVMValueRef npairs = LLVMBuildLShr(g.b, n, c64(&g, 1), "npairs");
+    pair_loop(&g, fn, key, ctr, phase_bit, dst, npairs, NULL, NULL);
 
     /* an odd n: the first normal of one more pair */
-    LLVMPositionBuilderAtEnd(g.b, tail);
+    LLVMBasicBlockRef odd = LLVMAppendBasicBlockInContext(ctx, fn, "odd");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(ctx, fn, "done");
     LLVMValueRef is_odd = LLVMBuildICmp(g.b, LLVMIntNE, LLVMBuildAnd(g.b, n, c64(&g, 1), ""), c64(&g, 0), "");
     LLVMBuildCondBr(g.b, is_odd, odd, done);
     LLVMPositionBuilderAtEnd(g.b, odd);
+    LLVMValueRef z[2];
     box_muller(&g, key, ctr, npairs, z);
     store(&g, dst, LLVMBuildSub(g.b, n, c64(&g, 1), ""), z[0]);
     LLVMBuildBr(g.b, done);
     LLVMPositionBuilderAtEnd(g.b, done);
+    LLVMBuildRetVoid(g.b);
+    LLVMDisposeBuilder(g.b);
+    return fn;
+}
+
+/* The segment of pair b: the last one starting at or before it.  Compares
+ * and selects on constants, a handful of vector operations per lane, next
+ * to Philox's ten rounds. */
+typedef struct Segs {
+    const CgRngSeg *seg;
+    int n;
+} Segs;
+
+static void pick_segment(Gen *g, const void *how, LLVMValueRef b, LLVMValueRef *block, LLVMValueRef *stream)
+{
+    const Segs *s = how;
+    LLVMValueRef start = c64(g, 0), str = c32(g, (uint32_t)s->seg[0].stream);
+    for (int k = 1; k < s->n; k++) {
+        LLVMValueRef in = LLVMBuildICmp(g->b, LLVMIntUGE, b, c64(g, (uint64_t)s->seg[k].first_pair), "");
+        start = LLVMBuildSelect(g->b, in, c64(g, (uint64_t)s->seg[k].first_pair), start, "");
+        str = LLVMBuildSelect(g->b, in, c32(g, (uint32_t)s->seg[k].stream), str, "");
+    }
+    *block = LLVMBuildSub(g->b, b, start, "block");
+    *stream = str;
+}
+
+LLVMValueRef cg_rng_segments_fn(LLVMModuleRef mod, const CgRngSeg *seg, int nseg, int64_t npairs, LLVMTypeRef *ty)
+{
+    LLVMContextRef ctx = LLVMGetModuleContext(mod);
+    Gen g = new_gen(mod);
+    LLVMTypeRef args[] = {g.ptr, g.ptr};
+    *ty = LLVMFunctionType(LLVMVoidTypeInContext(ctx), args, 2, 0);
+    /* the name says what it computes (a hash of the segments): the same
+     * segments share one function */
+    uint64_t h = 0xcbf29ce484222325u;
+    for (int k = 0; k < nseg; k++) {
+        h = (h ^ (uint64_t)seg[k].first_pair) * 0x100000001b3u;
+        h = (h ^ (uint64_t)(uint32_t)seg[k].stream) * 0x100000001b3u;
+    }
+    h = (h ^ (uint64_t)npairs) * 0x100000001b3u;
+    char name[64];
+    snprintf(name, sizeof name, "dendc.rng.normals.%016llx", (unsigned long long)h);
+    LLVMValueRef fn = LLVMGetNamedFunction(mod, name);
+    if (fn)
+        return fn;
+    fn = new_fn(&g, name, *ty);
+    g.b = LLVMCreateBuilderInContext(ctx);
+    LLVMPositionBuilderAtEnd(g.b, LLVMAppendBasicBlockInContext(ctx, fn, "entry"));
+    LLVMValueRef key[2], ctr[3], phase_bit;
+    keys(&g, LLVMGetParam(fn, 0), key, ctr, &phase_bit);
+    Segs how = {seg, nseg};
+    pair_loop(&g, fn, key, ctr, phase_bit, LLVMGetParam(fn, 1), c64(&g, (uint64_t)npairs), pick_segment, &how);
     LLVMBuildRetVoid(g.b);
     LLVMDisposeBuilder(g.b);
     return fn;

@@ -87,9 +87,28 @@ static IrBuf *new_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, in
     return b;
 }
 
+IrBuf *ir_buf_view(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols, IrBuf *parent,
+                   int64_t at)
+{
+    IrBuf *b = arena_alloc(a, sizeof *b);
+    b->id = m->nbufs;
+    b->name = name;
+    b->role = role;
+    b->rows = rows;
+    b->cols = cols;
+    b->f32 = parent->f32;
+    b->offset = parent->offset + (parent->f32 ? at / 2 : at);
+    b->parent = parent;
+    m->bufs = grow_pow2(a, m->bufs, m->nbufs, sizeof *m->bufs);
+    m->bufs[m->nbufs++] = b;
+    return b;
+}
+
 int64_t ir_buf_room(const IrBuf *b)
 {
     int64_t n = (int64_t)b->rows * b->cols;
+    if (b->parent)
+        return n;               /* packed among others: no padding of its own */
     int64_t doubles = b->f32 ? (n + 1) / 2 : n;
     int64_t room = (doubles + BUF_ALIGN_DOUBLES - 1) / BUF_ALIGN_DOUBLES * BUF_ALIGN_DOUBLES;
     return b->f32 ? 2 * room : room;
@@ -175,6 +194,35 @@ IrStmt *ir_stmt(Arena *a, IrStmtKind kind, IrBuf *dst, const char *comment)
     s->dst = dst;
     s->comment = comment;
     return s;
+}
+
+/* Structural equality.  Constants compare by their bits: -0.0 and 0.0 are
+ * different operands (1/x tells them apart), and a NaN equals itself. */
+int ir_expr_equal(const IrExpr *x, const IrExpr *y)
+{
+    if (x == y)
+        return 1;
+    if (!x || !y || x->kind != y->kind)
+        return 0;
+    switch (x->kind) {
+    case IR_CONST:
+        return memcmp(&x->u.value, &y->u.value, sizeof x->u.value) == 0;
+    case IR_PARAM:
+        return x->u.param == y->u.param;
+    case IR_LOAD:
+        return x->u.load.buf == y->u.load.buf && x->u.load.index == y->u.load.index;
+    case IR_UNARY:
+    case IR_BINARY:
+    case IR_CALL:
+        return x->u.op.op == y->u.op.op && ir_expr_equal(x->u.op.a, y->u.op.a)
+               && ir_expr_equal(x->u.op.b, y->u.op.b);
+    case IR_SELECT:
+        return ir_expr_equal(x->u.sel.cond, y->u.sel.cond) && ir_expr_equal(x->u.sel.a, y->u.sel.a)
+               && ir_expr_equal(x->u.sel.b, y->u.sel.b);
+    case IR_EXPR__COUNT:
+        break;
+    }
+    return 0;
 }
 
 void ir_kernel_add(Arena *a, IrKernel *k, IrStmt *s)
@@ -339,8 +387,15 @@ static void dump_stmt(FILE *out, const IrModel *m, const IrStmt *s, int depth)
                 s->u.matvec.transposed ? "j,i" : "i,j", s->u.matvec.src->name);
         break;
     case IRS_RANDN:
-        fprintf(out, "%s[0..%lld) ~ N(0,1) stream %d", s->dst->name,
-                (long long)s->dst->rows * s->dst->cols, s->u.rng.stream);
+        fprintf(out, "%s[0..%lld) ~ N(0,1)", s->dst->name, (long long)s->dst->rows * s->dst->cols);
+        if (s->u.rng.nsegs == 0)
+            fprintf(out, " stream %d", s->u.rng.stream);
+        for (int k = 0; k < s->u.rng.nsegs; k++) {
+            const IrBuf *v = s->u.rng.segs[k].buf;
+            long long at = v->offset - s->dst->offset;
+            fprintf(out, "%s%s = [%lld..%lld) stream %d", k ? ", " : ": ", v->name, at,
+                    at + (long long)v->rows * v->cols, s->u.rng.segs[k].stream);
+        }
         break;
     case IRS_FILL:
         fprintf(out, "%s[0..%lld) ~ %s(", s->dst->name, (long long)s->dst->rows * s->dst->cols,
@@ -408,8 +463,11 @@ void ir_dump(FILE *out, const IrModel *m)
     fprintf(out, "buffers (%d, state_size %lld):\n", m->nbufs, (long long)m->state_size);
     for (int k = 0; k < m->nbufs; k++) {
         const IrBuf *b = m->bufs[k];
-        fprintf(out, "  b%d %s %s %dx%d%s @%lld\n", b->id, b->name, ir_role_names[b->role],
+        fprintf(out, "  b%d %s %s %dx%d%s @%lld", b->id, b->name, ir_role_names[b->role],
                 b->rows, b->cols, b->f32 ? " f32" : "", (long long)b->offset);
+        if (b->parent)
+            fprintf(out, " (in %s)", b->parent->name);
+        fputc('\n', out);
     }
     dump_kernel(out, m, m->init.name ? m->init.name : "init", &m->init);
     dump_kernel(out, m, m->step.name ? m->step.name : "step", &m->step);

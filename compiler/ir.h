@@ -92,6 +92,8 @@ typedef struct IrBuf {
     IrBufRole role;
     int rows, cols;         /* vectors have cols == 1 */
     int64_t offset;         /* in doubles from the start of the state block */
+    struct IrBuf *parent;   /* a view: these elements of the parent buffer
+                               (ir_buf_view), else NULL */
     int f32;                /* stored as float (--precision single: weights and
                                filters); rows*cols floats in ceil(rows*cols/2)
                                doubles.  Arithmetic is still double: loads widen,
@@ -157,9 +159,19 @@ struct IrStmt {
             int ndefer;
             IrBuf *pending;
         } matvec;
-        struct {                        /* RANDN (stream only), FILL */
+        struct {                        /* RANDN (stream, segs), FILL */
             int stream;                 /* random stream id: distinct per use, stable
                                            across compilations of the same model */
+            /* RANDN of several streams at once (nsegs > 0, stream unused):
+             * segment k is the view segs[k].buf of dst, at an even offset,
+             * filled with stream segs[k].stream's normals 0, 1, ...; dst's
+             * elements between and after the segments get further draws of
+             * the segment before them.  One loop over all of dst's pairs. */
+            struct IrRandnSeg {
+                IrBuf *buf;
+                int stream;
+            } *segs;
+            int nsegs;
             int64_t fixed_seed;         /* FILL: < 0 means the run's --seed */
             IrDist dist;                /* FILL */
             IrExpr *a, *b;              /* FILL: uniform bounds or normal mean/std
@@ -274,8 +286,14 @@ typedef struct IrModel {
 
 /* Constructors (all memory from the arena). */
 IrBuf *ir_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols);
+/* A buffer that names elements [at, at + rows*cols) of `parent` (packed:
+ * any offset, no padding of its own).  The noise draws of several
+ * populations are one buffer, filled by one RANDN, and each population
+ * reads its own view (lower.c). */
+IrBuf *ir_buf_view(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols, IrBuf *parent,
+                   int64_t at);
 /* Elements (floats for a float buffer) from the buffer's start to the
- * boundary after its last element. */
+ * boundary after its last element; a view's own elements only. */
 int64_t ir_buf_room(const IrBuf *b);
 IrBuf *ir_buf_f32(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols);
 IrExpr *ir_const(Arena *a, double v);
@@ -285,6 +303,9 @@ IrExpr *ir_unary(Arena *a, IrOp op, IrExpr *x);
 IrExpr *ir_binary(Arena *a, IrOp op, IrExpr *x, IrExpr *y);
 IrExpr *ir_call(Arena *a, IrOp op, IrExpr *x);
 IrExpr *ir_select(Arena *a, IrExpr *c, IrExpr *x, IrExpr *y);
+/* Structural equality.  Constants compare by their bits: -0.0 and 0.0 are
+ * different operands (1/x tells them apart), and a NaN equals itself. */
+int ir_expr_equal(const IrExpr *x, const IrExpr *y);
 IrStmt *ir_stmt(Arena *a, IrStmtKind kind, IrBuf *dst, const char *comment);
 void ir_kernel_add(Arena *a, IrKernel *k, IrStmt *s);
 int ir_param_add(Arena *a, IrModel *m, const char *name, double value, IrExpr *derived);

@@ -104,35 +104,6 @@ static unsigned scan(const IrExpr *e, const IrBuf *dst)
     return 0;
 }
 
-/* Structural equality.  Constants compare by their bits: -0.0 and 0.0 are
- * different operands (1/x tells them apart), and a NaN equals itself. */
-static int expr_equal(const IrExpr *x, const IrExpr *y)
-{
-    if (x == y)
-        return 1;
-    if (!x || !y || x->kind != y->kind)
-        return 0;
-    switch (x->kind) {
-    case IR_CONST:
-        return memcmp(&x->u.value, &y->u.value, sizeof x->u.value) == 0;
-    case IR_PARAM:
-        return x->u.param == y->u.param;
-    case IR_LOAD:
-        return x->u.load.buf == y->u.load.buf && x->u.load.index == y->u.load.index;
-    case IR_UNARY:
-    case IR_BINARY:
-    case IR_CALL:
-        return x->u.op.op == y->u.op.op && expr_equal(x->u.op.a, y->u.op.a)
-               && expr_equal(x->u.op.b, y->u.op.b);
-    case IR_SELECT:
-        return expr_equal(x->u.sel.cond, y->u.sel.cond) && expr_equal(x->u.sel.a, y->u.sel.a)
-               && expr_equal(x->u.sel.b, y->u.sel.b);
-    case IR_EXPR__COUNT:
-        break;
-    }
-    return 0;
-}
-
 /* A column factor as its VEC computes it: [j] loads read at [i]. */
 static IrExpr *j_to_i(Arena *a, const IrExpr *e)
 {
@@ -178,7 +149,7 @@ static IrExpr *factor_load(Opt *o, IrExpr *e, FactorKind kind)
 {
     const IrBuf *dst = o->mat->dst;
     for (int k = 0; k < o->nfactors; k++)
-        if (o->factors[k].kind == kind && expr_equal(o->factors[k].expr, e))
+        if (o->factors[k].kind == kind && ir_expr_equal(o->factors[k].expr, e))
             return ir_load(o->a, o->factors[k].temp, kind == FACTOR_ROW ? IDX_I : IDX_J);
     if (o->nfactors == o->capfactors) {
         int cap = o->capfactors ? 2 * o->capfactors : 4;

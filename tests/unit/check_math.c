@@ -81,6 +81,8 @@ enum { EXP, LOG, LOG1P, TANH, SIN2PI, COS2PI, NFNS };
 
 typedef void (*NormalsFn)(RtRun *run, int32_t stream, double *dst, int64_t n);
 static NormalsFn normals;
+typedef void (*SegmentsFn)(RtRun *run, double *dst);
+static SegmentsFn segments;
 static ScalarFn log1p_unit, log_normal;
 
 /* ---- the JIT, once for the whole run (the functions are pure) ---- */
@@ -135,6 +137,8 @@ static void jit_math(void)
     LLVMOrcExecutorAddress a;
     ok(LLVMOrcLLJITLookup(lljit, &a, "dendc_rng_normals"), "dendc_rng_normals");
     normals = (NormalsFn)(uintptr_t)a;
+    ok(LLVMOrcLLJITLookup(lljit, &a, "dendc_rng_segments"), "dendc_rng_segments");
+    segments = (SegmentsFn)(uintptr_t)a;
     ok(LLVMOrcLLJITLookup(lljit, &a, "dendc_math_log1p_unit"), "dendc_math_log1p_unit");
     log1p_unit = (ScalarFn)(uintptr_t)a;
     ok(LLVMOrcLLJITLookup(lljit, &a, "dendc_math_log_normal"), "dendc_math_log_normal");
@@ -440,6 +444,30 @@ START_TEST(noise_matches_the_runtime)
 }
 END_TEST
 
+/* Several streams in one loop (the noise of all populations with the same
+ * switch, lower.c) give each stream's normals bit for bit as drawing them
+ * alone does: segment k holds its stream's pairs 0, 1, ..., up to where the
+ * next begins, the last one up to the end. */
+START_TEST(noise_segments_are_the_streams_drawn_alone)
+{
+    static const CgRngSeg seg[] = CG_RNG_TEST_SEGS;
+    enum { NSEG = sizeof seg / sizeof seg[0] };
+    double z[2 * CG_RNG_TEST_PAIRS], alone[2 * CG_RNG_TEST_PAIRS];
+    for (int trial = 0; trial < 20; trial++) {
+        RtRun run = {.seed = rnd64() >> (trial % 3 * 20), .counter = rnd64() >> (trial % 4 * 16),
+                     .phase = (uint32_t)trial & 1};
+        segments(&run, z);
+        for (int k = 0; k < NSEG; k++) {
+            int64_t end = k + 1 < NSEG ? seg[k + 1].first_pair : CG_RNG_TEST_PAIRS;
+            int64_t n = 2 * (end - seg[k].first_pair);
+            normals(&run, seg[k].stream, alone, n);
+            ck_assert_msg(memcmp(z + 2 * seg[k].first_pair, alone, (size_t)n * sizeof *z) == 0,
+                          "segment %d (stream %d) differs from the stream drawn alone", k, seg[k].stream);
+        }
+    }
+}
+END_TEST
+
 /* Special values: `want` is the C99 Annex F result where there is one,
  * which must come out exactly (a subnormal may be 1 ulp off); LIBM marks
  * the others, checked against libm to 1 ulp. */
@@ -559,6 +587,7 @@ static Suite *suite(void)
     tcase_add_test(t, soft_relu_and_logistic_accuracy);
     tcase_add_test(t, specialised_logs_match_the_general_ones);
     tcase_add_test(t, noise_matches_the_runtime);
+    tcase_add_test(t, noise_segments_are_the_streams_drawn_alone);
     tcase_add_test(t, special_values);
     tcase_add_test(t, loops_vectorise);
     tcase_add_test(t, errors_are_within_the_documented_bounds);
