@@ -378,8 +378,8 @@ static LLVMValueRef gen_load(CgModule *g, const IrExpr *e)
     return load_elem(g, buf, ix);
 }
 
-/* Is e exp(-abs(x)) (or exp(-(abs(x)))), whose value is in [0, 1] or NaN? */
-static int unit_interval(const IrExpr *e)
+/* Is e exp(-abs(x))?  (e->u.op.a->u.op.a->u.op.a is then x.) */
+static int exp_of_minus_abs(const IrExpr *e)
 {
     if (e->kind != IR_CALL || e->u.op.op != IROP_EXP)
         return 0;
@@ -479,12 +479,12 @@ static LLVMValueRef gen_expr(CgModule *g, const IrExpr *e)
     case IR_CALL: {
         LLVMValueRef args[2];
         unsigned n = 0;
-        if (e->u.op.op == IROP_LOG1P && unit_interval(e->u.op.a)) {
-            /* log1p(exp(-abs(x))), soft_relu's: the argument is in [0, 1] */
+        if (e->u.op.op == IROP_LOG1P && exp_of_minus_abs(e->u.op.a)) {
+            /* log1p(exp(-abs(x))), soft_relu's: one function of x */
             LLVMTypeRef ty;
-            LLVMValueRef fn = cg_math_log1p_unit_fn(g->mod, &ty);
-            LLVMValueRef a = gen_expr(g, e->u.op.a);
-            return LLVMBuildCall2(g->b, ty, fn, &a, 1, "");
+            LLVMValueRef fn = cg_math_log1p_exp_nabs_fn(g->mod, &ty);
+            LLVMValueRef x = gen_expr(g, e->u.op.a->u.op.a->u.op.a->u.op.a);
+            return LLVMBuildCall2(g->b, ty, fn, &x, 1, "");
         }
         args[n++] = gen_expr(g, e->u.op.a);
         if (e->u.op.b)
@@ -1556,12 +1556,12 @@ CgModule *cg_math_test_module(Comp *c)
         loop_end(g, &l);
         LLVMBuildRetVoid(g->b);
     }
-    /* double dendc_math_log1p_unit(double): log1p on [0, 1] (soft_relu's);
+    /* double dendc_math_log1p_exp_nabs(double): log1p(exp(-|x|)) (soft_relu's);
      * double dendc_math_log_normal(double): log of a positive normal (the noise's) */
     for (int k = 0; k < 2; k++) {
         LLVMTypeRef uty;
-        LLVMValueRef uf = k ? cg_math_log_normal_fn(g->mod, &uty) : cg_math_log1p_unit_fn(g->mod, &uty);
-        LLVMValueRef fn = new_function(g, k ? "dendc_math_log_normal" : "dendc_math_log1p_unit",
+        LLVMValueRef uf = k ? cg_math_log_normal_fn(g->mod, &uty) : cg_math_log1p_exp_nabs_fn(g->mod, &uty);
+        LLVMValueRef fn = new_function(g, k ? "dendc_math_log_normal" : "dendc_math_log1p_exp_nabs",
                                        LLVMFunctionType(g->f64, &g->f64, 1, 0));
         LLVMValueRef x = LLVMGetParam(fn, 0);
         LLVMBuildRet(g->b, LLVMBuildCall2(g->b, uty, uf, &x, 1, ""));

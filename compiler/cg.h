@@ -64,8 +64,8 @@ void cg_free(CgModule *cm);
  * both through the same code as model kernels, and `void dendc_rng_normals(
  * RtRun *run, int32_t stream, double *dst, int64_t n)`, the noise of a RANDN
  * statement (cg_rng.c).  Optimise and JIT it like a
- * model's.  Also `double dendc_math_log1p_unit(double)`, the log1p cg.c
- * uses when the argument is exp(-abs(x)), and `double
+ * model's.  Also `double dendc_math_log1p_exp_nabs(double)`, what cg.c
+ * computes log1p(exp(-abs(x))) with, and `double
  * dendc_math_log_normal(double)`, the noise's log.  NULL after reporting through
  * c->diag. */
 #define CG_MATH_TEST_N 1027     /* not a multiple of any vector width */

@@ -22,11 +22,12 @@
  * operator. */
 LLVMValueRef cg_math_fn(LLVMModuleRef mod, IrOp op, LLVMTypeRef *ty);
 
-/* `double dendc.math.log1p_unit(double)`: log1p for arguments in [0, 1]
- * (or NaN), bit for bit the same as cg_math_fn's log1p there, without the
- * special cases outside it.  cg.c uses it for log1p(exp(-abs(x))).
+/* `double dendc.math.log1p_exp_nabs(double x)`: log1p(exp(-|x|)), the
+ * smooth part of soft_relu, in one function; cg.c uses it for that
+ * expression.  Bit for bit cg_math_fn's exp and log1p composed for |x| <=
+ * 708; 0 beyond, where they give less than 3.4e-308 (see cg_math.c).
  * Defined like cg_math_fn's. */
-LLVMValueRef cg_math_log1p_unit_fn(LLVMModuleRef mod, LLVMTypeRef *ty);
+LLVMValueRef cg_math_log1p_exp_nabs_fn(LLVMModuleRef mod, LLVMTypeRef *ty);
 
 /* `double dendc.math.log_normal(double)`: log for positive normal doubles
  * (the noise's 1 - u), bit for bit cg_math_fn's log there, without the

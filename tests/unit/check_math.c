@@ -83,7 +83,7 @@ typedef void (*NormalsFn)(RtRun *run, int32_t stream, double *dst, int64_t n);
 static NormalsFn normals;
 typedef void (*SegmentsFn)(RtRun *run, double *dst);
 static SegmentsFn segments;
-static ScalarFn log1p_unit, log_normal;
+static ScalarFn log1p_exp_nabs, log_normal;
 
 /* ---- the JIT, once for the whole run (the functions are pure) ---- */
 
@@ -139,8 +139,8 @@ static void jit_math(void)
     normals = (NormalsFn)(uintptr_t)a;
     ok(LLVMOrcLLJITLookup(lljit, &a, "dendc_rng_segments"), "dendc_rng_segments");
     segments = (SegmentsFn)(uintptr_t)a;
-    ok(LLVMOrcLLJITLookup(lljit, &a, "dendc_math_log1p_unit"), "dendc_math_log1p_unit");
-    log1p_unit = (ScalarFn)(uintptr_t)a;
+    ok(LLVMOrcLLJITLookup(lljit, &a, "dendc_math_log1p_exp_nabs"), "dendc_math_log1p_exp_nabs");
+    log1p_exp_nabs = (ScalarFn)(uintptr_t)a;
     ok(LLVMOrcLLJITLookup(lljit, &a, "dendc_math_log_normal"), "dendc_math_log_normal");
     log_normal = (ScalarFn)(uintptr_t)a;
 }
@@ -312,24 +312,39 @@ START_TEST(turns_accuracy)
 }
 END_TEST
 
-/* The log1p cg.c uses for log1p(exp(-abs(x))) (soft_relu) must give the
- * general log1p's bits on [0, 1], where its arguments lie, and pass NaN;
- * the noise's log the general log's on [2^-53, 1]. */
+/* What cg.c computes log1p(exp(-abs(x))) (soft_relu) with must give the
+ * bits of the general exp and log1p composed for |x| <= 708 (also where
+ * e^-|x| is 1 - 2^-53, the one argument at which their corrections of 1 +
+ * e^-|x| differ); 0 beyond 708, where the composition gives a number below
+ * 3.4e-308; NaN for NaN.  The noise's log must give the general log's bits
+ * on [2^-53, 1]. */
+static double composed(double x) { return fns[LOG1P].scalar(fns[EXP].scalar(-fabs(x))); }
+
 START_TEST(specialised_logs_match_the_general_ones)
 {
-    static const double edge[] = {0, 0x1p-1074, 0x1p-60, 0x1p-54, 0x1.fffffffffffffp-54, 0x1p-53, 0.5, 1};
+    static const double edge[] = {0, -0.0, 0x1p-1074, 0x1p-60, 0x1p-54, 0x1p-53, -0x1p-53, 0x1.8p-53, 0x1p-52,
+                                  0.5, 1, 2, 36, 37, 700, -700, 708, -708, 707.9999999999999};
+    ck_assert(fns[EXP].scalar(-0x1p-53) == 1 - 0x1p-53);
     for (size_t k = 0; k < sizeof edge / sizeof edge[0]; k++) {
-        double a = fns[LOG1P].scalar(edge[k]), b = log1p_unit(edge[k]);
-        ck_assert_msg(memcmp(&a, &b, sizeof a) == 0, "log1p_unit(%a) = %a, log1p %a", edge[k], b, a);
+        double a = composed(edge[k]), b = log1p_exp_nabs(edge[k]);
+        ck_assert_msg(memcmp(&a, &b, sizeof a) == 0, "log1p_exp_nabs(%a) = %a, composed %a", edge[k], b, a);
     }
     for (long k = 0; k < N_RANDOM; k++) {
-        /* what it gets: e^-|x|, so every binade down to the subnormals */
-        double x = k & 1 ? uniform(0, 1) : fns[EXP].scalar(-uniform(0, 745));
-        double a = fns[LOG1P].scalar(x), b = log1p_unit(x);
+        /* every binade of e^-|x| down to 2^-1021, and tiny |x|, both signs */
+        double x = k & 1 ? uniform(-1, 1) * exp2(-uniform(0, 60)) : uniform(-708, 708);
+        double a = composed(x), b = log1p_exp_nabs(x);
         if (memcmp(&a, &b, sizeof a) != 0)
-            ck_abort_msg("log1p_unit(%a) = %a, log1p %a", x, b, a);
+            ck_abort_msg("log1p_exp_nabs(%a) = %a, composed %a", x, b, a);
     }
-    ck_assert(isnan(log1p_unit(NAN)));
+    /* beyond 708: 0, where the composition is below 3.4e-308 */
+    static const double far[] = {708.0000000000001, -708.5, 0x1.62e42fefa39efp+9, 745, -745.2, 746, 1e10, INFINITY,
+                                 -INFINITY};
+    for (size_t k = 0; k < sizeof far / sizeof far[0]; k++) {
+        ck_assert_msg(log1p_exp_nabs(far[k]) == 0 && !signbit(log1p_exp_nabs(far[k])), "log1p_exp_nabs(%a) = %a",
+                      far[k], log1p_exp_nabs(far[k]));
+        ck_assert(composed(far[k]) < 3.4e-308);
+    }
+    ck_assert(isnan(log1p_exp_nabs(NAN)) && isnan(log1p_exp_nabs(-NAN)));
     /* and the noise's log, on what Box-Muller gives it: 1 - k 2^-53 */
     for (long k = 0; k < N_RANDOM; k++) {
         double x = k == 0 ? 1 : k == 1 ? 0x1p-53 : 1 - (double)(rnd64() >> 11) * 0x1p-53;
@@ -345,8 +360,8 @@ END_TEST
 /* std.transfer's soft_relu and logistic are compositions of these:
  *     soft_relu(x) = max(x, 0) + log1p(exp(-|x|))
  *     logistic(x)  = 0.5 + 0.5 tanh(0.5 x)
- * computed here from the JIT's exp, log1p and tanh exactly as a kernel
- * does (max, |x|, halving and + 0.5 add no error of their own beyond one
+ * computed here from the JIT's log1p_exp_nabs and tanh exactly as a kernel
+ * does (max, halving and + 0.5 add no error of their own beyond one
  * rounding each), against long double references log(1 + e^x) and
  * 1 / (1 + e^-x).  The bounds asserted are the ones cg_math.c documents. */
 static long double softplus_ref(double x)
@@ -365,7 +380,7 @@ static double composite_worst(int logistic, int absolute, double lo, double hi, 
             got = 0.5 + 0.5 * fns[TANH].scalar(0.5 * x);
             want = (double)(1.0L / (1.0L + expl(-(long double)x)));
         } else {
-            got = fmax(x, 0) + fns[LOG1P].scalar(fns[EXP].scalar(-fabs(x)));
+            got = fmax(x, 0) + log1p_exp_nabs(x);
             want = (double)softplus_ref(x);
         }
         double e = absolute ? fabs(got - want) : ulp_error(got, want);
