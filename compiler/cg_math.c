@@ -224,13 +224,22 @@ static LLVMValueRef log_core(Emit *e, LLVMValueRef u, LLVMValueRef c, LLVMValueR
 {
     /* tmp = bits(u) - bits(sqrt(2)/2): its exponent field is k, and
      * subtracting that field from u's leaves m in [sqrt(2)/2, sqrt(2)). */
-    LLVMValueRef bits = as_int(e, u);
-    LLVMValueRef tmp = LLVMBuildSub(e->b, bits, ic(e, 0x3fe6a09e667f3bcd), "");
-    LLVMValueRef k = LLVMBuildAdd(e->b, LLVMBuildAShr(e->b, tmp, ic(e, 52), ""), extra, "");
-    /* -2^52 is 0xfff0000000000000: the sign and exponent fields */
-    LLVMValueRef field = LLVMBuildAnd(e->b, tmp, ic(e, -0x10000000000000), "");
-    LLVMValueRef m = as_double(e, LLVMBuildSub(e->b, bits, field, ""));
-    LLVMValueRef kf = int_to_double(e, k);
+    LLVMValueRef m, kf;
+    if (k01) {
+        /* u in [1, 2]: k = 1 from the double above sqrt(2)/2 * 2 on, and m
+         * = u/2 (exact) there: the same m and k in four operations */
+        LLVMValueRef big = fcmp(e, LLVMRealOGE, u, as_double(e, ic(e, 0x3ff6a09e667f3bcd)));
+        m = sel(e, big, fp_mul(e, u, fc(e, 0.5)), u);
+        kf = sel(e, big, fc(e, 1), fc(e, 0));
+    } else {
+        LLVMValueRef bits = as_int(e, u);
+        LLVMValueRef tmp = LLVMBuildSub(e->b, bits, ic(e, 0x3fe6a09e667f3bcd), "");
+        LLVMValueRef k = LLVMBuildAdd(e->b, LLVMBuildAShr(e->b, tmp, ic(e, 52), ""), extra, "");
+        /* -2^52 is 0xfff0000000000000: the sign and exponent fields */
+        LLVMValueRef field = LLVMBuildAnd(e->b, tmp, ic(e, -0x10000000000000), "");
+        m = as_double(e, LLVMBuildSub(e->b, bits, field, ""));
+        kf = int_to_double(e, k);
+    }
 
     LLVMValueRef f = fp_sub(e, m, fc(e, 1));
     LLVMValueRef s = fp_div(e, f, fp_add(e, fc(e, 2), f));
@@ -317,7 +326,8 @@ static LLVMValueRef emit_log_normal(Emit *e, LLVMValueRef x)
  *     a multiple of t's ulp below 2^-53).  The general log1p takes 1 -
  *     (u - t) when u = 2, which is 0 instead of -2^-53 for t = 1 - 2^-53;
  *     the result is the same even there (ln 2 - 2^-54 rounds to ln 2).
- *   - log's k is 0 or 1, so k LN2_LO is exact and fused (log_core, k01).
+ *   - log's k is 0 or 1: a compare finds it, and k LN2_LO is exact and
+ *     fused (log_core, k01).
  * Bit for bit the composition's result for |x| <= 708 (tests/unit/
  * check_math.c); NaN in gives NaN out; about 12 fewer operations of some
  * 90 (bench yy: +4.5 % steps/s). */
@@ -333,8 +343,8 @@ static LLVMValueRef emit_log1p_exp_nabs(Emit *e, LLVMValueRef x)
     LLVMValueRef ev = sel(e, tiny, fc(e, 0), as_double(e, LLVMBuildAdd(e->b, as_int(e, y), k52, "")));
     LLVMValueRef u = fp_add(e, fc(e, 1), ev);
     LLVMValueRef err = fp_sub(e, ev, fp_sub(e, u, fc(e, 1)));
-    LLVMValueRef r = log_core(e, u, fp_div(e, err, u), ic(e, 0), 1);
-    return special(e, r, fcmp(e, LLVMRealUNO, x, x), x);
+    /* NaN needs no select: it reaches the result through c = err / u */
+    return log_core(e, u, fp_div(e, err, u), ic(e, 0), 1);
 }
 
 /* ---- tanh ----
