@@ -15,6 +15,7 @@
  *           runtime's rt_randn as a vectorised loop; of several streams,
  *           one loop over all their pairs (cg_rng_segments_fn)
  *   FILL    rt_fill(run, fixed_seed, stream, dist, a, b, dst, rows*cols)
+ *           (rt_fill_t for a matrix stored transposed, layout.c)
  *   GUARD   if ((flags & mask) == mask && cond != 0) { body }
  * The step function runs the flush kernel instead of the step under
  * IRF_FLUSH (fuse.c).
@@ -64,11 +65,15 @@ struct CgModule {
     LLVMValueRef fn, state, params, run, flags;
     LLVMValueRef i, j;
     int64_t ni, nj;                     /* their trip counts, for bounds checks */
+    /* Loads of row vectors ([i]) made before a MAT's inner loop: gen_load
+     * uses these instead of loading in the loop (see preload_rows). */
+    struct { const IrBuf *buf; LLVMValueRef v; } pre[8];
+    int npre;
     const char *label;                  /* current statement: names its values */
 
     /* Declarations made on first use. */
-    LLVMValueRef fill_fn, fill_f32_fn;
-    LLVMTypeRef fill_ty;
+    LLVMValueRef fill_fn, fill_f32_fn, fill_t_fn;
+    LLVMTypeRef fill_ty, fill_t_ty;
     LLVMValueRef math_fn[IROP__COUNT];
     LLVMTypeRef math_ty[IROP__COUNT];
 };
@@ -336,6 +341,12 @@ static void declare_runtime(CgModule *g)
     /* void rt_fill_f32(... float *dst, int64_t n): the same, for float storage */
     g->fill_f32_fn = LLVMAddFunction(g->mod, "rt_fill_f32", g->fill_ty);
     add_fn_attr(g, g->fill_f32_fn, "nounwind", 0);
+    /* void rt_fill_t(... void *dst, int64_t rows, int64_t cols, int32_t f32):
+     * the same draws for a rows x cols matrix stored transposed (layout.c) */
+    LLVMTypeRef fill_t_args[] = {g->ptr, g->i64, g->i32, g->i32, g->f64, g->f64, g->ptr, g->i64, g->i64, g->i32};
+    g->fill_t_ty = LLVMFunctionType(g->void_ty, fill_t_args, 10, 0);
+    g->fill_t_fn = LLVMAddFunction(g->mod, "rt_fill_t", g->fill_t_ty);
+    add_fn_attr(g, g->fill_t_fn, "nounwind", 0);
 }
 
 /* ---- expressions ---- */
@@ -358,6 +369,10 @@ static LLVMValueRef gen_load(CgModule *g, const IrExpr *e)
     case IDX_JI: ix = g->i && g->j ? row_major(g, g->j, buf->cols, g->i) : NULL; break;
     case IDX_0:  ix = const_i64(g, 0); break;
     }
+    if (e->u.load.index == IDX_I)
+        for (int k = 0; k < g->npre; k++)
+            if (g->pre[k].buf == buf)
+                return g->pre[k].v;
     if (!ix) {
         internal_error(g, "load of '%s' with an index that is not in scope", buf->name);
         return const_f64(g, 0);
@@ -635,6 +650,41 @@ static LLVMValueRef gen_fexpr(CgModule *g, const IrExpr *e)
 }
 
 /* for r0 <= i < rows, j < cols: dst[i,j] = value */
+/* Loads e makes at [i], once per row, before the loop over j.  In the loop
+ * they are loads from a fixed address in the same state block the loop
+ * stores to, which keeps LLVM's loop vectoriser from proving the stores
+ * harmless: a MAT over a transposed matrix (layout.c), whose factor x[i]
+ * is fixed along each 120-long row, stayed scalar.  Loading them first
+ * changes no value: a MAT never writes what it reads at [i]. */
+static void preload_rows(CgModule *g, const IrExpr *e)
+{
+    switch (e->kind) {
+    case IR_LOAD:
+        if (e->u.load.index != IDX_I || g->npre == (int)(sizeof g->pre / sizeof g->pre[0]))
+            return;
+        for (int k = 0; k < g->npre; k++)
+            if (g->pre[k].buf == e->u.load.buf)
+                return;
+        g->pre[g->npre].v = gen_load(g, e);
+        g->pre[g->npre++].buf = e->u.load.buf;
+        return;
+    case IR_UNARY:
+    case IR_BINARY:
+    case IR_CALL:
+        preload_rows(g, e->u.op.a);
+        if (e->u.op.b)
+            preload_rows(g, e->u.op.b);
+        return;
+    case IR_SELECT:
+        preload_rows(g, e->u.sel.cond);
+        preload_rows(g, e->u.sel.a);
+        preload_rows(g, e->u.sel.b);
+        return;
+    default:
+        return;
+    }
+}
+
 static void gen_mat_loop(CgModule *g, const IrStmt *s, int64_t r0)
 {
     Loop li, lj;
@@ -643,11 +693,13 @@ static void gen_mat_loop(CgModule *g, const IrStmt *s, int64_t r0)
     g->i = loop_begin(g, &li, s->dst->rows - r0, "i");
     if (r0)
         g->i = LLVMBuildNUWAdd(g->b, g->i, const_i64(g, r0), "row");
+    preload_rows(g, s->u.value);
     g->j = loop_begin(g, &lj, s->dst->cols, "j");
     store_elem(g, s->dst, row_major(g, g->i, s->dst->cols, g->j),
                s->dst->f32 ? gen_fexpr(g, s->u.value) : gen_expr(g, s->u.value));
     loop_end(g, &lj);
     g->j = NULL;
+    g->npre = 0;
     loop_end(g, &li);
     g->i = NULL;
 }
@@ -762,6 +814,14 @@ static void gen_matvec_loop(CgModule *g, const IrStmt *s, int fused, int64_t r0)
     LLVMTypeRef et = fl ? LLVMFloatTypeInContext(g->ctx) : g->f64;
     int64_t n = src->rows, nb = n / lanes;
     LLVMTypeRef vt = LLVMVectorType(et, (unsigned)lanes);
+    /* src's last n % lanes elements, loaded before the loop over rows (as
+     * preload_rows: fixed addresses in the loop keep it scalar) */
+    LLVMValueRef tail_x[LANES_F32];
+    for (int64_t jj = nb * lanes; jj < n; jj++) {
+        tail_x[jj - nb * lanes] = load_elem(g, src, const_i64(g, jj));
+        if (fl)
+            tail_x[jj - nb * lanes] = to_float(g, tail_x[jj - nb * lanes]);
+    }
     Loop li;
     LLVMValueRef i = loop_begin(g, &li, dst->rows - r0, "i");
     if (r0)
@@ -817,9 +877,7 @@ static void gen_matvec_loop(CgModule *g, const IrStmt *s, int fused, int64_t r0)
         }
         g->j = NULL;
         LLVMValueRef wv = tr ? weight_elem(g, w, j, i) : weight_elem(g, w, i, j);
-        LLVMValueRef xv = load_elem(g, src, j);
-        if (fl)
-            xv = to_float(g, xv);
+        LLVMValueRef xv = tail_x[jj - nb * lanes];
         total = LLVMBuildFAdd(g->b, total, LLVMBuildFMul(g->b, wv, xv, "prod"), "sum");
     }
     if (fl)
@@ -1017,7 +1075,7 @@ static void gen_matvec(CgModule *g, const IrStmt *s)
         return;
     if (!s->u.matvec.ndefer) {
         int64_t r0 = 0;
-        if (src->rows < (w->f32 ? LANES_F32 : LANES) && dst->rows >= 8)
+        if (!s->u.matvec.transposed && src->rows < (w->f32 ? LANES_F32 : LANES) && dst->rows >= 8)
             r0 = gen_matvec_rows8(g, s);
         if (r0 < dst->rows)
             gen_matvec_loop(g, s, 0, r0);
@@ -1100,10 +1158,18 @@ static void gen_fill(CgModule *g, const IrStmt *s)
         buf_elem_ptr(g, s->dst, NULL),
         const_i64(g, (int64_t)s->dst->rows * s->dst->cols),
     };
-    if (s->dst->f32)        /* rt_fill_f32: the same draws, rounded to float */
+    if (s->dst->transposed) {   /* the model's matrix is cols x rows */
+        LLVMValueRef targs[10];
+        memcpy(targs, args, 7 * sizeof *args);
+        targs[7] = const_i64(g, s->dst->cols);
+        targs[8] = const_i64(g, s->dst->rows);
+        targs[9] = LLVMConstInt(g->i32, (unsigned long long)s->dst->f32, 0);
+        LLVMBuildCall2(g->b, g->fill_t_ty, g->fill_t_fn, targs, 10, "");
+    } else if (s->dst->f32) {   /* rt_fill_f32: the same draws, rounded to float */
         LLVMBuildCall2(g->b, g->fill_ty, g->fill_f32_fn, args, 8, "");
-    else
+    } else {
         LLVMBuildCall2(g->b, g->fill_ty, g->fill_fn, args, 8, "");
+    }
 }
 
 static void gen_guard(CgModule *g, const IrStmt *s)

@@ -46,6 +46,11 @@ SemaModel *sema_check(Comp *c, AstFile *main_file);
 /* Phase 3 (lower.c): the checked model as IR. */
 IrModel *lower_model(Comp *c, SemaModel *s);
 
+/* Phase 3a (layout.c): weights and filters with short rows stored
+ * transposed, so their products and updates run along contiguous columns.
+ * Results stay bit-identical. */
+void layout_model(Comp *c, IrModel *m);
+
 /* Phase 3b (opt.c): IR optimisation in place (hoisting per-row and
  * per-column factors out of MAT statements); a no-op below -O1.  Results
  * stay bit-identical. */

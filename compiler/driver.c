@@ -260,11 +260,12 @@ static int run_pipeline(Comp *c, const Options *o)
         ir[k] = lower_model(c, sema[k]);
     if (diag_count(&c->diag))
         return 1;
-    /* DENDC_NO_IR_OPT=1 (undocumented): the same LLVM level without opt.c
-     * and fuse.c, for tests that compare the two. */
+    /* DENDC_NO_IR_OPT=1 (undocumented): the same LLVM level without
+     * layout.c, opt.c and fuse.c, for tests that compare the two. */
     const char *no_opt = getenv("DENDC_NO_IR_OPT");
     if (!(no_opt && strcmp(no_opt, "1") == 0))
         for (int k = 0; k < n; k++) {
+            layout_model(c, ir[k]);
             opt_model(c, ir[k]);
             fuse_model(c, ir[k]);
         }

@@ -467,6 +467,8 @@ void ir_dump(FILE *out, const IrModel *m)
                 b->rows, b->cols, b->f32 ? " f32" : "", (long long)b->offset);
         if (b->parent)
             fprintf(out, " (in %s)", b->parent->name);
+        if (b->transposed)
+            fprintf(out, " (stored transposed: the model's %dx%d)", b->cols, b->rows);
         fputc('\n', out);
     }
     dump_kernel(out, m, m->init.name ? m->init.name : "init", &m->init);
@@ -569,12 +571,16 @@ char *ir_descriptor(Arena *a, const IrModel *m)
     }
     for (int k = 0; k < m->nbufs; k++) {
         const IrBuf *b = m->bufs[k];
+        /* the model's shape; `transposed K` says it is stored column by column */
         sb_printf(&sb, "buf %d %s %s %d %d %lld\n", b->id, b->name, ir_role_names[b->role],
-                  b->rows, b->cols, (long long)b->offset);
+                  b->transposed ? b->cols : b->rows, b->transposed ? b->rows : b->cols, (long long)b->offset);
     }
     for (int k = 0; k < m->nbufs; k++)
         if (m->bufs[k]->f32)
             sb_printf(&sb, "f32 %d\n", k);
+    for (int k = 0; k < m->nbufs; k++)
+        if (m->bufs[k]->transposed)
+            sb_printf(&sb, "transposed %d\n", k);
     for (int t = 0; t < m->nteachers; t++) {
         const IrTeacher *te = &m->teachers[t];
         sb_printf(&sb, "teacher %d %s %s %.17g %.17g %d %d\n", t, te->name,

@@ -94,6 +94,9 @@ typedef struct IrBuf {
     int64_t offset;         /* in doubles from the start of the state block */
     struct IrBuf *parent;   /* a view: these elements of the parent buffer
                                (ir_buf_view), else NULL */
+    int transposed;         /* the model's matrix is cols x rows, stored as its
+                               transpose, rows x cols (layout.c); rows and cols
+                               are the storage's, as every statement indexes it */
     int f32;                /* stored as float (--precision single: weights and
                                filters); rows*cols floats in ceil(rows*cols/2)
                                doubles.  Arithmetic is still double: loads widen,

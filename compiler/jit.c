@@ -28,7 +28,7 @@ struct Jit {
 
 #define SYM(f) {#f, (JitFn)f}
 const JitSymbol jit_runtime_symbols[] = {
-    SYM(rt_randn), SYM(rt_fill), SYM(rt_fill_f32),
+    SYM(rt_randn), SYM(rt_fill), SYM(rt_fill_f32), SYM(rt_fill_t),
     /* what cg.c emits: intrinsics lower to these, plus log1p and tanh */
     SYM(exp), SYM(log), SYM(log1p), SYM(tanh), SYM(sqrt), SYM(fabs), SYM(floor),
     SYM(pow), SYM(fmin), SYM(fmax),

@@ -137,6 +137,11 @@ void rt_fill(RtRun *run, int64_t fixed_seed, int32_t stream, int32_t dist,
  * --precision single). */
 void rt_fill_f32(RtRun *run, int64_t fixed_seed, int32_t stream, int32_t dist,
                  double a, double b, float *dst, int64_t n);
+/* rt_fill's draws for a rows x cols matrix stored transposed (column by
+ * column: element [i,j], draw i*cols + j, at dst[j*rows + i]), as double,
+ * or rounded to float when f32. */
+void rt_fill_t(RtRun *run, int64_t fixed_seed, int32_t stream, int32_t dist,
+               double a, double b, void *dst, int64_t rows, int64_t cols, int32_t f32);
 
 /* ---- the generated model, as the runtime sees it ---- */
 typedef void (*RtDeriveFn)(double *params, const uint8_t *overridden);

@@ -23,7 +23,7 @@ const char *const rt_role_names[RT_ROLE__COUNT] = {
  * number of times (contiguously), OPTIONAL ones at most once; the others
  * exactly once. */
 typedef enum RecKind {
-    REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_F32, REC_TEACHER,
+    REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_F32, REC_TRANSPOSED, REC_TEACHER,
     REC_DATASET, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET, REC_ONEHOT, REC_EPOCHS,
     REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_METRIC, REC_REF, REC_RECORD, REC_END, REC__COUNT
 } RecKind;
@@ -40,6 +40,7 @@ static const struct {
     [REC_PARAM] = { "param", 3, 1 },
     [REC_BUF] = { "buf", 6, 1 },
     [REC_F32] = { "f32", 1, 1 },
+    [REC_TRANSPOSED] = { "transposed", 1, 1 },
     [REC_TEACHER] = { "teacher", 7, 1 },
     [REC_DATASET] = { "dataset", 6, 1 },
     [REC_EXPERIMENT] = { "experiment", 1, 0 },
@@ -274,6 +275,18 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
         if (b->role != RT_ROLE_WEIGHT && b->role != RT_ROLE_FILTER)
             return fail(p, "buffer '%s': only weights and filters can be f32", b->name);
         b->f32 = 1;
+        return 0;
+    }
+    case REC_TRANSPOSED: {
+        int id;
+        if (field_int(p, f[0], "transposed buffer", 0, d->nbufs - 1, &id) < 0)
+            return -1;
+        RtBufDesc *b = &d->bufs[id];
+        if (b->transposed)
+            return fail(p, "buffer '%s' is marked transposed twice", b->name);
+        if (b->role != RT_ROLE_WEIGHT && b->role != RT_ROLE_FILTER)
+            return fail(p, "buffer '%s': only weights and filters can be transposed", b->name);
+        b->transposed = 1;
         return 0;
     }
     case REC_TEACHER: {
@@ -580,11 +593,18 @@ out:
 
 void rt_buf_get(const RtBufDesc *b, const double *state, double *out)
 {
-    if (!b->f32) {
-        memcpy(out, state + b->offset, (size_t)b->len * sizeof *out);
+    const double *d = state + b->offset;
+    const float *f = (const float *)(const void *)d;
+    if (b->transposed) {
+        for (int64_t i = 0; i < b->rows; i++)
+            for (int64_t j = 0; j < b->cols; j++)
+                out[i * b->cols + j] = b->f32 ? f[j * b->rows + i] : d[j * b->rows + i];
         return;
     }
-    const float *f = (const float *)(const void *)(state + b->offset);
+    if (!b->f32) {
+        memcpy(out, d, (size_t)b->len * sizeof *out);
+        return;
+    }
     for (int64_t i = 0; i < b->len; i++)
         out[i] = f[i];
 }

@@ -71,9 +71,12 @@ typedef struct RtBufDesc {
     int64_t offset;         /* doubles from the start of the state block */
     int64_t len;            /* rows * cols */
     int f32;                /* stored as len floats (dendc --precision single) */
+    int transposed;         /* stored column by column: [i,j] at j*rows + i
+                               (dendc's layout.c, for matrices with short rows) */
 } RtBufDesc;
 
-/* Buffer b of the state block as len doubles in out (widening floats). */
+/* Buffer b of the state block as len doubles in out, row by row (widening
+ * floats, and in the model's order when stored transposed). */
 void rt_buf_get(const RtBufDesc *b, const double *state, double *out);
 
 typedef struct RtTeacherDesc {

@@ -201,6 +201,33 @@ void rt_fill_f32(RtRun *run, int64_t fixed_seed, int32_t stream, int32_t dist,
     }
 }
 
+void rt_fill_t(RtRun *run, int64_t fixed_seed, int32_t stream, int32_t dist,
+               double a, double b, void *dst, int64_t rows, int64_t cols, int32_t f32)
+{
+    /* one row of the matrix at a time: its draws are consecutive */
+    double chunk[256];
+    uint64_t seed = fixed_seed >= 0 ? (uint64_t)fixed_seed : run->seed;
+    uint64_t counter = fixed_seed >= 0 ? 0 : run->counter;
+    double *d = dst;
+    float *f = dst;
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j0 = 0; j0 < cols; j0 += 256) {
+            int64_t m = cols - j0 < 256 ? cols - j0 : 256;
+            uint64_t first = (uint64_t)(i * cols + j0);
+            if (dist == RT_DIST_NORMAL)
+                rt_normals_at(seed, (uint32_t)stream, counter, first, chunk, m);
+            else
+                rt_uniforms_at(seed, (uint32_t)stream, counter, first, chunk, m);
+            for (int64_t j = 0; j < m; j++) {
+                double v = dist == RT_DIST_NORMAL ? a + b * chunk[j] : a + (b - a) * chunk[j];
+                if (f32)
+                    f[(j0 + j) * rows + i] = (float)v;
+                else
+                    d[(j0 + j) * rows + i] = v;
+            }
+        }
+}
+
 void rt_shuffle(uint64_t seed, uint64_t epoch, int64_t *perm, int64_t n)
 {
     for (int64_t i = 0; i < n; i++)

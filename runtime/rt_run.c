@@ -228,12 +228,13 @@ static int write_trace(Driver *dr)
     RtAtomic a;
     if (!rc && rt_atomic_open(&a, csv) == 0) {
         /* dtype f4: the buffer's rows*cols floats start at byte 8*offset of
-         * the row (dendc --precision single) */
-        fputs("name,role,rows,cols,offset,dtype\n", a.f);
+         * the row (dendc --precision single); order F: stored column by
+         * column (NumPy's reshape(rows, cols, order="F")) */
+        fputs("name,role,rows,cols,offset,dtype,order\n", a.f);
         for (int i = 0; i < d->nbufs; i++)
-            fprintf(a.f, "%s,%s,%lld,%lld,%lld,%s\n", d->bufs[i].name, rt_role_names[d->bufs[i].role],
+            fprintf(a.f, "%s,%s,%lld,%lld,%lld,%s,%s\n", d->bufs[i].name, rt_role_names[d->bufs[i].role],
                     (long long)d->bufs[i].rows, (long long)d->bufs[i].cols, (long long)d->bufs[i].offset,
-                    d->bufs[i].f32 ? "f4" : "f8");
+                    d->bufs[i].f32 ? "f4" : "f8", d->bufs[i].transposed ? "F" : "C");
         if (rt_atomic_commit(&a) < 0)
             rc = 1;
     } else if (!rc) {
@@ -475,7 +476,8 @@ static int write_final(Driver *dr)
         int r;
         if (b->role != RT_ROLE_WEIGHT && b->role != RT_ROLE_FILTER && b->role != RT_ROLE_STATE)
             continue;
-        if (b->f32) {           /* float storage: written widened to float64, exactly */
+        if (b->f32 || b->transposed) {  /* float storage widened to float64, exactly;
+                                           transposed storage in the model's order */
             wide = rt_xmalloc((size_t)b->len * sizeof *wide);
             rt_buf_get(b, dr->state, wide);
             v = wide;

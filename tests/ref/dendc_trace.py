@@ -13,7 +13,7 @@ class Trace:
         with open(f"{out}/layout.csv") as f:
             for row in csv.DictReader(f):
                 self.layout[row["name"]] = (int(row["offset"]), int(row["rows"]), int(row["cols"]),
-                                            row.get("dtype", "f8"))
+                                            row.get("dtype", "f8"), row.get("order", "C"))
 
     @property
     def steps(self):
@@ -22,9 +22,10 @@ class Trace:
 
     def get(self, k, name):
         """Buffer `name` after step k: a vector, or a (rows, cols) matrix."""
-        off, rows, cols, dtype = self.layout[name]
+        off, rows, cols, dtype, order = self.layout[name]
         if dtype == "f4":       # --precision single: floats from byte 8*off
             v = self.rows[k].view(np.float32)[2 * off:2 * off + rows * cols].astype(np.float64)
         else:
             v = self.rows[k, off:off + rows * cols]
-        return v.reshape(rows, cols) if cols > 1 else v.copy()
+        # order F: a matrix with short rows, stored column by column
+        return v.reshape(rows, cols, order=order).copy() if cols > 1 else v.copy()

@@ -638,6 +638,117 @@ START_TEST(no_fusion_at_O0)
 }
 END_TEST
 
+/* ---- layout.c ---- */
+
+/* A 16x3 weight T (16 rows, 3 columns: short) with a filter F, read by a
+ * product and updated F += (r[i] x[j] - F), T += dt F, plus the 4x3 W
+ * (too few rows) and a 16x8 K (rows of 8): only T and F are stored
+ * transposed. */
+typedef struct Lay {
+    IrBuf *T, *F, *K, *h, *k;
+    IrStmt *prod, *upd_f, *upd_t, *fill, *prod_w, *fill_w;
+} Lay;
+
+static Lay lay_model(void)
+{
+    Lay l;
+    IrModel *m = mini.m;
+    l.h = ir_buf(a, m, "H.basal", BUF_TEMP, 16, 1);
+    l.k = ir_buf(a, m, "H.r", BUF_STATE, 16, 1);
+    l.T = ir_buf(a, m, "T", BUF_WEIGHT, 16, 3);
+    l.F = ir_buf(a, m, "T.filter", BUF_FILTER, 16, 3);
+    l.K = ir_buf(a, m, "K", BUF_WEIGHT, 16, 8);
+    l.fill = ir_stmt(a, IRS_FILL, l.T, "init");
+    l.fill->u.rng.a = K(-1);
+    l.fill->u.rng.b = K(1);
+    l.fill_w = ir_stmt(a, IRS_FILL, mini.W, "init");
+    l.fill_w->u.rng.a = K(-1);
+    l.fill_w->u.rng.b = K(1);
+    ir_kernel_add(a, &m->init, l.fill);
+    ir_kernel_add(a, &m->init, l.fill_w);
+    l.prod = ir_stmt(a, IRS_MATVEC, l.h, "T x");
+    l.prod->u.matvec.w = l.T;
+    l.prod->u.matvec.src = mini.x;
+    l.prod_w = ir_stmt(a, IRS_MATVEC, mini.basal, "W x");
+    l.prod_w->u.matvec.w = mini.W;
+    l.prod_w->u.matvec.src = mini.x;
+    l.upd_f = mat(l.F, ADD(L(l.F, IDX_IJ), MUL(P(mini.dt), SUB(MUL(L(l.k, IDX_I), L(mini.x, IDX_J)),
+                                                                 L(l.F, IDX_IJ)))));
+    l.upd_t = mat(l.T, ADD(L(l.T, IDX_IJ), MUL(P(mini.dt), L(l.F, IDX_IJ))));
+    IrStmt *kp = ir_stmt(a, IRS_MATVEC, l.h, "K y");
+    kp->u.matvec.w = l.K;
+    kp->u.matvec.src = ir_buf(a, m, "G.r", BUF_STATE, 8, 1);
+    kp->u.matvec.accumulate = 1;
+    IrStmt *st[] = {l.prod, l.prod_w, kp, l.upd_f, l.upd_t};
+    for (size_t n = 0; n < sizeof st / sizeof st[0]; n++)
+        ir_kernel_add(a, &m->step, st[n]);
+    return l;
+}
+
+START_TEST(short_rows_are_stored_transposed)
+{
+    Lay l = lay_model();
+    IrExpr *before = l.upd_f->u.value;
+    layout_model(&comp, mini.m);
+    ck_assert(l.T->transposed && l.F->transposed);
+    ck_assert(!mini.W->transposed && !l.K->transposed);
+    ck_assert_int_eq(l.T->rows, 3);                 /* stored 3x16 */
+    ck_assert_int_eq(l.T->cols, 16);
+    ck_assert_int_eq(l.prod->u.matvec.transposed, 1);
+    ck_assert_int_eq(l.prod_w->u.matvec.transposed, 0);
+    /* i and j trade places: r is read at [j], x at [i], the matrices at [i,j] */
+    const IrExpr *e = l.upd_f->u.value;
+    ck_assert_ptr_ne(e, before);                    /* a copy: lowered trees may be shared */
+    ck_assert_int_eq(count_loads(e, l.k, IDX_J), 1);
+    ck_assert_int_eq(count_loads(e, mini.x, IDX_I), 1);
+    ck_assert_int_eq(count_loads(e, l.F, IDX_IJ), 2);
+    ck_assert_int_eq(count_loads(before, l.k, IDX_I), 1);   /* the original is untouched */
+    ck_assert_int_eq(count_loads(l.upd_t->u.value, l.F, IDX_IJ), 1);
+    /* the descriptor gives the model's shape and marks it */
+    const char *d = ir_descriptor(a, mini.m);
+    ck_assert_ptr_nonnull(strstr(d, " T weight 16 3 "));
+    char rec[32];
+    snprintf(rec, sizeof rec, "transposed %d\n", l.T->id);
+    ck_assert_ptr_nonnull(strstr(d, rec));
+    snprintf(rec, sizeof rec, "transposed %d\n", mini.W->id);
+    ck_assert_ptr_null(strstr(d, rec));
+}
+END_TEST
+
+/* A MAT of the step that mixes T with a matrix that must stay (K, rows of
+ * 8, same rows) keeps T as it is; an init formula may mix them. */
+START_TEST(a_step_mat_with_a_kept_matrix_keeps_both)
+{
+    Lay l = lay_model();
+    IrBuf *M = ir_buf(a, mini.m, "M", BUF_WEIGHT, 3, 16);
+    ir_kernel_add(a, &mini.m->step, mat(l.T, ADD(L(l.T, IDX_IJ), L(M, IDX_JI))));
+    layout_model(&comp, mini.m);
+    ck_assert(!l.T->transposed && !l.F->transposed);
+}
+END_TEST
+
+START_TEST(an_init_formula_may_mix_orders)
+{
+    Lay l = lay_model();
+    IrBuf *M = ir_buf(a, mini.m, "M", BUF_WEIGHT, 3, 16);
+    IrStmt *init = mat(l.T, ir_unary(a, IROP_NEG, L(M, IDX_JI)));
+    ir_kernel_add(a, &mini.m->init, init);
+    layout_model(&comp, mini.m);
+    ck_assert(l.T->transposed && !M->transposed);
+    ck_assert_int_eq(count_loads(init->u.value, M, IDX_IJ), 1);     /* T^T[i,j] = -M[i,j] */
+}
+END_TEST
+
+START_TEST(no_layout_change_at_O0)
+{
+    Lay l = lay_model();
+    comp.opt_level = 0;
+    layout_model(&comp, mini.m);
+    ck_assert(!l.T->transposed);
+    ck_assert_int_eq(l.T->rows, 16);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("opt");
@@ -667,6 +778,13 @@ static Suite *suite(void)
     tcase_add_test(f, short_rows_are_not_fused);
     tcase_add_test(f, no_fusion_at_O0);
     suite_add_tcase(s, f);
+    TCase *y = tcase_create("layout");
+    tcase_add_checked_fixture(y, setup, teardown);
+    tcase_add_test(y, short_rows_are_stored_transposed);
+    tcase_add_test(y, a_step_mat_with_a_kept_matrix_keeps_both);
+    tcase_add_test(y, an_init_formula_may_mix_orders);
+    tcase_add_test(y, no_layout_change_at_O0);
+    suite_add_tcase(s, y);
     return s;
 }
 

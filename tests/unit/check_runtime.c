@@ -708,6 +708,12 @@ static const struct { const char *from, *to, *expect; } bad_descs[] = {
     { "end\n", "end", "missing newline" },
     { "end\n", "end\nmodel x\n", "text after 'end'" },
     { "end\n", "end\n\n", "text after 'end'" },
+    { "buf 7 S.noise noise 2 1 24\n", "buf 7 S.noise noise 2 1 24\ntransposed 2\ntransposed 2\n",
+      "buffer 'W' is marked transposed twice" },
+    { "buf 7 S.noise noise 2 1 24\n", "buf 7 S.noise noise 2 1 24\ntransposed 3\n",
+      "buffer 'S.u': only weights and filters can be transposed" },
+    { "buf 7 S.noise noise 2 1 24\n", "buf 7 S.noise noise 2 1 24\ntransposed 8\n",
+      "transposed buffer 8 out of range" },
 };
 
 START_TEST(test_desc_reject)
@@ -883,6 +889,46 @@ START_TEST(test_desc_reject_misc)
     char small[8];
     ck_assert_int_eq(rt_desc_parse(&d, "junk\n", small, sizeof small), -1);
     ck_assert_str_eq(small, "line 1:");
+}
+END_TEST
+
+/* A matrix stored transposed (dendc's layout.c): the descriptor gives the
+ * model's shape and `transposed K`; rt_buf_get hands it out row by row,
+ * and rt_fill_t puts rt_fill's draws, in the model's order, column by
+ * column, in double or float. */
+START_TEST(test_transposed_storage)
+{
+    char *t = patched("buf 7 S.noise noise 2 1 24\n", "buf 7 S.noise noise 2 1 24\ntransposed 2\n");
+    char err[256];
+    RtDesc d;
+    ck_assert_msg(rt_desc_parse(&d, t, err, sizeof err) == 0, "%s", err);
+    const RtBufDesc *w = &d.bufs[2];
+    ck_assert(w->transposed && !d.bufs[3].transposed);
+    ck_assert_int_eq(w->rows, 2);
+    ck_assert_int_eq(w->cols, 3);
+    double state[26] = {0}, out[6];
+    for (int k = 0; k < 6; k++)         /* W = [[0 1 2] [3 4 5]] stored as [[0 3] [1 4] [2 5]] */
+        state[5 + (k % 3) * 2 + k / 3] = k;
+    rt_buf_get(w, state, out);
+    for (int k = 0; k < 6; k++)
+        ck_assert_double_eq(out[k], k);
+    rt_desc_free(&d);
+    free(t);
+
+    enum { R = 37, C = 5 };
+    static double plain[R * C], tr[R * C];
+    static float tr32[R * C];
+    RtRun run = { .seed = 3, .counter = 11 };
+    for (int dist = 0; dist < 2; dist++) {
+        rt_fill(&run, -1, 4, dist, -0.5, 2, plain, R * C);
+        rt_fill_t(&run, -1, 4, dist, -0.5, 2, tr, R, C, 0);
+        rt_fill_t(&run, -1, 4, dist, -0.5, 2, tr32, R, C, 1);
+        for (int i = 0; i < R; i++)
+            for (int j = 0; j < C; j++) {
+                ck_assert(tr[j * R + i] == plain[i * C + j]);
+                ck_assert(tr32[j * R + i] == (float)plain[i * C + j]);
+            }
+    }
 }
 END_TEST
 
@@ -1899,6 +1945,7 @@ Suite *runtime_suite(void)
     tcase_add_loop_test(desc, test_desc_reject, 0, (int)(sizeof bad_descs / sizeof bad_descs[0]));
     tcase_add_test(desc, test_desc_reject_misc);
     tcase_add_test(desc, test_desc_optional_parts);
+    tcase_add_test(desc, test_transposed_storage);
     tcase_add_test(desc, test_desc_labelled);
     tcase_add_loop_test(desc, test_desc_reject_labelled, 0,
                         (int)(sizeof bad_yy_descs / sizeof bad_yy_descs[0]));

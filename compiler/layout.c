@@ -1,0 +1,264 @@
+/* layout.c: phase 3a, matrices with short rows are stored transposed
+ * (after lowering, before opt.c; from -O1, and DENDC_NO_IR_OPT=1 skips it
+ * with opt.c and fuse.c).
+ *
+ * A weight matrix is stored row by row: W[i,j] at i*cols + j.  When rows
+ * are short, a 4-input net's 120x4 W1, every statement that touches W works
+ * against that order.  The product W x sums each row's 4 terms, in order,
+ * so 8 rows at a time have to be loaded and transposed into columns with
+ * shuffles (cg.c, gen_matvec_rows8), and an update F[i,j] += c (r[i] x[j] -
+ * F[i,j]) transposes in and out again (gen_mat_rows8).  Stored as its
+ * transpose, a 4x120 array, each column of W is contiguous: the product is
+ * 4 passes of dst[i] += W^T[j,i] x[j] over 120 contiguous weights, the
+ * update plain 120-long rows, and nothing is shuffled.  On the 4-120-3
+ * microcircuit (bench/microcircuit_yy.dend) the step is about 5 % faster.
+ *
+ * The arithmetic is unchanged, term for term and in the same order: a
+ * product still sums row i's terms j = 0, 1, ... (cg.c's transposed
+ * product has the same order as the plain one), an update computes each
+ * element from the same operands.  Results are bit-identical
+ * (tests/e2e/opt_equivalence.sh compares every buffer of the traces).
+ *
+ * The rewrite, for each buffer B chosen:
+ *   - B's shape becomes cols x rows and B->transposed = 1 (the descriptor
+ *     gives the runtime the model's shape and a `transposed` record, so
+ *     outputs, records and layout.csv still show the model's matrix);
+ *   - a MATVEC with w = B flips `transposed`;
+ *   - a MAT whose dst is transposed runs over the stored shape, so i and j
+ *     trade places in its expression (IDX_I <-> IDX_J); a matrix load
+ *     flips between [i,j] and [j,i] when exactly one of dst and the loaded
+ *     buffer is transposed;
+ *   - a FILL of B draws in the model's order (row by row) and stores
+ *     column by column (cg.c calls rt_fill_t).
+ * Chosen are weights and filters with fewer than 8 columns and at least 16
+ * rows, used only in those ways (not by teachers), together with every
+ * matrix they share a MAT of the step with, so that a step's MAT runs along
+ * the rows of all it touches (an init formula such as -transpose(W2) may
+ * mix the two orders: it runs once).
+ */
+#include "dendc.h"
+
+#include <string.h>
+
+enum { SHORT_ROW = IR_BUF_ALIGN, MIN_ROWS = 16 };
+
+typedef struct Layout {
+    IrModel *m;
+    Arena *a;
+    int join_mats;      /* scanning the step or flush kernel: a MAT's matrices
+                           go together (init runs once: mixed orders are fine) */
+    int *parent;        /* union-find over buffer ids: a MAT's matrices together */
+    char *ok;           /* per buffer: could be stored transposed */
+    char *pick;         /* per buffer: will be */
+} Layout;
+
+static int find(Layout *L, int b)
+{
+    while (L->parent[b] != b)
+        b = L->parent[b] = L->parent[L->parent[b]];
+    return b;
+}
+
+static void join(Layout *L, int a, int b)
+{
+    L->parent[find(L, a)] = find(L, b);
+}
+
+/* ---- which buffers ---- */
+
+static int is_matrix_load(const IrExpr *e)
+{
+    return e->kind == IR_LOAD && (e->u.load.index == IDX_IJ || e->u.load.index == IDX_JI);
+}
+
+/* The matrices a MAT's expression loads join its dst; a matrix loaded
+ * anywhere else (a VEC cannot, but be safe) is not ok. */
+static void scan_expr(Layout *L, const IrExpr *e, const IrBuf *mat_dst)
+{
+    switch (e->kind) {
+    case IR_LOAD:
+        if (is_matrix_load(e)) {
+            if (!mat_dst)
+                L->ok[e->u.load.buf->id] = 0;
+            else if (L->join_mats)
+                join(L, e->u.load.buf->id, mat_dst->id);
+        } else if (e->u.load.buf->cols > 1) {
+            L->ok[e->u.load.buf->id] = 0;       /* a matrix read as a vector */
+        }
+        break;
+    case IR_UNARY:
+    case IR_BINARY:
+    case IR_CALL:
+        scan_expr(L, e->u.op.a, mat_dst);
+        if (e->u.op.b)
+            scan_expr(L, e->u.op.b, mat_dst);
+        break;
+    case IR_SELECT:
+        scan_expr(L, e->u.sel.cond, mat_dst);
+        scan_expr(L, e->u.sel.a, mat_dst);
+        scan_expr(L, e->u.sel.b, mat_dst);
+        break;
+    default:
+        break;
+    }
+}
+
+static void scan_stmts(Layout *L, IrStmt *const *stmts, int n, int teacher)
+{
+    for (int k = 0; k < n; k++) {
+        const IrStmt *s = stmts[k];
+        switch (s->kind) {
+        case IRS_VEC:
+            L->ok[s->dst->id] = 0;
+            scan_expr(L, s->u.value, NULL);
+            break;
+        case IRS_MAT:
+            scan_expr(L, s->u.value, s->dst);
+            if (teacher)
+                L->ok[s->dst->id] = 0;
+            break;
+        case IRS_MATVEC:
+            L->ok[s->dst->id] = L->ok[s->u.matvec.src->id] = 0;
+            if (teacher || s->u.matvec.ndefer)
+                L->ok[s->u.matvec.w->id] = 0;
+            break;
+        case IRS_RANDN:
+            L->ok[s->dst->id] = 0;
+            break;
+        case IRS_FILL:
+            if (teacher)
+                L->ok[s->dst->id] = 0;
+            break;
+        case IRS_GUARD:
+            scan_stmts(L, s->u.guard.body, s->u.guard.nbody, teacher);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* ---- the rewrite ---- */
+
+static IrExpr *rewrite_expr(Layout *L, const IrExpr *e, int dst_t)
+{
+    IrExpr *c = arena_alloc(L->a, sizeof *c);
+    *c = *e;
+    switch (e->kind) {
+    case IR_LOAD: {
+        IrIndex ix = e->u.load.index;
+        int flip = dst_t ^ e->u.load.buf->transposed;
+        if (dst_t && (ix == IDX_I || ix == IDX_J))
+            c->u.load.index = ix == IDX_I ? IDX_J : IDX_I;
+        else if (flip && (ix == IDX_IJ || ix == IDX_JI))
+            c->u.load.index = ix == IDX_IJ ? IDX_JI : IDX_IJ;
+        break;
+    }
+    case IR_UNARY:
+    case IR_BINARY:
+    case IR_CALL:
+        c->u.op.a = rewrite_expr(L, e->u.op.a, dst_t);
+        if (e->u.op.b)
+            c->u.op.b = rewrite_expr(L, e->u.op.b, dst_t);
+        break;
+    case IR_SELECT:
+        c->u.sel.cond = rewrite_expr(L, e->u.sel.cond, dst_t);
+        c->u.sel.a = rewrite_expr(L, e->u.sel.a, dst_t);
+        c->u.sel.b = rewrite_expr(L, e->u.sel.b, dst_t);
+        break;
+    default:
+        break;
+    }
+    return c;
+}
+
+/* Does e load a transposed buffer? */
+static int touches(const IrExpr *e)
+{
+    switch (e->kind) {
+    case IR_LOAD:
+        return e->u.load.buf->transposed;
+    case IR_UNARY:
+    case IR_BINARY:
+    case IR_CALL:
+        return touches(e->u.op.a) || (e->u.op.b && touches(e->u.op.b));
+    case IR_SELECT:
+        return touches(e->u.sel.cond) || touches(e->u.sel.a) || touches(e->u.sel.b);
+    default:
+        return 0;
+    }
+}
+
+static void rewrite_stmts(Layout *L, IrStmt *const *stmts, int n)
+{
+    for (int k = 0; k < n; k++) {
+        IrStmt *s = stmts[k];
+        switch (s->kind) {
+        case IRS_MAT:
+            if (s->dst->transposed || touches(s->u.value))
+                s->u.value = rewrite_expr(L, s->u.value, s->dst->transposed);
+            break;
+        case IRS_MATVEC:
+            if (s->u.matvec.w->transposed)
+                s->u.matvec.transposed = !s->u.matvec.transposed;
+            break;
+        case IRS_GUARD:
+            rewrite_stmts(L, s->u.guard.body, s->u.guard.nbody);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void scan_kernel(Layout *L, const IrKernel *k, int teacher, int join_mats)
+{
+    L->join_mats = join_mats;
+    scan_stmts(L, k->stmts, k->nstmts, teacher);
+}
+
+void layout_model(Comp *c, IrModel *m)
+{
+    int n = m->nbufs;
+    if (n == 0 || c->opt_level < 1)        /* -O0: the IR as lowered */
+        return;
+    Layout L = { .m = m, .a = &c->arena };
+    L.parent = arena_alloc(L.a, (size_t)n * sizeof *L.parent);
+    L.ok = arena_alloc(L.a, (size_t)n);
+    L.pick = arena_alloc(L.a, (size_t)n);
+    for (int b = 0; b < n; b++) {
+        const IrBuf *buf = m->bufs[b];
+        L.parent[b] = b;
+        L.ok[b] = (buf->role == BUF_WEIGHT || buf->role == BUF_FILTER) && !buf->parent && !buf->transposed
+                  && buf->cols > 1 && buf->cols < SHORT_ROW && buf->rows >= MIN_ROWS;
+    }
+    scan_kernel(&L, &m->init, 0, 0);
+    scan_kernel(&L, &m->step, 0, 1);
+    scan_kernel(&L, &m->flush, 0, 1);
+    for (int t = 0; t < m->nteachers; t++) {
+        scan_kernel(&L, &m->teachers[t].init, 1, 1);
+        scan_kernel(&L, &m->teachers[t].eval, 1, 1);
+    }
+    /* a group goes only whole */
+    char *group_ok = arena_alloc(L.a, (size_t)n);
+    memset(group_ok, 1, (size_t)n);
+    for (int b = 0; b < n; b++)
+        if (!L.ok[b])
+            group_ok[find(&L, b)] = 0;
+    int any = 0;
+    for (int b = 0; b < n; b++) {
+        IrBuf *buf = m->bufs[b];
+        if (!L.ok[b] || !group_ok[find(&L, b)])
+            continue;
+        int rows = buf->rows;
+        buf->rows = buf->cols;
+        buf->cols = rows;
+        buf->transposed = 1;
+        any = 1;
+    }
+    if (!any)
+        return;
+    rewrite_stmts(&L, m->init.stmts, m->init.nstmts);
+    rewrite_stmts(&L, m->step.stmts, m->step.nstmts);
+    rewrite_stmts(&L, m->flush.stmts, m->flush.nstmts);
+}
