@@ -67,7 +67,8 @@ static void *grow_pow2(Arena *a, void *items, int n, size_t elem)
     return p;
 }
 
-static IrBuf *new_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols, int f32)
+/* A buffer added to m's list; its place in the state block is the caller's. */
+static IrBuf *add_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols, int f32)
 {
     IrBuf *b = arena_alloc(a, sizeof *b);
     b->id = m->nbufs;
@@ -76,31 +77,30 @@ static IrBuf *new_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, in
     b->rows = rows;
     b->cols = cols;
     b->f32 = f32;
-    b->offset = (m->state_size + BUF_ALIGN_DOUBLES - 1) / BUF_ALIGN_DOUBLES * BUF_ALIGN_DOUBLES;
+    m->bufs = grow_pow2(a, m->bufs, m->nbufs, sizeof *m->bufs);
+    m->bufs[m->nbufs++] = b;
+    return b;
+}
+
+static int64_t round_up(int64_t n) { return (n + BUF_ALIGN_DOUBLES - 1) / BUF_ALIGN_DOUBLES * BUF_ALIGN_DOUBLES; }
+
+static IrBuf *new_buf(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols, int f32)
+{
+    IrBuf *b = add_buf(a, m, name, role, rows, cols, f32);
+    b->offset = round_up(m->state_size);
     int64_t n = (int64_t)rows * cols;
     /* the state block ends on a boundary too: a buffer's room (ir_buf_room)
      * lies inside it, whichever buffer is last */
-    int64_t doubles = f32 ? (n + 1) / 2 : n;
-    m->state_size = b->offset + (doubles + BUF_ALIGN_DOUBLES - 1) / BUF_ALIGN_DOUBLES * BUF_ALIGN_DOUBLES;
-    m->bufs = grow_pow2(a, m->bufs, m->nbufs, sizeof *m->bufs);
-    m->bufs[m->nbufs++] = b;
+    m->state_size = b->offset + round_up(f32 ? (n + 1) / 2 : n);
     return b;
 }
 
 IrBuf *ir_buf_view(Arena *a, IrModel *m, const char *name, IrBufRole role, int rows, int cols, IrBuf *parent,
                    int64_t at)
 {
-    IrBuf *b = arena_alloc(a, sizeof *b);
-    b->id = m->nbufs;
-    b->name = name;
-    b->role = role;
-    b->rows = rows;
-    b->cols = cols;
-    b->f32 = parent->f32;
+    IrBuf *b = add_buf(a, m, name, role, rows, cols, parent->f32);
     b->offset = parent->offset + (parent->f32 ? at / 2 : at);
     b->parent = parent;
-    m->bufs = grow_pow2(a, m->bufs, m->nbufs, sizeof *m->bufs);
-    m->bufs[m->nbufs++] = b;
     return b;
 }
 
@@ -109,8 +109,7 @@ int64_t ir_buf_room(const IrBuf *b)
     int64_t n = (int64_t)b->rows * b->cols;
     if (b->parent)
         return n;               /* packed among others: no padding of its own */
-    int64_t doubles = b->f32 ? (n + 1) / 2 : n;
-    int64_t room = (doubles + BUF_ALIGN_DOUBLES - 1) / BUF_ALIGN_DOUBLES * BUF_ALIGN_DOUBLES;
+    int64_t room = round_up(b->f32 ? (n + 1) / 2 : n);
     return b->f32 ? 2 * room : room;
 }
 
