@@ -153,4 +153,19 @@ expect_fail "--out that is a file" 1 "cannot create output directory '$TMP/file'
   "$ts" --quiet --epochs 1 --out "$TMP/file"
 expect_fail "--resume into an --out that is a file" 1 "cannot create output directory '$TMP/file'" \
   "$ts" --quiet --resume "$TMP/b" --out "$TMP/file"
+
+# (f) the Sacramento microcircuit on a small Yin-Yang set: its W1, B1 and WPI
+# are stored transposed (compiler/layout.c) and its populations share one
+# noise buffer; a resumed run still gives the same bytes, final/ included
+# (where the weights are written in the model's order).
+sac=$TMP/sac.dend
+sed -e 's/yinyang(5000, seed 42)/yinyang(200, seed 42)/' -e 's/yinyang(1000, seed 40)/yinyang(50, seed 40)/' \
+    "$srcdir/models/sacramento2018.dend" >"$sac"
+check "the microcircuit compiles" "$DENDC" "$sac" -o "$TMP/sac"
+check "the microcircuit stores W1 transposed" sh -c "'$DENDC' --dump=ir '$sac' | grep -q 'W1 weight 4x120 .*stored transposed'"
+check "microcircuit: 2 epochs in one go" "$TMP/sac" --quiet --epochs 2 --out "$TMP/s2"
+check "microcircuit: 1 epoch with a checkpoint" "$TMP/sac" --quiet --epochs 1 --checkpoint-every 1 --out "$TMP/s1"
+check "microcircuit: resumed to 2 epochs" "$TMP/sac" --quiet --resume "$TMP/s1" --epochs 2
+check "microcircuit: resumed run = uninterrupted run" same_results "$TMP/s2" "$TMP/s1"
+check "microcircuit: final W1 is 120x4" grep -qx 'W1,weight,120,4,W1.npy' "$TMP/s2/final/manifest.csv"
 finish
