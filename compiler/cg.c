@@ -649,7 +649,6 @@ static LLVMValueRef gen_fexpr(CgModule *g, const IrExpr *e)
     return to_float(g, gen_expr(g, e));
 }
 
-/* for r0 <= i < rows, j < cols: dst[i,j] = value */
 /* Loads e makes at [i], once per row, before the loop over j.  In the loop
  * they are loads from a fixed address in the same state block the loop
  * stores to, which keeps LLVM's loop vectoriser from proving the stores
@@ -685,6 +684,7 @@ static void preload_rows(CgModule *g, const IrExpr *e)
     }
 }
 
+/* for r0 <= i < rows, j < cols: dst[i,j] = value */
 static void gen_mat_loop(CgModule *g, const IrStmt *s, int64_t r0)
 {
     Loop li, lj;

@@ -16,6 +16,12 @@
  * and cos are ours rather than libm's (tests/unit/check_math.c bounds the
  * difference).  Every path that runs a model (AOT, JIT, any thread count)
  * uses this code, so results stay reproducible bit for bit.
+ *
+ * The populations whose noise has the same switch draw in one RANDN of
+ * several streams (lower.c): cg_rng_segments_fn is the same loop over all
+ * their pairs, each lane picking its stream and its pair's index in it
+ * from constants, so one 8-wide loop serves a 120-neuron population and
+ * two 3-neuron ones without scalar tails or extra calls.
  */
 #include "cg_rng.h"
 #include "cg_math.h"

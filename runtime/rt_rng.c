@@ -29,6 +29,8 @@
  *       uniform: dst[i] = a + (b - a) * uniform01(seed, stream, counter, i)
  *       normal:  dst[i] = a + b * normal i of (seed, stream, counter)
  *   rt_fill_f32: the same values rounded to float (--precision single)
+ *   rt_fill_t: the same values for a rows x cols matrix stored column by
+ *       column (dendc's layout.c): value i*cols + j at dst[j*rows + i]
  *   data set sample s: rt_fill with fixed_seed = the data set's seed, stream
  *       RT_STREAM_RUNTIME + s (2^20 + s), the teacher's input distribution.
  *   sample order of epoch e (1-based) of a run: perm = 0..n-1, then for
