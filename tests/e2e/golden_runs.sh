@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Short runs of every shipped model, pinned to the byte.
+#
+# Each run's metrics.csv and final/*.npy (run.json holds timings and is left
+# out) are hashed with SHA-256 and compared with tests/golden/runs.sha256.  A
+# change that moves any result, in any bit, fails here and must say in its
+# commit why the numbers moved; then regenerate the list with
+#   DENDC_GOLDEN_UPDATE=1 make check TESTS=tests/e2e/golden_runs.sh
+# The runs are shortened (fewer epochs, shorter presentations) to keep the
+# suite fast; every code path of the full runs is still taken.
+. "$srcdir/tests/lib.sh"
+golden="$srcdir/tests/golden/runs.sha256"
+
+# NAME MODEL COMPILER-FLAGS -- RUN-FLAGS
+runs=(
+  "sac_fa|models/sacramento2018.dend||--epochs 1 --set t_present=10 --set learning_lag=2"
+  "sac_bp|models/sacramento2018.dend||--variant bp --epochs 1 --set t_present=10 --set learning_lag=2"
+  "sac_learned|models/sacramento2018.dend||--variant learned --epochs 1 --set t_present=10 --set learning_lag=2"
+  "sac_noise|models/sacramento2018.dend||--epochs 1 --set t_present=5 --set learning_lag=1 --set sigma=0.3 --seed 3"
+  "sac_single|models/sacramento2018.dend|--precision single|--epochs 1 --set t_present=10 --set learning_lag=2"
+  "regression|models/sacramento2018_regression.dend||--epochs 1 --set t_present=5 --set learning_lag=1"
+  "self_pred|models/sacramento2018_self_pred.dend||--epochs 1 --set t_present=10"
+  "teacher_student|examples/teacher_student.dend||--epochs 2"
+  "mimic_232|examples/mimic_232.dend||--epochs 2"
+  "bench_yy|bench/microcircuit_yy.dend||--epochs 1"
+)
+
+: > "$TMP/now.sha256"
+for r in "${runs[@]}"; do
+  IFS='|' read -r name model cflags rflags <<<"$r"
+  bin="$TMP/bin_$(basename "$model" .dend)${cflags:+_single}"
+  if [ ! -x "$bin" ]; then
+    # shellcheck disable=SC2086
+    "$DENDC" $cflags "$srcdir/$model" -o "$bin" || { fail "$name: compiles"; continue; }
+  fi
+  # shellcheck disable=SC2086
+  if ! "$bin" --quiet $rflags --out "$TMP/$name" >"$TMP/$name.log" 2>&1; then
+    fail "$name: runs"; cat "$TMP/$name.log"; continue
+  fi
+  (cd "$TMP/$name" && sha256sum metrics.csv final/*) | sed "s|  |  $name/|" >>"$TMP/now.sha256"
+done
+
+if [ "${DENDC_GOLDEN_UPDATE:-}" = 1 ]; then
+  cp "$TMP/now.sha256" "$golden"
+  echo "wrote $golden"
+fi
+if [ ! -f "$golden" ]; then
+  fail "no $golden (run with DENDC_GOLDEN_UPDATE=1)"
+else
+  for r in "${runs[@]}"; do
+    name=${r%%|*}
+    if diff <(grep " $name/" "$golden") <(grep " $name/" "$TMP/now.sha256") >"$TMP/d"; then
+      ok "$name: metrics.csv and final/ as pinned"
+    else
+      fail "$name: outputs differ from tests/golden/runs.sha256:"; cat "$TMP/d"
+    fi
+  done
+fi
+finish
