@@ -15,7 +15,7 @@ void mem_fail_after(long n) { fail_countdown = n; }
 static void out_of_memory(size_t size)
 {
     fprintf(stderr, "dendc: error: out of memory (allocating %zu bytes)\n", size);
-    exit(3);
+    exit(1);
 }
 
 static int should_fail(void)
@@ -52,7 +52,7 @@ struct ArenaBlock {
     _Alignas(max_align_t) unsigned char data[];
 };
 
-void arena_init(Arena *a) { a->head = NULL; a->used_total = 0; }
+void arena_init(Arena *a) { a->head = NULL; }
 
 void arena_free(Arena *a)
 {
@@ -61,7 +61,6 @@ void arena_free(Arena *a)
         mem_free(b);
     }
     a->head = NULL;
-    a->used_total = 0;
 }
 
 void *arena_alloc(Arena *a, size_t size)
@@ -79,7 +78,6 @@ void *arena_alloc(Arena *a, size_t size)
     }
     void *p = b->data + b->used;
     b->used += size;
-    a->used_total += size;
     memset(p, 0, size);
     return p;
 }

@@ -20,13 +20,13 @@
 void *mem_alloc(size_t size);
 void *mem_realloc(void *p, size_t size);
 void mem_free(void *p);
-/* Test hook: make the Nth following allocation fail (0 = never). */
+/* Test hook: make the Nth following allocation fail (0 = never); out of
+ * memory prints the size asked for and exits 1. */
 void mem_fail_after(long n);
 
 typedef struct ArenaBlock ArenaBlock;
 typedef struct Arena {
     ArenaBlock *head;       /* newest block; blocks form a list for freeing */
-    size_t used_total;      /* bytes handed out, for --stats */
 } Arena;
 
 void arena_init(Arena *a);

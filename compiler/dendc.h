@@ -1,14 +1,17 @@
 /* dendc.h: the compilation context and the pipeline's phase entry points.
  *
- * The pipeline (driver.c runs it, in this order; each phase reports through
+ * The pipeline (driver.c's run_pipeline and compile_variant run it, in this
+ * order, for the base model and each variant; each phase reports through
  * c->diag and the driver stops before the next phase if any error was
  * reported):
  *
- *     source --parse_file--> AST --sema_check--> SemaModel --lower_model-->
- *     IrModel --opt_model--> IrModel --fuse_model--> IrModel --cg_module--> LLVM module
- *     --(cg_optimize)--> emit_executable or jit_run
+ *     source --parse_file--> AST --variant_split--> AST per variant
+ *       --sema_check--> SemaModel --lower_model--> IrModel
+ *       [from -O1:  --layout_model--> --opt_model--> --fuse_model-->]  IrModel
+ *       --cg_module_variants--> LLVM module --(cg_optimize)--> emit_executable or jit_run
  *
- * --dump=ast|sema|ir|llvm prints the result of the named phase and stops.
+ * --dump=ast|sema|lower|layout|opt|fuse|ir|llvm prints the result of the
+ * named phase and stops (ir: the IR code generation gets).
  */
 #ifndef DENDC_DENDC_H
 #define DENDC_DENDC_H
@@ -46,20 +49,21 @@ SemaModel *sema_check(Comp *c, AstFile *main_file);
 /* Phase 3 (lower.c): the checked model as IR. */
 IrModel *lower_model(Comp *c, SemaModel *s);
 
-/* Phase 3a (layout.c): weights and filters with short rows stored
+/* The IR passes 3a-3c run from -O1; the driver decides (compile_variant),
+ * the passes themselves always transform.
+ *
+ * Phase 3a (layout.c): weights and filters with short rows stored
  * transposed, so their products and updates run along contiguous columns.
  * Results stay bit-identical. */
 void layout_model(Comp *c, IrModel *m);
 
 /* Phase 3b (opt.c): IR optimisation in place (hoisting per-row and
- * per-column factors out of MAT statements); a no-op below -O1.  Results
- * stay bit-identical. */
+ * per-column factors out of MAT statements).  Results stay bit-identical. */
 void opt_model(Comp *c, IrModel *m);
 
 /* Phase 3c (fuse.c): each plastic weight's update joins the next step's
  * matrix-vector product (one pass over W per step); the model's flush
- * kernel applies what is still deferred.  A no-op below -O1.  Results stay
- * bit-identical. */
+ * kernel applies what is still deferred.  Results stay bit-identical. */
 void fuse_model(Comp *c, IrModel *m);
 
 /* Phase 4 (cg.c, jit.c, emit.c): see cg.h. */

@@ -81,16 +81,6 @@ Span span_make(const SrcFile *f, uint32_t lo, uint32_t hi)
     return s;
 }
 
-Span span_join(Span a, Span b)
-{
-    if (!a.file)
-        return b;
-    if (!b.file || a.file != b.file)
-        return a;
-    Span s = { a.file, a.lo < b.lo ? a.lo : b.lo, a.hi > b.hi ? a.hi : b.hi };
-    return s;
-}
-
 static void build_lines(SrcFile *f)
 {
     int n = 1;
@@ -168,7 +158,7 @@ static void quote_source(Diag *d, Span sp)
 
 static void vreport(Diag *d, DiagLevel lv, Span sp, int quote, const char *fmt, va_list ap)
 {
-    static const char *const names[] = { "error", "warning", "note" };
+    static const char *const names[] = { "error", "note" };
     if (sp.file) {
         int line, col;
         diag_line_col(sp.file, sp.lo, &line, &col);
@@ -196,15 +186,6 @@ void diag_error(Diag *d, Span sp, const char *fmt, ...)
     vreport(d, DIAG_ERROR, sp, 1, fmt, ap);
     va_end(ap);
     d->last_error = sp;
-}
-
-void diag_warning(Diag *d, Span sp, const char *fmt, ...)
-{
-    d->warnings++;
-    va_list ap;
-    va_start(ap, fmt);
-    vreport(d, DIAG_WARNING, sp, 1, fmt, ap);
-    va_end(ap);
 }
 
 void diag_note(Diag *d, Span sp, const char *fmt, ...)

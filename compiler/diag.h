@@ -36,11 +36,11 @@ typedef struct Span {
     uint32_t lo, hi;        /* byte offsets, [lo, hi) */
 } Span;
 
-typedef enum DiagLevel { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE } DiagLevel;
+typedef enum DiagLevel { DIAG_ERROR, DIAG_NOTE } DiagLevel;
 
 typedef struct Diag {
     FILE *out;              /* where messages go (stderr; a memstream in tests) */
-    int errors, warnings;
+    int errors;
     int max_errors;         /* stop printing after this many (0 = no limit) */
     Span last_error;        /* notes quote the source only when their span differs */
     int suppressed;         /* past max_errors: drop the notes of dropped errors too */
@@ -55,13 +55,11 @@ SrcFile *diag_load_file(Diag *d, Arena *a, const char *path);
 SrcFile *diag_src_from_string(Arena *a, const char *path, const char *text, size_t len);
 
 Span span_make(const SrcFile *f, uint32_t lo, uint32_t hi);
-Span span_join(Span a, Span b);     /* smallest span covering both (same file) */
 
 /* 1-based line and column (column counts bytes; tabs count as one). */
 void diag_line_col(const SrcFile *f, uint32_t off, int *line, int *col);
 
 void diag_error(Diag *d, Span sp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void diag_warning(Diag *d, Span sp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A note attached to the previous error (printed without the source line
  * when the span is the same as the error's, with it otherwise). */
 void diag_note(Diag *d, Span sp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -7,8 +7,8 @@
  *   dendc run [OPTIONS] MODEL.dend [-- ARGS]   JIT-compile and run in-process
  *   dendc data NAME --size N --seed S -o PREFIX  write a standard data set
  *
- * Exit status: 0 success, 1 errors in the model (or a failed run, or a data
- * set that could not be written), 2 bad command line.
+ * Exit status: 0 success, 1 errors in the model (or a failed run, a data
+ * set that could not be written, or no memory left), 2 bad command line.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"        /* PACKAGE_VERSION */
@@ -55,13 +55,38 @@ void comp_free(Comp *c)
     arena_free(&c->arena);
 }
 
-typedef enum Dump { DUMP_NONE, DUMP_AST, DUMP_SEMA, DUMP_IR, DUMP_LLVM } Dump;
-static const char *const dump_names[] = { "", "ast", "sema", "ir", "llvm" };
+/* The phases --dump=PHASE can stop after, in pipeline order.  "ir" is the
+ * IR as code generation receives it (after fuse at -O1 and above, after
+ * lower at -O0). */
+#define DUMP_PHASES(X) \
+    X(AST, "ast")      \
+    X(SEMA, "sema")    \
+    X(LOWER, "lower")  \
+    X(LAYOUT, "layout") \
+    X(OPT, "opt")      \
+    X(FUSE, "fuse")    \
+    X(IR, "ir")        \
+    X(LLVM, "llvm")
+
+typedef enum Dump {
+    DUMP_NONE,
+#define X(K, name) DUMP_##K,
+    DUMP_PHASES(X)
+#undef X
+    NDUMPS
+} Dump;
+static const char *const dump_names[NDUMPS] = {
+    "",
+#define X(K, name) name,
+    DUMP_PHASES(X)
+#undef X
+};
 
 typedef struct Options {
     int run;                /* dendc run: JIT */
     Dump dump;
     int opt_level;          /* -O0 .. -O3, wherever on the line */
+    int ir_passes;          /* layout, opt and fuse (off: -O0 or --no-ir-passes) */
     int single;             /* --precision single */
     const char *input;
     const char *output;     /* -o */
@@ -81,11 +106,15 @@ static void usage(FILE *out)
         "\n"
         "options:\n"
         "  -o FILE          name of the executable (default: MODEL without .dend, here)\n"
-        "  --dump=PHASE     print the result of PHASE and stop: ast, sema, ir, llvm\n"
-        "  -O0 .. -O3       optimisation level (IR hoisting from -O1, LLVM default<On>;\n"
-        "                   default -O3)\n"
+        "  --dump=PHASE     print the result of PHASE and stop: ast, sema, lower,\n"
+        "                   layout, opt, fuse, ir (what code generation gets), llvm\n"
+        "  -O0 .. -O3       optimisation level (the IR passes layout, opt and fuse\n"
+        "                   from -O1, LLVM default<On>; default -O3)\n"
+        "  --no-ir-passes   skip layout, opt and fuse at any -O level (they never\n"
+        "                   change a result: for checking that they do not)\n"
         "  --precision P    double (default) or single: store weights and their filters\n"
-        "                   as float (half the memory traffic; arithmetic stays double)\n"
+        "                   as float (half the memory traffic); products and updates\n"
+        "                   over them compute in float, potentials and rates in double\n"
         "  --help           this text;   --version   the version\n"
         "\n"
         "The compiled model takes its own options (--help, --set NAME=VALUE, --seed N,\n"
@@ -123,13 +152,16 @@ static int parse_args(int argc, char **argv, Options *o)
             return 0;
         } else if (strncmp(a, "--dump=", 7) == 0) {
             o->dump = DUMP_NONE;
-            for (int k = 1; k < 5; k++)
+            for (int k = 1; k < NDUMPS; k++)
                 if (strcmp(a + 7, dump_names[k]) == 0)
                     o->dump = (Dump)k;
             if (!o->dump) {
-                fprintf(stderr, "dendc: error: unknown phase '%s' in --dump (use ast, sema, ir or llvm)\n", a + 7);
+                fprintf(stderr, "dendc: error: unknown phase '%s' in --dump (use ast, sema, lower, "
+                                "layout, opt, fuse, ir or llvm)\n", a + 7);
                 return 2;
             }
+        } else if (strcmp(a, "--no-ir-passes") == 0) {
+            o->ir_passes = 0;
         } else if (strcmp(a, "-o") == 0) {
             if (++i >= argc) {
                 fprintf(stderr, "dendc: error: '-o' needs a file name\n");
@@ -214,6 +246,35 @@ static const char *default_output(Comp *c, const char *input)
     return arena_strndup(&c->arena, base, n);
 }
 
+/* Dumps print the base model, then each variant under "# variant NAME". */
+static void variant_header(int k, const char *const *names)
+{
+    if (k)
+        printf("\n# variant %s\n", names[k]);
+}
+
+/* One model (the base or a variant) from its checked form to the IR that
+ * code generation takes: lowering, then the IR passes, stopping after the
+ * phase o->dump names (*stopped is then set). */
+static IrModel *compile_variant(Comp *c, const Options *o, SemaModel *s, int *stopped)
+{
+    IrModel *m = lower_model(c, s);
+    if (diag_count(&c->diag) || o->dump == DUMP_LOWER)
+        goto out;
+    if (o->ir_passes && c->opt_level >= 1) {     /* -O0: the IR as lowered */
+        layout_model(c, m);
+        if (o->dump == DUMP_LAYOUT)
+            goto out;
+        opt_model(c, m);
+        if (o->dump == DUMP_OPT)
+            goto out;
+        fuse_model(c, m);
+    }
+out:
+    *stopped = o->dump >= DUMP_LOWER && o->dump <= DUMP_IR;
+    return m;
+}
+
 static int run_pipeline(Comp *c, const Options *o)
 {
     SrcFile *src = diag_load_file(&c->diag, &c->arena, o->input);
@@ -248,31 +309,21 @@ static int run_pipeline(Comp *c, const Options *o)
         return 1;
     if (o->dump == DUMP_SEMA) {
         for (int k = 0; k < n; k++) {
-            if (k)
-                printf("\n# variant %s\n", names[k]);
+            variant_header(k, names);
             sema_dump(stdout, sema[k]);
         }
         return 0;
     }
 
     IrModel **ir = arena_alloc(&c->arena, (size_t)n * sizeof *ir);
+    int stopped = 0;
     for (int k = 0; k < n; k++)
-        ir[k] = lower_model(c, sema[k]);
+        ir[k] = compile_variant(c, o, sema[k], &stopped);
     if (diag_count(&c->diag))
         return 1;
-    /* DENDC_NO_IR_OPT=1 (undocumented): the same LLVM level without
-     * layout.c, opt.c and fuse.c, for tests that compare the two. */
-    const char *no_opt = getenv("DENDC_NO_IR_OPT");
-    if (!(no_opt && strcmp(no_opt, "1") == 0))
+    if (stopped) {
         for (int k = 0; k < n; k++) {
-            layout_model(c, ir[k]);
-            opt_model(c, ir[k]);
-            fuse_model(c, ir[k]);
-        }
-    if (o->dump == DUMP_IR) {
-        for (int k = 0; k < n; k++) {
-            if (k)
-                printf("\n# variant %s\n", names[k]);
+            variant_header(k, names);
             ir_dump(stdout, ir[k]);
         }
         return 0;
@@ -304,8 +355,7 @@ static int run_pipeline(Comp *c, const Options *o)
         const char *out = o->output ? o->output : default_output(c, o->input);
         status = emit_executable(c, cm, out, rt) ? 1 : 0;
     }
-    if (cm)
-        cg_free(cm);
+    cg_free(cm);
     return status;
 }
 
@@ -473,7 +523,7 @@ static int data_main(int argc, char **argv)
 
 int driver_main(int argc, char **argv)
 {
-    Options o = { .opt_level = 3 };
+    Options o = { .opt_level = 3, .ir_passes = 1 };
     if (argc > 1 && strcmp(argv[1], "data") == 0)
         return data_main(argc - 1, argv + 1);
     int st = parse_args(argc, argv, &o);

@@ -1,5 +1,6 @@
 /* fuse.c: phase 3c, one pass over each plastic weight matrix per step
- * (after opt.c's hoisting, from -O1; DENDC_NO_IR_OPT=1 skips it with opt.c).
+ * (after opt.c's hoisting; the driver runs it from -O1, --dump=fuse shows
+ * its result).
  *
  * As lowered, a step reads a plastic W three times: the matrix-vector
  * product at the start (dendritic potentials), then the filter update
@@ -310,8 +311,6 @@ static int try_fuse(Fuse *F, IrKernel *step, IrStmt *g, int at)
 
 void fuse_model(Comp *c, IrModel *m)
 {
-    if (c->opt_level < 1)
-        return;
     IrKernel *step = &m->step;
     m->flush.name = "flush";
     for (int k = 0; k < step->nstmts; k++) {

@@ -1,6 +1,6 @@
 /* layout.c: phase 3a, matrices with short rows are stored transposed
- * (after lowering, before opt.c; from -O1, and DENDC_NO_IR_OPT=1 skips it
- * with opt.c and fuse.c).
+ * (after lowering, before opt.c; the driver runs it from -O1, --dump=layout
+ * shows its result).
  *
  * A weight matrix is stored row by row: W[i,j] at i*cols + j.  When rows
  * are short, a 4-input net's 120x4 W1, every statement that touches W works
@@ -220,7 +220,7 @@ static void scan_kernel(Layout *L, const IrKernel *k, int teacher, int join_mats
 void layout_model(Comp *c, IrModel *m)
 {
     int n = m->nbufs;
-    if (n == 0 || c->opt_level < 1)        /* -O0: the IR as lowered */
+    if (n == 0)
         return;
     Layout L = { .m = m, .a = &c->arena };
     L.parent = arena_alloc(L.a, (size_t)n * sizeof *L.parent);

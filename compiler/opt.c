@@ -1,9 +1,7 @@
 /* opt.c: phase 3b, IR-to-IR optimisation between lowering (lower.c) and
- * codegen (cg.c).  It runs from -O1 (opt_model does nothing at -O0, so
- * `dendc -O0` compiles the IR exactly as lowered and is the reference for
- * the rest); the driver also skips it when DENDC_NO_IR_OPT=1 (undocumented,
- * for tests/e2e/opt_equivalence.sh: the same LLVM level with and without
- * this phase).  --dump=ir shows the IR after it.
+ * codegen (cg.c).  The driver runs it from -O1, so `dendc -O0` (or
+ * --no-ir-passes, at any LLVM level) compiles the IR exactly as lowered and
+ * is the reference for the rest.  --dump=opt shows the IR after it.
  *
  * One transformation: hoisting per-row and per-column factors out of MAT
  * statements.  A plasticity rule lowers to
@@ -276,8 +274,6 @@ static void opt_kernel(Opt *o, IrKernel *k)
 
 void opt_model(Comp *c, IrModel *m)
 {
-    if (c->opt_level < 1)
-        return;
     Opt o = {.a = &c->arena, .m = m, .nbufs = m->nbufs};
     o.nrow = arena_alloc(o.a, (size_t)(m->nbufs + 1) * sizeof *o.nrow);
     o.ncol = arena_alloc(o.a, (size_t)(m->nbufs + 1) * sizeof *o.ncol);

@@ -2,7 +2,7 @@
 # IR hoisting (compiler/opt.c) and fusion (compiler/fuse.c) change how often
 # and when work is done, never its results.  Each model is compiled twice
 # at the same LLVM level, with the phases and without them
-# (DENDC_NO_IR_OPT=1), and run noise-free, and every output must be
+# (--no-ir-passes), and run noise-free, and every output must be
 # bit-identical: metrics, final state, and, with --trace, every traced value
 # of every buffer the unoptimised model has (the added temps come after
 # them, so the optimised trace is wider).  --trace flushes the deferred
@@ -44,7 +44,7 @@ equivalent() {
   local opt=$TMP/$name.opt ref=$TMP/$name.ref
   check "$name: compiles at -O$level" "$DENDC" -O"$level" $XFLAGS "$model" -o "$opt"
   check "$name: compiles at -O$level without IR hoisting" \
-    env DENDC_NO_IR_OPT=1 "$DENDC" -O"$level" $XFLAGS "$model" -o "$ref"
+    "$DENDC" --no-ir-passes -O"$level" $XFLAGS "$model" -o "$ref"
   check "$name: runs hoisted" "$opt" --quiet --set sigma=0 --trace 200 --out "$opt.out" "$@"
   check "$name: runs unhoisted" "$ref" --quiet --set sigma=0 --trace 200 --out "$ref.out" "$@"
   check "$name: metrics are byte-identical" cmp "$ref.out/metrics.csv" "$opt.out/metrics.csv"
@@ -73,7 +73,19 @@ check "variants.dend has factors to hoist" hoists "$variants"
 check "variants.dend has updates to fuse" fuses "$variants"
 check "the microcircuit has updates to fuse" fuses "$srcdir/tests/ref/microcircuit.dend"
 check "-O0 is the unoptimised IR" sh -c \
-  "'$DENDC' -O0 --dump=ir '$traj' >'$TMP/o0' && DENDC_NO_IR_OPT=1 '$DENDC' --dump=ir '$traj' >'$TMP/noopt' && cmp '$TMP/o0' '$TMP/noopt'"
+  "'$DENDC' -O0 --dump=ir '$traj' >'$TMP/o0' && '$DENDC' --no-ir-passes --dump=ir '$traj' >'$TMP/noopt' && cmp '$TMP/o0' '$TMP/noopt'"
+# --dump=PHASE stops after PHASE: lower is the IR as lowered, each pass
+# changes the microcircuit's IR, and fuse is what code generation gets.
+yy=$srcdir/bench/microcircuit_yy.dend
+for p in lower layout opt fuse ir; do "$DENDC" --dump=$p "$yy" >"$TMP/yy.$p" 2>&1; done
+check "--dump=lower is the -O0 IR" sh -c "'$DENDC' -O0 --dump=ir '$yy' | cmp - '$TMP/yy.lower'"
+check "--dump=layout differs from lower (W1 transposed)" sh -c "! cmp -s '$TMP/yy.lower' '$TMP/yy.layout'"
+check "--dump=opt differs from layout (hoisting)" sh -c "! cmp -s '$TMP/yy.layout' '$TMP/yy.opt'"
+check "--dump=fuse differs from opt (fusion)" sh -c "! cmp -s '$TMP/yy.opt' '$TMP/yy.fuse'"
+check "--dump=fuse is --dump=ir" cmp "$TMP/yy.fuse" "$TMP/yy.ir"
+check "-O0 --dump=fuse is the IR as lowered" sh -c "'$DENDC' -O0 --dump=fuse '$yy' | cmp - '$TMP/yy.lower'"
+expect_status "--dump of an unknown phase is refused" 2 "use ast, sema, lower, layout, opt, fuse, ir or llvm" \
+  "$DENDC" --dump=lowr "$yy"
 check "-O1 hoists" sh -c "'$DENDC' -O1 --dump=ir '$traj' | grep -q '# hoisted:'"
 
 equivalent trajectory "$traj" 3 --epochs 2

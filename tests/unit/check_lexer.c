@@ -420,6 +420,27 @@ START_TEST(test_deep_parens)
 }
 END_TEST
 
+/* Running out of memory is reported and exits 1 (tcase_add_exit_test
+ * checks the status), never a crash on a NULL. */
+START_TEST(test_out_of_memory_exits_1)
+{
+    mem_fail_after(1);
+    (void)mem_alloc(64);
+    ck_abort_msg("mem_alloc returned after a failed allocation");
+}
+END_TEST
+
+START_TEST(test_out_of_memory_in_arena_exits_1)
+{
+    Arena a;
+    arena_init(&a);
+    (void)arena_alloc(&a, 16);      /* the first block */
+    mem_fail_after(1);
+    (void)arena_alloc(&a, 1 << 20); /* needs a new block: fails */
+    ck_abort_msg("arena_alloc returned after a failed allocation");
+}
+END_TEST
+
 static Suite *lexer_suite(void)
 {
     Suite *s = suite_create("lexer");
@@ -443,6 +464,8 @@ static Suite *lexer_suite(void)
     tcase_add_test(bad, test_bad_escape);
     tcase_add_test(bad, test_unterminated_string);
     tcase_add_test(bad, test_nul_byte);
+    tcase_add_exit_test(bad, test_out_of_memory_exits_1, 1);
+    tcase_add_exit_test(bad, test_out_of_memory_in_arena_exits_1, 1);
     tcase_add_test(bad, test_invalid_characters);
     tcase_add_test(bad, test_deep_parens);
     suite_add_tcase(s, bad);

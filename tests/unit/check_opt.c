@@ -372,23 +372,6 @@ START_TEST(toy_model_has_nothing_to_hoist)
 }
 END_TEST
 
-START_TEST(nothing_happens_at_O0)
-{
-    IrModel *m = mini.m;
-    IrStmt *s = mat(mini.W, update(MUL(post_factor(), L(mini.x, IDX_J))));
-    ir_kernel_add(a, &m->step, s);
-    int nbufs = m->nbufs;
-    comp.opt_level = 0;
-    opt_model(&comp, m);
-    ck_assert_int_eq(m->nbufs, nbufs);
-    ck_assert_int_eq(m->step.nstmts, 1);
-    ck_assert_ptr_eq(m->step.stmts[0], s);
-    comp.opt_level = 1;
-    opt_model(&comp, m);
-    ck_assert_int_eq(m->step.nstmts, 2);
-}
-END_TEST
-
 START_TEST(every_kernel_is_optimised)
 {
     IrModel *m = mini.m;
@@ -628,16 +611,6 @@ START_TEST(a_product_after_the_update_is_not_fused)
 }
 END_TEST
 
-START_TEST(no_fusion_at_O0)
-{
-    IrStmt *mv;
-    simple_step(&mv);
-    comp.opt_level = 0;
-    fuse_model(&comp, mini.m);
-    ck_assert_int_eq(mv->u.matvec.ndefer, 0);
-}
-END_TEST
-
 /* ---- layout.c ---- */
 
 /* A 16x3 weight T (16 rows, 3 columns: short) with a filter F, read by a
@@ -739,16 +712,6 @@ START_TEST(an_init_formula_may_mix_orders)
 }
 END_TEST
 
-START_TEST(no_layout_change_at_O0)
-{
-    Lay l = lay_model();
-    comp.opt_level = 0;
-    layout_model(&comp, mini.m);
-    ck_assert(!l.T->transposed);
-    ck_assert_int_eq(l.T->rows, 16);
-}
-END_TEST
-
 static Suite *suite(void)
 {
     Suite *s = suite_create("opt");
@@ -764,7 +727,6 @@ static Suite *suite(void)
     tcase_add_test(t, hoisting_stays_inside_the_guard);
     tcase_add_test(t, mats_without_a_costly_factor_are_unchanged);
     tcase_add_test(t, toy_model_has_nothing_to_hoist);
-    tcase_add_test(t, nothing_happens_at_O0);
     tcase_add_test(t, every_kernel_is_optimised);
     tcase_add_test(t, dump_shows_the_hoisted_statements);
     tcase_add_test(t, lowered_rules_get_their_post_factor_hoisted);
@@ -776,14 +738,12 @@ static Suite *suite(void)
     tcase_add_test(f, an_update_with_a_call_is_not_fused);
     tcase_add_test(f, a_product_after_the_update_is_not_fused);
     tcase_add_test(f, short_rows_are_not_fused);
-    tcase_add_test(f, no_fusion_at_O0);
     suite_add_tcase(s, f);
     TCase *y = tcase_create("layout");
     tcase_add_checked_fixture(y, setup, teardown);
     tcase_add_test(y, short_rows_are_stored_transposed);
     tcase_add_test(y, a_step_mat_with_a_kept_matrix_keeps_both);
     tcase_add_test(y, an_init_formula_may_mix_orders);
-    tcase_add_test(y, no_layout_change_at_O0);
     suite_add_tcase(s, y);
     return s;
 }
