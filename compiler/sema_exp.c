@@ -257,8 +257,8 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
             return;
         }
     AstNode *v = it->u.eval.value;
-    /* The sketch's spelling, argmax(P2.r) == sample.label, means
-     * accuracy(P2.r, sample.label). */
+    /* argmax(P2.r) == sample.label, the comparison as one writes it,
+     * means accuracy(P2.r, sample.label). */
     if (v->kind == AST_BINARY && v->u.op.op == OP_EQ && v->u.op.lhs->kind == AST_CALL &&
         !v->u.op.lhs->u.call.callee_object && strcmp(v->u.op.lhs->name, "argmax") == 0 &&
         v->u.op.lhs->u.call.args.len == 1) {
