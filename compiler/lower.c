@@ -498,13 +498,12 @@ static void lower_init(Lower *L)
     }
 }
 
-static void lower_step(Lower *L)
+/* The step kernel, in five parts (lower_step runs them in this order). */
+
+/* 1. Dendritic potentials: each projection's product into its dendrite. */
+static void step_dendrites(Lower *L, IrKernel *k)
 {
     SemaModel *s = L->s;
-    IrKernel *k = &L->m->step;
-    IrExpr *dt = ir_param(L->a, L->dt);
-
-    /* 1. dendritic potentials */
     for (int i = 0; i < s->npops; i++) {
         SemaPop *p = &s->pops[i];
         if (p->is_input)
@@ -539,8 +538,12 @@ static void lower_step(Lower *L)
                 add(L, k, vec(L, L->pops[i].dend[d], ir_const(L->a, 0), "no projection targets this dendrite"));
         }
     }
+}
 
-    /* 2. derivatives */
+/* 2. Derivatives of the somatic potentials, with the nudging terms. */
+static void step_derivatives(Lower *L, IrKernel *k)
+{
+    SemaModel *s = L->s;
     for (int i = 0; i < s->npops; i++) {
         SemaPop *p = &s->pops[i];
         if (p->is_input)
@@ -575,8 +578,13 @@ static void lower_step(Lower *L)
             add(L, k, nd->toward ? st : guard(L, IRF_NUDGE, &st, 1));
         }
     }
+}
 
-    /* 3. plasticity */
+/* 3. Plasticity: each learning projection's (filtered) update, all under
+ * one LEARN guard. */
+static void step_plasticity(Lower *L, IrKernel *k, IrExpr *dt)
+{
+    SemaModel *s = L->s;
     IrStmt **learn = arena_alloc(L->a, (size_t)(2 * s->nconns + 1) * sizeof *learn);
     int nlearn = 0;
     for (int c = 0; c < s->nconns; c++) {
@@ -611,9 +619,13 @@ static void lower_step(Lower *L)
     }
     if (nlearn)
         add(L, k, guard(L, IRF_LEARN, learn, nlearn));
+}
 
-    /* 4. somatic potentials and rates.  The shared noise draws first: they
-     * depend on nothing in the state. */
+/* 4. Somatic potentials (the Euler step and the noise kick) and rates.  The
+ * shared noise draws first: they depend on nothing in the state. */
+static void step_somas(Lower *L, IrKernel *k, IrExpr *dt)
+{
+    SemaModel *s = L->s;
     for (int g = 0; g < L->nnoise; g++) {
         if (L->noise[g].nmembers < 2)
             continue;
@@ -657,8 +669,12 @@ static void lower_step(Lower *L)
         }
         add(L, k, vec(L, pb->r, phi_of(L, p, IDX_I, NULL), arena_printf(L->a, "rates of %s", p->name)));
     }
+}
 
-    /* 5. low-pass filtered inputs */
+/* 5. Low-pass filtered inputs: the filter moves toward what is presented. */
+static void step_input_filters(Lower *L, IrKernel *k, IrExpr *dt)
+{
+    SemaModel *s = L->s;
     for (int i = 0; i < s->npops; i++) {
         SemaPop *p = &s->pops[i];
         if (!p->is_input || !p->lowpass)
@@ -671,6 +687,17 @@ static void lower_step(Lower *L)
                                                                                     ir_load(L->a, pb->u, IDX_I), f))),
                       arena_printf(L->a, "low-pass filter of input %s", p->name)));
     }
+}
+
+static void lower_step(Lower *L)
+{
+    IrKernel *k = &L->m->step;
+    IrExpr *dt = ir_param(L->a, L->dt);
+    step_dendrites(L, k);
+    step_derivatives(L, k);
+    step_plasticity(L, k, dt);
+    step_somas(L, k, dt);
+    step_input_filters(L, k, dt);
 }
 
 static void lower_teachers(Lower *L)
