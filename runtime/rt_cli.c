@@ -2,8 +2,14 @@
  *
  *   MODEL [--set NAME=VALUE]... [--seed N] [--epochs N] [--out DIR] [--trace N]
  *         [--checkpoint-every N] [--resume DIR] [--bench STEPS] [--quiet] [--help]
+ *         [--variant NAME] [--list-variants] [--compare A,B] [--seeds A..B]
+ *         [--threads N]
  *
- * Options that take a value accept it as the next argument or after '='
+ * One table of options is the whole command line, parsed once: a single
+ * run, or with --seeds/--compare a table of runs (rt_variants.c), each run
+ * getting a copy of the options.  Each option has a scope (one run, a table
+ * of runs, or both), checked before anything runs or is written.  Options
+ * that take a value accept it as the next argument or after '='
  * (`--out=DIR`).  Every mistake is reported as `PROG: what is wrong` and
  * makes rt_cli_parse return RT_CLI_ERROR (exit status 2); nothing here calls
  * exit, so the unit tests drive it directly.
@@ -20,25 +26,42 @@
 
 typedef enum OptKind {
     OPT_SET, OPT_SEED, OPT_EPOCHS, OPT_OUT, OPT_QUIET, OPT_TRACE, OPT_CHECKPOINT_EVERY,
-    OPT_RESUME, OPT_BENCH, OPT_HELP
+    OPT_RESUME, OPT_BENCH, OPT_HELP, OPT_VARIANT, OPT_LIST_VARIANTS, OPT_COMPARE,
+    OPT_SEEDS, OPT_THREADS
 } OptKind;
+
+/* Where an option is valid: in one run, in a table of runs (--seeds or
+ * --compare, where it goes to every run), or in only one of the two. */
+typedef enum OptScope {
+    SCOPE_ANY,
+    SCOPE_SINGLE,           /* one run only: its own seed, benchmark or checkpoint */
+    SCOPE_MULTI,            /* a table of runs only */
+} OptScope;
 
 static const struct {
     const char *name;
     OptKind kind;
     int takes_value;
+    OptScope scope;
+    const char *scope_note; /* the end of the message when used out of scope */
 } opts[] = {
-    { "--set", OPT_SET, 1 },
-    { "--seed", OPT_SEED, 1 },
-    { "--epochs", OPT_EPOCHS, 1 },
-    { "--out", OPT_OUT, 1 },
-    { "--quiet", OPT_QUIET, 0 },
-    { "--trace", OPT_TRACE, 1 },
-    { "--checkpoint-every", OPT_CHECKPOINT_EVERY, 1 },
-    { "--resume", OPT_RESUME, 1 },
-    { "--bench", OPT_BENCH, 1 },
-    { "--help", OPT_HELP, 0 },
-    { "-h", OPT_HELP, 0 },
+    { "--set", OPT_SET, 1, SCOPE_ANY, NULL },
+    { "--seed", OPT_SEED, 1, SCOPE_SINGLE, " (give --seeds A..B)" },
+    { "--epochs", OPT_EPOCHS, 1, SCOPE_ANY, NULL },
+    { "--out", OPT_OUT, 1, SCOPE_ANY, NULL },
+    { "--quiet", OPT_QUIET, 0, SCOPE_ANY, NULL },
+    { "--trace", OPT_TRACE, 1, SCOPE_ANY, NULL },
+    { "--checkpoint-every", OPT_CHECKPOINT_EVERY, 1, SCOPE_ANY, NULL },
+    { "--resume", OPT_RESUME, 1, SCOPE_SINGLE, "" },
+    { "--bench", OPT_BENCH, 1, SCOPE_SINGLE, "" },
+    { "--help", OPT_HELP, 0, SCOPE_ANY, NULL },
+    { "-h", OPT_HELP, 0, SCOPE_ANY, NULL },
+    { "--variant", OPT_VARIANT, 1, SCOPE_ANY, NULL },
+    { "--list-variants", OPT_LIST_VARIANTS, 0, SCOPE_ANY, NULL },
+    { "--compare", OPT_COMPARE, 1, SCOPE_ANY, NULL },
+    { "--seeds", OPT_SEEDS, 1, SCOPE_ANY, NULL },
+    { "--threads", OPT_THREADS, 1, SCOPE_MULTI,
+      " runs the runs of --seeds or --compare in parallel; a single run is one thread" },
 };
 enum { NOPTS = sizeof opts / sizeof opts[0] };
 
@@ -103,53 +126,134 @@ static RtCliStatus usage_error(FILE *err, const char *prog)
     return RT_CLI_ERROR;
 }
 
-/* --set NAME=VALUE */
-static RtCliStatus parse_set(const RtDesc *d, const char *prog, const char *arg,
-                             RtOptions *o, FILE *err)
+/* --set NAME=VALUE: the syntax and the value; the name is looked up when
+ * the options are bound to a model (rt_cli_bind). */
+static RtCliStatus parse_set(const char *prog, const char *arg, RtOptions *o, FILE *err)
 {
     const char *eq = strchr(arg, '=');
-    char *name, *end;
+    char *end;
     double v;
-    int k;
-    if (!eq) {
+    int len;
+    if (!eq || eq == arg) {
         fprintf(err, "%s: --set expects NAME=VALUE, found '%s'\n", prog, arg);
         return usage_error(err, prog);
     }
-    name = rt_xmalloc((size_t)(eq - arg) + 1);
-    memcpy(name, arg, (size_t)(eq - arg));
-    name[eq - arg] = '\0';
-    k = rt_desc_param_find(d, name);
-    if (k < 0) {
-        const char **names = rt_xmalloc(((size_t)d->nparams + 1) * sizeof *names);
-        for (int i = 0; i < d->nparams; i++)
-            names[i] = d->params[i].name;
-        const char *hint = closest(name, names, d->nparams);
-        if (*name == '\0')
-            fprintf(err, "%s: --set expects NAME=VALUE, found '%s'\n", prog, arg);
-        else if (hint)
-            fprintf(err, "%s: unknown parameter '%s' (did you mean '%s'?)\n", prog, name, hint);
-        else
-            fprintf(err, "%s: unknown parameter '%s'\n", prog, name);
-        free(names);
-        free(name);
-        return usage_error(err, prog);
-    }
-    free(name);
+    len = (int)(eq - arg);
     errno = 0;
     v = strtod(eq + 1, &end);
     if (eq[1] == '\0' || eq[1] == ' ' || eq[1] == '\t' || eq[1] == '\n' || *end != '\0') {
-        fprintf(err, "%s: --set %s: expected a number, found '%s'\n", prog,
-                d->params[k].name, eq + 1);
+        fprintf(err, "%s: --set %.*s: expected a number, found '%s'\n", prog, len, arg, eq + 1);
         return usage_error(err, prog);
     }
     if (!isfinite(v)) {
-        fprintf(err, "%s: --set %s: value '%s' is not a finite number\n", prog,
-                d->params[k].name, eq + 1);
+        fprintf(err, "%s: --set %.*s: value '%s' is not a finite number\n", prog, len, arg,
+                eq + 1);
         return usage_error(err, prog);
     }
-    o->params[k] = v;
-    o->overridden[k] = 1;
+    o->sets = realloc(o->sets, ((size_t)o->nsets + 1) * sizeof *o->sets);
+    if (!o->sets) {
+        fputs("out of memory\n", stderr);
+        exit(1);
+    }
+    o->sets[o->nsets++] = (RtCliSet){ .name = arg, .name_len = (size_t)len, .value = v };
     return RT_CLI_RUN;
+}
+
+static const char *variant_name(const RtCliModels *m, int k)
+{
+    return m->names ? m->names[k] : "base";
+}
+
+static int find_variant(const RtCliModels *m, const char *name, size_t len)
+{
+    for (int k = 0; k < m->n; k++)
+        if (strlen(variant_name(m, k)) == len && strncmp(variant_name(m, k), name, len) == 0)
+            return k;
+    return -1;
+}
+
+static RtCliStatus unknown_variant(FILE *err, const char *prog, const RtCliModels *m,
+                                   const char *name, size_t len)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    char *given = rt_xmalloc(len + 1);
+    memcpy(given, name, len);
+    given[len] = '\0';
+    for (int k = 0; k < m->n; k++) {
+        size_t d = rt_edit_distance(given, variant_name(m, k));
+        if (d < best_d && d <= (len + 2) / 3) {
+            best_d = d;
+            best = variant_name(m, k);
+        }
+    }
+    fprintf(err, "%s: unknown variant '%s'", prog, given);
+    if (best)
+        fprintf(err, " (did you mean '%s'?)", best);
+    fprintf(err, "; the variants are:");
+    for (int k = 1; k < m->n; k++)
+        fprintf(err, " %s", variant_name(m, k));
+    if (m->n <= 1)
+        fprintf(err, " none (the model declares no variants)");
+    fputc('\n', err);
+    free(given);
+    return RT_CLI_ERROR;
+}
+
+/* --compare A,B,C: empty entries are skipped; the last --compare wins. */
+static RtCliStatus parse_compare(const RtCliModels *m, const char *prog, const char *list,
+                                 RtOptions *o, FILE *err)
+{
+    free(o->compare);
+    o->compare = rt_xcalloc(RT_COMPARE_MAX, sizeof *o->compare);
+    o->ncompare = 0;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len > 0) {
+            int k = find_variant(m, p, len);
+            if (k < 0)
+                return unknown_variant(err, prog, m, p, len);
+            if (o->ncompare == RT_COMPARE_MAX) {
+                fprintf(err, "%s: --compare: at most %d variants, found more\n", prog,
+                        RT_COMPARE_MAX);
+                return RT_CLI_ERROR;
+            }
+            o->compare[o->ncompare++] = k;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    if (o->ncompare == 0) {
+        fprintf(err, "%s: --compare: no variants given\n", prog);
+        return RT_CLI_ERROR;
+    }
+    return RT_CLI_RUN;
+}
+
+/* --seeds "3" or "1..5" (inclusive), at most 100000 seeds. */
+static int parse_seeds(const char *s, uint64_t *lo, uint64_t *hi)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-')
+        return -1;
+    unsigned long long a = strtoull(s, &end, 10), b = a;
+    if (errno || end == s)
+        return -1;
+    if (end[0] == '.' && end[1] == '.') {
+        const char *t = end + 2;
+        if (!*t || *t == '-')
+            return -1;
+        b = strtoull(t, &end, 10);
+        if (errno || end == t)
+            return -1;
+    }
+    if (*end || b < a || b - a >= 100000)
+        return -1;
+    *lo = a;
+    *hi = b;
+    return 0;
 }
 
 /* A non-negative decimal integer, whole string, <= max. */
@@ -167,21 +271,61 @@ static int parse_count(const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
-RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **argv,
-                         RtOptions *o, FILE *err)
+int rt_cli_bind(const RtDesc *d, const char *prog, RtOptions *o, FILE *err)
 {
     size_t n = d->nparams ? (size_t)d->nparams : 1;
-    memset(o, 0, sizeof *o);
-    o->seed = 1;
-    o->epochs = d->epochs;
+    free(o->params);
+    free(o->overridden);
     o->params = rt_xcalloc(n, sizeof *o->params);
     o->overridden = rt_xcalloc(n, sizeof *o->overridden);
     for (int i = 0; i < d->nparams; i++)
         o->params[i] = d->params[i].value;
-    o->out = rt_xmalloc(strlen(d->model ? d->model : "model") + 5);
-    sprintf(o->out, "%s_out", d->model ? d->model : "model");
+    if (!o->epochs_given)
+        o->epochs = d->epochs;
+    if (!o->out_given) {
+        free(o->out);
+        o->out = rt_xmalloc(strlen(d->model ? d->model : "model") + 5);
+        sprintf(o->out, "%s_out", d->model ? d->model : "model");
+    }
+    for (int s = 0; s < o->nsets; s++) {
+        char *name = rt_xmalloc(o->sets[s].name_len + 1);
+        int k;
+        memcpy(name, o->sets[s].name, o->sets[s].name_len);
+        name[o->sets[s].name_len] = '\0';
+        k = rt_desc_param_find(d, name);
+        if (k < 0) {
+            const char **names = rt_xmalloc(((size_t)d->nparams + 1) * sizeof *names);
+            for (int i = 0; i < d->nparams; i++)
+                names[i] = d->params[i].name;
+            const char *hint = closest(name, names, d->nparams);
+            if (hint)
+                fprintf(err, "%s: unknown parameter '%s' (did you mean '%s'?)\n", prog, name,
+                        hint);
+            else
+                fprintf(err, "%s: unknown parameter '%s'\n", prog, name);
+            free(names);
+            free(name);
+            usage_error(err, prog);
+            return -1;
+        }
+        free(name);
+        o->params[k] = o->sets[s].value;
+        o->overridden[k] = 1;
+    }
+    return 0;
+}
 
-    int any_set = 0;
+RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char **argv,
+                         RtOptions *o, FILE *err)
+{
+    uint8_t seen[NOPTS];
+    int help = 0, list = 0;
+    memset(o, 0, sizeof *o);
+    memset(seen, 0, sizeof seen);
+    o->seed = 1;
+    o->seed_lo = o->seed_hi = 1;
+    o->threads = 1;
+
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *value = NULL;
@@ -228,11 +372,11 @@ RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **arg
             }
             value = argv[++i];
         }
+        seen[which] = 1;
         switch (opts[which].kind) {
         case OPT_SET:
-            if (parse_set(d, prog, value, o, err) != RT_CLI_RUN)
+            if (parse_set(prog, value, o, err) != RT_CLI_RUN)
                 return RT_CLI_ERROR;
-            any_set = 1;
             break;
         case OPT_SEED:
             if (parse_count(value, UINT64_MAX, &u) < 0) {
@@ -298,7 +442,68 @@ RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **arg
             o->bench = (int64_t)u;
             break;
         case OPT_HELP:
-            return RT_CLI_HELP;
+            help = 1;
+            break;
+        case OPT_VARIANT:
+            o->variant = find_variant(m, value, strlen(value));
+            if (o->variant < 0)
+                return unknown_variant(err, prog, m, value, strlen(value));
+            break;
+        case OPT_LIST_VARIANTS:
+            list = 1;
+            break;
+        case OPT_COMPARE:
+            if (parse_compare(m, prog, value, o, err) != RT_CLI_RUN)
+                return RT_CLI_ERROR;
+            break;
+        case OPT_SEEDS:
+            if (parse_seeds(value, &o->seed_lo, &o->seed_hi) < 0) {
+                fprintf(err, "%s: --seeds: expected N or A..B (0 <= A <= B), found '%s'\n",
+                        prog, value);
+                return RT_CLI_ERROR;
+            }
+            o->seeds_given = 1;
+            break;
+        case OPT_THREADS:
+            if (parse_count(value, 1024, &u) < 0 || u < 1) {
+                fprintf(err, "%s: --threads: expected a number of workers 1..1024, found '%s'\n",
+                        prog, value);
+                return RT_CLI_ERROR;
+            }
+            o->threads = (int)u;
+            break;
+        }
+    }
+    /* --set names are checked against every model the line would run. */
+    if (rt_cli_bind(&m->descs[o->variant], prog, o, err) < 0)
+        return RT_CLI_ERROR;
+    for (int w = 0; w < o->ncompare; w++) {
+        RtOptions probe;
+        memset(&probe, 0, sizeof probe);
+        probe.sets = o->sets;
+        probe.nsets = o->nsets;
+        probe.out_given = 1;
+        int bad = rt_cli_bind(&m->descs[o->compare[w]], prog, &probe, err) < 0;
+        free(probe.params);
+        free(probe.overridden);
+        if (bad)
+            return RT_CLI_ERROR;
+    }
+    if (list)
+        return RT_CLI_LIST;
+    if (help)
+        return RT_CLI_HELP;
+    for (int j = 0; j < NOPTS; j++) {
+        if (!seen[j])
+            continue;
+        if (opts[j].scope == SCOPE_SINGLE && RT_CLI_MULTI(o)) {
+            fprintf(err, "%s: %s cannot be combined with --seeds or --compare%s\n", prog,
+                    opts[j].name, opts[j].scope_note);
+            return RT_CLI_ERROR;
+        }
+        if (opts[j].scope == SCOPE_MULTI && !RT_CLI_MULTI(o)) {
+            fprintf(err, "%s: %s%s\n", prog, opts[j].name, opts[j].scope_note);
+            return RT_CLI_ERROR;
         }
     }
     if (o->bench) {
@@ -315,12 +520,12 @@ RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **arg
     if (o->resume) {
         /* A resumed run continues the run it was: its params, seed and
          * recording are the checkpoint's. */
-        const char *what = any_set ? "--set" : o->seed_given ? "--seed"
+        const char *what = o->nsets ? "--set" : o->seed_given ? "--seed"
                          : o->trace > 0 ? "--trace" : NULL;
         if (what) {
             fprintf(err, "%s: %s cannot be combined with --resume (a resumed run keeps the "
                     "%s it started with)\n", prog, what,
-                    any_set ? "parameters" : o->seed_given ? "seed" : "settings");
+                    o->nsets ? "parameters" : o->seed_given ? "seed" : "settings");
             return usage_error(err, prog);
         }
         if (!o->out_given) {
@@ -331,16 +536,39 @@ RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **arg
     return RT_CLI_RUN;
 }
 
+int rt_cli_run_options(const RtOptions *o, const RtDesc *d, const char *prog, uint64_t seed,
+                       const char *out, RtOptions *run)
+{
+    *run = *o;
+    run->params = NULL;
+    run->overridden = NULL;
+    run->compare = NULL;
+    run->ncompare = 0;
+    run->seeds_given = 0;
+    run->resume = NULL;
+    run->sets = rt_xmalloc(((size_t)o->nsets + 1) * sizeof *run->sets);
+    memcpy(run->sets, o->sets, (size_t)o->nsets * sizeof *run->sets);
+    run->seed = seed;
+    run->seed_given = 1;
+    run->out = rt_xstrdup(out);
+    run->out_given = 1;
+    run->quiet = 1;
+    return rt_cli_bind(d, prog, run, stderr);
+}
+
 void rt_cli_free(RtOptions *o)
 {
     free(o->params);
     free(o->overridden);
     free(o->out);
     free(o->resume);
+    free(o->sets);
+    free(o->compare);
     memset(o, 0, sizeof *o);
 }
 
-void rt_cli_usage(const RtDesc *d, const char *prog, const double *params, FILE *out)
+void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,
+                  const double *params, FILE *out)
 {
     int width = 4;
     fprintf(out, "usage: %s [--set NAME=VALUE]... [--seed N] [--epochs N] [--out DIR] "
@@ -422,4 +650,14 @@ void rt_cli_usage(const RtDesc *d, const char *prog, const double *params, FILE 
     fprintf(out, "\noutputs: DIR/metrics.csv (one row per evaluated epoch), DIR/final/*.npy "
             "(the final\nweights and state, one file per buffer, listed in DIR/final/manifest.csv), "
             "DIR/run.json\n(timings); every file is written atomically\n");
+    fprintf(out, "\nruns:\n"
+            "  --seeds A..B      run once per seed and report mean ± std of the final metrics\n"
+            "  --threads N       run up to N of those runs at once (same results for any N)\n");
+    if (m->n > 1) {
+        fprintf(out, "  --variant NAME    run a variant of the model:");
+        for (int k = 1; k < m->n; k++)
+            fprintf(out, " %s", variant_name(m, k));
+        fprintf(out, "\n  --list-variants   print the variants, one per line\n"
+                "  --compare A,B     run each variant (with --seeds) and compare them\n");
+    }
 }

@@ -3,9 +3,11 @@
  * holds the parsed model descriptor, the command-line options, the data
  * sets, the output helpers and the progress line.
  *
- * Where the pieces sit: rt_main (rt_run.c) parses the descriptor (rt_desc.c)
- * and the command line (rt_cli.c), builds the data sets (rt_data.c), runs the
- * training/evaluation loop and writes through rt_out.c.  Random numbers
+ * Where the pieces sit: rt_main (rt_variants.c) parses the descriptors
+ * (rt_desc.c) and the command line (rt_cli.c) once, then calls rt_run
+ * (rt_run.c) for the one run, or for each run of --seeds/--compare; rt_run
+ * builds the data sets (rt_data.c), runs the training/evaluation loop and
+ * writes through rt_out.c.  Random numbers
  * (rt_rng.c) are used by all of them and by the generated kernels.
  */
 #ifndef DENDC_RT_INTERNAL_H
@@ -155,6 +157,16 @@ int64_t rt_desc_data_dout(const RtDesc *d, int k);
 
 /* ---- rt_cli.c: the command line ---- */
 
+/* The most variants one --compare runs. */
+enum { RT_COMPARE_MAX = 256 };
+
+/* `--set NAME=VALUE` as given: bound to a descriptor's params by rt_cli_bind. */
+typedef struct RtCliSet {
+    const char *name;       /* borrowed from argv, up to name_len */
+    size_t name_len;
+    double value;           /* finite */
+} RtCliSet;
+
 typedef struct RtOptions {
     uint64_t seed;          /* --seed, default 1 */
     int64_t epochs;         /* --epochs, default the experiment's */
@@ -165,27 +177,71 @@ typedef struct RtOptions {
     char *resume;           /* --resume DIR (owned), NULL when not given */
     int64_t bench;          /* --bench N: time N steps, write nothing; 0: off */
     int seed_given, epochs_given, out_given, every_given;
-    double *params;         /* defaults with --set applied (owned, nparams) */
+    double *params;         /* the bound model's defaults with --set applied (owned, nparams) */
     uint8_t *overridden;    /* 1 where --set gave the value (owned, nparams) */
+    RtCliSet *sets;         /* every --set, in order (owned) */
+    int nsets;
+    /* Several runs (rt_variants.c) */
+    int variant;            /* --variant: index into the variants, 0 the base */
+    int *compare;           /* --compare: variant indexes (owned), NULL when not given */
+    int ncompare;
+    int seeds_given;        /* --seeds A..B */
+    uint64_t seed_lo, seed_hi;
+    int threads;            /* --threads, default 1 */
 } RtOptions;
 
+/* --seeds or --compare: the command line asks for a table of runs. */
+#define RT_CLI_MULTI(o) ((o)->seeds_given || (o)->compare != NULL)
+
 typedef enum RtCliStatus {
-    RT_CLI_RUN,             /* options parsed: run the model */
+    RT_CLI_RUN,             /* options parsed: run the model (or the table of runs) */
     RT_CLI_HELP,            /* --help: print rt_cli_usage, exit 0 */
+    RT_CLI_LIST,            /* --list-variants: print the variants, exit 0 */
     RT_CLI_ERROR,           /* message printed to err: exit 2 */
 } RtCliStatus;
 
-/* Parse argv[1..argc).  Messages go to `err`, prefixed with `prog`.  *o is
- * filled in every case and must be released with rt_cli_free. */
-RtCliStatus rt_cli_parse(const RtDesc *d, const char *prog, int argc, char **argv,
+/* What a command line is parsed against: the model's variants, entry 0 the
+ * base, each with its parsed descriptor (names NULL: one model, "base"). */
+typedef struct RtCliModels {
+    const RtDesc *descs;
+    const char *const *names;
+    int n;
+} RtCliModels;
+
+/* Parse argv[1..argc) once, for one run or a table of runs: every option
+ * is checked, --set against each model the line would run, and the
+ * combinations against each option's scope, before anything is run or
+ * written.  Messages go to `err`, prefixed with `prog`.  *o is filled in
+ * every case, bound (params, epochs, out) to the chosen variant, and must be
+ * released with rt_cli_free. */
+RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char **argv,
                          RtOptions *o, FILE *err);
+/* Bind o's --set list and defaults to descriptor d: o->params and
+ * o->overridden become d's params with --set applied; epochs takes d's
+ * default unless given.  0, or -1 after a message to err (a --set name d
+ * lacks). */
+int rt_cli_bind(const RtDesc *d, const char *prog, RtOptions *o, FILE *err);
+/* *run = the options of one run of a table: a copy of o bound to d, with
+ * --seed seed, --out out and --quiet.  0 (rt_cli_parse checked the --set
+ * names against d), or -1 after a message.  Release with rt_cli_free. */
+int rt_cli_run_options(const RtOptions *o, const RtDesc *d, const char *prog, uint64_t seed,
+                       const char *out, RtOptions *run);
 void rt_cli_free(RtOptions *o);
-/* --help text; `params` are the values to show (defaults after derive). */
-void rt_cli_usage(const RtDesc *d, const char *prog, const double *params, FILE *out);
+/* --help text; `params` are the values to show (defaults after derive);
+ * the "runs:" section lists m's variants. */
+void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,
+                  const double *params, FILE *out);
 /* argv[0] without its directory, or `fallback` when absent. */
 const char *rt_prog_name(const char *argv0, const char *fallback);
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t rt_edit_distance(const char *a, const char *b);
+
+/* ---- rt_run.c: one run ---- */
+
+/* One run of model m (descriptor d) with bound options o: train, evaluate,
+ * write the outputs.  o may be changed (--resume takes over the
+ * checkpoint's seed and params).  Returns the exit status (rt_main's). */
+int rt_run(const RtModel *m, const RtDesc *d, RtOptions *o, const char *prog);
 
 /* ---- rt_data.c: data sets ---- */
 

@@ -1,7 +1,8 @@
-/* rt_run.c: rt_main, the whole program of a compiled model.
+/* rt_run.c: rt_run, one run of a compiled model (rt_variants.c calls it
+ * once, or once per run of --seeds/--compare).
  *
- *   descriptor -> command line -> params (--set, derive; or the checkpoint's
- *   with --resume) -> state block (init, teacher_init) -> data sets ->
+ *   options (parsed and bound to the model by rt_cli.c) -> params (derive;
+ *   or the checkpoint's with --resume) -> state block (init, teacher_init) -> data sets ->
  *   (--resume: the checkpoint's state) -> evaluate epoch 0 -> for each epoch:
  *   train on a shuffled pass over the training set, evaluate when due,
  *   checkpoint when due -> final weights and state -> summary.
@@ -688,7 +689,7 @@ static int64_t lag_steps(const RtDesc *d, const double *params, int64_t nsteps, 
     return nsteps;
 }
 
-static int run_model(const RtModel *m, const RtDesc *d, RtOptions *o, const char *prog)
+int rt_run(const RtModel *m, const RtDesc *d, RtOptions *o, const char *prog)
 {
     Driver dr = { .m = m, .d = d, .o = o, .prog = prog, .params = o->params,
                   .epochs = o->epochs, .shown = -1 };
@@ -873,62 +874,4 @@ out_names:
     rt_metrics_free(&dr.table);
     free(names);
     return rc;
-}
-
-int rt_main(const RtModel *m, int argc, char **argv)
-{
-    RtDesc d;
-    RtOptions o;
-    char err[512];
-    const char *prog = rt_prog_name(argc > 0 ? argv[0] : NULL, "model");
-    int rc;
-
-    if (!m || !m->descriptor || !m->derive || !m->init || !m->step || !m->teacher_init
-        || !m->teacher) {
-        fprintf(stderr, "%s: internal error: incomplete model (a generated function is "
-                "missing)\n", prog);
-        return 1;
-    }
-    if (rt_desc_parse(&d, m->descriptor, err, sizeof err) < 0) {
-        fprintf(stderr, "%s: internal error: bad model descriptor %s\n", prog, err);
-        return 1;
-    }
-    if (argc < 1 || !argv[0] || !*argv[0])
-        prog = d.model;
-    switch (rt_cli_parse(&d, prog, argc, argv, &o, stderr)) {
-    case RT_CLI_ERROR:
-        rc = 2;
-        break;
-    case RT_CLI_HELP: {
-        /* Show derived params as they would start, without --set. */
-        for (int i = 0; i < d.nparams; i++) {
-            o.params[i] = d.params[i].value;
-            o.overridden[i] = 0;
-        }
-        m->derive(o.params, o.overridden);
-        rt_cli_usage(&d, prog, o.params, stdout);
-        rc = fflush(stdout) == 0 ? 0 : 1;
-        break;
-    }
-    case RT_CLI_RUN:
-    default:
-        rc = run_model(m, &d, &o, prog);
-        break;
-    }
-    rt_cli_free(&o);
-    rt_desc_free(&d);
-    return rc;
-}
-
-int rt_main_args(int argc, char **argv, const char *descriptor, RtDeriveFn derive,
-                 RtInitFn init, RtStepFn step, RtTeacherFn teacher_init,
-                 RtTeacherFn teacher)
-{
-    RtVariant v = {
-        .name = "base",
-        .model = { .descriptor = descriptor, .derive = derive, .init = init, .step = step,
-                   .teacher_init = teacher_init, .teacher = teacher },
-    };
-    /* Through the variants front end, so every model has --seeds. */
-    return rt_main_variants(argc, argv, &v, 1);
 }

@@ -1,18 +1,21 @@
-/* rt_variants.c: the options of an executable that hold several runs.
+/* rt_variants.c: the entry points of a compiled model (rt_main,
+ * rt_main_args, rt_main_variants) and the options that hold several runs.
  *
- *   --list-variants          the model's variants, one per line
- *   --variant NAME           run that variant instead of the base model
+ * The command line is parsed once (rt_cli.c) against every variant's
+ * descriptor; then either the one run of the chosen variant, or:
+ *
  *   --compare A,B,C          run each of these variants ...
  *   --seeds A..B             ... (or the chosen model) once per seed, and
  *                            report every final metric as mean ± std
  *   --threads N              up to N of those runs at once (forked workers)
  *
- * Each run is an ordinary rt_main run with --seed S --out DIR/VARIANT/seedS
- * --quiet, so it leaves exactly the outputs a single run would; the summary
- * is built from those runs' metrics.csv (the last row), printed as a table
- * and written to DIR/compare.csv (one row per variant and metric: n, mean,
- * sample std, min, max) and DIR/compare_runs.csv (one row per run).
- * Everything not listed above goes to every run unchanged.
+ * Each run of a table is rt_run with a copy of the options, with --seed S,
+ * --out DIR/VARIANT/seedS and --quiet, so it leaves exactly the outputs a
+ * single run would; the summary is built from those runs' metrics.csv (the
+ * last row), printed as a table and written to DIR/compare.csv (one row per
+ * variant and metric: n, mean, sample std, min, max) and
+ * DIR/compare_runs.csv (one row per run).  Calls go one way: this file calls
+ * rt_cli.c and rt_run.c, neither calls back.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -29,90 +32,6 @@
 #include "rt_internal.h"
 
 enum { MAX_METRICS = 64 };
-
-/* The value of `--opt VALUE` or `--opt=VALUE` at argv[*i]; advances *i. */
-static const char *opt_value(int argc, char **argv, int *i, const char *opt)
-{
-    size_t n = strlen(opt);
-    if (strncmp(argv[*i], opt, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != 0)
-        return NULL;
-    if (*i + 1 >= argc)
-        return "";
-    return argv[++*i];
-}
-
-static int find_variant(const RtVariant *v, int n, const char *name)
-{
-    for (int k = 0; k < n; k++)
-        if (strcmp(v[k].name, name) == 0)
-            return k;
-    return -1;
-}
-
-static void unknown_variant(const char *prog, const RtVariant *v, int n, const char *name)
-{
-    const char *best = NULL;
-    size_t best_d = (size_t)-1;
-    for (int k = 0; k < n; k++) {
-        size_t d = rt_edit_distance(name, v[k].name);
-        if (d < best_d && d <= (strlen(name) + 2) / 3) {
-            best_d = d;
-            best = v[k].name;
-        }
-    }
-    fprintf(stderr, "%s: unknown variant '%s'", prog, name);
-    if (best)
-        fprintf(stderr, " (did you mean '%s'?)", best);
-    fprintf(stderr, "; the variants are:");
-    for (int k = 1; k < n; k++)
-        fprintf(stderr, " %s", v[k].name);
-    if (n <= 1)
-        fprintf(stderr, " none (the model declares no variants)");
-    fputc('\n', stderr);
-}
-
-/* "3" or "1..5" (inclusive). */
-static int parse_seeds(const char *s, uint64_t *lo, uint64_t *hi)
-{
-    char *end;
-    errno = 0;
-    if (!*s || *s == '-')
-        return -1;
-    unsigned long long a = strtoull(s, &end, 10), b = a;
-    if (errno || end == s)
-        return -1;
-    if (end[0] == '.' && end[1] == '.') {
-        const char *t = end + 2;
-        if (!*t || *t == '-')
-            return -1;
-        b = strtoull(t, &end, 10);
-        if (errno || end == t)
-            return -1;
-    }
-    if (*end || b < a || b - a >= 100000)
-        return -1;
-    *lo = a;
-    *hi = b;
-    return 0;
-}
-
-/* The model's name, from its descriptor's `model NAME` line. */
-static char *model_name(const char *desc)
-{
-    const char *p = strstr(desc, "\nmodel ");
-    if (!p)
-        return rt_xstrdup("model");
-    p += 7;
-    size_t n = strcspn(p, "\n");
-    char *s = rt_xmalloc(n + 1);
-    memcpy(s, p, n);
-    s[n] = 0;
-    return s;
-}
 
 /* The header and last row of DIR/metrics.csv.  Returns the number of
  * metrics, or -1 after a message. */
@@ -169,14 +88,29 @@ static void job_dir(char *sub, size_t subsz, char *seed, size_t seedsz, const ch
     snprintf(sub, subsz, "%s/%s/seed%s", out, variant, seed);
 }
 
-static int compare(const char *prog, const RtVariant *v, const int *which, int nw, uint64_t s_lo,
-                   uint64_t s_hi, const char *out, int quiet, int threads, int argc, char **pass)
+/* One run of a table, in this process. */
+static int run_job(const RtVariant *v, const RtDesc *descs, const RtOptions *o, const char *prog,
+                   int w, uint64_t seed, const char *sub)
 {
+    RtOptions run;
+    int rc = 2;
+    if (rt_cli_run_options(o, &descs[w], prog, seed, sub, &run) == 0)
+        rc = rt_run(&v[w].model, &descs[w], &run, prog);
+    rt_cli_free(&run);
+    return rc;
+}
+
+static int compare(const char *prog, const RtVariant *v, const RtDesc *descs, const RtOptions *o)
+{
+    const int *which = o->compare ? o->compare : &o->variant;
+    int nw = o->compare ? o->ncompare : 1;
+    uint64_t s_lo = o->seed_lo, s_hi = o->seed_hi;
+    const char *out = o->out;
+    int quiet = o->quiet, threads = o->threads;
     int nseeds = (int)(s_hi - s_lo + 1), nruns = nw * nseeds;
     char names[MAX_METRICS][64];
     int nm = -1;
     double *vals = rt_xcalloc((size_t)nruns * MAX_METRICS, sizeof *vals);
-    char **argv2 = rt_xcalloc((size_t)argc + 8, sizeof *argv2);
     int status = 0;
     if (rt_mkdir_p(out) < 0) {
         fprintf(stderr, "%s: cannot create output directory '%s': %s\n", prog, out, strerror(errno));
@@ -194,20 +128,10 @@ static int compare(const char *prog, const RtVariant *v, const int *which, int n
             int w = next / nseeds, s = next % nseeds;
             char seed[32], sub[512];
             job_dir(sub, sizeof sub, seed, sizeof seed, out, v[which[w]].name, s_lo + (uint64_t)s);
-            int k = 0;
-            argv2[k++] = pass[0];
-            for (int i = 1; i < argc; i++)
-                argv2[k++] = pass[i];
-            argv2[k++] = "--seed";
-            argv2[k++] = seed;
-            argv2[k++] = "--out";
-            argv2[k++] = sub;
-            argv2[k++] = "--quiet";
-            argv2[k] = NULL;
             if (!quiet)
                 fprintf(stderr, "%s: %s, seed %s (%d/%d)\n", prog, v[which[w]].name, seed, next + 1, nruns);
             if (threads == 1) {
-                int rc = rt_main(&v[which[w]].model, k, argv2);
+                int rc = run_job(v, descs, o, prog, which[w], s_lo + (uint64_t)s, sub);
                 if (rc != 0) {
                     fprintf(stderr, "%s: the run of %s with seed %s failed (exit status %d)\n", prog,
                             v[which[w]].name, seed, rc);
@@ -224,7 +148,7 @@ static int compare(const char *prog, const RtVariant *v, const int *which, int n
                 continue;
             }
             if (pid == 0)
-                _exit(rt_main(&v[which[w]].model, k, argv2) & 0xff);
+                _exit(run_job(v, descs, o, prog, which[w], s_lo + (uint64_t)s, sub) & 0xff);
             pids[next++] = pid;
             running++;
             continue;
@@ -328,149 +252,92 @@ static int compare(const char *prog, const RtVariant *v, const int *which, int n
     free(runs_path);
 done:
     free(vals);
-    free(argv2);
     return status;
 }
 
 int rt_main_variants(int argc, char **argv, const RtVariant *v, int n)
 {
     const char *prog = rt_prog_name(argc > 0 ? argv[0] : NULL, "model");
-    char **pass = rt_xcalloc((size_t)argc + 1, sizeof *pass);
-    int npass = 0, list = 0, quiet = 0, help = 0, chosen = 0, have_seeds = 0, status = 0;
-    const char *compare_list = NULL, *out = NULL, *seeds = NULL;
-    int threads = 1;
-    uint64_t s_lo = 1, s_hi = 1;
-    pass[npass++] = argc > 0 ? argv[0] : "model";
-    for (int i = 1; i < argc; i++) {
-        const char *val;
-        if (strcmp(argv[i], "--list-variants") == 0)
-            list = 1;
-        else if ((val = opt_value(argc, argv, &i, "--variant"))) {
-            chosen = find_variant(v, n, val);
-            if (chosen < 0 || !*val) {
-                unknown_variant(prog, v, n, val);
-                status = 2;
-                goto out;
-            }
-        } else if ((val = opt_value(argc, argv, &i, "--compare")))
-            compare_list = val;
-        else if ((val = opt_value(argc, argv, &i, "--threads"))) {
-            char *end;
-            long t = strtol(val, &end, 10);
-            if (!*val || *end || t < 1 || t > 1024) {
-                fprintf(stderr, "%s: --threads: expected a number of workers 1..1024, found '%s'\n", prog, val);
-                status = 2;
-                goto out;
-            }
-            threads = (int)t;
-        } else if ((val = opt_value(argc, argv, &i, "--seeds"))) {
-            seeds = val;
-            have_seeds = 1;
-        } else {
-            if (strcmp(argv[i], "--quiet") == 0)
-                quiet = 1;
-            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-                help = 1;
-            int at = i;
-            if ((val = opt_value(argc, argv, &i, "--out")))
-                out = val;
-            for (int k = at; k <= i; k++)
-                pass[npass++] = argv[k];
-        }
+    RtDesc *descs = rt_xcalloc((size_t)(n > 0 ? n : 1), sizeof *descs);
+    const char **names = rt_xcalloc((size_t)(n > 0 ? n : 1), sizeof *names);
+    RtCliModels models = { .descs = descs, .names = names, .n = n };
+    RtOptions o;
+    char err[512];
+    int nparsed = 0, rc = 1;
+
+    memset(&o, 0, sizeof o);
+    if (n < 1 || !v) {
+        fprintf(stderr, "%s: internal error: no model\n", prog);
+        goto out;
     }
-    if (list) {
+    for (int k = 0; k < n; k++) {
+        const RtModel *m = &v[k].model;
+        if (!v[k].name || !m->descriptor || !m->derive || !m->init || !m->step
+            || !m->teacher_init || !m->teacher) {
+            fprintf(stderr, "%s: internal error: incomplete model (a generated function is "
+                    "missing)\n", prog);
+            goto out;
+        }
+        if (rt_desc_parse(&descs[k], m->descriptor, err, sizeof err) < 0) {
+            fprintf(stderr, "%s: internal error: bad model descriptor %s\n", prog, err);
+            goto out;
+        }
+        names[k] = v[k].name;
+        nparsed++;
+    }
+    if (argc < 1 || !argv[0] || !*argv[0])
+        prog = descs[0].model;
+    switch (rt_cli_parse(&models, prog, argc, argv, &o, stderr)) {
+    case RT_CLI_ERROR:
+        rc = 2;
+        break;
+    case RT_CLI_LIST:
         for (int k = 1; k < n; k++)
             printf("%s\n", v[k].name);
-        goto out;
-    }
-    if (help) {
-        status = rt_main(&v[chosen].model, npass, pass);
-        printf("\nruns:\n"
-               "  --seeds A..B      run once per seed and report mean ± std of the final metrics\n"
-               "  --threads N       run up to N of those runs at once (same results for any N)\n");
-        if (n > 1) {
-            printf("  --variant NAME    run a variant of the model:");
-            for (int k = 1; k < n; k++)
-                printf(" %s", v[k].name);
-            printf("\n  --list-variants   print the variants, one per line\n"
-                   "  --compare A,B     run each variant (with --seeds) and compare them\n");
+        rc = fflush(stdout) == 0 ? 0 : 1;
+        break;
+    case RT_CLI_HELP: {
+        /* Show derived params as they would start, without --set. */
+        const RtDesc *d = &descs[o.variant];
+        for (int i = 0; i < d->nparams; i++) {
+            o.params[i] = d->params[i].value;
+            o.overridden[i] = 0;
         }
-        goto out;
+        v[o.variant].model.derive(o.params, o.overridden);
+        rt_cli_usage(d, &models, prog, o.params, stdout);
+        rc = fflush(stdout) == 0 ? 0 : 1;
+        break;
     }
-    if (have_seeds && parse_seeds(seeds, &s_lo, &s_hi) < 0) {
-        fprintf(stderr, "%s: --seeds: expected N or A..B (0 <= A <= B), found '%s'\n", prog, seeds);
-        status = 2;
-        goto out;
+    case RT_CLI_RUN:
+    default:
+        if (RT_CLI_MULTI(&o))
+            rc = compare(prog, v, descs, &o);
+        else
+            rc = rt_run(&v[o.variant].model, &descs[o.variant], &o, prog);
+        break;
     }
-    for (int i = 1; i < npass; i++)
-        if ((compare_list || have_seeds) && (strcmp(pass[i], "--bench") == 0 || strncmp(pass[i], "--bench=", 8) == 0 ||
-                                             strcmp(pass[i], "--resume") == 0 || strncmp(pass[i], "--resume=", 9) == 0)) {
-            fprintf(stderr, "%s: %s cannot be combined with --seeds or --compare\n", prog, pass[i]);
-            status = 2;
-            goto out;
-        }
-    for (int i = 1; i < npass; i++)
-        if ((compare_list || have_seeds) && strcmp(pass[i], "--seed") == 0) {
-            fprintf(stderr, "%s: --seed cannot be combined with --seeds or --compare (give --seeds A..B)\n",
-                    prog);
-            status = 2;
-            goto out;
-        }
-    if (!compare_list && !have_seeds) {
-        if (threads > 1) {
-            fprintf(stderr, "%s: --threads runs the runs of --seeds or --compare in parallel; a single run "
-                    "is one thread\n", prog);
-            status = 2;
-            goto out;
-        }
-        status = rt_main(&v[chosen].model, npass, pass);
-        goto out;
-    }
-    int which[256], nw = 0;
-    if (compare_list) {
-        char *copy = rt_xstrdup(compare_list);
-        for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ",")) {
-            int k = find_variant(v, n, tok);
-            if (k < 0 || nw >= 256) {
-                unknown_variant(prog, v, n, tok);
-                free(copy);
-                status = 2;
-                goto out;
-            }
-            which[nw++] = k;
-        }
-        free(copy);
-        if (nw == 0) {
-            fprintf(stderr, "%s: --compare: no variants given\n", prog);
-            status = 2;
-            goto out;
-        }
-    } else {
-        which[nw++] = chosen;
-    }
-    char *def = NULL;
-    if (!out) {
-        char *name = model_name(v[0].model.descriptor);
-        def = rt_xmalloc(strlen(name) + 8);
-        sprintf(def, "%s_out", name);
-        free(name);
-        out = def;
-    }
-    /* The runs get their own --out; drop the user's from the pass-through. */
-    int k = 1;
-    for (int i = 1; i < npass; i++) {
-        if (strcmp(pass[i], "--out") == 0 && i + 1 < npass) {
-            i++;
-            continue;
-        }
-        if (strncmp(pass[i], "--out=", 6) == 0)
-            continue;
-        pass[k++] = pass[i];
-    }
-    npass = k;
-    status = compare(prog, v, which, nw, s_lo, s_hi, out, quiet, threads, npass, pass);
-    free(def);
 out:
-    free(pass);
-    return status;
+    rt_cli_free(&o);
+    for (int k = 0; k < nparsed; k++)
+        rt_desc_free(&descs[k]);
+    free(descs);
+    free(names);
+    return rc;
+}
+
+int rt_main(const RtModel *m, int argc, char **argv)
+{
+    RtVariant v = { .name = "base" };
+    if (m)
+        v.model = *m;
+    return rt_main_variants(argc, argv, &v, 1);
+}
+
+int rt_main_args(int argc, char **argv, const char *descriptor, RtDeriveFn derive,
+                 RtInitFn init, RtStepFn step, RtTeacherFn teacher_init,
+                 RtTeacherFn teacher)
+{
+    RtModel m = { .descriptor = descriptor, .derive = derive, .init = init, .step = step,
+                  .teacher_init = teacher_init, .teacher = teacher };
+    return rt_main(&m, argc, argv);
 }

@@ -40,4 +40,13 @@ status=0; "$TMP/v" --compare base,nope --seeds 1..2 --out "$TMP/c2" >/dev/null 2
 check "an unknown variant in --compare is exit 2" sh -c "[ $status -eq 2 ] && grep -q \"unknown variant 'nope'\" '$TMP/err'"
 status=0; "$TMP/v" --seeds 3..1 >/dev/null 2>"$TMP/err" || status=$?
 check "a backwards --seeds range is exit 2" sh -c "[ $status -eq 2 ] && grep -q -- '--seeds' '$TMP/err'"
+n257=$(for i in $(seq 257); do printf 'slow,'; done)
+status=0; "$TMP/v" --compare "$n257" --out "$TMP/c257" >/dev/null 2>"$TMP/err" || status=$?
+check "a 257th --compare entry is refused by the limit, not as unknown" \
+  sh -c "[ $status -eq 2 ] && grep -q 'at most 256 variants' '$TMP/err' && ! grep -q 'unknown variant' '$TMP/err' && [ ! -e '$TMP/c257' ]"
+status=0; "$TMP/v" --compare base,slow --seeds 1..2 --set etaa=1 --out "$TMP/c3" >/dev/null 2>"$TMP/err" || status=$?
+check "an unknown --set name with --compare is exit 2 before DIR is made" \
+  sh -c "[ $status -eq 2 ] && grep -q \"unknown parameter 'etaa'\" '$TMP/err' && [ ! -e '$TMP/c3' ]"
+status=0; "$TMP/v" --list-variants --variant slo >/dev/null 2>"$TMP/err" || status=$?
+check "--list-variants does not hide a bad --variant" sh -c "[ $status -eq 2 ]"
 finish

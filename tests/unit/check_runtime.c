@@ -964,23 +964,36 @@ typedef struct CliResult {
     char *err;              /* what went to stderr */
 } CliResult;
 
-static CliResult cli(const char *a1, const char *a2, const char *a3, const char *a4)
+/* rt_cli_parse of "./tiny a1 a2 a3 a4" (NULL ends the list) against the
+ * tiny model with `nvariants` variants: base, then slow and fast (the same
+ * descriptor under other names). */
+static CliResult cli_variants(int nvariants, const char *a1, const char *a2, const char *a3,
+                              const char *a4)
 {
     const char *args[] = { "./tiny", a1, a2, a3, a4 };
+    static const char *const names[] = { "base", "slow", "fast" };
     char *argv[5];
     int argc = 1;
     size_t len;
-    RtDesc d;
+    RtDesc d[3];
+    RtCliModels m = { .descs = d, .names = names, .n = nvariants };
     CliResult r;
     char err[256];
     FILE *f = open_memstream(&r.err, &len);
     for (int i = 1; i < 5 && args[i]; i++)
         argv[argc++] = (char *)args[i];
-    ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
-    r.status = rt_cli_parse(&d, "tiny", argc, argv, &r.o, f);
+    for (int k = 0; k < nvariants; k++)
+        ck_assert_int_eq(rt_desc_parse(&d[k], tiny_desc, err, sizeof err), 0);
+    r.status = rt_cli_parse(&m, "tiny", argc, argv, &r.o, f);
     fclose(f);
-    rt_desc_free(&d);
+    for (int k = 0; k < nvariants; k++)
+        rt_desc_free(&d[k]);
     return r;
+}
+
+static CliResult cli(const char *a1, const char *a2, const char *a3, const char *a4)
+{
+    return cli_variants(1, a1, a2, a3, a4);
 }
 
 static void cli_free(CliResult *r)
@@ -1038,8 +1051,12 @@ START_TEST(test_cli_options)
     ck_assert(r.o.params[P_ETA] == 2);
     cli_free(&r);
 
-    r = cli("--seed", "7", "--help", "--bogus");          /* --help stops parsing */
+    r = cli("--seed", "7", "--help", NULL);
     ck_assert_int_eq(r.status, RT_CLI_HELP);
+    cli_free(&r);
+    r = cli("--seed", "7", "--help", "--bogus");          /* --help hides no mistake */
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "unknown option '--bogus'"));
     cli_free(&r);
     r = cli("-h", NULL, NULL, NULL);
     ck_assert_int_eq(r.status, RT_CLI_HELP);
@@ -1078,6 +1095,124 @@ START_TEST(test_cli_errors)
 }
 END_TEST
 
+/* The options of a table of runs, parsed in the same pass as the rest. */
+START_TEST(test_cli_runs)
+{
+    CliResult r = cli_variants(3, "--compare", "fast,,base", "--seeds=2..4", "--threads=3");
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert(RT_CLI_MULTI(&r.o));
+    ck_assert_int_eq(r.o.ncompare, 2);
+    ck_assert_int_eq(r.o.compare[0], 2);
+    ck_assert_int_eq(r.o.compare[1], 0);
+    ck_assert_uint_eq(r.o.seed_lo, 2);
+    ck_assert_uint_eq(r.o.seed_hi, 4);
+    ck_assert_int_eq(r.o.threads, 3);
+    cli_free(&r);
+
+    r = cli_variants(3, "--variant", "slow", "--set", "eta=0.25");
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert_int_eq(r.o.variant, 1);
+    ck_assert(!RT_CLI_MULTI(&r.o));
+    ck_assert(r.o.params[P_ETA] == 0.25);
+    cli_free(&r);
+
+    /* A run of the table: a copy bound to its model, its own seed and out. */
+    r = cli_variants(3, "--seeds", "5", "--set=eta=2", "--out=dir");
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    {
+        RtDesc d;
+        RtOptions run;
+        char err[256];
+        ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
+        ck_assert_int_eq(rt_cli_run_options(&r.o, &d, "tiny", 5, "dir/base/seed5", &run), 0);
+        ck_assert_uint_eq(run.seed, 5);
+        ck_assert_str_eq(run.out, "dir/base/seed5");
+        ck_assert_int_eq(run.quiet, 1);
+        ck_assert(!RT_CLI_MULTI(&run));
+        ck_assert(run.params[P_ETA] == 2);
+        ck_assert_int_eq(run.overridden[P_ETA], 1);
+        ck_assert_str_eq(r.o.out, "dir");
+        rt_cli_free(&run);
+        rt_desc_free(&d);
+    }
+    cli_free(&r);
+
+    r = cli_variants(3, "--bogus", "--list-variants", NULL, NULL);
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    cli_free(&r);
+    r = cli_variants(3, "--list-variants", "--bogus", NULL, NULL);
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "unknown option '--bogus'"));
+    cli_free(&r);
+    r = cli_variants(3, "--list-variants", NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, RT_CLI_LIST);
+    cli_free(&r);
+
+    /* Each option in its scope. */
+    r = cli("--seed=5", "--seeds", "1..2", NULL);
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "tiny: --seed cannot be combined with --seeds or --compare"));
+    cli_free(&r);
+    r = cli("--seeds", "1..2", "--bench=5", NULL);
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "--bench cannot be combined with --seeds"));
+    cli_free(&r);
+    r = cli_variants(2, "--compare", "slow", "--resume", "d");
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "--resume cannot be combined with --seeds"));
+    cli_free(&r);
+    r = cli("--threads", "2", NULL, NULL);
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "--threads runs the runs of --seeds"));
+    cli_free(&r);
+    r = cli("--out=", "--seeds", "1..1", NULL);
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "--out: empty directory name"));
+    cli_free(&r);
+}
+END_TEST
+
+START_TEST(test_cli_runs_errors)
+{
+    /* 257 entries: one more than a table holds. */
+    char *list = malloc(257 * 5 + 1), *p = list;
+    for (int i = 0; i < 257; i++)
+        p += sprintf(p, "%sslow", i ? "," : "");
+    CliResult r = cli_variants(2, "--compare", list, NULL, NULL);
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_msg(strstr(r.err, "--compare: at most 256 variants") != NULL, "%s", r.err);
+    ck_assert_ptr_null(strstr(r.err, "unknown variant"));
+    cli_free(&r);
+    free(list);
+
+    r = cli_variants(3, "--variant", "slo", NULL, NULL);
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "unknown variant 'slo' (did you mean 'slow'?); the "
+                                        "variants are: slow fast\n"));
+    cli_free(&r);
+    r = cli_variants(3, "--compare", "base,nope", NULL, NULL);
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "unknown variant 'nope'"));
+    cli_free(&r);
+    r = cli_variants(3, "--compare", ",", NULL, NULL);
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "--compare: no variants given"));
+    cli_free(&r);
+    r = cli("--variant", "slow", NULL, NULL);
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "none (the model declares no variants)"));
+    cli_free(&r);
+    expect_error("--seeds", "3..1", NULL, "--seeds: expected N or A..B");
+    expect_error("--seeds", "-1", NULL, "--seeds: expected N or A..B");
+    expect_error("--seeds", "0..100000", NULL, "--seeds: expected N or A..B");
+    expect_error("--threads", "0", NULL, "--threads: expected a number of workers 1..1024");
+    expect_error("--threads", "1025", NULL, "--threads: expected a number of workers");
+    expect_error("--seedz", "1", NULL, "unknown option '--seedz' (did you mean '--seed'?)");
+    /* --set names are checked with the rest of the line, --help or not. */
+    expect_error("--help", "--set", "etaa=1", "unknown parameter 'etaa'");
+}
+END_TEST
+
 START_TEST(test_cli_usage)
 {
     RtDesc d;
@@ -1086,7 +1221,8 @@ START_TEST(test_cli_usage)
     double params[6] = { 0.1, 5, 0.5, 0.5, 0.01, 0.05 };
     FILE *f = open_memstream(&text, &len);
     ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
-    rt_cli_usage(&d, "tiny", params, f);
+    RtCliModels m = { .descs = &d, .names = NULL, .n = 1 };
+    rt_cli_usage(&d, &m, "tiny", params, f);
     fclose(f);
     ck_assert_ptr_nonnull(strstr(text, "usage: tiny "));
     ck_assert_ptr_nonnull(strstr(text, "tiny: A tiny linear student"));
@@ -1703,7 +1839,8 @@ START_TEST(test_cli_usage_labelled)
     double params[4] = { 0.5, 5, 2, 0 };
     FILE *f = open_memstream(&text, &len);
     ck_assert_int_eq(rt_desc_parse(&d, yy_desc, err, sizeof err), 0);
-    rt_cli_usage(&d, "yy", params, f);
+    RtCliModels m = { .descs = &d, .names = NULL, .n = 1 };
+    rt_cli_usage(&d, &m, "yy", params, f);
     fclose(f);
     ck_assert_ptr_nonnull(strstr(text, "  train: 20 Yin-Yang samples, seed 42\n"));
     ck_assert_ptr_nonnull(strstr(text, "  test: 50 Yin-Yang samples, seed 41\n"));
@@ -1955,6 +2092,8 @@ Suite *runtime_suite(void)
     tcase_add_test(cl, test_cli_defaults);
     tcase_add_test(cl, test_cli_options);
     tcase_add_test(cl, test_cli_errors);
+    tcase_add_test(cl, test_cli_runs);
+    tcase_add_test(cl, test_cli_runs_errors);
     tcase_add_test(cl, test_cli_usage);
     tcase_add_test(out, test_npy);
     tcase_add_test(out, test_mkdir_and_format);
