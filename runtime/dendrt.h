@@ -160,7 +160,8 @@ typedef struct RtModel {
 
 /* The whole program of a compiled model: parse the command line, run, write
  * outputs.  Returns the process exit status: 0 success, 1 run-time failure
- * (unwritable --out, bad checkpoint, ...), 2 bad command line, 128 + signal
+ * (unwritable --out, bad checkpoint, a NaN or infinity in the state or a
+ * metric: the run diverged, ...), 2 bad command line, 128 + signal
  * (130 SIGINT, 143 SIGTERM) when a signal stopped the run after writing a
  * checkpoint.  While it runs, SIGINT and SIGTERM have its handler (the
  * previous ones are restored before it returns).  `argv[0]` names the
@@ -174,9 +175,11 @@ int rt_main_args(int argc, char **argv, const char *descriptor, RtDeriveFn deriv
 
 /* A model with named variants (`variant bp { ... }`): the generated table,
  * entry 0 the base model ("base"), then the variants in declaration order.
- * The executable's options --list-variants, --variant NAME, --compare A,B
- * and --seeds A..B are handled here; everything else goes to rt_main of the
- * chosen variant.  rt_main_variants with n = 1 gives any model --seeds. */
+ * The whole command line is parsed once; --variant NAME picks the model of
+ * a single run, --compare A,B and --seeds A..B make a table of runs (exit
+ * status 1 when any run of it diverged or failed), and --list-variants
+ * prints the names.  rt_main is this with n = 1, so every model has
+ * --seeds. */
 typedef struct RtVariant {
     const char *name;
     RtModel model;

@@ -609,6 +609,84 @@ void rt_buf_get(const RtBufDesc *b, const double *state, double *out)
         out[i] = f[i];
 }
 
+/* A value is not finite when its exponent bits are all ones (NaN, inf).
+ * Adding one to the lowest exponent bit carries into the sign bit exactly
+ * then, so a whole buffer is tested with an AND, an ADD and an OR per
+ * element and one test at the end: no branch in the loop, and four
+ * independent chains the compiler can vectorise.  The bits are copied out with memcpy: the block
+ * holds doubles and floats, and aliasing rules forbid reading them
+ * through an integer pointer. */
+static int64_t first_bad_f64(const unsigned char *p, int64_t n)
+{
+    const uint64_t exp = UINT64_C(0x7FF0000000000000), one = UINT64_C(1) << 52;
+    uint64_t acc[4] = { 0, 0, 0, 0 }, u;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {    /* four independent chains */
+        for (int k = 0; k < 4; k++) {
+            memcpy(&u, p + 8 * (i + k), 8);
+            acc[k] |= (u & exp) + one;
+        }
+    }
+    for (; i < n; i++) {
+        memcpy(&u, p + 8 * i, 8);
+        acc[0] |= (u & exp) + one;
+    }
+    if (!((acc[0] | acc[1] | acc[2] | acc[3]) >> 63))
+        return -1;
+    for (i = 0; i < n; i++) {
+        memcpy(&u, p + 8 * i, 8);
+        if (((u & exp) + one) >> 63)
+            return i;
+    }
+    return -1;
+}
+
+static int64_t first_bad_f32(const unsigned char *p, int64_t n)
+{
+    const uint32_t exp = UINT32_C(0x7F800000), one = UINT32_C(1) << 23;
+    uint32_t acc[4] = { 0, 0, 0, 0 }, u;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        for (int k = 0; k < 4; k++) {
+            memcpy(&u, p + 4 * (i + k), 4);
+            acc[k] |= (u & exp) + one;
+        }
+    }
+    for (; i < n; i++) {
+        memcpy(&u, p + 4 * i, 4);
+        acc[0] |= (u & exp) + one;
+    }
+    if (!((acc[0] | acc[1] | acc[2] | acc[3]) >> 31))
+        return -1;
+    for (i = 0; i < n; i++) {
+        memcpy(&u, p + 4 * i, 4);
+        if (((u & exp) + one) >> 31)
+            return i;
+    }
+    return -1;
+}
+
+int64_t rt_buf_nonfinite(const RtBufDesc *b, const double *state)
+{
+    const unsigned char *p = (const unsigned char *)(state + b->offset);
+    return b->f32 ? first_bad_f32(p, b->len) : first_bad_f64(p, b->len);
+}
+
+double rt_buf_value(const RtBufDesc *b, const double *state, int64_t i)
+{
+    if (b->f32)
+        return ((const float *)(const void *)(state + b->offset))[i];
+    return state[b->offset + i];
+}
+
+int rt_state_nonfinite(const RtDesc *d, const double *state, int from)
+{
+    for (int k = from < 0 ? 0 : from; k < d->nbufs; k++)
+        if (rt_buf_nonfinite(&d->bufs[k], state) >= 0)
+            return k;
+    return -1;
+}
+
 void rt_desc_free(RtDesc *d)
 {
     for (int i = 0; i < d->nparams; i++)

@@ -80,6 +80,10 @@ typedef struct RtBufDesc {
 /* Buffer b of the state block as len doubles in out, row by row (widening
  * floats, and in the model's order when stored transposed). */
 void rt_buf_get(const RtBufDesc *b, const double *state, double *out);
+/* The first element (in storage order) of buffer b that is NaN or infinite,
+ * or -1 when all are finite; and element i of b, as stored, widened. */
+int64_t rt_buf_nonfinite(const RtBufDesc *b, const double *state);
+double rt_buf_value(const RtBufDesc *b, const double *state, int64_t i);
 
 typedef struct RtTeacherDesc {
     char *name;
@@ -150,6 +154,10 @@ typedef struct RtDesc {
 int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen);
 void rt_desc_free(RtDesc *d);
 int rt_desc_param_find(const RtDesc *d, const char *name);   /* -1 if absent */
+/* The first buffer from index `from` on, in descriptor order, holding a NaN
+ * or an infinity, or -1 when every value is finite: a run's divergence
+ * test, cheap enough to make after every presented sample. */
+int rt_state_nonfinite(const RtDesc *d, const double *state, int from);
 /* Lengths of a sample's input and target vector in data set k (labelled data
  * sets: the target is the one-hot vector, one entry per class). */
 int64_t rt_desc_data_din(const RtDesc *d, int k);
@@ -240,8 +248,13 @@ size_t rt_edit_distance(const char *a, const char *b);
 
 /* One run of model m (descriptor d) with bound options o: train, evaluate,
  * write the outputs.  o may be changed (--resume takes over the
- * checkpoint's seed and params).  Returns the exit status (rt_main's). */
+ * checkpoint's seed and params).  Returns the exit status (rt_main's), or
+ * RT_RUN_DIVERGED. */
 int rt_run(const RtModel *m, const RtDesc *d, RtOptions *o, const char *prog);
+/* rt_run's return when a value of the state block stopped being finite (a
+ * message named it and where): exit status 1, told apart so that a table
+ * of runs counts the run as diverged rather than failed. */
+enum { RT_RUN_DIVERGED = 65 };
 
 /* ---- rt_data.c: data sets ---- */
 

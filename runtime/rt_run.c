@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,6 +73,7 @@ typedef struct Driver {
     int64_t pres_step;      /* steps of the current presentation so far */
     int rec_done;           /* the records are complete and written */
     int record_failed;      /* writing them failed (reported) */
+    int diverged;           /* a value of the state block is not finite (reported) */
 } Driver;
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM), 0 when none.
@@ -110,6 +112,63 @@ static void present(Driver *dr, const RtData *data, int64_t s)
 static void flush(Driver *dr)
 {
     dr->m->step(dr->state, dr->params, &dr->run, RT_FLUSH);
+}
+
+/* The divergence test, made after every presented sample: 0 while every
+ * value of the state block is finite.  Otherwise it names the first
+ * population variable (state buffer) that is not, with its element and
+ * value, and the first buffer of any kind that is not (in layout order)
+ * or else the weights that are not, after "PROG: diverged WHERE"
+ * (fmt), and returns 1.  Nothing non-finite is written after this: the
+ * caller stops the run without a checkpoint, so the last good one stays. */
+static int diverged(Driver *dr, const char *fmt, ...)
+{
+    const RtDesc *d = dr->d;
+    int first = rt_state_nonfinite(d, dr->state, 0), subject = first;
+    if (first < 0)
+        return 0;
+    for (int k = first; k >= 0; k = rt_state_nonfinite(d, dr->state, k + 1)) {
+        if (d->bufs[k].role == RT_ROLE_STATE) {
+            subject = k;
+            break;
+        }
+    }
+    const RtBufDesc *b = &d->bufs[subject];
+    int64_t i = rt_buf_nonfinite(b, dr->state);
+    double x = rt_buf_value(b, dr->state, i);
+    va_list ap;
+    rt_progress_clear(&dr->progress);
+    fprintf(stderr, "%s: diverged ", dr->prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, ": %s", b->name);
+    if (b->len > 1 && b->cols == 1)
+        fprintf(stderr, "[%lld]", (long long)i);
+    else if (b->len > 1)    /* i is in storage order, row by row unless transposed */
+        fprintf(stderr, "[%lld,%lld]", (long long)(b->transposed ? i % b->rows : i / b->cols),
+                (long long)(b->transposed ? i / b->rows : i % b->cols));
+    fprintf(stderr, " is %s", isnan(x) ? "NaN" : x > 0 ? "inf" : "-inf");
+    if (subject != first)
+        fprintf(stderr, " (first non-finite: %s)", d->bufs[first].name);
+    else {
+        /* The projections it went through, when they are not finite either. */
+        int nw = 0;
+        for (int k = first; k >= 0; k = rt_state_nonfinite(d, dr->state, k + 1)) {
+            if (d->bufs[k].role != RT_ROLE_WEIGHT)
+                continue;
+            if (nw == 4) {
+                fprintf(stderr, ", ...");
+                break;
+            }
+            fprintf(stderr, "%s%s", nw++ ? ", " : " (non-finite weights: ", d->bufs[k].name);
+        }
+        if (nw)
+            fputc(')', stderr);
+    }
+    fputc('\n', stderr);
+    dr->diverged = 1;
+    return 1;
 }
 
 /* --trace: append the state block as the next row (training steps only). */
@@ -271,7 +330,7 @@ static int64_t argmax(const double *v, int64_t n)
 
 /* One evaluation pass over data set k for the due metrics on it: from the
  * trained state, no learning, no nudging, phase-1 noise.  Returns -1 when a
- * stop signal cut it short. */
+ * stop signal cut it short, -2 when the state diverged (reported). */
 static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int64_t epoch)
 {
     const RtDesc *d = dr->d;
@@ -293,6 +352,10 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
         run_steps(dr, 0, dr->nsteps);
         if (refs)
             flush(dr);      /* computes the metrics' references from the target */
+        if (diverged(dr, "in the evaluation after epoch %lld, %s sample %lld (t = %.10g ms "
+                     "into it)", (long long)epoch, d->datasets[k].name, (long long)s + 1,
+                     (double)((s + 1) * dr->nsteps) * dr->params[d->dt_param]))
+            return -2;
         for (int j = 0; j < d->nmetrics; j++) {
             const RtMetricDesc *mt = &d->metrics[j];
             const double *v = dr->state + d->bufs[mt->buf].offset;
@@ -332,15 +395,16 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
 }
 
 /* Evaluate the metrics due after `epoch` and rewrite metrics.csv.  Returns 0,
- * 1 after reporting an unwritable file, or 2 when a stop signal interrupted
- * it (the state, the counter and the table are then as before the call). */
+ * 1 after reporting an unwritable file, 2 when a stop signal interrupted
+ * it, or 3 when the state or a metric diverged (reported); after 2 and 3
+ * the state, the counter, the table and metrics.csv are as before the call. */
 static int evaluate(Driver *dr, int64_t epoch)
 {
     const RtDesc *d = dr->d;
     uint8_t *due = rt_xcalloc((size_t)d->nmetrics + 1, 1);
     uint8_t *pass = rt_xcalloc((size_t)d->ndatasets + 1, 1);
     uint64_t counter = dr->run.counter;
-    int any = 0, stopped = 0;
+    int any = 0, stopped = 0, r = 0;
     int64_t row;
 
     for (int j = 0; j < d->nmetrics; j++) {
@@ -360,17 +424,29 @@ static int evaluate(Driver *dr, int64_t epoch)
         int k = d->metrics[j].dataset;
         if (due[j] && !pass[k] && !stopped) {
             pass[k] = 1;
-            stopped = eval_dataset(dr, k, due, row, epoch) < 0;
+            r = eval_dataset(dr, k, due, row, epoch);
+            stopped = r < 0;
         }
     }
     memcpy(dr->state, dr->saved, dr->state_bytes);
     dr->run.counter = counter;
     dr->run.phase = 0;
+    for (int j = 0; j < d->nmetrics && !stopped; j++) {
+        size_t at = (size_t)row * (size_t)d->nmetrics + (size_t)j;
+        if (dr->table.have[at] && !isfinite(dr->table.values[at])) {
+            rt_progress_clear(&dr->progress);
+            fprintf(stderr, "%s: diverged in the evaluation after epoch %lld: metric %s is %g\n",
+                    dr->prog, (long long)epoch, d->metrics[j].name, dr->table.values[at]);
+            dr->diverged = 1;
+            stopped = 1;
+            r = -2;
+        }
+    }
     if (stopped) {
         dr->table.nrows--;      /* the row is redone on resume */
         free(due);
         free(pass);
-        return 2;
+        return r == -2 ? 3 : 2;
     }
     for (int j = 0; j < d->nmetrics; j++) {
         if (due[j]) {
@@ -394,7 +470,8 @@ static int evaluate(Driver *dr, int64_t epoch)
 /* Training epoch `epoch` (1-based) from its sample `from` on: every training
  * sample once, in the epoch's shuffled order, nudged throughout, learning
  * after the lag.  Returns how many of the epoch's samples have been
- * presented: all of them, or fewer when a stop signal came. */
+ * presented: all of them, or fewer when a stop signal came or the state
+ * diverged (dr->diverged). */
 static int64_t train_epoch(Driver *dr, int64_t epoch, int64_t from)
 {
     const RtDesc *d = dr->d;
@@ -404,6 +481,10 @@ static int64_t train_epoch(Driver *dr, int64_t epoch, int64_t from)
         present(dr, data, dr->perm[i]);
         run_steps(dr, RT_NUDGE | RT_NOISE, dr->nlag);
         run_steps(dr, RT_TRAIN, dr->nsteps - dr->nlag);
+        if (diverged(dr, "at epoch %lld, sample %lld (t = %.10g ms)", (long long)epoch,
+                     (long long)i + 1, (double)(((epoch - 1) * data->n + i + 1) * dr->nsteps)
+                     * dr->params[d->dt_param]))
+            return i + 1;
         if (record_presentation_done(dr))
             dr->record_failed = 1;
         dr->train_done += 1;
@@ -780,6 +861,9 @@ int rt_run(const RtModel *m, const RtDesc *d, RtOptions *o, const char *prog)
         memcpy(dr.state, ck.state, dr.state_bytes);
         dr.run.counter = ck.counter;
         dr.steps = ck.steps;
+    } else if (diverged(&dr, "at initialisation (t = 0 ms)")) {
+        rc = RT_RUN_DIVERGED;
+        goto out;
     }
 
     dr.t0 = rt_now();
@@ -813,12 +897,20 @@ int rt_run(const RtModel *m, const RtDesc *d, RtOptions *o, const char *prog)
             continue;           /* the checkpoint was taken after this epoch */
         if (e > 0) {
             int64_t done = train_epoch(&dr, e, e == e0 ? i0 : 0);
+            if (dr.diverged) {
+                rc = RT_RUN_DIVERGED;
+                goto out;
+            }
             if (stop_signal) {
                 rc = stop_run(&dr, e, done);
                 goto out;
             }
         }
         r = evaluate(&dr, e);
+        if (r == 3) {
+            rc = RT_RUN_DIVERGED;
+            goto out;
+        }
         if (r == 2) {
             rc = stop_run(&dr, e, e > 0 ? train_n : 0);
             goto out;

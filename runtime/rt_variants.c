@@ -14,8 +14,11 @@
  * single run would; the summary is built from those runs' metrics.csv (the
  * last row), printed as a table and written to DIR/compare.csv (one row per
  * variant and metric: n, mean, sample std, min, max) and
- * DIR/compare_runs.csv (one row per run).  Calls go one way: this file calls
- * rt_cli.c and rt_run.c, neither calls back.
+ * DIR/compare_runs.csv (one row per run).  A run that diverges (rt_run's
+ * RT_RUN_DIVERGED) is counted and said under the table, its cells in
+ * compare_runs.csv are nan, n in compare.csv counts the finite runs the
+ * mean and std are over, and the exit status is 1.  Calls go one way: this
+ * file calls rt_cli.c and rt_run.c, neither calls back.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -88,15 +91,20 @@ static void job_dir(char *sub, size_t subsz, char *seed, size_t seedsz, const ch
     snprintf(sub, subsz, "%s/%s/seed%s", out, variant, seed);
 }
 
-/* One run of a table, in this process. */
+/* One run of a table, in this process.  Its messages (errors only: the
+ * run is --quiet) say which run they are about. */
 static int run_job(const RtVariant *v, const RtDesc *descs, const RtOptions *o, const char *prog,
                    int w, uint64_t seed, const char *sub)
 {
     RtOptions run;
     int rc = 2;
-    if (rt_cli_run_options(o, &descs[w], prog, seed, sub, &run) == 0)
-        rc = rt_run(&v[w].model, &descs[w], &run, prog);
+    size_t n = strlen(prog) + strlen(v[w].name) + 48;
+    char *who = rt_xmalloc(n);
+    snprintf(who, n, "%s (%s, seed %llu)", prog, v[w].name, (unsigned long long)seed);
+    if (rt_cli_run_options(o, &descs[w], who, seed, sub, &run) == 0)
+        rc = rt_run(&v[w].model, &descs[w], &run, who);
     rt_cli_free(&run);
+    free(who);
     return rc;
 }
 
@@ -111,6 +119,8 @@ static int compare(const char *prog, const RtVariant *v, const RtDesc *descs, co
     char names[MAX_METRICS][64];
     int nm = -1;
     double *vals = rt_xcalloc((size_t)nruns * MAX_METRICS, sizeof *vals);
+    uint8_t *diverged = rt_xcalloc((size_t)nruns, 1);
+    int ndiverged = 0;
     int status = 0;
     if (rt_mkdir_p(out) < 0) {
         fprintf(stderr, "%s: cannot create output directory '%s': %s\n", prog, out, strerror(errno));
@@ -132,7 +142,10 @@ static int compare(const char *prog, const RtVariant *v, const RtDesc *descs, co
                 fprintf(stderr, "%s: %s, seed %s (%d/%d)\n", prog, v[which[w]].name, seed, next + 1, nruns);
             if (threads == 1) {
                 int rc = run_job(v, descs, o, prog, which[w], s_lo + (uint64_t)s, sub);
-                if (rc != 0) {
+                if (rc == RT_RUN_DIVERGED) {
+                    diverged[next] = 1;
+                    ndiverged++;
+                } else if (rc != 0) {
                     fprintf(stderr, "%s: the run of %s with seed %s failed (exit status %d)\n", prog,
                             v[which[w]].name, seed, rc);
                     status = rc;
@@ -165,7 +178,10 @@ static int compare(const char *prog, const RtVariant *v, const RtDesc *descs, co
         while (j < nruns && pids[j] != done)
             j++;
         int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-        if (rc != 0 && j < nruns) {
+        if (rc == RT_RUN_DIVERGED && j < nruns) {
+            diverged[j] = 1;
+            ndiverged++;
+        } else if (rc != 0 && j < nruns) {
             fprintf(stderr, "%s: the run of %s with seed %llu failed (exit status %d)\n", prog,
                     v[which[j / nseeds]].name, (unsigned long long)(s_lo + (uint64_t)(j % nseeds)), rc);
             if (!status)
@@ -173,8 +189,15 @@ static int compare(const char *prog, const RtVariant *v, const RtDesc *descs, co
         }
     }
     free(pids);
+    /* A diverged run has no final metrics: its cells are NaN, left out of
+     * the mean like a metric not evaluated, and the run is counted below. */
     for (int j = 0; j < nruns && !status; j++) {
         char seed[32], sub[512], got[MAX_METRICS][64];
+        if (diverged[j]) {
+            for (int m = 0; m < MAX_METRICS; m++)
+                vals[(size_t)j * MAX_METRICS + (size_t)m] = NAN;
+            continue;
+        }
         job_dir(sub, sizeof sub, seed, sizeof seed, out, v[which[j / nseeds]].name,
                 s_lo + (uint64_t)(j % nseeds));
         int n = read_final(prog, sub, got, vals + (size_t)j * MAX_METRICS);
@@ -189,6 +212,12 @@ static int compare(const char *prog, const RtVariant *v, const RtDesc *descs, co
     }
     if (status)
         goto done;
+    if (nm < 0) {               /* every run diverged: the names are the model's */
+        const RtDesc *d = &descs[which[0]];
+        nm = d->nmetrics < MAX_METRICS ? d->nmetrics : MAX_METRICS;
+        for (int m = 0; m < nm; m++)
+            snprintf(names[m], 64, "%s", d->metrics[m].name);
+    }
 
     /* The summary: per variant and metric, mean and sample std over seeds. */
     char *path = rt_path_join(out, "compare.csv"), *runs_path = rt_path_join(out, "compare_runs.csv");
@@ -226,10 +255,15 @@ static int compare(const char *prog, const RtVariant *v, const RtDesc *descs, co
                 if (!isnan(x))
                     ss += (x - mean) * (x - mean);
             }
-            double sd = cnt > 1 ? sqrt(ss / (cnt - 1)) : 0;
+            double sd = cnt > 1 ? sqrt(ss / (cnt - 1)) : cnt ? 0 : NAN;
+            if (!cnt)
+                lo = hi = NAN;
             char cell[64];
-            snprintf(cell, sizeof cell, "%.4g ± %.2g", mean, sd);
-            printf("  %-25s", cell);
+            if (cnt == 0 && ndiverged)
+                snprintf(cell, sizeof cell, "diverged");
+            else
+                snprintf(cell, sizeof cell, "%.4g ± %.2g", mean, sd);
+            printf("  %-*s", cnt == 0 && ndiverged ? 24 : 25, cell);  /* '±' is 2 bytes */
             if (ok_a)
                 fprintf(a.f, "%s,%s,%d,%.17g,%.17g,%.17g,%.17g\n", v[which[w]].name, names[m], cnt, mean, sd,
                         lo, hi);
@@ -242,6 +276,25 @@ static int compare(const char *prog, const RtVariant *v, const RtDesc *descs, co
             fputc('\n', r.f);
         }
     }
+    /* Diverged runs are said, per variant, never silently dropped. */
+    for (int w = 0; w < nw; w++) {
+        int nd = 0;
+        for (int s = 0; s < nseeds; s++)
+            nd += diverged[w * nseeds + s];
+        if (!nd)
+            continue;
+        printf("%s: %d of %d seed%s diverged (", v[which[w]].name, nd, nseeds, nseeds == 1 ? "" : "s");
+        for (int s = 0, shown = 0; s < nseeds; s++) {
+            if (!diverged[w * nseeds + s])
+                continue;
+            if (shown == 8) {
+                printf(", ...");
+                break;
+            }
+            printf("%sseed %llu", shown++ ? ", " : "", (unsigned long long)(s_lo + (uint64_t)s));
+        }
+        printf("); mean ± std over the other %d\n", nseeds - nd);
+    }
     printf("(mean ± sample std over %d seed%s, %llu..%llu; per run: %s)\n", nseeds, nseeds == 1 ? "" : "s",
            (unsigned long long)s_lo, (unsigned long long)s_hi, runs_path);
     if (!ok_a || !ok_r || rt_atomic_commit(&a) < 0 || rt_atomic_commit(&r) < 0) {
@@ -250,8 +303,13 @@ static int compare(const char *prog, const RtVariant *v, const RtDesc *descs, co
     }
     free(path);
     free(runs_path);
+    if (!status && ndiverged) {
+        fprintf(stderr, "%s: %d of %d runs diverged\n", prog, ndiverged, nruns);
+        status = 1;
+    }
 done:
     free(vals);
+    free(diverged);
     return status;
 }
 
@@ -314,6 +372,8 @@ int rt_main_variants(int argc, char **argv, const RtVariant *v, int n)
             rc = compare(prog, v, descs, &o);
         else
             rc = rt_run(&v[o.variant].model, &descs[o.variant], &o, prog);
+        if (rc == RT_RUN_DIVERGED)
+            rc = 1;
         break;
     }
 out:

@@ -16,6 +16,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <ftw.h>
 #include <math.h>
 #include <signal.h>
@@ -953,6 +954,80 @@ START_TEST(test_desc_optional_parts)
     free(a);
     free(b);
     free(c);
+}
+END_TEST
+
+/* The divergence test: the first NaN or infinity of a buffer, of either
+ * precision, at every position (the unrolled part and the tail), and none
+ * among the extreme finite values. */
+START_TEST(test_buf_nonfinite)
+{
+    double v[11];
+    float f[11];
+    const double edge[] = { DBL_MAX, -DBL_MAX, DBL_MIN, 4.9e-324, -0.0, 0, 1e308, -1 };
+    const float fedge[] = { FLT_MAX, -FLT_MAX, FLT_MIN, 1e-45f, -0.0f, 0, 3e38f, -1 };
+    RtBufDesc b = { .name = "v", .role = RT_ROLE_STATE, .rows = 11, .cols = 1, .len = 11 };
+    const double bad[] = { NAN, -NAN, INFINITY, -INFINITY };
+    for (int i = 0; i < 11; i++) {
+        v[i] = edge[i % 8];
+        f[i] = fedge[i % 8];
+    }
+    ck_assert_int_eq(rt_buf_nonfinite(&b, v), -1);
+    for (int pos = 0; pos < 11; pos++) {
+        for (int k = 0; k < 4; k++) {
+            double keep = v[pos];
+            v[pos] = bad[k];
+            ck_assert_int_eq(rt_buf_nonfinite(&b, v), pos);
+            ck_assert(isnan(bad[k]) ? isnan(rt_buf_value(&b, v, pos))
+                                    : rt_buf_value(&b, v, pos) == bad[k]);
+            v[pos] = keep;
+        }
+    }
+    v[9] = NAN;
+    v[4] = INFINITY;
+    ck_assert_int_eq(rt_buf_nonfinite(&b, v), 4);   /* the first one */
+    b.len = 4;
+    ck_assert_int_eq(rt_buf_nonfinite(&b, v), -1);  /* only its own elements */
+    b.len = 11;
+
+    b.f32 = 1;
+    ck_assert_int_eq(rt_buf_nonfinite(&b, (const double *)(const void *)f), -1);
+    for (int pos = 0; pos < 11; pos++) {
+        for (int k = 0; k < 4; k++) {
+            float keep = f[pos];
+            f[pos] = (float)bad[k];
+            ck_assert_int_eq(rt_buf_nonfinite(&b, (const double *)(const void *)f), pos);
+            f[pos] = keep;
+        }
+    }
+    f[7] = -INFINITY;
+    ck_assert(rt_buf_value(&b, (const double *)(const void *)f, 7) == -INFINITY);
+    ck_assert(rt_buf_value(&b, (const double *)(const void *)f, 0) == FLT_MAX);
+}
+END_TEST
+
+/* ... and over a model's state block, buffer by buffer in layout order. */
+START_TEST(test_state_nonfinite)
+{
+    RtDesc d;
+    char err[256];
+    ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
+    double *s = calloc((size_t)d.state_size, sizeof *s);
+    ck_assert_int_eq(rt_state_nonfinite(&d, s, 0), -1);
+    s[d.bufs[3].offset + 1] = NAN;                  /* S.u[1] */
+    ck_assert_int_eq(rt_state_nonfinite(&d, s, 0), 3);
+    ck_assert_int_eq(rt_state_nonfinite(&d, s, 3), 3);
+    ck_assert_int_eq(rt_state_nonfinite(&d, s, 4), -1);
+    s[d.bufs[2].offset + 5] = -INFINITY;            /* W[1,2] */
+    ck_assert_int_eq(rt_state_nonfinite(&d, s, 0), 2);
+    ck_assert_int_eq(rt_buf_nonfinite(&d.bufs[2], s), 5);
+    ck_assert_int_eq(rt_state_nonfinite(&d, s, 3), 3);
+    s[d.bufs[3].offset + 1] = 0;
+    s[d.bufs[2].offset + 5] = 0;
+    s[d.bufs[7].offset] = INFINITY;                 /* the last buffer: S.noise */
+    ck_assert_int_eq(rt_state_nonfinite(&d, s, 0), 7);
+    free(s);
+    rt_desc_free(&d);
 }
 END_TEST
 
@@ -2084,6 +2159,8 @@ Suite *runtime_suite(void)
     tcase_add_test(desc, test_desc_optional_parts);
     tcase_add_test(desc, test_transposed_storage);
     tcase_add_test(desc, test_desc_labelled);
+    tcase_add_test(desc, test_buf_nonfinite);
+    tcase_add_test(desc, test_state_nonfinite);
     tcase_add_loop_test(desc, test_desc_reject_labelled, 0,
                         (int)(sizeof bad_yy_descs / sizeof bad_yy_descs[0]));
     tcase_add_test(e2e, test_data_labelled);
