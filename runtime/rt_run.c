@@ -2,12 +2,18 @@
  * once, or once per run of --seeds/--compare).
  *
  *   options (parsed and bound to the model by rt_cli.c) -> params (derive;
- *   or the checkpoint's with --resume) -> state block (init, teacher_init) -> data sets ->
- *   (--resume: the checkpoint's state) -> evaluate epoch 0 -> for each epoch:
- *   train on a shuffled pass over the training set, evaluate when due,
- *   checkpoint when due -> final weights and state -> summary.
+ *   or the checkpoint's with --resume) -> state block (init, teacher_init)
+ *   -> data sets -> (--resume: the checkpoint's state) -> evaluate epoch 0
+ *   -> for each epoch: train on a shuffled pass over the training set,
+ *   evaluate when due, checkpoint when due -> final weights and state ->
+ *   summary.  After every presented or evaluated sample the state must be
+ *   finite, or the run stops there (diverged).
  *   (--bench N: the same set-up, then N timed steps on the first training
  *   sample instead of the epochs; nothing is written.)
+ *
+ * driver_setup and driver_free bracket every run (the set-up above, up to
+ * the state block and data sets, and its release); train is the loop and
+ * the outputs, run_bench the benchmark.
  *
  * The generated kernels do the numerics; this file only decides what is
  * presented when, with which flags, and what is measured.  Everything written
@@ -74,6 +80,14 @@ typedef struct Driver {
     int rec_done;           /* the records are complete and written */
     int record_failed;      /* writing them failed (reported) */
     int diverged;           /* a value of the state block is not finite (reported) */
+    /* What driver_setup acquired beyond the above, for driver_free */
+    const char **metric_names;  /* the table's column names (it borrows them) */
+    RtCheckpoint ck;        /* --resume: the checkpoint read */
+    int resumed;
+    int64_t e0, i0;         /* where training starts: epoch e0 at sample i0 */
+    int ev0;                /* epoch e0's evaluation is already done */
+    int handlers;           /* SIGINT and SIGTERM are ours; the previous ones: */
+    struct sigaction old_int, old_term;
 } Driver;
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM), 0 when none.
@@ -770,112 +784,153 @@ static int64_t lag_steps(const RtDesc *d, const double *params, int64_t nsteps, 
     return nsteps;
 }
 
-int rt_run(const RtModel *m, const RtDesc *d, RtOptions *o, const char *prog)
+/* The set-up of a run, paired with driver_free: the params (derived, or the
+ * checkpoint's with --resume), the steps per sample, DIR, the state block
+ * (init and teacher_init, or the checkpoint's state), every data set the
+ * experiment uses, and the buffers the loop fills.  0, or 1 after a
+ * message; driver_free is due either way. */
+static int driver_setup(Driver *dr, const RtModel *m, const RtDesc *d, RtOptions *o,
+                        const char *prog)
 {
-    Driver dr = { .m = m, .d = d, .o = o, .prog = prog, .params = o->params,
-                  .epochs = o->epochs, .shown = -1 };
-    const char **names = rt_xcalloc((size_t)d->nmetrics + 1, sizeof *names);
     size_t nbytes = (size_t)d->state_size * sizeof(double);
     int64_t train_n = d->datasets[d->train].n;
-    RtCheckpoint ck;
-    int resumed = 0;
-    int64_t e0 = 0, i0 = 0;     /* where training starts: epoch e0 at sample i0 */
-    int ev0 = 0;                /* epoch e0's evaluation is already done */
-    struct sigaction sa, old_int, old_term;
-    int handlers = 0;
-    int rc = 1;
 
-    memset(&ck, 0, sizeof ck);
+    *dr = (Driver){ .m = m, .d = d, .o = o, .prog = prog, .params = o->params,
+                    .epochs = o->epochs, .shown = -1 };
+    dr->metric_names = rt_xcalloc((size_t)d->nmetrics + 1, sizeof *dr->metric_names);
     for (int j = 0; j < d->nmetrics; j++)
-        names[j] = d->metrics[j].name;
-    rt_metrics_init(&dr.table, d->nmetrics, names);
+        dr->metric_names[j] = d->metrics[j].name;
+    rt_metrics_init(&dr->table, d->nmetrics, dr->metric_names);
     if (o->resume) {
-        if (load_checkpoint(&dr, o, &ck))
-            goto out_names;
-        resumed = 1;
-        e0 = ck.epoch;
-        i0 = ck.sample;
-        ev0 = ck.evaluated;
+        if (load_checkpoint(dr, o, &dr->ck))
+            return 1;
+        dr->resumed = 1;
+        dr->e0 = dr->ck.epoch;
+        dr->i0 = dr->ck.sample;
+        dr->ev0 = dr->ck.evaluated;
     } else {
-        m->derive(dr.params, o->overridden);
+        m->derive(dr->params, o->overridden);
     }
-    dr.nsteps = steps_per_sample(d, dr.params, prog);
-    if (dr.nsteps < 0)
-        goto out_names;
+    dr->nsteps = steps_per_sample(d, dr->params, prog);
+    if (dr->nsteps < 0)
+        return 1;
     /* A benchmark learns from its first step: the lag does not apply. */
-    dr.nlag = o->bench ? 0 : lag_steps(d, dr.params, dr.nsteps, o->quiet, prog);
-    if (dr.nlag < 0)
-        goto out_names;
+    dr->nlag = o->bench ? 0 : lag_steps(d, dr->params, dr->nsteps, o->quiet, prog);
+    if (dr->nlag < 0)
+        return 1;
     if (!o->bench && rt_mkdir_p(o->out) < 0) {
         fprintf(stderr, "%s: cannot create output directory '%s': %s\n", prog, o->out,
                 strerror(errno));
-        goto out_names;
+        return 1;
     }
     /* Recordings cover the first presentations of a run; a resumed run
      * keeps the files its first part wrote (they are written as soon as
      * they are complete) and records nothing more. */
-    if (d->nrecords && !o->bench && !resumed) {
-        dr.rec = rt_xcalloc((size_t)d->nrecords, sizeof *dr.rec);
-        dr.rec_t = rt_xcalloc((size_t)d->nrecords, sizeof *dr.rec_t);
-        dr.rec_n = rt_xcalloc((size_t)d->nrecords, sizeof *dr.rec_n);
-        dr.rec_cap = rt_xcalloc((size_t)d->nrecords, sizeof *dr.rec_cap);
-        dr.rec_every = rt_xcalloc((size_t)d->nrecords, sizeof *dr.rec_every);
+    if (d->nrecords && !o->bench && !dr->resumed) {
+        dr->rec = rt_xcalloc((size_t)d->nrecords, sizeof *dr->rec);
+        dr->rec_t = rt_xcalloc((size_t)d->nrecords, sizeof *dr->rec_t);
+        dr->rec_n = rt_xcalloc((size_t)d->nrecords, sizeof *dr->rec_n);
+        dr->rec_cap = rt_xcalloc((size_t)d->nrecords, sizeof *dr->rec_cap);
+        dr->rec_every = rt_xcalloc((size_t)d->nrecords, sizeof *dr->rec_every);
         for (int k = 0; k < d->nrecords; k++) {
-            int64_t every = llround(d->records[k].every_ms / dr.params[d->dt_param]);
-            dr.rec_every[k] = every < 1 ? 1 : every;
+            int64_t every = llround(d->records[k].every_ms / dr->params[d->dt_param]);
+            dr->rec_every[k] = every < 1 ? 1 : every;
         }
     }
 
-    dr.state_bytes = nbytes;
+    dr->state_bytes = nbytes;
     nbytes = (nbytes + 63) / 64 * 64;
-    dr.state = aligned_alloc(64, nbytes ? nbytes : 64);
-    dr.saved = rt_xmalloc(nbytes);
-    if (!dr.state) {
+    dr->state = aligned_alloc(64, nbytes ? nbytes : 64);
+    dr->saved = rt_xmalloc(nbytes);
+    if (!dr->state) {
         fputs("out of memory\n", stderr);
         exit(1);
     }
-    memset(dr.state, 0, nbytes ? nbytes : 64);
-    dr.data = rt_xcalloc((size_t)d->ndatasets, sizeof *dr.data);
-    dr.made = rt_xcalloc((size_t)d->ndatasets, 1);
-    dr.sums = rt_xcalloc((size_t)d->nmetrics + 1, sizeof *dr.sums);
-    dr.perm = rt_xmalloc((size_t)train_n * sizeof *dr.perm);
-    dr.metrics_path = rt_path_join(o->out, "metrics.csv");
-    rt_progress_init(&dr.progress, !o->quiet && !o->bench && isatty(STDERR_FILENO));
+    memset(dr->state, 0, nbytes ? nbytes : 64);
+    dr->data = rt_xcalloc((size_t)d->ndatasets, sizeof *dr->data);
+    dr->made = rt_xcalloc((size_t)d->ndatasets, 1);
+    dr->sums = rt_xcalloc((size_t)d->nmetrics + 1, sizeof *dr->sums);
+    dr->perm = rt_xmalloc((size_t)train_n * sizeof *dr->perm);
+    dr->metrics_path = rt_path_join(o->out, "metrics.csv");
+    rt_progress_init(&dr->progress, !o->quiet && !o->bench && isatty(STDERR_FILENO));
 
     if (o->trace > 0)
-        dr.trace = rt_xmalloc((size_t)(o->trace + 1) * dr.state_bytes + 1);
-    dr.run = (RtRun){ .seed = o->seed, .counter = 0, .phase = 0 };
-    m->init(dr.state, dr.params, &dr.run);
+        dr->trace = rt_xmalloc((size_t)(o->trace + 1) * dr->state_bytes + 1);
+    dr->run = (RtRun){ .seed = o->seed, .counter = 0, .phase = 0 };
+    m->init(dr->state, dr->params, &dr->run);
     for (int k = 0; k < d->nteachers; k++)
-        m->teacher_init(dr.state, dr.params, &dr.run, k);
+        m->teacher_init(dr->state, dr->params, &dr->run, k);
     /* Draw every data set the experiment uses before training starts (a
      * resumed run draws them exactly as the run it continues did). */
-    dataset(&dr, d->train);
+    dataset(dr, d->train);
     for (int j = 0; j < d->nmetrics; j++)
-        dataset(&dr, d->metrics[j].dataset);
-    if (o->bench) {
-        rc = run_bench(&dr);
-        goto out;
+        dataset(dr, d->metrics[j].dataset);
+    if (dr->resumed) {
+        memcpy(dr->state, dr->ck.state, dr->state_bytes);
+        dr->run.counter = dr->ck.counter;
+        dr->steps = dr->ck.steps;
     }
-    if (resumed) {
-        memcpy(dr.state, ck.state, dr.state_bytes);
-        dr.run.counter = ck.counter;
-        dr.steps = ck.steps;
-    } else if (diverged(&dr, "at initialisation (t = 0 ms)")) {
-        rc = RT_RUN_DIVERGED;
-        goto out;
-    }
+    return 0;
+}
 
-    dr.t0 = rt_now();
+/* Releases what driver_setup acquired, however far it got, and gives
+ * SIGINT and SIGTERM back their previous handlers. */
+static void driver_free(Driver *dr)
+{
+    const RtDesc *d = dr->d;
+    if (dr->handlers) {
+        sigaction(SIGINT, &dr->old_int, NULL);
+        sigaction(SIGTERM, &dr->old_term, NULL);
+    }
+    rt_progress_clear(&dr->progress);
+    for (int k = 0; dr->made && k < d->ndatasets; k++)
+        if (dr->made[k])
+            rt_data_free(&dr->data[k]);
+    free(dr->data);
+    free(dr->made);
+    free(dr->sums);
+    free(dr->perm);
+    free(dr->metrics_path);
+    free(dr->state);
+    free(dr->saved);
+    free(dr->trace);
+    for (int k = 0; dr->rec && k < d->nrecords; k++) {
+        free(dr->rec[k]);
+        free(dr->rec_t[k]);
+    }
+    free(dr->rec);
+    free(dr->rec_t);
+    free(dr->rec_n);
+    free(dr->rec_cap);
+    free(dr->rec_every);
+    rt_checkpoint_free(&dr->ck);
+    rt_metrics_free(&dr->table);
+    free(dr->metric_names);
+    memset(dr, 0, sizeof *dr);
+}
+
+/* The run proper, after driver_setup: evaluate epoch 0, then train,
+ * evaluate and checkpoint epoch by epoch, then write the final outputs.
+ * Returns rt_run's status. */
+static int train(Driver *dr)
+{
+    const RtDesc *d = dr->d;
+    const RtOptions *o = dr->o;
+    int64_t train_n = d->datasets[d->train].n;
+    struct sigaction sa;
+
+    if (!dr->resumed && diverged(dr, "at initialisation (t = 0 ms)"))
+        return RT_RUN_DIVERGED;
+    dr->t0 = rt_now();
     /* Presentations still to come: the rest of epoch e0, then whole epochs. */
-    dr.train_total = (double)(e0 > 0 ? train_n - i0 : 0)
-                   + (double)(dr.epochs - e0) * (double)train_n;
+    dr->train_total = (double)(dr->e0 > 0 ? train_n - dr->i0 : 0)
+                    + (double)(dr->epochs - dr->e0) * (double)train_n;
     /* metrics.csv exists (header at least, a resumed run's rows so far) from
      * the start. */
-    if (rt_metrics_write(dr.metrics_path, &dr.table) < 0) {
-        fprintf(stderr, "%s: cannot write '%s': %s\n", prog, dr.metrics_path,
+    if (rt_metrics_write(dr->metrics_path, &dr->table) < 0) {
+        fprintf(stderr, "%s: cannot write '%s': %s\n", dr->prog, dr->metrics_path,
                 strerror(errno));
-        goto out;
+        return 1;
     }
 
     /* Ctrl-C and SIGTERM stop the run at the next presentation with a
@@ -886,84 +941,55 @@ int rt_run(const RtModel *m, const RtDesc *d, RtOptions *o, const char *prog)
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESETHAND;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    handlers = 1;
+    sigaction(SIGINT, &sa, &dr->old_int);
+    sigaction(SIGTERM, &sa, &dr->old_term);
+    dr->handlers = 1;
 
-    draw_progress(&dr, e0, 1);
-    for (int64_t e = e0; e <= dr.epochs; e++) {
+    draw_progress(dr, dr->e0, 1);
+    for (int64_t e = dr->e0; e <= dr->epochs; e++) {
         int r;
-        if (e == e0 && ev0)
+        if (e == dr->e0 && dr->ev0)
             continue;           /* the checkpoint was taken after this epoch */
         if (e > 0) {
-            int64_t done = train_epoch(&dr, e, e == e0 ? i0 : 0);
-            if (dr.diverged) {
-                rc = RT_RUN_DIVERGED;
-                goto out;
-            }
-            if (stop_signal) {
-                rc = stop_run(&dr, e, done);
-                goto out;
-            }
+            int64_t done = train_epoch(dr, e, e == dr->e0 ? dr->i0 : 0);
+            if (dr->diverged)
+                return RT_RUN_DIVERGED;
+            if (stop_signal)
+                return stop_run(dr, e, done);
         }
-        r = evaluate(&dr, e);
-        if (r == 3) {
-            rc = RT_RUN_DIVERGED;
-            goto out;
-        }
-        if (r == 2) {
-            rc = stop_run(&dr, e, e > 0 ? train_n : 0);
-            goto out;
-        }
+        r = evaluate(dr, e);
+        if (r == 3)
+            return RT_RUN_DIVERGED;
+        if (r == 2)
+            return stop_run(dr, e, e > 0 ? train_n : 0);
         if (r)
-            goto out;
+            return 1;
         if (o->checkpoint_every > 0 && e > 0
-            && (e % o->checkpoint_every == 0 || e == dr.epochs)
-            && checkpoint(&dr, e, train_n, 1))
-            goto out;
-        draw_progress(&dr, e, 0);
+            && (e % o->checkpoint_every == 0 || e == dr->epochs)
+            && checkpoint(dr, e, train_n, 1))
+            return 1;
+        draw_progress(dr, e, 0);
     }
-    rt_progress_clear(&dr.progress);
-    if (write_final(&dr))
-        goto out;
-    if (dr.trace && write_trace(&dr))
-        goto out;
-    if (dr.record_failed || (dr.rec && !dr.rec_done && write_records(&dr)))
-        goto out;
-    if (write_run_json(&dr, rt_now() - dr.t0))
-        goto out;
+    rt_progress_clear(&dr->progress);
+    if (write_final(dr))
+        return 1;
+    if (dr->trace && write_trace(dr))
+        return 1;
+    if (dr->record_failed || (dr->rec && !dr->rec_done && write_records(dr)))
+        return 1;
+    if (write_run_json(dr, rt_now() - dr->t0))
+        return 1;
     if (!o->quiet)
-        print_summary(&dr);
-    rc = 0;
-out:
-    if (handlers) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-    }
-    rt_progress_clear(&dr.progress);
-    for (int k = 0; k < d->ndatasets; k++)
-        if (dr.made[k])
-            rt_data_free(&dr.data[k]);
-    free(dr.data);
-    free(dr.made);
-    free(dr.sums);
-    free(dr.perm);
-    free(dr.metrics_path);
-    free(dr.state);
-    free(dr.saved);
-    free(dr.trace);
-    for (int k = 0; dr.rec && k < d->nrecords; k++) {
-        free(dr.rec[k]);
-        free(dr.rec_t[k]);
-    }
-    free(dr.rec);
-    free(dr.rec_t);
-    free(dr.rec_n);
-    free(dr.rec_cap);
-    free(dr.rec_every);
-out_names:
-    rt_checkpoint_free(&ck);
-    rt_metrics_free(&dr.table);
-    free(names);
+        print_summary(dr);
+    return 0;
+}
+
+int rt_run(const RtModel *m, const RtDesc *d, RtOptions *o, const char *prog)
+{
+    Driver dr;
+    int rc = 1;
+    if (driver_setup(&dr, m, d, o, prog) == 0)
+        rc = o->bench ? run_bench(&dr) : train(&dr);
+    driver_free(&dr);
     return rc;
 }
