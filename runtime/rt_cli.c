@@ -127,7 +127,8 @@ static RtCliStatus usage_error(FILE *err, const char *prog)
 }
 
 /* --set NAME=VALUE: the syntax and the value; the name is looked up when
- * the options are bound to a model (rt_cli_bind). */
+ * the options are bound to a model (rt_cli_bind).  o->sets has room for
+ * one per argument. */
 static RtCliStatus parse_set(const char *prog, const char *arg, RtOptions *o, FILE *err)
 {
     const char *eq = strchr(arg, '=');
@@ -149,11 +150,6 @@ static RtCliStatus parse_set(const char *prog, const char *arg, RtOptions *o, FI
         fprintf(err, "%s: --set %.*s: value '%s' is not a finite number\n", prog, len, arg,
                 eq + 1);
         return usage_error(err, prog);
-    }
-    o->sets = realloc(o->sets, ((size_t)o->nsets + 1) * sizeof *o->sets);
-    if (!o->sets) {
-        fputs("out of memory\n", stderr);
-        exit(1);
     }
     o->sets[o->nsets++] = (RtCliSet){ .name = arg, .name_len = (size_t)len, .value = v };
     return RT_CLI_RUN;
@@ -325,6 +321,7 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
     o->seed = 1;
     o->seed_lo = o->seed_hi = 1;
     o->threads = 1;
+    o->sets = rt_xcalloc((size_t)(argc > 0 ? argc : 0) + 1, sizeof *o->sets);  /* one per argument at most */
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
