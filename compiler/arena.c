@@ -105,16 +105,21 @@ char *arena_printf(Arena *a, const char *fmt, ...)
     return p;
 }
 
+void *arena_grow(Arena *a, void *items, int len, int *cap, size_t elem)
+{
+    if (len < *cap)
+        return items;
+    int n = *cap ? *cap * 2 : 8;
+    void *p = arena_alloc(a, (size_t)n * elem);
+    if (len)
+        memcpy(p, items, (size_t)len * elem);
+    *cap = n;
+    return p;
+}
+
 void ptrvec_push(Arena *a, PtrVec *v, void *item)
 {
-    if (v->len == v->cap) {
-        int cap = v->cap ? v->cap * 2 : 8;
-        void **items = arena_alloc(a, (size_t)cap * sizeof *items);
-        if (v->len)
-            memcpy(items, v->items, (size_t)v->len * sizeof *items);
-        v->items = items;
-        v->cap = cap;
-    }
+    v->items = arena_grow(a, v->items, v->len, &v->cap, sizeof *v->items);
     v->items[v->len++] = item;
 }
 

@@ -46,6 +46,12 @@ typedef struct PtrVec {
     int len, cap;
 } PtrVec;
 void ptrvec_push(Arena *a, PtrVec *v, void *item);
+/* The one growable-array step: `items` (len used, *cap allocated, each
+ * elem bytes) with room for one more, doubling into the arena when full
+ * (the old storage is abandoned, as above).  Usage:
+ *     v->items = arena_grow(a, v->items, v->len, &v->cap, sizeof *v->items);
+ *     v->items[v->len++] = x; */
+void *arena_grow(Arena *a, void *items, int len, int *cap, size_t elem);
 
 /* Interned strings: a hash set in the arena. */
 typedef struct Interner {

@@ -38,14 +38,7 @@ AstNode *ast_new(Arena *a, AstKind kind, Span span)
 
 void ast_list_push(Arena *a, AstList *l, AstNode *n)
 {
-    if (l->len == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 8;
-        AstNode **items = arena_alloc(a, (size_t)cap * sizeof *items);
-        if (l->len)
-            memcpy(items, l->items, (size_t)l->len * sizeof *items);
-        l->items = items;       /* the old storage stays in the arena */
-        l->cap = cap;
-    }
+    l->items = arena_grow(a, l->items, l->len, &l->cap, sizeof *l->items);
     l->items[l->len++] = n;
 }
 

@@ -41,6 +41,24 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
+/* A LET being generated: its value is computed where a VAR first needs it,
+ * in the scope of the LET (up), once per precision, and reused; one entry
+ * per LET around the expression being generated, innermost first.  Each
+ * generator below (scalar, fused-vector, short-row) keeps its own entries,
+ * so `how` says which one computes the value. */
+typedef enum LetGen { LET_SCALAR, LET_VECTOR, LET_ROWS } LetGen;
+typedef struct CgLet {
+    int var;
+    const IrExpr *value;
+    LetGen gen;
+    LLVMValueRef i, j0;             /* LET_VECTOR: gen_vexpr's i, j0, n; LET_ROWS: i0, c */
+    int n;
+    int64_t c;
+    LLVMValueRef v[2];              /* in double (gen_expr) and as gen_fexpr gives it */
+    int has_mat;                    /* has_matrix_load(value); -1 not known yet */
+    struct CgLet *up;
+} CgLet;
+
 struct CgModule {
     Comp *c;
     const IrModel *m;               /* the model being generated now */
@@ -70,6 +88,7 @@ struct CgModule {
     struct { const IrBuf *buf; LLVMValueRef v; } pre[8];
     int npre;
     const char *label;                  /* current statement: names its values */
+    CgLet *lets;                        /* the LETs around the expression being generated */
 
     /* Declarations made on first use. */
     LLVMValueRef fill_fn, fill_f32_fn, fill_t_fn;
@@ -460,6 +479,61 @@ static LLVMValueRef gen_binary(CgModule *g, IrOp op, LLVMValueRef a, LLVMValueRe
     }
 }
 
+static LLVMValueRef gen_expr(CgModule *g, const IrExpr *e);
+static LLVMValueRef gen_fexpr(CgModule *g, const IrExpr *e);
+static LLVMValueRef gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVMValueRef j0, int n, int fl);
+static LLVMValueRef gen_rexpr(CgModule *g, const IrExpr *e, LLVMValueRef i0, int64_t c, int fl);
+
+static CgLet *find_let(CgModule *g, const IrExpr *var)
+{
+    for (CgLet *b = g->lets; b; b = b->up)
+        if (b->var == var->u.let.var)
+            return b;
+    return NULL;
+}
+
+/* The value of VAR `var` in precision fl (1: as gen_fexpr gives it),
+ * computed by its LET's generator at the first use. */
+static LLVMValueRef let_value(CgModule *g, const IrExpr *var, int fl)
+{
+    CgLet *b = find_let(g, var);
+    if (!b) {
+        internal_error(g, "variable %%%d outside its let in '%s'", var->u.let.var, g->label ? g->label : "?");
+        return const_f64(g, 0);
+    }
+    if (!b->v[fl]) {
+        CgLet *saved = g->lets;
+        g->lets = b->up;                /* the value sees the LETs around its own */
+        switch (b->gen) {
+        case LET_SCALAR: b->v[fl] = fl ? gen_fexpr(g, b->value) : gen_expr(g, b->value); break;
+        case LET_VECTOR: b->v[fl] = gen_vexpr(g, b->value, b->i, b->j0, b->n, fl); break;
+        case LET_ROWS:   b->v[fl] = gen_rexpr(g, b->value, b->i, b->c, fl); break;
+        }
+        g->lets = saved;
+    }
+    return b->v[fl];
+}
+
+/* LET e's body, in precision fl, by the generator `how` says, with e's
+ * variable bound. */
+static LLVMValueRef gen_let(CgModule *g, const IrExpr *e, CgLet *how, int fl)
+{
+    CgLet *b = how;
+    b->var = e->u.let.var;
+    b->value = e->u.let.value;
+    b->has_mat = -1;
+    b->up = g->lets;
+    g->lets = b;
+    LLVMValueRef r;
+    switch (b->gen) {
+    case LET_SCALAR: r = fl ? gen_fexpr(g, e->u.let.body) : gen_expr(g, e->u.let.body); break;
+    case LET_VECTOR: r = gen_vexpr(g, e->u.let.body, b->i, b->j0, b->n, fl); break;
+    default:         r = gen_rexpr(g, e->u.let.body, b->i, b->c, fl); break;
+    }
+    g->lets = b->up;
+    return r;
+}
+
 static LLVMValueRef gen_expr(CgModule *g, const IrExpr *e)
 {
     switch (e->kind) {
@@ -515,6 +589,10 @@ static LLVMValueRef gen_expr(CgModule *g, const IrExpr *e)
         LLVMValueRef b = gen_expr(g, e->u.sel.b);
         return LLVMBuildSelect(g->b, bit, a, b, "");
     }
+    case IR_LET:
+        return gen_let(g, e, &(CgLet){.gen = LET_SCALAR}, 0);
+    case IR_VAR:
+        return let_value(g, e, 0);
     case IR_EXPR__COUNT:
         break;
     }
@@ -532,28 +610,27 @@ static void store_elem(CgModule *g, const IrBuf *dst, LLVMValueRef ix, LLVMValue
     store_value(g, dst, ix, v);
 }
 
+typedef struct Readable {
+    const CgModule *g;
+    int64_t n;
+} Readable;
+
+static int unreadable_load(const IrExpr *e, void *ctx)
+{
+    const Readable *r = ctx;
+    if (e->kind != IR_LOAD || e->u.load.index == IDX_0)
+        return 0;
+    const IrBuf *b = e->u.load.buf;
+    return !(e->u.load.index == IDX_I && b->offset + (b->f32 ? (r->n + 1) / 2 : r->n) <= r->g->m->state_size);
+}
+
 /* Can every load of e read n elements without leaving the state block?
  * Reading past a buffer's elements is harmless (those lanes' results are
  * never used); only writing needs room of one's own. */
 static int loads_readable(const CgModule *g, const IrExpr *e, int64_t n)
 {
-    switch (e->kind) {
-    case IR_LOAD: {
-        const IrBuf *b = e->u.load.buf;
-        if (e->u.load.index == IDX_0)
-            return 1;
-        return e->u.load.index == IDX_I && b->offset + (b->f32 ? (n + 1) / 2 : n) <= g->m->state_size;
-    }
-    case IR_UNARY:
-    case IR_BINARY:
-    case IR_CALL:
-        return loads_readable(g, e->u.op.a, n) && (!e->u.op.b || loads_readable(g, e->u.op.b, n));
-    case IR_SELECT:
-        return loads_readable(g, e->u.sel.cond, n) && loads_readable(g, e->u.sel.a, n)
-            && loads_readable(g, e->u.sel.b, n);
-    default:
-        return 1;
-    }
+    Readable r = {g, n};
+    return !ir_expr_any(e, unreadable_load, &r);
 }
 
 /* How many elements gen_vec computes: dst->rows rounded up to a whole
@@ -594,21 +671,30 @@ static void gen_vec(CgModule *g, const IrStmt *s)
  * hoisting changes no bit); + - * / and negation above them are float
  * operations on float operands; anything else above them (a call, a
  * comparison) is computed in double from the widened operands and rounded. */
-static int has_matrix_load(const IrExpr *e)
+static int has_matrix_load(CgModule *g, const IrExpr *e);
+
+static int matrix_load(const IrExpr *e, void *ctx)
 {
-    switch (e->kind) {
-    case IR_LOAD:
+    CgModule *g = ctx;
+    if (e->kind == IR_LOAD)
         return e->u.load.index == IDX_IJ || e->u.load.index == IDX_JI;
-    case IR_UNARY:
-    case IR_BINARY:
-    case IR_CALL:
-        return has_matrix_load(e->u.op.a) || (e->u.op.b && has_matrix_load(e->u.op.b));
-    case IR_SELECT:
-        return has_matrix_load(e->u.sel.cond) || has_matrix_load(e->u.sel.a) || has_matrix_load(e->u.sel.b);
-    default:
+    if (e->kind != IR_VAR)
         return 0;
+    /* A variable whose LET lies inside the expression asked about is not
+     * found: that LET's value is looked at where the LET is. */
+    CgLet *b = find_let(g, e);
+    if (!b)
+        return 0;
+    if (b->has_mat < 0) {
+        CgLet *saved = g->lets;
+        g->lets = b->up;
+        b->has_mat = has_matrix_load(g, b->value);
+        g->lets = saved;
     }
+    return b->has_mat;
 }
+
+static int has_matrix_load(CgModule *g, const IrExpr *e) { return ir_expr_any(e, matrix_load, g); }
 
 static LLVMValueRef to_float(CgModule *g, LLVMValueRef v)
 {
@@ -620,7 +706,7 @@ static LLVMValueRef to_float(CgModule *g, LLVMValueRef v)
 
 static LLVMValueRef gen_fexpr(CgModule *g, const IrExpr *e)
 {
-    if (!has_matrix_load(e))
+    if (!has_matrix_load(g, e))
         return to_float(g, gen_expr(g, e));
     switch (e->kind) {
     case IR_LOAD: {
@@ -643,6 +729,10 @@ static LLVMValueRef gen_fexpr(CgModule *g, const IrExpr *e)
             return r;
         break;
     }
+    case IR_LET:
+        return gen_let(g, e, &(CgLet){.gen = LET_SCALAR}, 1);
+    case IR_VAR:
+        return let_value(g, e, 1);
     default:
         break;
     }
@@ -655,34 +745,20 @@ static LLVMValueRef gen_fexpr(CgModule *g, const IrExpr *e)
  * harmless: a MAT over a transposed matrix (layout.c), whose factor x[i]
  * is fixed along each 120-long row, stayed scalar.  Loading them first
  * changes no value: a MAT never writes what it reads at [i]. */
-static void preload_rows(CgModule *g, const IrExpr *e)
+static int preload_row(const IrExpr *e, void *ctx)
 {
-    switch (e->kind) {
-    case IR_LOAD:
-        if (e->u.load.index != IDX_I || g->npre == (int)(sizeof g->pre / sizeof g->pre[0]))
-            return;
-        for (int k = 0; k < g->npre; k++)
-            if (g->pre[k].buf == e->u.load.buf)
-                return;
-        g->pre[g->npre].v = gen_load(g, e);
-        g->pre[g->npre++].buf = e->u.load.buf;
-        return;
-    case IR_UNARY:
-    case IR_BINARY:
-    case IR_CALL:
-        preload_rows(g, e->u.op.a);
-        if (e->u.op.b)
-            preload_rows(g, e->u.op.b);
-        return;
-    case IR_SELECT:
-        preload_rows(g, e->u.sel.cond);
-        preload_rows(g, e->u.sel.a);
-        preload_rows(g, e->u.sel.b);
-        return;
-    default:
-        return;
-    }
+    CgModule *g = ctx;
+    if (e->kind != IR_LOAD || e->u.load.index != IDX_I || g->npre == (int)(sizeof g->pre / sizeof g->pre[0]))
+        return 0;
+    for (int k = 0; k < g->npre; k++)
+        if (g->pre[k].buf == e->u.load.buf)
+            return 0;
+    g->pre[g->npre].v = gen_load(g, e);
+    g->pre[g->npre++].buf = e->u.load.buf;
+    return 0;                   /* on to every load */
 }
+
+static void preload_rows(CgModule *g, const IrExpr *e) { ir_expr_any(e, preload_row, g); }
 
 /* for r0 <= i < rows, j < cols: dst[i,j] = value */
 static void gen_mat_loop(CgModule *g, const IrStmt *s, int64_t r0)
@@ -746,7 +822,7 @@ static LLVMValueRef vload(CgModule *g, const IrBuf *buf, LLVMValueRef ix, int n,
  * and rounded once). */
 static LLVMValueRef gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVMValueRef j0, int n, int fl)
 {
-    if (fl && !has_matrix_load(e))
+    if (fl && !has_matrix_load(g, e))
         return to_float(g, gen_vexpr(g, e, i, j0, n, 0));
     switch (e->kind) {
     case IR_CONST:
@@ -777,6 +853,10 @@ static LLVMValueRef gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVM
             return r;
         break;
     }
+    case IR_LET:
+        return gen_let(g, e, &(CgLet){.gen = LET_VECTOR, .i = i, .j0 = j0, .n = n}, fl);
+    case IR_VAR:
+        return let_value(g, e, fl);
     default:
         break;
     }
@@ -899,25 +979,13 @@ static void gen_matvec_loop(CgModule *g, const IrStmt *s, int fused, int64_t r0)
  * lane does the scalar element's operations, so the bits are the same.
  * Only the arithmetic fuse.c also vectorises: + - * / and negation over
  * constants, params and loads at [i], [j], [0] and [i,j]. */
-static int row_vectorisable(const IrExpr *e, int cols)
+static int row_load(const IrExpr *e, void *cols)
 {
-    switch (e->kind) {
-    case IR_CONST:
-    case IR_PARAM:
-        return 1;
-    case IR_LOAD:
-        return e->u.load.index == IDX_I || e->u.load.index == IDX_J || e->u.load.index == IDX_0
-               || (e->u.load.index == IDX_IJ && e->u.load.buf->cols == cols);
-    case IR_UNARY:
-        return e->u.op.op == IROP_NEG && row_vectorisable(e->u.op.a, cols);
-    case IR_BINARY:
-        return (e->u.op.op == IROP_ADD || e->u.op.op == IROP_SUB || e->u.op.op == IROP_MUL
-                || e->u.op.op == IROP_DIV)
-               && row_vectorisable(e->u.op.a, cols) && row_vectorisable(e->u.op.b, cols);
-    default:
-        return 0;
-    }
+    return e->u.load.index == IDX_I || e->u.load.index == IDX_J || e->u.load.index == IDX_0
+           || (e->u.load.index == IDX_IJ && e->u.load.buf->cols == *(const int *)cols);
 }
+
+static int row_vectorisable(const IrExpr *e, int cols) { return ir_expr_lanewise(e, row_load, &cols); }
 
 /* shufflevector(a, b, mask) with constant indices; -1: poison lane. */
 static LLVMValueRef shuffle(CgModule *g, LLVMValueRef a, LLVMValueRef b, const int *ix, int n)
@@ -933,7 +1001,7 @@ static LLVMValueRef shuffle(CgModule *g, LLVMValueRef a, LLVMValueRef b, const i
  * dst, <8 x float> with gen_fexpr's rounding (see gen_vexpr). */
 static LLVMValueRef gen_rexpr(CgModule *g, const IrExpr *e, LLVMValueRef i0, int64_t c, int fl)
 {
-    if (fl && !has_matrix_load(e))
+    if (fl && !has_matrix_load(g, e))
         return to_float(g, gen_rexpr(g, e, i0, c, 0));
     switch (e->kind) {
     case IR_CONST:
@@ -961,6 +1029,10 @@ static LLVMValueRef gen_rexpr(CgModule *g, const IrExpr *e, LLVMValueRef i0, int
         return LLVMBuildFNeg(g->b, gen_rexpr(g, e->u.op.a, i0, c, fl), "");
     case IR_BINARY:
         return arith(g, e->u.op.op, gen_rexpr(g, e->u.op.a, i0, c, fl), gen_rexpr(g, e->u.op.b, i0, c, fl));
+    case IR_LET:
+        return gen_let(g, e, &(CgLet){.gen = LET_ROWS, .i = i0, .c = c}, fl);
+    case IR_VAR:
+        return let_value(g, e, fl);
     default:
         break;
     }

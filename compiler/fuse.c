@@ -42,44 +42,29 @@
 
 #include <string.h>
 
+typedef struct Update {
+    const IrBuf *w, *f;         /* the weight and its filter (f may be NULL) */
+} Update;
+
+static int fusable_load(const IrExpr *e, void *ctx)
+{
+    const Update *u = ctx;
+    if (e->u.load.buf == u->w || (u->f && e->u.load.buf == u->f))
+        return e->u.load.index == IDX_IJ;
+    return e->u.load.index == IDX_I || e->u.load.index == IDX_J || e->u.load.index == IDX_0;
+}
+
 /* Does e use only what a fused product can vectorise, reading `w` and `f`
  * (f may be NULL) only at [i,j] and any other buffer only at [i], [j], [0]? */
 static int fusable_expr(const IrExpr *e, const IrBuf *w, const IrBuf *f)
 {
-    switch (e->kind) {
-    case IR_CONST:
-    case IR_PARAM:
-        return 1;
-    case IR_LOAD:
-        if (e->u.load.buf == w || (f && e->u.load.buf == f))
-            return e->u.load.index == IDX_IJ;
-        return e->u.load.index == IDX_I || e->u.load.index == IDX_J || e->u.load.index == IDX_0;
-    case IR_UNARY:
-        return e->u.op.op == IROP_NEG && fusable_expr(e->u.op.a, w, f);
-    case IR_BINARY:
-        return (e->u.op.op == IROP_ADD || e->u.op.op == IROP_SUB || e->u.op.op == IROP_MUL
-                || e->u.op.op == IROP_DIV)
-               && fusable_expr(e->u.op.a, w, f) && fusable_expr(e->u.op.b, w, f);
-    default:
-        return 0;
-    }
+    Update u = {w, f};
+    return ir_expr_lanewise(e, fusable_load, &u);
 }
 
-static int expr_reads(const IrExpr *e, const IrBuf *b)
-{
-    switch (e->kind) {
-    case IR_LOAD:
-        return e->u.load.buf == b;
-    case IR_UNARY:
-    case IR_BINARY:
-    case IR_CALL:
-        return expr_reads(e->u.op.a, b) || (e->u.op.b && expr_reads(e->u.op.b, b));
-    case IR_SELECT:
-        return expr_reads(e->u.sel.cond, b) || expr_reads(e->u.sel.a, b) || expr_reads(e->u.sel.b, b);
-    default:
-        return 0;
-    }
-}
+static int loads_buf(const IrExpr *e, void *b) { return e->kind == IR_LOAD && e->u.load.buf == b; }
+
+static int expr_reads(const IrExpr *e, const IrBuf *b) { return ir_expr_any(e, loads_buf, (void *)b); }
 
 /* How many statements in stmts (guards included) read b, not counting
  * `skip` (the update MATs themselves); *mv gets the last MATVEC reading it
@@ -158,52 +143,53 @@ typedef struct Fuse {
 
 static void body_add(Fuse *F, IrStmt *s)
 {
-    if (F->nbody == F->cap) {
-        int cap = F->cap ? 2 * F->cap : 16;
-        IrStmt **n = arena_alloc(F->a, (size_t)cap * sizeof *n);
-        if (F->nbody)
-            memcpy(n, F->guard_body, (size_t)F->nbody * sizeof *n);
-        F->guard_body = n;
-        F->cap = cap;
-    }
+    F->guard_body = arena_grow(F->a, F->guard_body, F->nbody, &F->cap, sizeof *F->guard_body);
     F->guard_body[F->nbody++] = s;
+}
+
+typedef struct Redirect {
+    Fuse *F;
+    const IrBuf *w, *f;
+    IrStmt *const *hoisted, *const *all;
+    int nhoisted, nall;
+} Redirect;
+
+/* A load of a buffer that needs a copy, as a load of the copy. */
+static IrExpr *redirect_load(const IrExpr *e, void *ctx)
+{
+    const Redirect *r = ctx;
+    Fuse *F = r->F;
+    const IrBuf *w = r->w, *f = r->f;
+    if (e->kind != IR_LOAD)
+        return NULL;
+    const IrBuf *b = e->u.load.buf;
+    if (b == w || b == f)
+        return (IrExpr *)e;
+    /* a factor only the guard's hoisted VECs write keeps its value */
+    if (!written_elsewhere(r->all, r->nall, b, r->hoisted, r->nhoisted) && b->role == BUF_TEMP)
+        return (IrExpr *)e;
+    int k = 0;
+    while (k < F->ncopies && F->from[k] != b)
+        k++;
+    if (k == F->ncopies) {
+        if (k == (int)(sizeof F->from / sizeof F->from[0])) {
+            F->failed = 1;
+            return (IrExpr *)e;
+        }
+        F->from[k] = b;
+        F->copy[k] = ir_buf(F->a, F->m, arena_printf(F->a, "%s.defer%d", w->name, k), BUF_TEMP,
+                            b->rows * b->cols, 1);
+        F->ncopies++;
+    }
+    return ir_load(F->a, F->copy[k], e->u.load.index);
 }
 
 /* e with every load of a buffer that needs a copy reading the copy. */
 static IrExpr *redirect(Fuse *F, const IrExpr *e, const IrBuf *w, const IrBuf *f, IrStmt *const *hoisted,
                         int nhoisted, IrStmt *const *all, int nall)
 {
-    switch (e->kind) {
-    case IR_LOAD: {
-        const IrBuf *b = e->u.load.buf;
-        if (b == w || b == f)
-            return (IrExpr *)e;
-        /* a factor only the guard's hoisted VECs write keeps its value */
-        if (!written_elsewhere(all, nall, b, hoisted, nhoisted) && b->role == BUF_TEMP)
-            return (IrExpr *)e;
-        int k = 0;
-        while (k < F->ncopies && F->from[k] != b)
-            k++;
-        if (k == F->ncopies) {
-            if (k == (int)(sizeof F->from / sizeof F->from[0])) {
-                F->failed = 1;
-                return (IrExpr *)e;
-            }
-            F->from[k] = b;
-            F->copy[k] = ir_buf(F->a, F->m, arena_printf(F->a, "%s.defer%d", w->name, k), BUF_TEMP,
-                                b->rows * b->cols, 1);
-            F->ncopies++;
-        }
-        return ir_load(F->a, F->copy[k], e->u.load.index);
-    }
-    case IR_UNARY:
-        return ir_unary(F->a, e->u.op.op, redirect(F, e->u.op.a, w, f, hoisted, nhoisted, all, nall));
-    case IR_BINARY:
-        return ir_binary(F->a, e->u.op.op, redirect(F, e->u.op.a, w, f, hoisted, nhoisted, all, nall),
-                         redirect(F, e->u.op.b, w, f, hoisted, nhoisted, all, nall));
-    default:
-        return (IrExpr *)e;
-    }
+    Redirect r = {F, w, f, hoisted, all, nhoisted, nall};
+    return ir_expr_map(F->a, e, redirect_load, &r);
 }
 
 /* Fuses W's update, stmts[at] (the MAT on W) and, if filtered, stmts[at-1],

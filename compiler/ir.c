@@ -58,13 +58,10 @@ enum { BUF_ALIGN_DOUBLES = IR_BUF_ALIGN };
  * power of two, so the capacity is implied by the count. */
 static void *grow_pow2(Arena *a, void *items, int n, size_t elem)
 {
+    int cap = n;
     if (n != 0 && (n & (n - 1)) != 0)
         return items;                       /* still room */
-    size_t cap = n ? (size_t)n * 2 : 1;
-    void *p = arena_alloc(a, cap * elem);
-    if (n)
-        memcpy(p, items, (size_t)n * elem);
-    return p;
+    return arena_grow(a, items, n, &cap, elem);
 }
 
 /* A buffer added to m's list; its place in the state block is the caller's. */
@@ -186,6 +183,29 @@ IrExpr *ir_select(Arena *a, IrExpr *c, IrExpr *x, IrExpr *y)
     return e;
 }
 
+int ir_var_new(IrModel *m) { return m->nvars++; }
+
+IrExpr *ir_var(Arena *a, int var)
+{
+    IrExpr *e = new_expr(a, IR_VAR);
+    e->u.let.var = var;
+    return e;
+}
+
+IrExpr *ir_let(Arena *a, int var, IrExpr *value, IrExpr *body)
+{
+    IrExpr *e = new_expr(a, IR_LET);
+    e->u.let.var = var;
+    e->u.let.value = value;
+    e->u.let.body = body;
+    return e;
+}
+
+int ir_expr_trivial(const IrExpr *e)
+{
+    return e->kind == IR_CONST || e->kind == IR_PARAM || e->kind == IR_LOAD || e->kind == IR_VAR;
+}
+
 IrStmt *ir_stmt(Arena *a, IrStmtKind kind, IrBuf *dst, const char *comment)
 {
     IrStmt *s = arena_alloc(a, sizeof *s);
@@ -195,11 +215,132 @@ IrStmt *ir_stmt(Arena *a, IrStmtKind kind, IrBuf *dst, const char *comment)
     return s;
 }
 
-/* Structural equality.  Constants compare by their bits: -0.0 and 0.0 are
- * different operands (1/x tells them apart), and a NaN equals itself. */
-int ir_expr_equal(const IrExpr *x, const IrExpr *y)
+/* ---- walking expressions ---- */
+
+/* The slots of e's operands, in order. */
+static int kid_slots(IrExpr *e, IrExpr **slot[3])
 {
-    if (x == y)
+    switch (e->kind) {
+    case IR_CONST:
+    case IR_PARAM:
+    case IR_LOAD:
+    case IR_VAR:
+        return 0;
+    case IR_UNARY:
+    case IR_BINARY:
+    case IR_CALL:
+        slot[0] = &e->u.op.a;
+        if (!e->u.op.b)
+            return 1;
+        slot[1] = &e->u.op.b;
+        return 2;
+    case IR_SELECT:
+        slot[0] = &e->u.sel.cond;
+        slot[1] = &e->u.sel.a;
+        slot[2] = &e->u.sel.b;
+        return 3;
+    case IR_LET:
+        slot[0] = &e->u.let.value;
+        slot[1] = &e->u.let.body;
+        return 2;
+    case IR_EXPR__COUNT:
+        break;
+    }
+    return 0;
+}
+
+int ir_expr_kids(const IrExpr *e, IrExpr *kids[3])
+{
+    IrExpr **slot[3];
+    int n = kid_slots((IrExpr *)e, slot);
+    for (int k = 0; k < n; k++)
+        kids[k] = *slot[k];
+    return n;
+}
+
+int ir_expr_any(const IrExpr *e, IrExprPred *pred, void *ctx)
+{
+    if (pred(e, ctx))
+        return 1;
+    IrExpr *kids[3];
+    int n = ir_expr_kids(e, kids);
+    for (int k = 0; k < n; k++)
+        if (ir_expr_any(kids[k], pred, ctx))
+            return 1;
+    return 0;
+}
+
+IrExpr *ir_expr_map(Arena *a, const IrExpr *e, IrExprFn *fn, void *ctx)
+{
+    IrExpr *r = fn(e, ctx);
+    if (r)
+        return r;
+    IrExpr *kids[3];
+    int n = ir_expr_kids(e, kids);
+    for (int k = n - 1; k >= 0; k--)
+        kids[k] = ir_expr_map(a, kids[k], fn, ctx);
+    return ir_expr_with_kids(a, e, kids);
+}
+
+IrExpr *ir_expr_with_kids(Arena *a, const IrExpr *e, IrExpr *const kids[3])
+{
+    IrExpr **slot[3];
+    int n = kid_slots((IrExpr *)e, slot), changed = 0;
+    for (int k = 0; k < n; k++)
+        changed |= *slot[k] != kids[k];
+    if (!changed)
+        return (IrExpr *)e;
+    IrExpr *c = arena_alloc(a, sizeof *c);
+    *c = *e;
+    kid_slots(c, slot);
+    for (int k = 0; k < n; k++)
+        *slot[k] = kids[k];
+    return c;
+}
+
+typedef struct Lanewise {
+    IrExprPred *load_ok;
+    void *ctx;
+} Lanewise;
+
+/* Is e a node no lane computes (its operands aside)? */
+static int not_lanewise(const IrExpr *e, void *ctx)
+{
+    const Lanewise *lw = ctx;
+    switch (e->kind) {
+    case IR_CONST:
+    case IR_PARAM:
+    case IR_LET:
+    case IR_VAR:
+        return 0;
+    case IR_LOAD:
+        return !lw->load_ok(e, lw->ctx);
+    case IR_UNARY:
+        return e->u.op.op != IROP_NEG;
+    case IR_BINARY:
+        return e->u.op.op != IROP_ADD && e->u.op.op != IROP_SUB && e->u.op.op != IROP_MUL
+               && e->u.op.op != IROP_DIV;
+    default:
+        return 1;
+    }
+}
+
+int ir_expr_lanewise(const IrExpr *e, IrExprPred *load_ok, void *ctx)
+{
+    Lanewise lw = {load_ok, ctx};
+    return !ir_expr_any(e, not_lanewise, &lw);
+}
+
+/* Pairs of LET variables bound at the same place in the two expressions
+ * ir_expr_equal compares. */
+typedef struct VarPair {
+    int x, y;
+    const struct VarPair *up;
+} VarPair;
+
+static int equal(const IrExpr *x, const IrExpr *y, const VarPair *vars)
+{
+    if (x == y && !vars)
         return 1;
     if (!x || !y || x->kind != y->kind)
         return 0;
@@ -213,27 +354,37 @@ int ir_expr_equal(const IrExpr *x, const IrExpr *y)
     case IR_UNARY:
     case IR_BINARY:
     case IR_CALL:
-        return x->u.op.op == y->u.op.op && ir_expr_equal(x->u.op.a, y->u.op.a)
-               && ir_expr_equal(x->u.op.b, y->u.op.b);
+        return x->u.op.op == y->u.op.op && equal(x->u.op.a, y->u.op.a, vars)
+               && equal(x->u.op.b, y->u.op.b, vars);
     case IR_SELECT:
-        return ir_expr_equal(x->u.sel.cond, y->u.sel.cond) && ir_expr_equal(x->u.sel.a, y->u.sel.a)
-               && ir_expr_equal(x->u.sel.b, y->u.sel.b);
+        return equal(x->u.sel.cond, y->u.sel.cond, vars) && equal(x->u.sel.a, y->u.sel.a, vars)
+               && equal(x->u.sel.b, y->u.sel.b, vars);
+    case IR_LET: {
+        /* equal up to the variables' numbers: two inlinings of one fn */
+        VarPair p = {x->u.let.var, y->u.let.var, vars};
+        return equal(x->u.let.value, y->u.let.value, vars) && equal(x->u.let.body, y->u.let.body, &p);
+    }
+    case IR_VAR:
+        for (const VarPair *p = vars; p; p = p->up)
+            if (p->x == x->u.let.var || p->y == y->u.let.var)
+                return p->x == x->u.let.var && p->y == y->u.let.var;
+        return x->u.let.var == y->u.let.var;    /* both bound outside */
     case IR_EXPR__COUNT:
         break;
     }
     return 0;
 }
 
+/* Structural equality.  Constants compare by their bits: -0.0 and 0.0 are
+ * different operands (1/x tells them apart), and a NaN equals itself. */
+int ir_expr_equal(const IrExpr *x, const IrExpr *y)
+{
+    return equal(x, y, NULL);
+}
+
 void ir_kernel_add(Arena *a, IrKernel *k, IrStmt *s)
 {
-    if (k->nstmts == k->cap) {
-        int cap = k->cap ? k->cap * 2 : 8;
-        IrStmt **p = arena_alloc(a, (size_t)cap * sizeof *p);
-        if (k->nstmts)
-            memcpy(p, k->stmts, (size_t)k->nstmts * sizeof *p);
-        k->stmts = p;
-        k->cap = cap;
-    }
+    k->stmts = arena_grow(a, k->stmts, k->nstmts, &k->cap, sizeof *k->stmts);
     k->stmts[k->nstmts++] = s;
 }
 
@@ -333,6 +484,16 @@ static void dump_expr(FILE *out, const IrModel *m, const IrExpr *e)
         fputs(" : ", out);
         dump_expr(out, m, e->u.sel.b);
         fputc(')', out);
+        break;
+    case IR_LET:
+        fprintf(out, "(let %%%d = ", e->u.let.var);
+        dump_expr(out, m, e->u.let.value);
+        fputs(" in ", out);
+        dump_expr(out, m, e->u.let.body);
+        fputc(')', out);
+        break;
+    case IR_VAR:
+        fprintf(out, "%%%d", e->u.let.var);
         break;
     case IR_EXPR__COUNT:
         fputs("<bad expr>", out);

@@ -129,6 +129,10 @@ struct IrExpr {
         struct {                        /* SELECT */
             IrExpr *cond, *a, *b;
         } sel;
+        struct {                        /* LET (all three), VAR (var only) */
+            int var;                    /* IrModel.nvars numbers them */
+            IrExpr *value, *body;
+        } let;
     } u;
 };
 
@@ -285,6 +289,7 @@ typedef struct IrModel {
     IrTeacher *teachers;
     int nteachers;
     IrExperiment exp;
+    int nvars;              /* LET variables numbered so far (ir_var_new) */
 } IrModel;
 
 /* Constructors (all memory from the arena). */
@@ -306,6 +311,43 @@ IrExpr *ir_unary(Arena *a, IrOp op, IrExpr *x);
 IrExpr *ir_binary(Arena *a, IrOp op, IrExpr *x, IrExpr *y);
 IrExpr *ir_call(Arena *a, IrOp op, IrExpr *x);
 IrExpr *ir_select(Arena *a, IrExpr *c, IrExpr *x, IrExpr *y);
+/* A LET binds a value that its body reads more than once (an inlined fn's
+ * argument), so that the IR stays a tree of the source's size instead of a
+ * shared graph that every walk would unfold.  Scoping is lexical: a VAR
+ * reads the innermost enclosing LET of its number.  Copies of a LET made by
+ * the passes keep its number, so numbers are unique per statement only. */
+int ir_var_new(IrModel *m);
+IrExpr *ir_var(Arena *a, int var);
+IrExpr *ir_let(Arena *a, int var, IrExpr *value, IrExpr *body);
+/* CONST, PARAM, LOAD and VAR: worth no LET of their own. */
+int ir_expr_trivial(const IrExpr *e);
+
+/* ---- walking expressions ----
+ * Every pass walks expressions through these, so a new kind is added here
+ * (and in ir_expr_kids) once.  A LET's value is visited where the LET is,
+ * once; a VAR is a leaf. */
+/* e's operands in order (at most 3); returns how many. */
+int ir_expr_kids(const IrExpr *e, IrExpr *kids[3]);
+/* Is pred true of e or of any expression below it? */
+typedef int IrExprPred(const IrExpr *e, void *ctx);
+int ir_expr_any(const IrExpr *e, IrExprPred *pred, void *ctx);
+/* e with each subexpression x for which fn(x) is not NULL replaced by
+ * fn(x) (fn is first asked about e itself, and a replaced subexpression is
+ * not looked into).  Nodes above a replacement are new; the rest, e itself
+ * when nothing is replaced, is shared with e.  Operands are visited last
+ * to first: the order in which fuse.c numbers its copies (W.defer0, ...),
+ * which dumps and buffer offsets show. */
+typedef IrExpr *IrExprFn(const IrExpr *e, void *ctx);
+IrExpr *ir_expr_map(Arena *a, const IrExpr *e, IrExprFn *fn, void *ctx);
+/* e with these operands (as many as ir_expr_kids gives): e itself if they
+ * are e's, else a copy. */
+IrExpr *ir_expr_with_kids(Arena *a, const IrExpr *e, IrExpr *const kids[3]);
+/* Can one vector lane compute e by the scalar code's IEEE operations, lanes
+ * over consecutive elements: constants, params, negation, + - * /, LETs and
+ * VARs of those, and loads that load_ok accepts?  (cg.c's short-row blocks
+ * and fuse.c's fused updates; their code generators, gen_rexpr and
+ * gen_vexpr, handle exactly these.) */
+int ir_expr_lanewise(const IrExpr *e, IrExprPred *load_ok, void *ctx);
 /* Structural equality.  Constants compare by their bits: -0.0 and 0.0 are
  * different operands (1/x tells them apart), and a NaN equals itself. */
 int ir_expr_equal(const IrExpr *x, const IrExpr *y);

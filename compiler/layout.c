@@ -50,6 +50,7 @@ typedef struct Layout {
     int *parent;        /* union-find over buffer ids: a MAT's matrices together */
     char *ok;           /* per buffer: could be stored transposed */
     char *pick;         /* per buffer: will be */
+    int dst_t;          /* rewriting a MAT whose dst is transposed */
 } Layout;
 
 static int find(Layout *L, int b)
@@ -71,36 +72,34 @@ static int is_matrix_load(const IrExpr *e)
     return e->kind == IR_LOAD && (e->u.load.index == IDX_IJ || e->u.load.index == IDX_JI);
 }
 
+typedef struct Scan {
+    Layout *L;
+    const IrBuf *mat_dst;
+} Scan;
+
+static int scan_load(const IrExpr *e, void *ctx)
+{
+    Scan *sc = ctx;
+    Layout *L = sc->L;
+    if (e->kind != IR_LOAD)
+        return 0;
+    if (is_matrix_load(e)) {
+        if (!sc->mat_dst)
+            L->ok[e->u.load.buf->id] = 0;
+        else if (L->join_mats)
+            join(L, e->u.load.buf->id, sc->mat_dst->id);
+    } else if (e->u.load.buf->cols > 1) {
+        L->ok[e->u.load.buf->id] = 0;       /* a matrix read as a vector */
+    }
+    return 0;                               /* on to every load */
+}
+
 /* The matrices a MAT's expression loads join its dst; a matrix loaded
  * anywhere else (a VEC cannot, but be safe) is not ok. */
 static void scan_expr(Layout *L, const IrExpr *e, const IrBuf *mat_dst)
 {
-    switch (e->kind) {
-    case IR_LOAD:
-        if (is_matrix_load(e)) {
-            if (!mat_dst)
-                L->ok[e->u.load.buf->id] = 0;
-            else if (L->join_mats)
-                join(L, e->u.load.buf->id, mat_dst->id);
-        } else if (e->u.load.buf->cols > 1) {
-            L->ok[e->u.load.buf->id] = 0;       /* a matrix read as a vector */
-        }
-        break;
-    case IR_UNARY:
-    case IR_BINARY:
-    case IR_CALL:
-        scan_expr(L, e->u.op.a, mat_dst);
-        if (e->u.op.b)
-            scan_expr(L, e->u.op.b, mat_dst);
-        break;
-    case IR_SELECT:
-        scan_expr(L, e->u.sel.cond, mat_dst);
-        scan_expr(L, e->u.sel.a, mat_dst);
-        scan_expr(L, e->u.sel.b, mat_dst);
-        break;
-    default:
-        break;
-    }
+    Scan sc = {L, mat_dst};
+    ir_expr_any(e, scan_load, &sc);
 }
 
 static void scan_stmts(Layout *L, IrStmt *const *stmts, int n, int teacher)
@@ -140,54 +139,37 @@ static void scan_stmts(Layout *L, IrStmt *const *stmts, int n, int teacher)
 
 /* ---- the rewrite ---- */
 
-static IrExpr *rewrite_expr(Layout *L, const IrExpr *e, int dst_t)
+/* A load as seen from a MAT over the stored shape (dst_t: its dst is
+ * transposed). */
+static IrExpr *rewrite_load(const IrExpr *e, void *ctx)
 {
+    Layout *L = ctx;
+    if (e->kind != IR_LOAD)
+        return NULL;
     IrExpr *c = arena_alloc(L->a, sizeof *c);
     *c = *e;
-    switch (e->kind) {
-    case IR_LOAD: {
-        IrIndex ix = e->u.load.index;
-        int flip = dst_t ^ e->u.load.buf->transposed;
-        if (dst_t && (ix == IDX_I || ix == IDX_J))
-            c->u.load.index = ix == IDX_I ? IDX_J : IDX_I;
-        else if (flip && (ix == IDX_IJ || ix == IDX_JI))
-            c->u.load.index = ix == IDX_IJ ? IDX_JI : IDX_IJ;
-        break;
-    }
-    case IR_UNARY:
-    case IR_BINARY:
-    case IR_CALL:
-        c->u.op.a = rewrite_expr(L, e->u.op.a, dst_t);
-        if (e->u.op.b)
-            c->u.op.b = rewrite_expr(L, e->u.op.b, dst_t);
-        break;
-    case IR_SELECT:
-        c->u.sel.cond = rewrite_expr(L, e->u.sel.cond, dst_t);
-        c->u.sel.a = rewrite_expr(L, e->u.sel.a, dst_t);
-        c->u.sel.b = rewrite_expr(L, e->u.sel.b, dst_t);
-        break;
-    default:
-        break;
-    }
+    IrIndex ix = e->u.load.index;
+    int flip = L->dst_t ^ e->u.load.buf->transposed;
+    if (L->dst_t && (ix == IDX_I || ix == IDX_J))
+        c->u.load.index = ix == IDX_I ? IDX_J : IDX_I;
+    else if (flip && (ix == IDX_IJ || ix == IDX_JI))
+        c->u.load.index = ix == IDX_IJ ? IDX_JI : IDX_IJ;
     return c;
 }
 
-/* Does e load a transposed buffer? */
-static int touches(const IrExpr *e)
+static IrExpr *rewrite_expr(Layout *L, const IrExpr *e, int dst_t)
 {
-    switch (e->kind) {
-    case IR_LOAD:
-        return e->u.load.buf->transposed;
-    case IR_UNARY:
-    case IR_BINARY:
-    case IR_CALL:
-        return touches(e->u.op.a) || (e->u.op.b && touches(e->u.op.b));
-    case IR_SELECT:
-        return touches(e->u.sel.cond) || touches(e->u.sel.a) || touches(e->u.sel.b);
-    default:
-        return 0;
-    }
+    L->dst_t = dst_t;
+    return ir_expr_map(L->a, e, rewrite_load, L);
 }
+
+static int loads_transposed(const IrExpr *e, void *ctx)
+{
+    return e->kind == IR_LOAD && e->u.load.buf->transposed;
+}
+
+/* Does e load a transposed buffer? */
+static int touches(const IrExpr *e) { return ir_expr_any(e, loads_transposed, NULL); }
 
 static void rewrite_stmts(Layout *L, IrStmt *const *stmts, int n)
 {

@@ -44,6 +44,7 @@ enum {
     USES_IJ = 4,        /* a load at [i,j] */
     READS_DST = 8,      /* a load of the statement's dst, at any index */
     COSTLY = 16,        /* a call, division or pow whose operands vary */
+    FREE = 32,          /* a LET variable bound outside (see Env) */
 };
 #define VARYING (USES_I | USES_J | USES_IJ)
 
@@ -66,7 +67,17 @@ typedef struct Opt {
     int nfactors, capfactors;
 } Opt;
 
-static unsigned scan(const IrExpr *e, const IrBuf *dst)
+/* The LETs around an expression being scanned, innermost first, with what
+ * their values read and do.  A variable bound outside the expression that
+ * hoist looks at carries FREE: such an expression cannot move to a VEC of
+ * its own, away from its binding. */
+typedef struct Env {
+    int var;
+    unsigned flags;
+    const struct Env *up;
+} Env;
+
+static unsigned scan(const IrExpr *e, const IrBuf *dst, const Env *env)
 {
     unsigned f = 0;
     switch (e->kind) {
@@ -84,54 +95,43 @@ static unsigned scan(const IrExpr *e, const IrBuf *dst)
         }
         return f;
     case IR_UNARY:
-        return scan(e->u.op.a, dst);
+        return scan(e->u.op.a, dst, env);
     case IR_BINARY:
     case IR_CALL:
-        f = scan(e->u.op.a, dst);
+        f = scan(e->u.op.a, dst, env);
         if (e->u.op.b)
-            f |= scan(e->u.op.b, dst);
+            f |= scan(e->u.op.b, dst, env);
         if ((f & VARYING) && (e->kind == IR_CALL || e->u.op.op == IROP_DIV
                               || e->u.op.op == IROP_POW))
             f |= COSTLY;
         return f;
     case IR_SELECT:
-        return scan(e->u.sel.cond, dst) | scan(e->u.sel.a, dst) | scan(e->u.sel.b, dst);
+        return scan(e->u.sel.cond, dst, env) | scan(e->u.sel.a, dst, env) | scan(e->u.sel.b, dst, env);
+    case IR_LET: {
+        Env in = {e->u.let.var, scan(e->u.let.value, dst, env), env};
+        return in.flags | scan(e->u.let.body, dst, &in);
+    }
+    case IR_VAR:
+        for (; env; env = env->up)
+            if (env->var == e->u.let.var)
+                return env->flags;
+        return FREE;
     case IR_EXPR__COUNT:
         break;
     }
     return 0;
 }
 
-/* A column factor as its VEC computes it: [j] loads read at [i]. */
-static IrExpr *j_to_i(Arena *a, const IrExpr *e)
+static IrExpr *index_j_as_i(const IrExpr *e, void *ctx)
 {
-    IrExpr *n = arena_alloc(a, sizeof *n);
-    *n = *e;
-    switch (e->kind) {
-    case IR_CONST:
-    case IR_PARAM:
-        break;
-    case IR_LOAD:
-        if (e->u.load.index == IDX_J)
-            n->u.load.index = IDX_I;
-        break;
-    case IR_UNARY:
-    case IR_BINARY:
-    case IR_CALL:
-        n->u.op.a = j_to_i(a, e->u.op.a);
-        if (e->u.op.b)
-            n->u.op.b = j_to_i(a, e->u.op.b);
-        break;
-    case IR_SELECT:
-        n->u.sel.cond = j_to_i(a, e->u.sel.cond);
-        n->u.sel.a = j_to_i(a, e->u.sel.a);
-        n->u.sel.b = j_to_i(a, e->u.sel.b);
-        break;
-    case IR_EXPR__COUNT:
-        break;
-    }
-    return n;
+    Arena *a = ctx;
+    if (e->kind != IR_LOAD || e->u.load.index != IDX_J)
+        return NULL;
+    return ir_load(a, e->u.load.buf, IDX_I);
 }
+
+/* A column factor as its VEC computes it: [j] loads read at [i]. */
+static IrExpr *j_to_i(Arena *a, const IrExpr *e) { return ir_expr_map(a, e, index_j_as_i, a); }
 
 static int buf_named(const IrModel *m, const char *name)
 {
@@ -149,14 +149,7 @@ static IrExpr *factor_load(Opt *o, IrExpr *e, FactorKind kind)
     for (int k = 0; k < o->nfactors; k++)
         if (o->factors[k].kind == kind && ir_expr_equal(o->factors[k].expr, e))
             return ir_load(o->a, o->factors[k].temp, kind == FACTOR_ROW ? IDX_I : IDX_J);
-    if (o->nfactors == o->capfactors) {
-        int cap = o->capfactors ? 2 * o->capfactors : 4;
-        Factor *p = arena_alloc(o->a, (size_t)cap * sizeof *p);
-        if (o->nfactors)
-            memcpy(p, o->factors, (size_t)o->nfactors * sizeof *p);
-        o->factors = p;
-        o->capfactors = cap;
-    }
+    o->factors = arena_grow(o->a, o->factors, o->nfactors, &o->capfactors, sizeof *o->factors);
     /* Buffer names are unique (final/NAME.npy, layout.csv): skip a number
      * some dendrite or earlier temp already took. */
     const char *name;
@@ -171,49 +164,29 @@ static IrExpr *factor_load(Opt *o, IrExpr *e, FactorKind kind)
 }
 
 /* `e` with its maximal hoistable proper subexpressions replaced by temp
- * loads; `e` itself when nothing in it changes. */
-static IrExpr *hoist(Opt *o, IrExpr *e, int is_root)
+ * loads; `e` itself when nothing in it changes.  env: the LETs around e. */
+static IrExpr *hoist(Opt *o, IrExpr *e, int is_root, const Env *env)
 {
-    unsigned f = scan(e, o->mat->dst);
+    unsigned f = scan(e, o->mat->dst, env);
     if (!(f & COSTLY))
         return e;               /* nothing below is worth a temp either */
-    if (!is_root && !(f & READS_DST)) {
+    if (!is_root && !(f & (READS_DST | FREE))) {
         if ((f & VARYING) == USES_I)
             return factor_load(o, e, FACTOR_ROW);
         if ((f & VARYING) == USES_J)
             return factor_load(o, e, FACTOR_COL);
     }
-    IrExpr *n;
-    switch (e->kind) {
-    case IR_UNARY:
-    case IR_BINARY:
-    case IR_CALL: {
-        IrExpr *a = hoist(o, e->u.op.a, 0);
-        IrExpr *b = e->u.op.b ? hoist(o, e->u.op.b, 0) : NULL;
-        if (a == e->u.op.a && b == e->u.op.b)
-            return e;
-        n = arena_alloc(o->a, sizeof *n);
-        *n = *e;
-        n->u.op.a = a;
-        n->u.op.b = b;
-        return n;
+    IrExpr *kids[3];
+    int n = ir_expr_kids(e, kids);
+    if (e->kind == IR_LET) {
+        Env in = {e->u.let.var, scan(e->u.let.value, o->mat->dst, env) | FREE, env};
+        kids[0] = hoist(o, kids[0], 0, env);
+        kids[1] = hoist(o, kids[1], 0, &in);
+    } else {
+        for (int k = 0; k < n; k++)
+            kids[k] = hoist(o, kids[k], 0, env);
     }
-    case IR_SELECT: {
-        IrExpr *c = hoist(o, e->u.sel.cond, 0);
-        IrExpr *a = hoist(o, e->u.sel.a, 0);
-        IrExpr *b = hoist(o, e->u.sel.b, 0);
-        if (c == e->u.sel.cond && a == e->u.sel.a && b == e->u.sel.b)
-            return e;
-        n = arena_alloc(o->a, sizeof *n);
-        *n = *e;
-        n->u.sel.cond = c;
-        n->u.sel.a = a;
-        n->u.sel.b = b;
-        return n;
-    }
-    default:
-        return e;               /* leaves are never COSTLY */
-    }
+    return ir_expr_with_kids(o->a, e, kids);
 }
 
 static void opt_stmts(Opt *o, IrKernel *out, IrStmt *const *stmts, int n);
@@ -241,7 +214,7 @@ static void opt_stmt(Opt *o, IrKernel *out, IrStmt *s)
     }
     o->mat = s;
     o->nfactors = 0;
-    IrExpr *value = hoist(o, s->u.value, 1);
+    IrExpr *value = hoist(o, s->u.value, 1, NULL);
     for (int k = 0; k < o->nfactors; k++) {
         const Factor *f = &o->factors[k];
         IrStmt *v = ir_stmt(o->a, IRS_VEC, f->temp,

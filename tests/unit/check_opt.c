@@ -73,51 +73,35 @@ static IrExpr *post_factor(void)
 /* Every load in `e` uses one of the `allowed` indices (a bit mask). */
 static int loads_only(const IrExpr *e, unsigned allowed)
 {
-    switch (e->kind) {
-    case IR_LOAD:
+    if (e->kind == IR_LOAD)
         return (allowed >> e->u.load.index) & 1;
-    case IR_UNARY:
-    case IR_BINARY:
-    case IR_CALL:
-        return loads_only(e->u.op.a, allowed) && (!e->u.op.b || loads_only(e->u.op.b, allowed));
-    case IR_SELECT:
-        return loads_only(e->u.sel.cond, allowed) && loads_only(e->u.sel.a, allowed)
-               && loads_only(e->u.sel.b, allowed);
-    default:
-        return 1;
-    }
+    IrExpr *kids[3];
+    int n = ir_expr_kids(e, kids);
+    for (int k = 0; k < n; k++)
+        if (!loads_only(kids[k], allowed))
+            return 0;
+    return 1;
 }
 
 /* How many loads of `b` at `ix` there are in `e`. */
 static int count_loads(const IrExpr *e, const IrBuf *b, IrIndex ix)
 {
-    switch (e->kind) {
-    case IR_LOAD:
+    if (e->kind == IR_LOAD)
         return e->u.load.buf == b && e->u.load.index == ix;
-    case IR_UNARY:
-    case IR_BINARY:
-    case IR_CALL:
-        return count_loads(e->u.op.a, b, ix) + (e->u.op.b ? count_loads(e->u.op.b, b, ix) : 0);
-    case IR_SELECT:
-        return count_loads(e->u.sel.cond, b, ix) + count_loads(e->u.sel.a, b, ix)
-               + count_loads(e->u.sel.b, b, ix);
-    default:
-        return 0;
-    }
+    IrExpr *kids[3];
+    int n = ir_expr_kids(e, kids), c = 0;
+    for (int k = 0; k < n; k++)
+        c += count_loads(kids[k], b, ix);
+    return c;
 }
 
 static int count_calls(const IrExpr *e)
 {
-    switch (e->kind) {
-    case IR_UNARY:
-    case IR_BINARY:
-    case IR_CALL:
-        return (e->kind == IR_CALL) + count_calls(e->u.op.a) + (e->u.op.b ? count_calls(e->u.op.b) : 0);
-    case IR_SELECT:
-        return count_calls(e->u.sel.cond) + count_calls(e->u.sel.a) + count_calls(e->u.sel.b);
-    default:
-        return 0;
-    }
+    IrExpr *kids[3];
+    int n = ir_expr_kids(e, kids), c = e->kind == IR_CALL;
+    for (int k = 0; k < n; k++)
+        c += count_calls(kids[k]);
+    return c;
 }
 
 /* ir_dump into *text (malloc'd: free it). */
