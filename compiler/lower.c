@@ -107,12 +107,61 @@ static IrExpr *neuron_var(Lower *L, SemaPop *p, IrIndex idx, Sym v, IrExpr *soma
     return ir_const(L->a, NAN);     /* sema rejected it; unreachable */
 }
 
+/* How many times e, in scope sc, names a symbol of `kind` (a fn's
+ * parameter `index`, a neuron's soma variable): 0, 1, or 2 for more. */
+static int uses(Lower *L, const Scope *sc, AstNode *e, SymKind kind, int index)
+{
+    switch (e->kind) {
+    case AST_NAME: {
+        Sym s = sema_lookup(L->s, sc, e->name);
+        return s.kind == kind && (kind != SYM_LOCAL || s.index == index);
+    }
+    case AST_CALL: {
+        int n = 0;
+        for (int i = 0; i < e->u.call.args.len && n < 2; i++)
+            n += uses(L, sc, e->u.call.args.items[i], kind, index);
+        return n;
+    }
+    case AST_UNARY:
+        return uses(L, sc, e->u.op.lhs, kind, index);
+    case AST_BINARY: {
+        int n = uses(L, sc, e->u.op.lhs, kind, index);
+        return n < 2 ? n + uses(L, sc, e->u.op.rhs, kind, index) : n;
+    }
+    default:
+        return 0;           /* numbers and post.X / pre.X */
+    }
+}
+
+/* `value` as a body will read it `n` times: itself if that is once or it
+ * is trivial, else a VAR of a new LET variable, returned in *var (-1 if
+ * none).  Substituting a shared value would make a graph that every later
+ * walk (the passes, the dump, LLVM) unfolds into a tree: soft_relu nested
+ * k deep would be 2^k copies of its argument.  bind() wraps the body. */
+static IrExpr *share(Lower *L, IrExpr *value, int n, int *var)
+{
+    *var = -1;
+    if (n < 2 || ir_expr_trivial(value))
+        return value;
+    *var = ir_var_new(L->m);
+    return ir_var(L->a, *var);
+}
+
+static IrExpr *bind(Lower *L, int var, IrExpr *value, IrExpr *body)
+{
+    return var < 0 ? body : ir_let(L->a, var, value, body);
+}
+
 /* A neuron's transfer function applied to v: its rate expression with the
  * soma variable replaced by v. */
 static IrExpr *phi_of(Lower *L, SemaPop *p, IrIndex idx, IrExpr *v)
 {
-    Ctx cx = { .sc = { .kind = SCOPE_NEURON, .neuron = p->type }, .pop = p, .idx = idx, .soma_subst = v };
-    return lx(L, &cx, p->type->rate->u.def.value);
+    Ctx cx = { .sc = { .kind = SCOPE_NEURON, .neuron = p->type }, .pop = p, .idx = idx };
+    AstNode *rate = p->type->rate->u.def.value;
+    int var = -1;
+    if (v)
+        cx.soma_subst = share(L, v, uses(L, &cx.sc, rate, SYM_SOMA, 0), &var);
+    return bind(L, var, v, lx(L, &cx, rate));
 }
 
 /* g_d / (g_l + sum_k g_k) * v_d */
@@ -180,13 +229,21 @@ static IrExpr *lower_call(Lower *L, const Ctx *cx, AstNode *e)
             return ir_binary(L->a, (IrOp)op, a, lx(L, cx, args[1]));
         return ir_call(L->a, (IrOp)op, a);
     }
-    /* A user or stdlib fn: inline its body with the arguments bound. */
+    /* A user or stdlib fn: inline its body with the arguments bound, each
+     * that the body reads twice or more (and is more than a leaf) by a LET. */
     AstNode *fn = sema_find_fn(L->s, e->name);
     IrExpr **bound = arena_alloc(L->a, (size_t)(nargs + 1) * sizeof *bound);
-    for (int i = 0; i < nargs; i++)
-        bound[i] = lx(L, cx, args[i]);
+    IrExpr **value = arena_alloc(L->a, (size_t)(nargs + 1) * sizeof *value);
+    int *var = arena_alloc(L->a, (size_t)(nargs + 1) * sizeof *var);
     Ctx inner = { .sc = { .kind = SCOPE_FN, .locals = &fn->u.def.params }, .locals = bound };
-    return lx(L, &inner, fn->u.def.value);
+    for (int i = 0; i < nargs; i++) {
+        value[i] = lx(L, cx, args[i]);
+        bound[i] = share(L, value[i], uses(L, &inner.sc, fn->u.def.value, SYM_LOCAL, i), &var[i]);
+    }
+    IrExpr *body = lx(L, &inner, fn->u.def.value);
+    for (int i = nargs - 1; i >= 0; i--)
+        body = bind(L, var[i], value[i], body);
+    return body;
 }
 
 static IrOp binop(AstOp op)

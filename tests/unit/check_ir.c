@@ -271,6 +271,66 @@ START_TEST(descriptor_without_target_and_with_odd_title)
 }
 END_TEST
 
+/* let %v = x[i] + 1 in %v * %v, with the variable numbered v */
+static IrExpr *square_of_sum(int v)
+{
+    Arena *a = &comp.arena;
+    return ir_let(a, v, ir_binary(a, IROP_ADD, ir_load(a, toy.noise, IDX_I), ir_const(a, 1)),
+                  ir_binary(a, IROP_MUL, ir_var(a, v), ir_var(a, v)));
+}
+
+START_TEST(lets_are_equal_up_to_their_numbers)
+{
+    int v0 = ir_var_new(toy.m), v1 = ir_var_new(toy.m);
+    ck_assert_int_eq(v1, v0 + 1);
+    ck_assert(ir_expr_equal(square_of_sum(v0), square_of_sum(v1)));
+    /* a variable bound outside compares by its number */
+    ck_assert(ir_expr_equal(ir_var(&comp.arena, v0), ir_var(&comp.arena, v0)));
+    ck_assert(!ir_expr_equal(ir_var(&comp.arena, v0), ir_var(&comp.arena, v1)));
+    /* the body must read the variable where the other reads its own */
+    IrExpr *other = ir_let(&comp.arena, v1, square_of_sum(v0)->u.let.value,
+                           ir_binary(&comp.arena, IROP_MUL, ir_var(&comp.arena, v0), ir_var(&comp.arena, v1)));
+    ck_assert(!ir_expr_equal(square_of_sum(v0), other));
+}
+END_TEST
+
+static int is_const_one(const IrExpr *e, void *ctx) { return e->kind == IR_CONST && e->u.value == 1; }
+
+static IrExpr *one_to_two(const IrExpr *e, void *ctx)
+{
+    return is_const_one(e, ctx) ? ir_const(&comp.arena, 2) : NULL;
+}
+
+START_TEST(walks_see_a_lets_value_and_body)
+{
+    IrExpr *e = square_of_sum(ir_var_new(toy.m));
+    IrExpr *kids[3];
+    ck_assert_int_eq(ir_expr_kids(e, kids), 2);
+    ck_assert_ptr_eq(kids[0], e->u.let.value);
+    ck_assert_ptr_eq(kids[1], e->u.let.body);
+    ck_assert(ir_expr_any(e, is_const_one, NULL));
+    IrExpr *m = ir_expr_map(&comp.arena, e, one_to_two, NULL);
+    ck_assert_ptr_ne(m, e);
+    ck_assert(!ir_expr_any(m, is_const_one, NULL));
+    ck_assert_ptr_eq(m->u.let.body, e->u.let.body);       /* unchanged: shared */
+    ck_assert(e->u.let.value->u.op.b->u.value == 1);      /* e itself untouched */
+    ck_assert_ptr_eq(ir_expr_map(&comp.arena, m, one_to_two, NULL), m);
+}
+END_TEST
+
+START_TEST(dump_prints_a_let)
+{
+    IrStmt *s = ir_stmt(&comp.arena, IRS_VEC, toy.noise, NULL);
+    s->u.value = square_of_sum(ir_var_new(toy.m));
+    IrModel m = {0};
+    m.init.name = "init";
+    ir_kernel_add(&comp.arena, &m.init, s);
+    char *text = dump_to_string(&m);
+    ck_assert_msg(strstr(text, "[i] = (let %0 = (") && strstr(text, "[i] + 1) in (%0 * %0))"), "%s", text);
+    free(text);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("ir");
@@ -286,6 +346,9 @@ static Suite *suite(void)
     tcase_add_test(t, dump_prints_constants_exactly);
     tcase_add_test(t, descriptor_matches_golden);
     tcase_add_test(t, descriptor_without_target_and_with_odd_title);
+    tcase_add_test(t, lets_are_equal_up_to_their_numbers);
+    tcase_add_test(t, walks_see_a_lets_value_and_body);
+    tcase_add_test(t, dump_prints_a_let);
     suite_add_tcase(s, t);
     return s;
 }
