@@ -30,6 +30,7 @@
 #include "cg.h"
 #include "cg_math.h"
 #include "cg_rng.h"
+#include "dendrt.h"                 /* the runtime's side of the interface */
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -58,6 +59,12 @@ typedef struct CgLet {
     int has_mat;                    /* has_matrix_load(value); -1 not known yet */
     struct CgLet *up;
 } CgLet;
+
+/* The step kernel's flags are the runtime's: it passes RT_* and GUARD
+ * statements test IRF_*. */
+_Static_assert((int)IRF_LEARN == (int)RT_LEARN && (int)IRF_NUDGE == (int)RT_NUDGE
+                   && (int)IRF_NOISE == (int)RT_NOISE && (int)IRF_FLUSH == (int)RT_FLUSH,
+               "ir.h's IRF_* and dendrt.h's RT_* flags must agree");
 
 struct CgModule {
     Comp *c;
@@ -1224,7 +1231,7 @@ static void gen_fill(CgModule *g, const IrStmt *s)
         g->run,
         const_i64(g, s->u.rng.fixed_seed),
         LLVMConstInt(g->i32, (unsigned long long)s->u.rng.stream, 1),
-        LLVMConstInt(g->i32, s->u.rng.dist == DIST_NORMAL ? 1 : 0, 0),
+        LLVMConstInt(g->i32, s->u.rng.dist == DIST_NORMAL ? RT_DIST_NORMAL : RT_DIST_UNIFORM, 0),
         a,
         b,
         buf_elem_ptr(g, s->dst, NULL),

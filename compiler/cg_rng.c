@@ -26,10 +26,13 @@
 #include "cg_rng.h"
 #include "cg_math.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <llvm-c/Core.h>
+
+#include "dendrt.h"                 /* RtRun: the fields the loop reads */
 
 typedef struct Gen {
     LLVMBuilderRef b;
@@ -140,14 +143,21 @@ static LLVMValueRef new_fn(Gen *g, const char *name, LLVMTypeRef ty)
     return fn;
 }
 
+/* The generated code reads RtRun's fields at the compiler's offsets: the
+ * same struct on the same target as the runtime's, but say what it relies
+ * on (the loads are of these widths). */
+_Static_assert(sizeof(((RtRun *)0)->seed) == 8 && sizeof(((RtRun *)0)->counter) == 8
+                   && sizeof(((RtRun *)0)->phase) == 4,
+               "cg_rng.c loads RtRun's seed and counter as i64, its phase as i32");
+
 /* Philox's key and the counter words after the first, for `stream` (an
- * i32): RtRun (runtime/dendrt.h) has u64 seed at 0, u64 counter at 8, u32
- * phase at 16.  The word holding the stream is ctr[0]. */
+ * i32), from RtRun (runtime/dendrt.h).  The word holding the stream is
+ * ctr[0]. */
 static void keys(Gen *g, LLVMValueRef run, LLVMValueRef key[2], LLVMValueRef ctr[3], LLVMValueRef *phase_bit)
 {
-    LLVMValueRef seed = load_field(g, run, g->i64, 0);
-    LLVMValueRef counter = load_field(g, run, g->i64, 8);
-    LLVMValueRef phase = load_field(g, run, g->i32, 16);
+    LLVMValueRef seed = load_field(g, run, g->i64, offsetof(RtRun, seed));
+    LLVMValueRef counter = load_field(g, run, g->i64, offsetof(RtRun, counter));
+    LLVMValueRef phase = load_field(g, run, g->i32, offsetof(RtRun, phase));
     key[0] = LLVMBuildTrunc(g->b, seed, g->i32, "k0");
     key[1] = LLVMBuildTrunc(g->b, LLVMBuildLShr(g->b, seed, c64(g, 32), ""), g->i32, "k1");
     *phase_bit = LLVMBuildShl(g->b, LLVMBuildAnd(g->b, phase, c32(g, 1), ""), c32(g, 31), "");

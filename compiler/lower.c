@@ -35,6 +35,7 @@
  * metric read after a presentation sees phi of the final potential.
  */
 #include "sema.h"
+#include "dendrt.h"         /* the random streams' ranges */
 
 #include <math.h>
 #include <string.h>
@@ -401,8 +402,8 @@ static AstNode *rule_body(SemaConn *cn, Scope *sc)
  * population's draws are a view of it, packed at even offsets (whole
  * pairs), so a 4-120-3 microcircuit draws 64 pairs in 8 vector iterations
  * instead of 60 + 8 + 8 pairs in 10, in three calls.  Every population
- * still gets the normals of its own stream (1000 + its index), so the
- * numbers are those of separate draws. */
+ * still gets the normals of its own stream (RT_STREAM_NOISE + its index),
+ * so the numbers are those of separate draws. */
 static void make_noise_buffers(Lower *L)
 {
     SemaModel *s = L->s;
@@ -457,14 +458,14 @@ static IrStmt *noise_draws(Lower *L, int g)
     IrStmt *rn;
     if (ng->nmembers == 1) {
         rn = ir_stmt(L->a, IRS_RANDN, ng->draws, arena_printf(L->a, "noise of %s", s->pops[ng->first].name));
-        rn->u.rng.stream = 1000 + ng->first;
+        rn->u.rng.stream = RT_STREAM_NOISE + ng->first;
         return rn;
     }
     rn = ir_stmt(L->a, IRS_RANDN, ng->draws, "noise of all populations with this switch");
     rn->u.rng.segs = arena_alloc(L->a, (size_t)ng->nmembers * sizeof *rn->u.rng.segs);
     for (int i = 0; i < s->npops; i++)
         if (L->pops[i].noise_group == g)
-            rn->u.rng.segs[rn->u.rng.nsegs++] = (struct IrRandnSeg){ L->pops[i].noise, 1000 + i };
+            rn->u.rng.segs[rn->u.rng.nsegs++] = (struct IrRandnSeg){ L->pops[i].noise, RT_STREAM_NOISE + i };
     return rn;
 }
 
@@ -531,7 +532,7 @@ static void lower_init(Lower *L)
         if (!cn->init)
             continue;               /* zero, as the state block starts */
         IrStmt *f = ir_stmt(L->a, IRS_FILL, L->w[i], arena_printf(L->a, "initial weights of %s", cn->name));
-        f->u.rng.stream = i + 1;
+        f->u.rng.stream = RT_STREAM_INIT + i;
         f->u.rng.fixed_seed = -1;
         f->u.rng.dist = strcmp(cn->init->name, "uniform") == 0 ? DIST_UNIFORM : DIST_NORMAL;
         f->u.rng.a = param_expr(L, cn->init->u.call.args.items[0]);
@@ -786,7 +787,7 @@ static void lower_teachers(Lower *L)
             IrStmt *f = ir_stmt(L->a, IRS_FILL, L->teacher_w[w],
                                 arena_printf(L->a, "teacher %s: weights %s (seed %lld)", st->name, wd->name,
                                              (long long)st->seed));
-            f->u.rng.stream = w + 1;
+            f->u.rng.stream = RT_STREAM_INIT + w;
             f->u.rng.fixed_seed = st->seed;
             f->u.rng.dist = strcmp(wd->u.pop.init->name, "uniform") == 0 ? DIST_UNIFORM : DIST_NORMAL;
             f->u.rng.a = param_expr(L, wd->u.pop.init->u.call.args.items[0]);
@@ -876,8 +877,30 @@ static void lower_experiment(Lower *L)
     }
 }
 
+/* Every projection, teacher weight and population draws from a random
+ * stream of its own, in ranges of fixed size (dendrt.h): more would share
+ * a stream with another use, so refuse them. */
+static void check_streams(Comp *c, SemaModel *s)
+{
+    if (s->nconns > RT_MAX_PROJECTIONS)
+        diag_error(&c->diag, s->conns[RT_MAX_PROJECTIONS].decl->span,
+                   "too many projections: %d, at most %d (each draws its initial weights from a random "
+                   "stream of its own)", s->nconns, RT_MAX_PROJECTIONS);
+    if (s->npops > RT_MAX_POPULATIONS)
+        diag_error(&c->diag, s->pops[RT_MAX_POPULATIONS].decl->span,
+                   "too many populations: %d, at most %d (each draws its noise from a random stream of "
+                   "its own)", s->npops, RT_MAX_POPULATIONS);
+    for (int t = 0; t < s->nteachers; t++)
+        if (s->teachers[t].nweights > RT_MAX_PROJECTIONS)
+            diag_error(&c->diag, s->teachers[t].weights[RT_MAX_PROJECTIONS]->span,
+                       "too many weight matrices in teacher '%s': %d, at most %d (each is drawn from a "
+                       "random stream of its own)", s->teachers[t].name, s->teachers[t].nweights,
+                       RT_MAX_PROJECTIONS);
+}
+
 IrModel *lower_model(Comp *c, SemaModel *s)
 {
+    check_streams(c, s);
     Lower L = { .c = c, .a = &c->arena, .s = s };
     L.m = arena_alloc(L.a, sizeof *L.m);
     L.m->name = s->name;

@@ -94,9 +94,12 @@
  * SC'11), so results do not depend on call order, thread count, or whether
  * a run was resumed.  Uniform doubles use the top 53 bits of a 64-bit draw;
  * normals use the Box-Muller transform on pairs of uniforms (documented in
- * rt_rng.c).  Streams separate uses: each FILL/RANDN statement in the model
- * has its own, and the runtime reserves streams >= RT_STREAM_RUNTIME for data
- * sets and shuffling.
+ * rt_rng.c).  Streams separate uses, in ranges that cannot overlap (the
+ * compiler refuses a model that would need more streams than its range):
+ *   RT_STREAM_INIT + k     the initial weights of projection k (and, with
+ *                          the teacher's fixed seed, a teacher's weights k)
+ *   RT_STREAM_NOISE + k    the somatic noise of population k
+ *   RT_STREAM_RUNTIME + s  the runtime's own: data set samples, shuffling
  */
 #ifndef DENDRT_H
 #define DENDRT_H
@@ -116,7 +119,9 @@ extern "C" {
 enum { RT_LEARN = 1, RT_NUDGE = 2, RT_NOISE = 4, RT_FLUSH = 8 };
 #define RT_TRAIN (RT_LEARN | RT_NUDGE | RT_NOISE)
 enum { RT_DIST_UNIFORM = 0, RT_DIST_NORMAL = 1 }; /* must match IrDist */
-enum { RT_STREAM_RUNTIME = 1 << 20 };
+enum { RT_STREAM_INIT = 1, RT_STREAM_NOISE = 1000, RT_STREAM_RUNTIME = 1 << 20 };
+/* How many projections (or teacher weights) and populations a model may have. */
+enum { RT_MAX_PROJECTIONS = RT_STREAM_NOISE - RT_STREAM_INIT, RT_MAX_POPULATIONS = RT_STREAM_RUNTIME - RT_STREAM_NOISE };
 
 /* One simulation run: its seed and the noise counter (one tick per step). */
 typedef struct RtRun {
