@@ -35,13 +35,13 @@ typedef enum CgMode {
     CG_AOT,     /* and main() for a stand-alone executable */
 } CgMode;
 
-/* Build and verify the module.  Returns NULL after reporting through
- * c->diag; any failure here is a compiler bug ("internal error: ..."). */
-CgModule *cg_module(Comp *c, const IrModel *m, CgMode mode);
-/* A model and its variants in one module: models[0] is the base (symbols
+/* Build and verify the module of a model and its variants: models[0] is
+ * the base (symbols
  * dendc_*), models[i] variant names[i] (symbols dendc_<name>_*); with n > 1
  * the module also holds the table dendc_variants / dendc_nvariants that
- * rt_main_variants (dendrt.h) runs from. */
+ * rt_main_variants (dendrt.h) runs from.  Returns NULL after reporting
+ * through c->diag; any failure here is a compiler bug ("internal error:
+ * ..."). */
 CgModule *cg_module_variants(Comp *c, const IrModel *const *models, const char *const *names, int n,
                              CgMode mode);
 /* How many models the module holds (1 without variants). */
@@ -55,27 +55,6 @@ int cg_optimize(Comp *c, CgModule *cm);
 void cg_dump(FILE *out, CgModule *cm);
 /* Frees everything cm still owns (safe after cg_take_module; NULL is a no-op). */
 void cg_free(CgModule *cm);
-
-/* Test hook (tests/unit/check_math.c): a module whose only functions are,
- * for NAME in exp, log, log1p, tanh, sin2pi and cos2pi (sin and cos of
- * 2 pi x), `double dendc_math_NAME(double)` and
- * `void dendc_math_NAME_loop(double *dst, const double *src)` (dst[i] =
- * NAME(src[i]) for i < CG_MATH_TEST_N, the loop a VEC statement becomes),
- * both through the same code as model kernels, and `void dendc_rng_normals(
- * RtRun *run, int32_t stream, double *dst, int64_t n)`, the noise of a RANDN
- * statement (cg_rng.c).  Optimise and JIT it like a
- * model's.  Also `double dendc_math_log1p_exp_nabs(double)`, what cg.c
- * computes log1p(exp(-abs(x))) with, and `double
- * dendc_math_log_normal(double)`, the noise's log.  NULL after reporting through
- * c->diag. */
-#define CG_MATH_TEST_N 1027     /* not a multiple of any vector width */
-/* ... and `void dendc_rng_segments(RtRun *run, double *dst)`, a RANDN of
- * several streams (cg_rng_segments_fn): CG_RNG_TEST_PAIRS pairs in these
- * segments {first pair, stream}, starting mid-vector, one pair long, with
- * streams that use the top bit. */
-#define CG_RNG_TEST_SEGS { {0, 5}, {3, 77}, {4, 0x7fffffff}, {13, 9}, {40, 123456} }
-#define CG_RNG_TEST_PAIRS 45
-CgModule *cg_math_test_module(Comp *c);
 
 /* Compile cm to machine code, split over the cores (cg_objects.c): fills
  * objs[0..n) with object files in memory (the caller owns them) and

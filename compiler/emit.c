@@ -38,28 +38,6 @@ static const char LINKER[] = "cc";
 #define DENDC_RUNTIME_LDFLAGS ""
 #endif
 
-int emit_object(Comp *c, CgModule *cm, const char *obj_path)
-{
-    LLVMModuleRef mod = cg_llvm_module(cm);
-    if (!mod) {
-        diag_plain_error(&c->diag, "internal error: emit_object: the module was handed to the JIT");
-        return 1;
-    }
-    if (cg_optimize(c, cm))                     /* no-op if already done */
-        return 1;
-    /* Note: code generation runs IR-level passes (CodeGenPrepare) that
-     * change the module in place; dump it before this if you need it. */
-    char *err = NULL;
-    if (LLVMTargetMachineEmitToFile(cg_target_machine(cm), mod, obj_path, LLVMObjectFile, &err)) {
-        diag_plain_error(&c->diag, "cannot write object file '%s': %s", obj_path,
-                         err ? err : "unknown error");
-        LLVMDisposeMessage(err);
-        return 1;
-    }
-    LLVMDisposeMessage(err);
-    return 0;
-}
-
 /* Run argv[0] (searched in PATH) and wait for it.  Returns its exit status,
  * or -1 after reporting why it could not run or did not exit normally. */
 static int run_program(Comp *c, char *const argv[], const char *what)

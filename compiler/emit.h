@@ -12,11 +12,6 @@
 #include "cg.h"
 #include "dendc.h"
 
-/* Write cm's module as an object file at obj_path (optimising it first
- * unless cg_optimize already ran).  0 on success; failures are reported
- * through c->diag with the file name. */
-int emit_object(Comp *c, CgModule *cm, const char *obj_path);
-
 /* Write an executable at exe_path: the object goes to a temporary file in
  * $TMPDIR (or /tmp), the link to a temporary name beside exe_path, renamed
  * over exe_path only when the link succeeded (so a failed build never leaves

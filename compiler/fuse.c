@@ -13,7 +13,7 @@
  * of the NEXT step, which reads W anyway.  So this phase
  *   - takes W's update MATs out of the guard and attaches them to W's
  *     matrix-vector product as `defer`: the product first applies them to
- *     each block of 8 weights, then multiplies (cg.c, gen_matvec_loop);
+ *     each block of 8 weights, then multiplies (cg_vec.c, cg_gen_matvec_loop);
  *   - leaves in the guard copies ("W.deferK") of the vectors the update
  *     reads that change before the next product (pre.r, post.apical, ...;
  *     the hoisted row factors need none: only the guard writes them) and

@@ -83,7 +83,7 @@ extern const char *const ir_role_names[];
 /* Buffers start on 64-byte boundaries (IR_BUF_ALIGN doubles), and the
  * state block ends on one.  The space between a buffer's last element and
  * the next boundary belongs to no buffer: code generation may let an
- * element-wise loop run into it (cg.c, gen_vec). */
+ * element-wise loop run into it (cg_stmt.c, gen_vec). */
 enum { IR_BUF_ALIGN = 8 };
 
 typedef struct IrBuf {
@@ -344,9 +344,9 @@ IrExpr *ir_expr_map(Arena *a, const IrExpr *e, IrExprFn *fn, void *ctx);
 IrExpr *ir_expr_with_kids(Arena *a, const IrExpr *e, IrExpr *const kids[3]);
 /* Can one vector lane compute e by the scalar code's IEEE operations, lanes
  * over consecutive elements: constants, params, negation, + - * /, LETs and
- * VARs of those, and loads that load_ok accepts?  (cg.c's short-row blocks
- * and fuse.c's fused updates; their code generators, gen_rexpr and
- * gen_vexpr, handle exactly these.) */
+ * VARs of those, and loads that load_ok accepts?  (cg_vec.c's short-row blocks
+ * and fuse.c's fused updates; their code generators, cg_gen_rexpr and
+ * cg_gen_vexpr, handle exactly these.) */
 int ir_expr_lanewise(const IrExpr *e, IrExprPred *load_ok, void *ctx);
 /* Structural equality.  Constants compare by their bits: -0.0 and 0.0 are
  * different operands (1/x tells them apart), and a NaN equals itself. */

@@ -6,8 +6,8 @@
  * are short, a 4-input net's 120x4 W1, every statement that touches W works
  * against that order.  The product W x sums each row's 4 terms, in order,
  * so 8 rows at a time have to be loaded and transposed into columns with
- * shuffles (cg.c, gen_matvec_rows8), and an update F[i,j] += c (r[i] x[j] -
- * F[i,j]) transposes in and out again (gen_mat_rows8).  Stored as its
+ * shuffles (cg_vec.c, cg_gen_matvec_rows8), and an update F[i,j] += c (r[i] x[j] -
+ * F[i,j]) transposes in and out again (cg_gen_mat_rows8).  Stored as its
  * transpose, a 4x120 array, each column of W is contiguous: the product is
  * 4 passes of dst[i] += W^T[j,i] x[j] over 120 contiguous weights, the
  * update plain 120-long rows, and nothing is shuffled.  On the 4-120-3
@@ -29,7 +29,7 @@
  *     flips between [i,j] and [j,i] when exactly one of dst and the loaded
  *     buffer is transposed;
  *   - a FILL of B draws in the model's order (row by row) and stores
- *     column by column (cg.c calls rt_fill_t).
+ *     column by column (cg_stmt.c calls rt_fill_t).
  * Chosen are weights and filters with fewer than 8 columns and at least 16
  * rows, used only in those ways (not by teachers), together with every
  * matrix they share a MAT of the step with, so that a step's MAT runs along

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cg.h"
+#include "cg_testing.h"
 #include "dendrt.h"
 #include "emit.h"
 #include "jit.h"
@@ -270,7 +271,7 @@ static void ref_step(double *s, const double *p, RtRun *run, int flags)
 }
 
 /* Is state[k] an element of a buffer, not padding after one?  Element-
- * wise loops may compute padding (cg.c, vec_extent); only elements count. */
+ * wise loops may compute padding (cg_stmt.c, vec_extent); only elements count. */
 static int is_element(int64_t k)
 {
     for (int b = 0; b < toy.m->nbufs; b++) {
@@ -796,7 +797,7 @@ START_TEST(aot_matches_jit_on_wide_layers)
 END_TEST
 
 /* Products and element-wise updates with rows shorter than a vector go 8
- * rows at a time (cg.c, gen_matvec_rows8 and gen_mat_rows8), W^T too, and
+ * rows at a time (cg_vec.c, cg_gen_matvec_rows8 and cg_gen_mat_rows8), W^T too, and
  * float weights; the rows left over (19 = 2 * 8 + 3) the scalar way.  Every row must still be summed as
  * 0 + W[i,0] x[0] + W[i,1] x[1] + ..., in that order: the same bits as the
  * plain C below. */
@@ -826,7 +827,7 @@ START_TEST(short_rows_sum_in_column_order)
     s->u.matvec.w = F;
     s->u.matvec.src = z;
     ir_kernel_add(a, &m->step, s);
-    /* and element-wise updates of short rows (cg.c, gen_mat_rows8):
+    /* and element-wise updates of short rows (cg_vec.c, cg_gen_mat_rows8):
      * W[i,j] += h[i] x[j] / 3;  F[i,j] += 0.1 (k[i] z[j] - F[i,j]) in float */
     s = ir_stmt(a, IRS_MAT, W, "W += h x / 3");
     s->u.value = ir_binary(a, IROP_ADD, ir_load(a, W, IDX_IJ),
@@ -891,7 +892,7 @@ START_TEST(short_rows_sum_in_column_order)
         }
     for (int i = 0; i < 17; i++)
         for (int j = 0; j < 5; j++) {
-            /* gen_fexpr's rule: k[i] z[j] (no matrix in it) in double, rounded once */
+            /* cg_gen_fexpr's rule: k[i] z[j] (no matrix in it) in double, rounded once */
             float kz = (float)(st[k->offset + i] * st[z->offset + j]);
             float want = F0[i * 5 + j] + (float)0.1 * (kz - F0[i * 5 + j]);
             ck_assert_msg(memcmp(&Ff[i * 5 + j], &want, sizeof want) == 0, "F[%d,%d] = %a, want %a", i, j,

@@ -37,6 +37,7 @@
 #include <llvm-c/Orc.h>
 
 #include "cg.h"
+#include "cg_testing.h"
 #include "dendc.h"
 #include "dendrt.h"
 
