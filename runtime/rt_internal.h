@@ -1,13 +1,14 @@
 /* rt_internal.h: declarations shared by the runtime's files (rt_*.c) and its
  * unit tests, not installed.  The public contract is dendrt.h; this header
  * holds the parsed model descriptor, the command-line options, the data
- * sets, the output helpers and the progress line.
+ * sets, the output helpers, checkpoints and the progress line.
  *
  * Where the pieces sit: rt_main (rt_variants.c) parses the descriptors
  * (rt_desc.c) and the command line (rt_cli.c) once, then calls rt_run
  * (rt_run.c) for the one run, or for each run of --seeds/--compare; rt_run
- * builds the data sets (rt_data.c), runs the training/evaluation loop and
- * writes through rt_out.c.  Random numbers
+ * builds the data sets (rt_data.c), runs the training/evaluation loop,
+ * writes through rt_out.c, checkpoints through rt_checkpoint.c and shows
+ * progress through rt_progress.c.  Random numbers
  * (rt_rng.c) are used by all of them and by the generated kernels.
  */
 #ifndef DENDC_RT_INTERNAL_H
@@ -276,7 +277,7 @@ void rt_data_make(RtData *out, const RtDesc *d, int k, const RtModel *m, double 
                   const double *params, uint64_t run_seed);
 void rt_data_free(RtData *data);
 
-/* ---- rt_out.c: files and the progress line ---- */
+/* ---- rt_out.c: files ---- */
 
 /* A file written beside its final name (DIR/.NAME.tmp) and renamed over it on
  * commit, so readers see the old or the new file, never half of one. */
@@ -289,6 +290,8 @@ int rt_atomic_commit(RtAtomic *a);                      /* 0, or -1 and errno; f
 void rt_atomic_abort(RtAtomic *a);                      /* drop the temporary file */
 
 int rt_mkdir_p(const char *dir);                        /* 0, or -1 and errno */
+/* Make a rename durable: fsync the directory holding `path` (best effort). */
+void rt_sync_dir_of(const char *path);
 char *rt_path_join(const char *dir, const char *name);  /* malloc'd "dir/name" */
 
 /* .npy files (format version 1.0, C order), written atomically.  0 or -1 and
@@ -319,7 +322,7 @@ void rt_metrics_free(RtMetricsTable *t);
 /* Write the whole table to `path` atomically ("%.17g").  0, or -1 and errno. */
 int rt_metrics_write(const char *path, const RtMetricsTable *t);
 
-/* ---- checkpoints (rt_out.c) ----
+/* ---- rt_checkpoint.c: checkpoints ----
  *
  * DIR/checkpoint/ holds state.npy (the whole state block, state_size
  * doubles), params.npy (nparams doubles, after derive) and checkpoint.txt
@@ -379,7 +382,8 @@ void rt_checkpoint_free(RtCheckpoint *c);
  * it does not exist.  -1 and errno otherwise. */
 int rt_remove_flat_dir(const char *dir);
 
-/* The progress line on stderr, redrawn in place with '\r'. */
+/* ---- rt_progress.c: the progress line on stderr, redrawn in place with
+ * '\r' ---- */
 typedef struct RtProgress {
     int on;                 /* stderr is a terminal and not --quiet */
     double last;            /* rt_now() of the last draw */
