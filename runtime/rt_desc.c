@@ -139,12 +139,7 @@ static void *grow(void *arr, int *cap, int count, size_t size)
     if (count < *cap)
         return arr;
     *cap = *cap ? *cap * 2 : 8;
-    void *next = realloc(arr, (size_t)*cap * size);
-    if (!next) {
-        fputs("out of memory\n", stderr);
-        exit(1);
-    }
-    return next;
+    return rt_xrealloc(arr, (size_t)*cap, size);
 }
 
 static int buf_ref(Parser *p, const char *s, const char *what, int allow_none, int *out)

@@ -41,10 +41,15 @@ void rt_uniforms_at(uint64_t seed, uint32_t stream, uint64_t counter, uint64_t f
 void rt_shuffle(uint64_t seed, uint64_t epoch, int64_t *perm, int64_t n);
 
 /* ---- memory (rt_out.c): every runtime allocation goes through these; on
- * failure they print "out of memory" and exit(1) ---- */
+ * failure they print "PROG: out of memory allocating N bytes" and exit(1) ---- */
 void *rt_xmalloc(size_t n);
 void *rt_xcalloc(size_t count, size_t size);
+void *rt_xrealloc(void *p, size_t count, size_t size);  /* count * size bytes */
 char *rt_xstrdup(const char *s);
+/* The message and exit(1), for allocations made otherwise (aligned_alloc). */
+_Noreturn void rt_out_of_memory(size_t count, size_t size);
+/* The program the message names (default "model"); the string is borrowed. */
+void rt_set_prog_name(const char *prog);
 
 /* ---- rt_desc.c: the model descriptor (format in dendrt.h) ---- */
 
@@ -293,6 +298,10 @@ int rt_mkdir_p(const char *dir);                        /* 0, or -1 and errno */
 /* Make a rename durable: fsync the directory holding `path` (best effort). */
 void rt_sync_dir_of(const char *path);
 char *rt_path_join(const char *dir, const char *name);  /* malloc'd "dir/name" */
+/* Open `path` for reading if it is a regular file (never waiting on a FIFO):
+ * the descriptor and its size, or -1 with why ("is a directory", "not a
+ * regular file (a FIFO)", strerror). */
+int rt_open_regular(const char *path, int64_t *size, char *why, size_t whylen);
 
 /* .npy files (format version 1.0, C order), written atomically.  0 or -1 and
  * errno. */
@@ -302,8 +311,8 @@ int rt_write_npy_i64(const char *path, const int64_t *data, int rows, int cols);
 int rt_write_npy_vector(const char *path, const double *data, int64_t n);
 int rt_write_npy_i64_vector(const char *path, const int64_t *data, int64_t n);
 /* Read a float64 vector of exactly n elements written by rt_write_npy_vector
- * into data.  0, or -1 with the reason (missing, not .npy, other header,
- * truncated, trailing bytes) in why. */
+ * into data.  0, or -1 with the reason (missing, not a regular file, not
+ * .npy, other header, truncated, trailing bytes) in why. */
 int rt_read_npy_vector(const char *path, double *data, int64_t n, char *why, size_t whylen);
 
 /* The rows of metrics.csv so far. */
@@ -325,15 +334,16 @@ int rt_metrics_write(const char *path, const RtMetricsTable *t);
 /* ---- rt_checkpoint.c: checkpoints ----
  *
  * DIR/checkpoint/ holds state.npy (the whole state block, state_size
- * doubles), params.npy (nparams doubles, after derive) and checkpoint.txt
- * (the position and everything else, format below).  It is written as
- * DIR/checkpoint.tmp/ and swapped in with renames (checkpoint -> .old,
- * .tmp -> checkpoint, remove .old), so a crash at any moment leaves one
- * complete checkpoint, in DIR/checkpoint or else DIR/checkpoint.old, which
- * rt_checkpoint_read falls back to.  Format 1 of checkpoint.txt, one
- * `KEY VALUE` per line in this order:
+ * doubles, with every deferred weight update applied), params.npy (nparams
+ * doubles, after derive) and checkpoint.txt (the position and everything
+ * else, format below).  It is written as DIR/checkpoint.tmp/ and swapped in
+ * with renames (checkpoint -> .old, .tmp -> checkpoint, remove .old), so a
+ * crash at any moment leaves one complete checkpoint, in DIR/checkpoint or
+ * else DIR/checkpoint.old, which rt_checkpoint_read falls back to.  Format 2
+ * of checkpoint.txt, one `KEY VALUE` per line in this order, LF line ends
+ * (CRLF is read as LF):
  *
- *   dendc-checkpoint 1
+ *   dendc-checkpoint 2
  *   model NAME
  *   descriptor HASH          FNV-1a 64 of the descriptor text, 16 hex digits
  *   state_size N
@@ -344,15 +354,26 @@ int rt_metrics_write(const char *path, const RtMetricsTable *t);
  *   checkpoint_every N       0 when not given
  *   epoch E                  the position: epoch E's training has presented
  *   sample I                 its first I samples (in the epoch's shuffled
- *   evaluated 0|1            order), and E's evaluation is (not) done
+ *   evaluated 0|1            order), and E's evaluation is (not) done; E <=
+ *                            epochs, and I is 0 in epoch 0, else 1..N, and
+ *                            N when evaluated (N: train_samples)
  *   counter N                RtRun.counter of the training phase
  *   steps N                  steps taken so far (for run.json)
  *   param NAME 0|1           per param, in order: was it given with --set
  *   metrics ROWS             then ROWS lines: row EPOCH V... (%a, '-' when
  *                            not evaluated): metrics.csv's rows so far
- *   end
+ *   checksum state.npy C     C: the file's CRC-32 (zlib's), 8 hex digits
+ *   checksum params.npy C
+ *   end C                    the CRC-32 of every byte before this line
+ *
+ * Format 1 is format 2 without the checksum lines and with a bare `end`; it
+ * is read (rt_run.c warns that it cannot be checked).  A checkpoint whose
+ * files are not regular files, whose checksums disagree or whose position is
+ * not one the runtime writes is refused.
  */
 typedef struct RtCheckpoint {
+    int format;             /* read: 1 (no checksums) or 2 */
+    uint32_t state_crc, params_crc;     /* read, format 2: as recorded */
     uint64_t desc_hash;
     uint64_t seed;
     int64_t epochs, every;

@@ -18,23 +18,49 @@
 
 /* ---- memory ---- */
 
-static void *check_alloc(void *p)
+/* Named in the out-of-memory message; rt_main sets it to the program's. */
+static const char *oom_prog = "model";
+
+void rt_set_prog_name(const char *prog)
 {
-    if (!p) {
-        fputs("out of memory\n", stderr);
-        exit(1);
-    }
-    return p;
+    oom_prog = prog;
+}
+
+void rt_out_of_memory(size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size)
+        fprintf(stderr, "%s: out of memory allocating %zu x %zu bytes\n", oom_prog, count, size);
+    else
+        fprintf(stderr, "%s: out of memory allocating %zu bytes\n", oom_prog, count * size);
+    exit(1);
 }
 
 void *rt_xmalloc(size_t n)
 {
-    return check_alloc(malloc(n ? n : 1));
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        rt_out_of_memory(n, 1);
+    return p;
 }
 
 void *rt_xcalloc(size_t count, size_t size)
 {
-    return check_alloc(calloc(count ? count : 1, size ? size : 1));
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p)
+        rt_out_of_memory(count, size);
+    return p;
+}
+
+void *rt_xrealloc(void *p, size_t count, size_t size)
+{
+    void *q;
+    size_t n = count * size;
+    if (size != 0 && count > SIZE_MAX / size)
+        rt_out_of_memory(count, size);
+    q = realloc(p, n ? n : 1);
+    if (!q)
+        rt_out_of_memory(count, size);
+    return q;
 }
 
 char *rt_xstrdup(const char *s)
@@ -176,6 +202,38 @@ int rt_atomic_commit(RtAtomic *a)
     return 0;
 }
 
+int rt_open_regular(const char *path, int64_t *size, char *why, size_t whylen)
+{
+    struct stat st;
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer, for ever.  It changes nothing for a regular file. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    const char *kind = NULL;
+    if (fd < 0) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) < 0) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (S_ISREG(st.st_mode)) {
+        *size = (int64_t)st.st_size;
+        return fd;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(why, whylen, "is a directory");
+    } else {
+        kind = S_ISFIFO(st.st_mode) ? " (a FIFO)"
+             : S_ISSOCK(st.st_mode) ? " (a socket)"
+             : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? " (a device)" : "";
+        snprintf(why, whylen, "not a regular file%s", kind);
+    }
+    close(fd);
+    return -1;
+}
+
 /* ---- .npy ---- */
 
 static int host_is_little_endian(void)
@@ -256,18 +314,18 @@ int rt_read_npy_vector(const char *path, double *data, int64_t n, char *why, siz
     static const unsigned char magic[8] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0 };
     unsigned char pre[10];
     char want[256], *hdr = NULL;
-    FILE *f = fopen(path, "rb");
-    struct stat st;
+    FILE *f;
+    int64_t size;
     size_t hlen, hlen_read;
     int rc = -1;
     int k = npy_dict(want, sizeof want, 'f', n, -1);
-    if (!f) {
-        snprintf(why, whylen, "%s", strerror(errno));
+    int fd = rt_open_regular(path, &size, why, whylen);
+    if (fd < 0)
         return -1;
-    }
-    if (k < 0 || fstat(fileno(f), &st) < 0) {
+    if (k < 0 || !(f = fdopen(fd, "rb"))) {
         snprintf(why, whylen, "%s", strerror(k < 0 ? EINVAL : errno));
-        goto out;
+        close(fd);
+        return -1;
     }
     if (fread(pre, 1, sizeof pre, f) != sizeof pre || memcmp(pre, magic, sizeof magic) != 0) {
         snprintf(why, whylen, "not a .npy file (version 1.0)");
@@ -289,7 +347,7 @@ int rt_read_npy_vector(const char *path, double *data, int64_t n, char *why, siz
     }
     {
         /* The header was read whole, so the file is at least this long. */
-        uint64_t have = (uint64_t)st.st_size - (uint64_t)(sizeof pre + hlen_read);
+        uint64_t have = (uint64_t)size - (uint64_t)(sizeof pre + hlen_read);
         uint64_t need = (uint64_t)n * 8;
         if (have != need) {
             snprintf(why, whylen, "%s: %llu bytes of data where %lld doubles need %llu",
@@ -323,10 +381,9 @@ int64_t rt_metrics_add_row(RtMetricsTable *t, int64_t epoch)
     size_t nm = (size_t)t->nmetrics;
     if (t->nrows == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 16;
-        t->epochs = check_alloc(realloc(t->epochs, (size_t)t->cap * sizeof *t->epochs));
-        t->values = check_alloc(realloc(t->values, (size_t)t->cap * (nm ? nm : 1)
-                                        * sizeof *t->values));
-        t->have = check_alloc(realloc(t->have, (size_t)t->cap * (nm ? nm : 1)));
+        t->epochs = rt_xrealloc(t->epochs, (size_t)t->cap, sizeof *t->epochs);
+        t->values = rt_xrealloc(t->values, (size_t)t->cap * (nm ? nm : 1), sizeof *t->values);
+        t->have = rt_xrealloc(t->have, (size_t)t->cap * (nm ? nm : 1), 1);
     }
     t->epochs[t->nrows] = epoch;
     memset(t->values + (size_t)t->nrows * nm, 0, nm * sizeof *t->values);

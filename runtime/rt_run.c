@@ -209,12 +209,8 @@ static void record_step(Driver *dr)
         flush(dr);
         if (dr->rec_n[k] == dr->rec_cap[k]) {
             dr->rec_cap[k] = dr->rec_cap[k] ? 2 * dr->rec_cap[k] : 64;
-            dr->rec[k] = realloc(dr->rec[k], (size_t)(dr->rec_cap[k] * len) * sizeof(double));
-            dr->rec_t[k] = realloc(dr->rec_t[k], (size_t)dr->rec_cap[k] * sizeof(double));
-            if (!dr->rec[k] || !dr->rec_t[k]) {
-                fputs("out of memory\n", stderr);
-                exit(1);
-            }
+            dr->rec[k] = rt_xrealloc(dr->rec[k], (size_t)(dr->rec_cap[k] * len), sizeof(double));
+            dr->rec_t[k] = rt_xrealloc(dr->rec_t[k], (size_t)dr->rec_cap[k], sizeof(double));
         }
         rt_buf_get(&d->bufs[r->buf], dr->state, dr->rec[k] + dr->rec_n[k] * len);
         dr->rec_t[k][dr->rec_n[k]] = (double)(dr->pres * dr->nsteps + dr->pres_step) * dt;
@@ -514,6 +510,10 @@ static int64_t train_epoch(Driver *dr, int64_t epoch, int64_t from)
 static int checkpoint(Driver *dr, int64_t epoch, int64_t sample, int evaluated)
 {
     const RtDesc *d = dr->d;
+    /* So that state.npy holds every weight as it is.  On the running state,
+     * not a copy: the resumed run then starts from exactly the bytes this
+     * one goes on from, and flushing early changes no result (flush). */
+    flush(dr);
     RtCheckpoint c = {
         .desc_hash = d->hash, .seed = dr->o->seed, .epochs = dr->epochs,
         .every = dr->o->checkpoint_every, .epoch = epoch, .sample = sample,
@@ -624,6 +624,9 @@ static int load_checkpoint(Driver *dr, RtOptions *o, RtCheckpoint *c)
         free(where);
         return 1;
     }
+    if (c->format < 2 && !o->quiet)
+        fprintf(stderr, "%s: warning: the checkpoint in '%s' has no checksums (format %d): "
+                "its contents cannot be checked\n", dr->prog, o->resume, c->format);
     if (o->epochs_given && o->epochs < c->epoch) {
         fprintf(stderr, "%s: cannot resume from '%s': its checkpoint is at epoch %lld, "
                 "after --epochs %lld\n", dr->prog, o->resume, (long long)c->epoch,
@@ -842,10 +845,8 @@ static int driver_setup(Driver *dr, const RtModel *m, const RtDesc *d, RtOptions
     nbytes = (nbytes + 63) / 64 * 64;
     dr->state = aligned_alloc(64, nbytes ? nbytes : 64);
     dr->saved = rt_xmalloc(nbytes);
-    if (!dr->state) {
-        fputs("out of memory\n", stderr);
-        exit(1);
-    }
+    if (!dr->state)
+        rt_out_of_memory(nbytes ? nbytes : 64, 1);
     memset(dr->state, 0, nbytes ? nbytes : 64);
     dr->data = rt_xcalloc((size_t)d->ndatasets, sizeof *dr->data);
     dr->made = rt_xcalloc((size_t)d->ndatasets, 1);

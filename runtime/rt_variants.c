@@ -316,6 +316,7 @@ done:
 int rt_main_variants(int argc, char **argv, const RtVariant *v, int n)
 {
     const char *prog = rt_prog_name(argc > 0 ? argv[0] : NULL, "model");
+    rt_set_prog_name(prog);     /* argv's or a literal: outlives this call */
     RtDesc *descs = rt_xcalloc((size_t)(n > 0 ? n : 1), sizeof *descs);
     const char **names = rt_xcalloc((size_t)(n > 0 ? n : 1), sizeof *names);
     RtCliModels models = { .descs = descs, .names = names, .n = n };

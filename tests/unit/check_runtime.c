@@ -24,9 +24,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "rt_internal.h"
+
+/* Under AddressSanitizer, a malloc that cannot be served returns NULL as it
+ * does without, so test_out_of_memory sees the runtime's own message. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "allocator_may_return_null=1";
+}
 
 /* ---- the test model: a 3-input, 2-output linear student learns a linear
  * teacher with the LMS (Urbanczik-Senn-like) rule ---- */
@@ -114,6 +124,8 @@ static struct {
 static void tiny_step(double *s, const double *p, RtRun *run, int32_t flags)
 {
     double wx[2];
+    if (flags & RT_FLUSH)       /* no step (dendrt.h): this model defers nothing */
+        return;
     if (tiny_cue.raise_at > 0 && (flags != 0) == tiny_cue.raise_training
         && ++tiny_cue.seen == tiny_cue.raise_at)
         raise(SIGINT);
@@ -1540,70 +1552,271 @@ START_TEST(test_checkpoint_roundtrip)
 }
 END_TEST
 
-/* Damaged checkpoint.txt files: each refused with its line. */
+/* `text` (a checkpoint.txt) with its last line, `end CRC`, made to match
+ * the rest: what a writer of that text would have written, so that a test
+ * reaches the checks behind the checksum. */
+static char *resealed(const char *text)
+{
+    size_t start = strlen(text);
+    if (start > 0)
+        start--;                /* the final newline */
+    while (start > 0 && text[start - 1] != '\n')
+        start--;
+    char *s = malloc(start + 16);
+    ck_assert_ptr_nonnull(s);
+    memcpy(s, text, start);
+    snprintf(s + start, 16, "end %08lx\n",
+             (unsigned long)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)text, (uInt)start));
+    return s;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A checkpoint of the tiny model at epoch 2, sample 4 of 20, not evaluated,
+ * of a run of 5 epochs, with one metrics row (epoch 0), in tmpdir. */
+static void write_tiny_checkpoint(RtDesc *d, RtMetricsTable *t, const char *const *names)
+{
+    char err[256], *failed;
+    double state[STATE_SIZE], params[6] = { 0.1, 5, 0.5, 0.5, 0.01, 0.05 };
+    uint8_t overridden[6] = { 0 };
+    for (int i = 0; i < STATE_SIZE; i++)
+        state[i] = cos(i + 1);
+    ck_assert_int_eq(rt_desc_parse(d, tiny_desc, err, sizeof err), 0);
+    rt_metrics_init(t, 3, names);
+    int64_t row = rt_metrics_add_row(t, 0);
+    t->values[row * 3] = 0.5;
+    t->have[row * 3] = t->have[row * 3 + 1] = 1;
+    overridden[P_ETA] = 1;
+    RtCheckpoint c = { .desc_hash = d->hash, .seed = 3, .epochs = 5, .epoch = 2,
+                       .sample = 4, .train_n = 20, .state = state, .params = params,
+                       .overridden = overridden };
+    ck_assert_int_eq(rt_checkpoint_write(tmpdir, d, &c, t, &failed), 0);
+}
+
+/* rt_checkpoint_read of tmpdir: the status, and where/why on failure. */
+static int read_tiny_checkpoint(const RtDesc *d, const char *const *names, RtCheckpoint *r,
+                                char **where, char *why, size_t whylen)
+{
+    RtMetricsTable back;
+    rt_metrics_init(&back, 3, names);
+    int rc = rt_checkpoint_read(tmpdir, d, r, &back, where, why, whylen);
+    if (rc < 0)
+        ck_assert_int_eq(back.nrows, 0);
+    rt_metrics_free(&back);
+    return rc;
+}
+
+/* Damaged checkpoint.txt files: each refused with its line, or, where only
+ * the checksum was not made to match, as changed. */
 START_TEST(test_checkpoint_damaged)
 {
     RtDesc d;
-    char err[256], why[256], *where, *failed, *txt;
-    double state[STATE_SIZE] = { 0 }, params[6] = { 0 };
-    uint8_t overridden[6] = { 0 };
+    char why[256], *where, *txt;
     const char *names[3] = { "mse", "acc", "train_mse" };
     RtMetricsTable t;
-    RtCheckpoint c, r;
-    static const struct { const char *from, *to, *expect; } cases[] = {
-        { "dendc-checkpoint 1\n", "dendc-checkpoint 2\n", "line 1: unsupported checkpoint format" },
-        { "model tiny\n", "model tinier\n", "it was written by model 'tinier'" },
-        { "descriptor ", "descriptor x", "line 3: descriptor: expected 16 hex digits" },
-        { "state_size 26\n", "state_size 27\n", "its sizes (state 27" },
-        { "seed 3\n", "seed -3\n", "line 7: seed: expected an integer" },
-        { "sample 4\n", "sample 21\n", "line 11: sample: expected an integer 0..20" },
-        { "evaluated 0\n", "evaluated 2\n", "line 12: evaluated" },
+    RtCheckpoint r;
+    static const struct { const char *from, *to, *expect; int seal; } cases[] = {
+        { "dendc-checkpoint 2\n", "dendc-checkpoint 3\n", "line 1: unsupported checkpoint format", 1 },
+        { "model tiny\n", "model tinier\n", "it was written by model 'tinier'", 1 },
+        { "model tiny\n", "model tinier\n", "checksum mismatch (the checkpoint was changed or damaged)", 0 },
+        { "descriptor ", "descriptor x", "line 3: descriptor: expected 16 hex digits", 1 },
+        { "state_size 26\n", "state_size 27\n", "its sizes (state 27", 1 },
+        { "seed 3\n", "seed -3\n", "line 7: seed: expected an integer", 1 },
+        { "seed 3\n", "seed 4\n", "checksum mismatch", 0 },
+        { "epoch 2\n", "epoch 6\n", "line 10: inconsistent position: epoch 6 of a run of 5 epochs", 1 },
+        { "sample 4\n", "sample 21\n", "line 11: inconsistent position: sample 21 of a training set of 20", 1 },
+        { "sample 4\n", "sample 0\n", "line 12: inconsistent position: epoch 2, sample 0, evaluated 0", 1 },
+        { "epoch 2\n", "epoch 0\n", "inconsistent position: epoch 0, sample 4", 1 },
+        { "evaluated 0\n", "evaluated 2\n", "line 12: evaluated", 1 },
         { "epoch 2\nsample 4\nevaluated 0\n", "epoch 2\nsample 4\nevaluated 1\n",
-          "inconsistent position" },
-        { "param eta 1\n", "param eta 2\n", "line 17: expected 'param eta 0|1'" },
-        { "param eta 1\n", "param etaa 1\n", "expected 'param eta 0|1'" },
-        { "metrics 1\n", "metrics 2\n", "expected 'row', found 'end'" },
-        { "row 0 ", "row 3 ", "bad metrics row" },
-        { " -\n", "\n", "metrics row 0: expected 3 values" },
-        { " -\n", " - 1\n", "more than 3 values" },
-        { "end\n", "", "expected 'end', found the end of the file" },
-        { "end\n", "end\nmore\n", "text after 'end'" },
-        { "end\n", "end", "line without a newline" },
+          "inconsistent position", 1 },
+        { "param eta 1\n", "param eta 2\n", "line 17: expected 'param eta 0|1'", 1 },
+        { "param eta 1\n", "param etaa 1\n", "expected 'param eta 0|1'", 1 },
+        { "metrics 1\n", "metrics 2\n", "expected 'row', found 'checksum state.npy", 1 },
+        { "row 0 ", "row 3 ", "bad metrics row", 1 },
+        { "row 0 ", "row 2 ", "bad metrics row", 1 },      /* epoch 2 is not evaluated yet */
+        { " -\n", "\n", "metrics row 0: expected 3 values", 1 },
+        { " -\n", " - 1\n", "more than 3 values", 1 },
+        { "checksum state.npy ", "checksum state.npz ", "expected 'checksum state.npy' and 8 hex", 1 },
+        { "checksum params.npy ", "", "expected 'checksum', found '", 1 },
+        { "\nend ", "\nmore\nend ", "expected 'end', found 'more'", 1 },
+        /* A last line that is no `end CRC` is not checked as one: the
+         * reading says what is wrong where. */
+        { "\nend ", "\nend x", "expected 'end' and 8 hex digits", 0 },
+        { "\nend ", "\nEnd ", "expected 'end', found 'End ", 0 },
     };
     make_tmpdir();
-    ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
-    rt_metrics_init(&t, 3, names);
-    int64_t row = rt_metrics_add_row(&t, 0);
-    t.values[row * 3] = 0.5;
-    t.have[row * 3] = t.have[row * 3 + 1] = 1;
-    overridden[P_ETA] = 1;
-    c = (RtCheckpoint){ .desc_hash = d.hash, .seed = 3, .epochs = 5, .epoch = 2,
-                        .sample = 4, .train_n = 20, .state = state, .params = params,
-                        .overridden = overridden };
-    ck_assert_int_eq(rt_checkpoint_write(tmpdir, &d, &c, &t, &failed), 0);
+    write_tiny_checkpoint(&d, &t, names);
     char *path = tmp_path("checkpoint/checkpoint.txt");
     txt = read_file(path, NULL);
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         char *bad = patched_from(txt, cases[k].from, cases[k].to);
-        FILE *f = fopen(path, "w");
-        fputs(bad, f);
-        fclose(f);
-        RtMetricsTable back;
-        rt_metrics_init(&back, 3, names);
-        ck_assert_msg(rt_checkpoint_read(tmpdir, &d, &r, &back, &where, why, sizeof why) == -1,
+        if (cases[k].seal) {
+            char *sealed = resealed(bad);
+            free(bad);
+            bad = sealed;
+        }
+        write_text(path, bad);
+        ck_assert_msg(read_tiny_checkpoint(&d, names, &r, &where, why, sizeof why) == -1,
                       "case %zu accepted", k);
         ck_assert_msg(strstr(why, cases[k].expect) != NULL, "case %zu: '%s' lacks '%s'", k,
                       why, cases[k].expect);
-        ck_assert_int_eq(back.nrows, 0);
         free(where);
-        rt_metrics_free(&back);
         free(bad);
     }
+    /* Text after the last line, or no newline after it. */
+    size_t n = strlen(txt);
+    char *more = malloc(n + 6);
+    memcpy(more, txt, n);
+    strcpy(more + n, "more\n");
+    write_text(path, more);
+    ck_assert_int_eq(read_tiny_checkpoint(&d, names, &r, &where, why, sizeof why), -1);
+    ck_assert_msg(strstr(why, "text after 'end'") != NULL, "%s", why);
+    free(where);
+    more[n - 1] = '\0';
+    write_text(path, more);
+    ck_assert_int_eq(read_tiny_checkpoint(&d, names, &r, &where, why, sizeof why), -1);
+    ck_assert_msg(strstr(why, "line without a newline") != NULL, "%s", why);
+    free(where);
+    free(more);
     free(txt);
     free(path);
     rt_metrics_free(&t);
     rt_desc_free(&d);
     remove_tmpdir();
+}
+END_TEST
+
+/* One flipped byte in any file of a checkpoint is caught and named; files
+ * that are not regular files are refused without waiting on them; CRLF
+ * line ends are read; a format 1 checkpoint (no checksums) is read. */
+START_TEST(test_checkpoint_checked)
+{
+    RtDesc d;
+    char why[256], *where, *txt;
+    const char *names[3] = { "mse", "acc", "train_mse" };
+    const char *files[] = { "state.npy", "params.npy", "checkpoint.txt" };
+    RtMetricsTable t;
+    RtCheckpoint r;
+    make_tmpdir();
+    write_tiny_checkpoint(&d, &t, names);
+    char *ckdir = tmp_path("checkpoint");
+    ck_assert_int_eq(read_tiny_checkpoint(&d, names, &r, &where, why, sizeof why), 0);
+    ck_assert_int_eq(r.format, 2);
+    rt_checkpoint_free(&r);
+    for (size_t k = 0; k < 3; k++) {
+        char *path = rt_path_join(ckdir, files[k]);
+        size_t len;
+        /* The last data byte of an array, a digit of the seed in the text. */
+        char *bytes = read_file(path, &len);
+        size_t at = k < 2 ? len - 1 : (size_t)(strstr(bytes, "seed 3") - bytes) + 5;
+        FILE *f = fopen(path, "r+b");
+        fseek(f, (long)at, SEEK_SET);
+        fputc(bytes[at] ^ 0x10, f);
+        fclose(f);
+        ck_assert_int_eq(read_tiny_checkpoint(&d, names, &r, &where, why, sizeof why), -1);
+        ck_assert_str_eq(where, path);
+        ck_assert_str_eq(why, "checksum mismatch (the checkpoint was changed or damaged)");
+        free(where);
+        /* A directory, then a FIFO, in its place. */
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(mkdir(path, 0777), 0);
+        ck_assert_int_eq(read_tiny_checkpoint(&d, names, &r, &where, why, sizeof why), -1);
+        ck_assert_str_eq(where, path);
+        ck_assert_str_eq(why, "is a directory");
+        free(where);
+        ck_assert_int_eq(rmdir(path), 0);
+        ck_assert_int_eq(mkfifo(path, 0666), 0);
+        ck_assert_int_eq(read_tiny_checkpoint(&d, names, &r, &where, why, sizeof why), -1);
+        ck_assert_str_eq(where, path);
+        ck_assert_str_eq(why, "not a regular file (a FIFO)");
+        free(where);
+        ck_assert_int_eq(unlink(path), 0);
+        f = fopen(path, "wb");
+        fwrite(bytes, 1, len, f);
+        fclose(f);
+        free(bytes);
+        free(path);
+    }
+    ck_assert_int_eq(read_tiny_checkpoint(&d, names, &r, &where, why, sizeof why), 0);
+    rt_checkpoint_free(&r);
+
+    /* CRLF line ends: read as written. */
+    char *path = rt_path_join(ckdir, "checkpoint.txt");
+    txt = read_file(path, NULL);
+    char *crlf = malloc(2 * strlen(txt) + 1), *w = crlf;
+    for (const char *p = txt; *p; p++) {
+        if (*p == '\n')
+            *w++ = '\r';
+        *w++ = *p;
+    }
+    *w = '\0';
+    write_text(path, crlf);
+    ck_assert_msg(read_tiny_checkpoint(&d, names, &r, &where, why, sizeof why) == 0, "%s", why);
+    ck_assert_int_eq(r.epoch, 2);
+    ck_assert_int_eq(r.sample, 4);
+    rt_checkpoint_free(&r);
+    /* A CR elsewhere is damage. */
+    char *cr = patched_from(txt, "seed 3\n", "seed 3\r\r\n");
+    write_text(path, cr);
+    ck_assert_int_eq(read_tiny_checkpoint(&d, names, &r, &where, why, sizeof why), -1);
+    ck_assert_str_eq(why, "checksum mismatch (the checkpoint was changed or damaged)");
+    free(where);
+
+    /* Format 1: format 2 without the checksum lines and a bare `end`. */
+    char *v1 = patched_from(txt, "dendc-checkpoint 2\n", "dendc-checkpoint 1\n");
+    *strstr(v1, "checksum state.npy ") = '\0';
+    strcat(v1, "end\n");
+    write_text(path, v1);
+    ck_assert_msg(read_tiny_checkpoint(&d, names, &r, &where, why, sizeof why) == 0, "%s", why);
+    ck_assert_int_eq(r.format, 1);
+    ck_assert_int_eq(r.sample, 4);
+    rt_checkpoint_free(&r);
+
+    free(v1);
+    free(cr);
+    free(crlf);
+    free(txt);
+    free(path);
+    free(ckdir);
+    rt_metrics_free(&t);
+    rt_desc_free(&d);
+    remove_tmpdir();
+}
+END_TEST
+
+/* Out of memory: the program and the size named, exit status 1. */
+START_TEST(test_out_of_memory)
+{
+    int fds[2];
+    char buf[256] = "", want[128];
+    int status;
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ne(pid, -1);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        rt_set_prog_name("toy");
+        /* More than any malloc gives (PTRDIFF_MAX + 1). */
+        rt_xmalloc((size_t)PTRDIFF_MAX + 1);
+        _exit(0);
+    }
+    close(fds[1]);
+    ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    buf[n > 0 ? n : 0] = '\0';
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 1);
+    snprintf(want, sizeof want, "toy: out of memory allocating %zu bytes\n",
+             (size_t)PTRDIFF_MAX + 1);
+    ck_assert_str_eq(buf, want);
 }
 END_TEST
 
@@ -2177,6 +2390,8 @@ Suite *runtime_suite(void)
     tcase_add_test(out, test_npy_vector);
     tcase_add_test(out, test_checkpoint_roundtrip);
     tcase_add_test(out, test_checkpoint_damaged);
+    tcase_add_test(out, test_checkpoint_checked);
+    tcase_add_test(out, test_out_of_memory);
     tcase_add_test(cl, test_cli_checkpoint_options);
     tcase_add_test(cl, test_cli_bench);
     tcase_add_test(e2e, test_e2e_final);
