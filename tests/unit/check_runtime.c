@@ -1795,7 +1795,7 @@ END_TEST
 START_TEST(test_out_of_memory)
 {
     int fds[2];
-    char buf[256] = "", want[128];
+    char buf[1024] = "", want[128];
     int status;
     ck_assert_int_eq(pipe(fds), 0);
     pid_t pid = fork();
@@ -1808,15 +1808,20 @@ START_TEST(test_out_of_memory)
         _exit(0);
     }
     close(fds[1]);
-    ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof buf - 1 && (n = read(fds[0], buf + got, sizeof buf - 1 - got)) > 0)
+        got += (size_t)n;
     close(fds[0]);
-    buf[n > 0 ? n : 0] = '\0';
+    buf[got] = '\0';
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert(WIFEXITED(status));
     ck_assert_int_eq(WEXITSTATUS(status), 1);
+    /* The last line (AddressSanitizer warns on a line of its own first). */
     snprintf(want, sizeof want, "toy: out of memory allocating %zu bytes\n",
              (size_t)PTRDIFF_MAX + 1);
-    ck_assert_str_eq(buf, want);
+    ck_assert_msg(got >= strlen(want) && strcmp(buf + got - strlen(want), want) == 0,
+                  "'%s' does not end with '%s'", buf, want);
 }
 END_TEST
 
