@@ -118,9 +118,8 @@ LLVMTargetMachineRef cg_new_target_machine(Comp *c, CgModule *cm)
  * Loops longer than UNROLL_MAX carry llvm.loop.unroll.disable.  Full
  * unrolling of short loops (a 4-input row, a 3-neuron layer) is where
  * unrolling pays, and LLVM still does it; a long loop is vectorised and
- * interleaved anyway, and unrolling it again doubled the code and the
- * compile time (models/sacramento2018.dend: 0.78 s -> 0.46 s, 217 -> 145 KB
- * of text) with no change in steps/s on bench/run's models.  Unrolling
+ * interleaved anyway, and unrolling it again doubles the code and the
+ * compile time for no speed (bench/README has the figures).  Unrolling
  * never reorders arithmetic, so the numbers are the same either way. */
 enum { UNROLL_MAX = 8 };
 

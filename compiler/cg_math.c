@@ -11,8 +11,8 @@
  * flags: the same bits on every path and host.  Polynomials are evaluated
  * with llvm.fma, a fused multiply-add rounded once: exact IEEE semantics
  * (an FMA instruction, or libm's fma on a host without one, gives the same
- * bits), and one operation per coefficient instead of two (bench yy:
- * +15 % steps/s).  The accuracy bounds below held before and after.
+ * bits), and one operation per coefficient instead of two (bench/README
+ * has what that gives).
  *
  * Measured accuracy, in ulps of the reference result.  "vs libm":
  * tests/unit/check_math.c, which asserts these bounds, 2^20 random inputs
@@ -330,7 +330,7 @@ static LLVMValueRef emit_log_normal(Emit *e, LLVMValueRef x)
  *     fused (log_core, k01).
  * Bit for bit the composition's result for |x| <= 708 (tests/unit/
  * check_math.c); NaN in gives NaN out; about 12 fewer operations of some
- * 90 (bench yy: +4.5 % steps/s). */
+ * 90. */
 static LLVMValueRef emit_log1p_exp_nabs(Emit *e, LLVMValueRef x)
 {
     LLVMValueRef v = LLVMBuildFNeg(e->b, intrinsic(e, "llvm.fabs", &x, 1), "");

@@ -1,9 +1,9 @@
 /* cg_rng.c: the somatic noise of a step as vector code (phase 4, called by
  * cg.c for RANDN statements).
  *
- * Noise used to be one call of the runtime's rt_randn per population and
- * step, which drew its normals one pair at a time with libm's log, sin and
- * cos: over half of a 4-120-3 microcircuit step.  This generates the same
+ * Drawing the normals one pair at a time through the runtime (rt_randn,
+ * with libm's log, sin and cos) would cost more than the rest of a small
+ * microcircuit's step.  This generates the same
  * mapping as runtime/rt_rng.c (read its header comment: Philox4x32-10 on
  * (seed, stream ^ phase << 31, counter, pair index), 53-bit uniforms,
  * Box-Muller on each pair) as one loop of plain integer and floating-point

@@ -204,8 +204,8 @@ static int try_fuse(Fuse *F, IrKernel *step, IrStmt *g, int at)
         return 0;
     /* A row shorter than one vector block (8 doubles) gains nothing: such a
      * matrix sits in L1 anyway, and its fused loop, a short scalar row per
-     * neuron, vectorises worse than the plain update across rows (measured:
-     * 4-120-3 is 11-19 % faster with W1 (120x4) and WPI (120x3) unfused). */
+     * neuron, vectorises worse than the plain update across rows (measured
+     * on the 4-120-3 microcircuit's W1 and WPI: bench/README). */
     if (w->cols < 8)
         return 0;
     IrStmt *upd[2];

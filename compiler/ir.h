@@ -66,7 +66,7 @@ typedef enum IrOp {
 } IrOp;
 extern const char *const ir_op_names[IROP__COUNT];
 
-/* What a buffer is for: decides checkpointing (issue 3), recording, and what
+/* What a buffer is for: decides checkpointing, recording, and what
  * the runtime may read or write. */
 typedef enum IrBufRole {
     BUF_STATE,      /* integrated state: somatic potentials, filtered inputs */

@@ -10,8 +10,8 @@
  * F[i,j]) transposes in and out again (cg_gen_mat_rows8).  Stored as its
  * transpose, a 4x120 array, each column of W is contiguous: the product is
  * 4 passes of dst[i] += W^T[j,i] x[j] over 120 contiguous weights, the
- * update plain 120-long rows, and nothing is shuffled.  On the 4-120-3
- * microcircuit (bench/microcircuit_yy.dend) the step is about 5 % faster.
+ * update plain 120-long rows, and nothing is shuffled (bench/README has
+ * what that gives on bench/microcircuit_yy.dend).
  *
  * The arithmetic is unchanged, term for term and in the same order: a
  * product still sums row i's terms j = 0, 1, ... (cg.c's transposed
