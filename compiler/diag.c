@@ -45,12 +45,15 @@ SrcFile *diag_load_file(Diag *d, Arena *a, const char *path)
         return NULL;
     }
     /* Read in chunks rather than trusting st_size: pipes and /proc files
-     * report 0. */
+     * report 0, and /dev/zero never ends.  The buffer never grows past one
+     * byte over the limit, which is how a file over it is noticed. */
     size_t cap = 4096, len = 0;
     char *buf = mem_alloc(cap);
     for (;;) {
         if (len == cap) {
-            cap *= 2;
+            if (cap > DIAG_MAX_SOURCE)
+                break;
+            cap = cap * 2 > DIAG_MAX_SOURCE ? DIAG_MAX_SOURCE + 1 : cap * 2;
             buf = mem_realloc(buf, cap);
         }
         size_t n = fread(buf + len, 1, cap - len, fp);
@@ -65,9 +68,9 @@ SrcFile *diag_load_file(Diag *d, Arena *a, const char *path)
         diag_plain_error(d, "cannot read '%s'", path);
         return NULL;
     }
-    if (len > UINT32_MAX - 1) {
+    if (len > DIAG_MAX_SOURCE) {
         mem_free(buf);
-        diag_plain_error(d, "'%s' is too large (over 4 GiB)", path);
+        diag_plain_error(d, "'%s' is too large for a model file (over %d MiB)", path, DIAG_MAX_SOURCE >> 20);
         return NULL;
     }
     SrcFile *f = diag_src_from_string(a, path, buf, len);

@@ -48,8 +48,13 @@ typedef struct Diag {
 
 void diag_init(Diag *d, FILE *out);
 
+/* The largest source file read, in bytes: far above any model written by
+ * hand or generated, far below what spans (32-bit offsets) and the scanner
+ * could hold, and small enough that an endless input is refused at once. */
+enum { DIAG_MAX_SOURCE = 16 << 20 };
+
 /* Load a file into the arena.  Returns NULL and reports (with no span) if the
- * path is missing, a directory, or unreadable. */
+ * path is missing, a directory, unreadable or over DIAG_MAX_SOURCE. */
 SrcFile *diag_load_file(Diag *d, Arena *a, const char *path);
 /* Make a SrcFile from memory (tests, stdin). */
 SrcFile *diag_src_from_string(Arena *a, const char *path, const char *text, size_t len);

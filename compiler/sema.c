@@ -43,14 +43,63 @@ int sema_builtin(const char *name, int *arity)
     return -1;
 }
 
+/* Names are interned, so the pointer is the key. */
+static size_t index_hash(const char *name, int cap)
+{
+    size_t h = (size_t)(uintptr_t)name;
+    h ^= h >> 15;
+    h *= (size_t)0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+    return h & (size_t)(cap - 1);
+}
+
+/* The index under which name was first entered, or -1. */
+static int index_get(const SemaIndex *ix, const char *name)
+{
+    if (!ix->cap || !name)
+        return -1;
+    for (size_t i = index_hash(name, ix->cap);; i = (i + 1) & (size_t)(ix->cap - 1)) {
+        if (ix->keys[i] == name)
+            return ix->vals[i];
+        if (!ix->keys[i])
+            return -1;
+    }
+}
+
+/* Enter name -> val unless name is already there (the first entry wins, as
+ * a scan in declaration order would find it). */
+static void index_put(Arena *a, SemaIndex *ix, const char *name, int val)
+{
+    if (!name || index_get(ix, name) >= 0)
+        return;
+    if (2 * (ix->len + 1) > ix->cap) {     /* at most half full */
+        SemaIndex big = { .cap = ix->cap ? 2 * ix->cap : 64 };
+        big.keys = arena_alloc(a, (size_t)big.cap * sizeof *big.keys);
+        big.vals = arena_alloc(a, (size_t)big.cap * sizeof *big.vals);
+        for (int i = 0; i < ix->cap; i++)
+            if (ix->keys[i])
+                index_put(a, &big, ix->keys[i], ix->vals[i]);
+        *ix = big;
+    }
+    size_t i = index_hash(name, ix->cap);
+    while (ix->keys[i])
+        i = (i + 1) & (size_t)(ix->cap - 1);
+    ix->keys[i] = name;
+    ix->vals[i] = val;
+    ix->len++;
+}
+
 static AstNode *find_global(Sema *S, const char *name)
 {
-    for (int i = 0; i < S->globals.len; i++) {
-        AstNode *d = S->globals.items[i];
-        if (d->name == name)
-            return d;
-    }
-    return NULL;
+    int i = index_get(&S->global_index, name);
+    return i >= 0 ? S->globals.items[i] : NULL;
+}
+
+/* A declaration joins the global namespace. */
+static void add_global(Sema *S, AstNode *d)
+{
+    ptrvec_push(&S->c->arena, &S->globals, d);
+    index_put(&S->c->arena, &S->global_index, d->name, S->globals.len - 1);
 }
 
 static const char *kind_word(const AstNode *d)
@@ -91,20 +140,16 @@ void sema_hint(Sema *S, Span sp, const char *best)
 
 AstNode *sema_find_fn(SemaModel *m, const char *name)
 {
-    for (int i = 0; i < m->fns.len; i++) {
-        AstNode *f = m->fns.items[i];
-        if (f->name == name)
-            return f;
-    }
-    return NULL;
+    int i = index_get(&m->fn_index, name);
+    return i >= 0 ? m->fns.items[i] : NULL;
 }
 
+/* The param's index, or -1; only the first params.len count (check_params
+ * looks names up in a view of the params declared so far). */
 static int param_index(SemaModel *m, const char *name)
 {
-    for (int i = 0; i < m->params.len; i++)
-        if (((AstNode *)m->params.items[i])->name == name)
-            return i;
-    return -1;
+    int i = index_get(&m->param_index, name);
+    return i < m->params.len ? i : -1;
 }
 
 Sym sema_neuron_var(const SemaNeuron *n, const char *name)
@@ -210,17 +255,20 @@ static const char *closest_in_scope(Sema *S, const Scope *sc, const char *name)
 
 /* Compile-time evaluation for sizes, epochs and seeds.  Params are allowed
  * when their value is itself constant (they can still be overridden at run
- * time, but a size cannot: sizes are baked into the kernels). */
-/* Params only use earlier params, so this is no cycle guard: it only bounds
- * the recursion (parse.y already bounds expression trees; params chain). */
-enum { CONST_DEPTH_MAX = 4096 };
+ * time, but a size cannot: sizes are baked into the kernels).  A param's
+ * value is looked up in m->consts, worked out once in declaration order, so
+ * the recursion here is only as deep as one expression (which parse.y
+ * bounds), however long the chain of params. */
 
-int sema_eval_const(Sema *S, AstNode *e, double *out, int depth)
+/* Forward references (already errors) are evaluated on demand; this bounds
+ * how deep that may go. */
+enum { CONST_FORWARD_MAX = 256 };
+
+static int param_const(Sema *S, int p, double *out, ConstFail *why);
+
+/* e's value, or 0 with why set. */
+static int fold(Sema *S, AstNode *e, double *out, ConstFail *why)
 {
-    if (depth > CONST_DEPTH_MAX) {
-        ERR(S, e->span, "constant expression too deep (over %d levels of parameters and operators)", CONST_DEPTH_MAX);
-        return 0;
-    }
     switch (e->kind) {
     case AST_NUM:
         *out = e->u.num;
@@ -228,51 +276,116 @@ int sema_eval_const(Sema *S, AstNode *e, double *out, int depth)
     case AST_NAME: {
         int p = param_index(S->m, e->name);
         if (p < 0) {
-            ERR(S, e->span, "unknown name '%s' in a constant expression", e->name);
+            *why = (ConstFail){ e, CFAIL_UNKNOWN_NAME };
             return 0;
         }
-        AstNode *pd = S->m->params.items[p];
-        return sema_eval_const(S, pd->u.def.value, out, depth + 1);
+        return param_const(S, p, out, why);
     }
     case AST_UNARY: {
         double a;
-        if (!sema_eval_const(S, e->u.op.lhs, &a, depth + 1))
+        if (!fold(S, e->u.op.lhs, &a, why))
             return 0;
         *out = e->u.op.op == OP_NEG ? -a : !a;
         return 1;
     }
     case AST_BINARY: {
-        double a, b;
-        if (!sema_eval_const(S, e->u.op.lhs, &a, depth + 1) || !sema_eval_const(S, e->u.op.rhs, &b, depth + 1))
+        double a, b, r;
+        if (!fold(S, e->u.op.lhs, &a, why) || !fold(S, e->u.op.rhs, &b, why))
             return 0;
         switch (e->u.op.op) {
-        case OP_ADD: *out = a + b; return 1;
-        case OP_SUB: *out = a - b; return 1;
-        case OP_MUL: *out = a * b; return 1;
-        case OP_DIV: *out = a / b; return 1;
-        case OP_POW: *out = pow(a, b); return 1;
-        default: break;
+        case OP_ADD: r = a + b; break;
+        case OP_SUB: r = a - b; break;
+        case OP_MUL: r = a * b; break;
+        case OP_DIV: r = a / b; break;
+        case OP_POW: r = pow(a, b); break;
+        default:
+            *why = (ConstFail){ e, CFAIL_OPERATOR };
+            return 0;
         }
-        ERR(S, e->span, "this operator is not allowed in a constant expression");
-        return 0;
+        *out = r;
+        return 1;
     }
     default:
-        ERR(S, e->span, "expected a constant expression (numbers, parameters and + - * / ^)");
+        *why = (ConstFail){ e, CFAIL_NOT_CONST };
         return 0;
     }
+}
+
+/* Param p's value, worked out on first use and kept. */
+static int param_const(Sema *S, int p, double *out, ConstFail *why)
+{
+    SemaModel *m = S->m;
+    if (!m->consts)
+        m->consts = arena_alloc(&S->c->arena, (size_t)(m->params.len + 1) * sizeof *m->consts);
+    SemaParamConst *k = &m->consts[p];
+    switch (k->state) {
+    case CONST_OK:
+        *out = k->value;
+        return 1;
+    case CONST_NOT:
+        *why = k->fail;
+        return 0;
+    case CONST_BUSY:                /* a cycle, through a forward reference */
+    case CONST_BROKEN:
+        *why = (ConstFail){ ((AstNode *)m->params.items[p])->u.def.value, CFAIL_QUIET };
+        return 0;
+    case CONST_UNKNOWN:
+        break;
+    }
+    AstNode *pd = m->params.items[p];
+    if (S->const_depth >= CONST_FORWARD_MAX) {
+        /* Only forward references get here, and check_params reports them. */
+        *why = (ConstFail){ pd->u.def.value, CFAIL_QUIET };
+        return 0;
+    }
+    k->state = CONST_BUSY;
+    S->const_depth++;
+    double v;
+    int ok = fold(S, pd->u.def.value, &v, why);
+    S->const_depth--;
+    if (ok) {
+        k->state = CONST_OK;
+        k->value = v;
+        *out = v;
+        return 1;
+    }
+    k->state = why->kind == CFAIL_QUIET ? CONST_BROKEN : CONST_NOT;
+    k->fail = *why;
+    return 0;
+}
+
+int sema_eval_const(Sema *S, AstNode *e, double *out)
+{
+    ConstFail why;
+    if (fold(S, e, out, &why))
+        return 1;
+    switch (why.kind) {
+    case CFAIL_UNKNOWN_NAME:
+        ERR(S, why.node->span, "unknown name '%s' in a constant expression", why.node->name);
+        break;
+    case CFAIL_OPERATOR:
+        ERR(S, why.node->span, "this operator is not allowed in a constant expression");
+        break;
+    case CFAIL_NOT_CONST:
+        ERR(S, why.node->span, "expected a constant expression (numbers, parameters and + - * / ^)");
+        break;
+    case CFAIL_QUIET:
+        break;
+    }
+    return 0;
 }
 
 int sema_const(Comp *c, SemaModel *m, AstNode *e, double *out)
 {
     Sema S = { .c = c, .m = m };
-    return sema_eval_const(&S, e, out, 0);
+    return sema_eval_const(&S, e, out);
 }
 
 /* A positive integer constant, e.g. a population size. */
 int sema_const_int(Sema *S, AstNode *e, const char *what, long lo, long hi, long *out)
 {
     double v;
-    if (!sema_eval_const(S, e, &v, 0))
+    if (!sema_eval_const(S, e, &v))
         return 0;
     if (!(v == floor(v)) || v < (double)lo || v > (double)hi) {
         ERR(S, e->span, "%s must be an integer from %ld to %ld, not %g", what, lo, hi, v);
@@ -615,13 +728,12 @@ static void do_import(Sema *S, AstNode *d, int depth)
         return;
     }
     const char *mod = path + 4;
-    /* Imported once, however often named. */
-    for (int i = 0; i < S->globals.len; i++) {
-        AstNode *g = S->globals.items[i];
-        if (g->kind == AST_IMPORT && g->u.import.path == d->u.import.path)
-            return;
-    }
-    ptrvec_push(&S->c->arena, &S->globals, d);
+    /* Imported once, however often named (an import's name is its path,
+     * which no other declaration can have). */
+    AstNode *g = find_global(S, d->name);
+    if (g && g->kind == AST_IMPORT && g->u.import.path == d->u.import.path)
+        return;
+    add_global(S, d);
     const char *dir = S->c->stdlib_dir ? S->c->stdlib_dir : ".";
     char *file = arena_printf(&S->c->arena, "%s/%s.dend", dir, mod);
     int known = 0;
@@ -701,10 +813,16 @@ static void collect(Sema *S, AstFile *f, int depth)
                 continue;
             }
         }
-        ptrvec_push(&S->c->arena, &S->globals, d);
+        add_global(S, d);
         switch (d->kind) {
-        case AST_PARAM: ptrvec_push(&S->c->arena, &S->m->params, d); break;
-        case AST_FN: ptrvec_push(&S->c->arena, &S->m->fns, d); break;
+        case AST_PARAM:
+            ptrvec_push(&S->c->arena, &S->m->params, d);
+            index_put(&S->c->arena, &S->m->param_index, d->name, S->m->params.len - 1);
+            break;
+        case AST_FN:
+            ptrvec_push(&S->c->arena, &S->m->fns, d);
+            index_put(&S->c->arena, &S->m->fn_index, d->name, S->m->fns.len - 1);
+            break;
         case AST_RULE: ptrvec_push(&S->c->arena, &S->m->rules, d); break;
         case AST_NEURON: ptrvec_push(&S->c->arena, &S->neuron_decls, d); break;
         case AST_INPUT: case AST_POP: ptrvec_push(&S->c->arena, &S->pop_decls, d); break;
@@ -722,6 +840,7 @@ static void collect(Sema *S, AstFile *f, int depth)
 static void check_params(Sema *S)
 {
     SemaModel *m = S->m;
+    m->consts = arena_alloc(&S->c->arena, (size_t)(m->params.len + 1) * sizeof *m->consts);
     for (int i = 0; i < m->params.len; i++) {
         AstNode *p = m->params.items[i];
         PtrVec earlier = { 0 };
@@ -744,71 +863,186 @@ static void check_params(Sema *S)
             if (strcmp(p->name, reserved[k][0]) == 0)
                 ERR(S, name_span(p), "'%s' is reserved: the experiment sets it (e.g. '%s')", p->name,
                     reserved[k][1]);
+        /* Its value now, while the params it uses are known: later uses
+         * only look it up.  One that is not constant (a call) is computed
+         * at run time. */
+        double v;
+        ConstFail why;
+        param_const(S, i, &v, &why);
     }
 }
 
-static int fn_calls(Sema *S, AstNode *e, AstNode *target, int depth);
+/* The call graph of the fns, for finding recursion.  Edges are kept in
+ * the order the calls appear in a body (the first one through which a
+ * function reaches itself is the one named).  Cycles are found by strongly
+ * connected components (Tarjan's algorithm over an explicit stack), so a
+ * long but legal chain of functions costs one step per call and no depth
+ * of recursion. */
+typedef struct FnGraph {
+    int n;
+    int *first, *count;         /* fn i calls edges[first[i] .. + count[i]) */
+    int *edges;
+    int nedges;
+    int *comp;                  /* strongly connected component of each fn */
+    int *cfirst, *csize;        /* fn i's component is members[cfirst[i] .. + csize[i]) */
+    int *members;
+    int nmembers, cap_members;
+    unsigned char *cyclic;      /* fn i is on a cycle (its component has one) */
+    int ncomps;
+    /* Tarjan's scratch */
+    int *index, *low, *stack, *frame, *pos;
+    unsigned char *on_stack;
+} FnGraph;
 
-static int fn_reaches(Sema *S, AstNode *fn, AstNode *target, int depth)
-{
-    if (depth > 64)
-        return 1;
-    return fn_calls(S, fn->u.def.value, target, depth);
-}
-
-static int fn_calls(Sema *S, AstNode *e, AstNode *target, int depth)
+/* The fns called in e, in source order (the callee before its arguments);
+ * recursion as deep as e, which parse.y bounds. */
+static int fn_callees(Sema *S, AstNode *e, int *out, int n)
 {
     switch (e->kind) {
-    case AST_CALL: {
+    case AST_CALL:
         if (!e->u.call.callee_object) {
-            AstNode *f = sema_find_fn(S->m, e->name);
-            if (f == target)
-                return 1;
-            if (f && fn_reaches(S, f, target, depth + 1))
-                return 1;
+            int f = index_get(&S->m->fn_index, e->name);
+            if (f >= 0) {
+                if (out)
+                    out[n] = f;
+                n++;
+            }
         }
         for (int i = 0; i < e->u.call.args.len; i++)
-            if (fn_calls(S, e->u.call.args.items[i], target, depth))
-                return 1;
-        return 0;
-    }
-    case AST_UNARY: return fn_calls(S, e->u.op.lhs, target, depth);
-    case AST_BINARY:
-        return fn_calls(S, e->u.op.lhs, target, depth) || fn_calls(S, e->u.op.rhs, target, depth);
-    default: return 0;
+            n = fn_callees(S, e->u.call.args.items[i], out, n);
+        return n;
+    case AST_UNARY: return fn_callees(S, e->u.op.lhs, out, n);
+    case AST_BINARY: return fn_callees(S, e->u.op.rhs, out, fn_callees(S, e->u.op.lhs, out, n));
+    default: return n;
     }
 }
 
-/* The function called directly in e through which target is reached, or
- * NULL when e calls target itself (for naming the cycle). */
-static const char *fn_via(Sema *S, AstNode *e, AstNode *target)
+/* Components of the given fns, all of them (old = -1) or those of the old
+ * component `old`, numbered from g->ncomps on; edges leaving the set are
+ * ignored, as no cycle within it can use them.  (A fn of the set that has
+ * already got its new number is finished, and Tarjan's algorithm ignores
+ * it anyway.) */
+static void fn_components(Arena *a, FnGraph *g, const int *nodes, int nn, int old)
 {
-    switch (e->kind) {
-    case AST_CALL: {
-        if (!e->u.call.callee_object) {
-            AstNode *f = sema_find_fn(S->m, e->name);
-            if (f == target)
-                return NULL;
-            if (f && fn_reaches(S, f, target, 1))
-                return f->name;
+    int counter = 0, sp = 0;
+    for (int k = 0; k < nn; k++)
+        g->index[nodes[k]] = -1;
+    for (int k = 0; k < nn; k++) {
+        int root = nodes[k];
+        if (g->index[root] >= 0)
+            continue;
+        int depth = 0;
+        g->frame[depth++] = root;
+        g->pos[root] = 0;
+        g->index[root] = g->low[root] = counter++;
+        g->stack[sp++] = root;
+        g->on_stack[root] = 1;
+        while (depth > 0) {
+            int v = g->frame[depth - 1];
+            if (g->pos[v] < g->count[v]) {
+                int w = g->edges[g->first[v] + g->pos[v]++];
+                if (g->comp[w] != old)
+                    continue;
+                if (g->index[w] < 0) {
+                    g->index[w] = g->low[w] = counter++;
+                    g->pos[w] = 0;
+                    g->stack[sp++] = w;
+                    g->on_stack[w] = 1;
+                    g->frame[depth++] = w;
+                } else if (g->on_stack[w] && g->index[w] < g->low[v])
+                    g->low[v] = g->index[w];
+                continue;
+            }
+            depth--;
+            if (depth > 0) {
+                int parent = g->frame[depth - 1];
+                if (g->low[v] < g->low[parent])
+                    g->low[parent] = g->low[v];
+            }
+            if (g->low[v] != g->index[v])
+                continue;
+            /* v roots a component: the stack down to v. */
+            int c = g->ncomps++, size = 0, self = 0;
+            for (int e = 0; e < g->count[v]; e++)
+                self |= g->edges[g->first[v] + e] == v;
+            int bottom = sp;
+            do {
+                int w = g->stack[--bottom];
+                g->on_stack[w] = 0;
+                g->comp[w] = c;
+                size++;
+            } while (g->stack[bottom] != v);
+            if (g->nmembers + size > g->cap_members) {
+                int cap = 2 * (g->nmembers + size);
+                int *m = arena_alloc(a, (size_t)cap * sizeof *m);
+                if (g->nmembers)
+                    memcpy(m, g->members, (size_t)g->nmembers * sizeof *m);
+                g->members = m;
+                g->cap_members = cap;
+            }
+            for (int j = bottom; j < sp; j++) {
+                int w = g->stack[j];
+                g->cyclic[w] = size > 1 || self;
+                g->cfirst[w] = g->nmembers;
+                g->csize[w] = size;
+            }
+            memcpy(g->members + g->nmembers, g->stack + bottom, (size_t)size * sizeof *g->members);
+            g->nmembers += size;
+            sp = bottom;
         }
-        for (int i = 0; i < e->u.call.args.len; i++) {
-            AstNode *a = e->u.call.args.items[i];
-            if (fn_calls(S, a, target, 0))
-                return fn_via(S, a, target);
-        }
-        return NULL;
     }
-    case AST_UNARY: return fn_via(S, e->u.op.lhs, target);
-    case AST_BINARY:
-        return fn_calls(S, e->u.op.lhs, target, 0) ? fn_via(S, e->u.op.lhs, target)
-                                                   : fn_via(S, e->u.op.rhs, target);
-    default: return NULL;
+}
+
+static FnGraph *fn_graph(Sema *S)
+{
+    Arena *a = &S->c->arena;
+    FnGraph *g = arena_alloc(a, sizeof *g);
+    int n = g->n = S->m->fns.len;
+    size_t sz = (size_t)n + 1;
+    g->first = arena_alloc(a, sz * sizeof(int));
+    g->count = arena_alloc(a, sz * sizeof(int));
+    for (int i = 0; i < n; i++) {
+        g->first[i] = g->nedges;
+        g->count[i] = fn_callees(S, ((AstNode *)S->m->fns.items[i])->u.def.value, NULL, 0);
+        g->nedges += g->count[i];
     }
+    g->edges = arena_alloc(a, ((size_t)g->nedges + 1) * sizeof(int));
+    for (int i = 0; i < n; i++)
+        fn_callees(S, ((AstNode *)S->m->fns.items[i])->u.def.value, g->edges + g->first[i], 0);
+    g->comp = arena_alloc(a, sz * sizeof(int));
+    g->cfirst = arena_alloc(a, sz * sizeof(int));
+    g->csize = arena_alloc(a, sz * sizeof(int));
+    g->index = arena_alloc(a, sz * sizeof(int));
+    g->low = arena_alloc(a, sz * sizeof(int));
+    g->stack = arena_alloc(a, sz * sizeof(int));
+    g->frame = arena_alloc(a, sz * sizeof(int));
+    g->pos = arena_alloc(a, sz * sizeof(int));
+    g->cyclic = arena_alloc(a, sz);
+    g->on_stack = arena_alloc(a, sz);
+    int *all = arena_alloc(a, sz * sizeof(int));
+    for (int i = 0; i < n; i++) {
+        all[i] = i;
+        g->comp[i] = -1;
+    }
+    fn_components(a, g, all, n, -1);
+    return g;
+}
+
+/* Fn f no longer calls anything (its body was removed after an error):
+ * split its old component again. */
+static void fn_cut(Sema *S, FnGraph *g, int f)
+{
+    g->count[f] = 0;
+    int nn = g->csize[f];
+    /* A copy: the new components are appended to members as they form. */
+    int *nodes = arena_alloc(&S->c->arena, (size_t)nn * sizeof *nodes);
+    memcpy(nodes, g->members + g->cfirst[f], (size_t)nn * sizeof *nodes);
+    fn_components(&S->c->arena, g, nodes, nn, g->comp[f]);
 }
 
 static void check_fns(Sema *S)
 {
+    FnGraph *g = fn_graph(S);
     for (int i = 0; i < S->m->fns.len; i++) {
         AstNode *f = S->m->fns.items[i];
         for (int a = 0; a < f->u.def.params.len; a++)
@@ -819,16 +1053,22 @@ static void check_fns(Sema *S)
         Scope sc = { .kind = SCOPE_FN, .locals = &f->u.def.params };
         if (sema_check_expr(S, &sc, f->u.def.value) < 0)
             continue;
-        if (fn_reaches(S, f, f, 0)) {
-            const char *via = fn_via(S, f->u.def.value, f);
-            if (via)
-                ERR(S, name_span(f), "function '%s' calls itself (through '%s'): functions are inlined and "
-                    "cannot recurse", f->name, via);
-            else
-                ERR(S, name_span(f), "function '%s' calls itself: functions are inlined and cannot recurse", f->name);
-            /* Remove it so later phases never inline it forever. */
-            f->u.def.value = ast_new(&S->c->arena, AST_NUM, f->span);
-        }
+        if (!g->cyclic[i])
+            continue;
+        /* The first call that leads back: to f itself, or to a function of
+         * its component (which all reach f). */
+        int via = -1;
+        for (int e = 0; e < g->count[i] && via < 0; e++)
+            if (g->comp[g->edges[g->first[i] + e]] == g->comp[i])
+                via = g->edges[g->first[i] + e];
+        if (via >= 0 && via != i)
+            ERR(S, name_span(f), "function '%s' calls itself (through '%s'): functions are inlined and "
+                "cannot recurse", f->name, ((AstNode *)S->m->fns.items[via])->name);
+        else
+            ERR(S, name_span(f), "function '%s' calls itself: functions are inlined and cannot recurse", f->name);
+        /* Remove it so later phases never inline it forever. */
+        f->u.def.value = ast_new(&S->c->arena, AST_NUM, f->span);
+        fn_cut(S, g, i);
     }
 }
 

@@ -16,6 +16,15 @@
 
 typedef struct SemaNeuron SemaNeuron;
 typedef struct SemaPop SemaPop;
+typedef struct SemaParamConst SemaParamConst;
+
+/* Interned name -> index, so that a file of thousands of params or fns is
+ * looked up in constant time, not by a scan per use. */
+typedef struct SemaIndex {
+    const char **keys;          /* open addressing; NULL = empty */
+    int *vals;
+    int cap, len;
+} SemaIndex;
 
 typedef struct SemaDendrite {
     const char *name;
@@ -140,6 +149,10 @@ struct SemaModel {
     const char *name, *title;
     PtrVec params;              /* PARAM nodes, in declaration order (imports first) */
     PtrVec fns;                 /* FN nodes */
+    SemaIndex param_index;      /* name -> index into params */
+    SemaIndex fn_index;         /* name -> index into fns */
+    SemaParamConst *consts;     /* per param: its compile-time value, worked
+                                   out once (sema_int.h) */
     PtrVec rules;               /* RULE nodes */
     SemaNeuron *neurons;
     int nneurons;

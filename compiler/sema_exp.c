@@ -132,7 +132,7 @@ static int check_onehot(Sema *S, AstNode *v, SemaExperiment *x)
             ERR(S, a->span, "onehot takes 'on VALUE' and 'off VALUE' after the label");
             return 0;
         }
-        if (!sema_eval_const(S, a, &val, 0))
+        if (!sema_eval_const(S, a, &val))
             return 0;
         if (strcmp(kw, "on") == 0)
             x->on = val, have_on = 1;
@@ -369,7 +369,7 @@ static void check_record(Sema *S, AstNode *it, SemaExperiment *x)
     double every = 0;
     long count = 0;
     /* Each part is checked even when another is wrong: all errors at once. */
-    int ok = sema_eval_const(S, it->u.record.every, &every, 0);
+    int ok = sema_eval_const(S, it->u.record.every, &every);
     if (ok && !(every > 0)) {
         ERR(S, it->u.record.every->span, "the recording interval must be positive, not %g ms", every);
         ok = 0;

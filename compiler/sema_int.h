@@ -10,11 +10,43 @@ typedef struct Sema {
     Comp *c;
     SemaModel *m;
     PtrVec globals;             /* every top-level declaration (AstNode *) */
+    SemaIndex global_index;     /* name -> index into globals */
+    int const_depth;            /* params being evaluated out of order (forward references) */
     AstNode *model_decl;
     AstNode *experiment;
     PtrVec neuron_decls, pop_decls, conn_decls, nudge_decls, teacher_decls;
     int import_failed;          /* names it would have provided are not reported as unknown */
 } Sema;
+
+/* What a param's value is at compile time.  Params are worked out in
+ * declaration order (check_params), so a chain of derived params costs one
+ * step per param and evaluating one never recurses into the params it uses. */
+typedef enum ConstState {
+    CONST_UNKNOWN,              /* not evaluated yet */
+    CONST_BUSY,                 /* being evaluated: a reference now is a cycle */
+    CONST_OK,                   /* value holds it */
+    CONST_NOT,                  /* not a constant: `fail` is why, reported at each use */
+    CONST_BROKEN,               /* an error was already reported; uses fail quietly */
+} ConstState;
+
+/* Why an expression is not a compile-time constant. */
+typedef enum ConstFailKind {
+    CFAIL_UNKNOWN_NAME,         /* a name that is no param */
+    CFAIL_OPERATOR,             /* an operator constants do not have */
+    CFAIL_NOT_CONST,            /* a call, a member, ... */
+    CFAIL_QUIET,                /* already reported elsewhere */
+} ConstFailKind;
+
+typedef struct ConstFail {
+    AstNode *node;              /* where */
+    ConstFailKind kind;
+} ConstFail;
+
+struct SemaParamConst {
+    ConstState state;
+    double value;               /* OK */
+    ConstFail fail;             /* NOT */
+};
 
 #define ERR(S, sp, ...) diag_error(&(S)->c->diag, (sp), __VA_ARGS__)
 #define NOTE(S, sp, ...) diag_note(&(S)->c->diag, (sp), __VA_ARGS__)
@@ -27,7 +59,7 @@ void sema_hint(Sema *S, Span sp, const char *best);
 /* The declared name of one of the kinds closest to `name`, or NULL. */
 const char *sema_closest_global(Sema *S, const char *name, const AstKind *kinds, int nk);
 /* e as a constant (params and numbers only); 0 after reporting if it is not one. */
-int sema_eval_const(Sema *S, AstNode *e, double *out, int depth);
+int sema_eval_const(Sema *S, AstNode *e, double *out);
 /* e as an integer constant in [lo, hi], `what` naming it in messages. */
 int sema_const_int(Sema *S, AstNode *e, const char *what, long lo, long hi, long *out);
 /* Check e in scope sc; returns its vector length (0: a scalar), -1 after an error. */
