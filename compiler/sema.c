@@ -266,8 +266,9 @@ enum { CONST_FORWARD_MAX = 256 };
 
 static int param_const(Sema *S, int p, double *out, ConstFail *why);
 
-/* e's value, or 0 with why set. */
-static int fold(Sema *S, AstNode *e, double *out, ConstFail *why)
+/* e's value, or 0 with why set.  *nonfinite, if still NULL, is set to the
+ * first operation whose operands are finite but whose result is not. */
+static int fold(Sema *S, AstNode *e, double *out, ConstFail *why, AstNode **nonfinite)
 {
     switch (e->kind) {
     case AST_NUM:
@@ -283,14 +284,14 @@ static int fold(Sema *S, AstNode *e, double *out, ConstFail *why)
     }
     case AST_UNARY: {
         double a;
-        if (!fold(S, e->u.op.lhs, &a, why))
+        if (!fold(S, e->u.op.lhs, &a, why, nonfinite))
             return 0;
         *out = e->u.op.op == OP_NEG ? -a : !a;
         return 1;
     }
     case AST_BINARY: {
         double a, b, r;
-        if (!fold(S, e->u.op.lhs, &a, why) || !fold(S, e->u.op.rhs, &b, why))
+        if (!fold(S, e->u.op.lhs, &a, why, nonfinite) || !fold(S, e->u.op.rhs, &b, why, nonfinite))
             return 0;
         switch (e->u.op.op) {
         case OP_ADD: r = a + b; break;
@@ -302,6 +303,8 @@ static int fold(Sema *S, AstNode *e, double *out, ConstFail *why)
             *why = (ConstFail){ e, CFAIL_OPERATOR };
             return 0;
         }
+        if (!*nonfinite && isfinite(a) && isfinite(b) && !isfinite(r))
+            *nonfinite = e;
         *out = r;
         return 1;
     }
@@ -309,6 +312,23 @@ static int fold(Sema *S, AstNode *e, double *out, ConstFail *why)
         *why = (ConstFail){ e, CFAIL_NOT_CONST };
         return 0;
     }
+}
+
+/* A param whose value is not a finite number is refused here, where it is
+ * declared: every use would carry the inf or NaN into the model. */
+static void report_nonfinite(Sema *S, AstNode *p, AstNode *site, double v)
+{
+    if (site->kind == AST_BINARY && site->u.op.op == OP_DIV) {
+        double b;
+        ConstFail why;
+        AstNode *nf = NULL;
+        if (fold(S, site->u.op.rhs, &b, &why, &nf) && b == 0) {
+            ERR(S, site->span, "parameter '%s' is not finite: division by zero", p->name);
+            return;
+        }
+    }
+    ERR(S, site->span, "parameter '%s' is not finite: this %s", p->name,
+        isnan(v) ? "is not a number (NaN)" : v > 0 ? "overflows to inf" : "overflows to -inf");
 }
 
 /* Param p's value, worked out on first use and kept. */
@@ -340,9 +360,16 @@ static int param_const(Sema *S, int p, double *out, ConstFail *why)
     }
     k->state = CONST_BUSY;
     S->const_depth++;
+    AstNode *nonfinite = NULL;
     double v;
-    int ok = fold(S, pd->u.def.value, &v, why);
+    int ok = fold(S, pd->u.def.value, &v, why, &nonfinite);
     S->const_depth--;
+    if (ok && !isfinite(v)) {
+        report_nonfinite(S, pd, nonfinite ? nonfinite : pd->u.def.value, v);
+        k->state = CONST_BROKEN;
+        *why = (ConstFail){ pd->u.def.value, CFAIL_QUIET };
+        return 0;
+    }
     if (ok) {
         k->state = CONST_OK;
         k->value = v;
@@ -357,7 +384,8 @@ static int param_const(Sema *S, int p, double *out, ConstFail *why)
 int sema_eval_const(Sema *S, AstNode *e, double *out)
 {
     ConstFail why;
-    if (fold(S, e, out, &why))
+    AstNode *nonfinite = NULL;
+    if (fold(S, e, out, &why, &nonfinite))
         return 1;
     switch (why.kind) {
     case CFAIL_UNKNOWN_NAME:
@@ -863,9 +891,9 @@ static void check_params(Sema *S)
             if (strcmp(p->name, reserved[k][0]) == 0)
                 ERR(S, name_span(p), "'%s' is reserved: the experiment sets it (e.g. '%s')", p->name,
                     reserved[k][1]);
-        /* Its value now, while the params it uses are known: later uses
-         * only look it up.  One that is not constant (a call) is computed
-         * at run time. */
+        /* Its value now, while the params it uses are known: this reports a
+         * value that is not finite, and later uses only look it up.  One
+         * that is not constant (a call) is computed at run time. */
         double v;
         ConstFail why;
         param_const(S, i, &v, &why);
