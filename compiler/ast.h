@@ -4,7 +4,7 @@
  * comment beside each member lists the kinds that use it.  Nodes live in the
  * compilation arena and carry the byte span of the source they came from.
  * Names are interned (compare with ==).  The parser only builds nodes;
- * every check lives in sema.c.
+ * every check lives in semantic analysis (sema.c and its sema_*.c).
  */
 #ifndef DENDC_AST_H
 #define DENDC_AST_H

@@ -42,8 +42,8 @@ void comp_free(Comp *c);
  * recover from; never NULL. */
 AstFile *parse_file(Comp *c, const SrcFile *src);
 
-/* Phase 2 (sema.c, sema_exp.c): resolve imports and names, check the model.  Returns
- * NULL only if errors were reported. */
+/* Phase 2 (sema.c, sema_expr.c, sema_exp.c): resolve imports and names,
+ * check the model.  Returns NULL only if errors were reported. */
 SemaModel *sema_check(Comp *c, AstFile *main_file);
 
 /* Phase 3 (lower.c): the checked model as IR. */

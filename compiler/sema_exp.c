@@ -1,8 +1,9 @@
-/* sema_exp.c: semantic analysis of the experiment (phase 2, with sema.c):
- * data sets (Yin-Yang and teachers), what is presented and for how long,
- * the learning lag, epochs, metrics and their references, and records.
- * Everything it fills in is SemaModel.exp (sema.h); like the rest of
- * sema, it reports every error it finds and carries on.
+/* sema_exp.c: semantic analysis of the experiment and the teachers
+ * (phase 2, with sema.c): data sets (Yin-Yang and teachers), what is
+ * presented and for how long, the learning lag, epochs, metrics and their
+ * references, records, and each teacher's weights, inputs and target.
+ * It fills in SemaModel.exp and SemaModel.teachers (sema.h); like the rest
+ * of sema, it reports every error it finds and carries on.
  */
 #include "sema_int.h"
 
@@ -515,6 +516,78 @@ void sema_check_experiment(Sema *S)
         ERR(S, name_span(d), "experiment '%s' does not say how many epochs: add e.g. 'epochs 20'", d->name);
 }
 
+/* --------------------------------------------------------------- teachers */
+
+void sema_check_teacher_header(Sema *S, AstNode *d, SemaTeacher *t)
+{
+    t->name = d->name;
+    t->decl = d;
+    int n = d->u.block.items.len;
+    t->weights = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *t->weights);
+    t->rows = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *t->rows);
+    t->cols = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *t->cols);
+    t->seed = 0;
+    int input_seen = 0;
+    if (d->u.block.seed) {
+        long s;
+        if (sema_const_int(S, d->u.block.seed, "a seed", 0, 2147483647L, &s))
+            t->seed = s;
+    }
+    for (int i = 0; i < n; i++) {
+        AstNode *it = d->u.block.items.items[i];
+        if (it->kind == AST_WEIGHTS) {
+            long r, cl;
+            if (!sema_const_int(S, it->u.pop.size, "a matrix size", 1, 1L << 20, &r) ||
+                !sema_const_int(S, it->u.pop.size2, "a matrix size", 1, 1L << 20, &cl))
+                continue;
+            /* A bad init is reported; the matrix's shape still serves
+             * for checking the target. */
+            if (it->u.pop.init)
+                sema_check_dist(S, it->u.pop.init, "'init'");
+            t->weights[t->nweights] = it;
+            t->rows[t->nweights] = (int)r;
+            t->cols[t->nweights] = (int)cl;
+            t->nweights++;
+        } else if (it->kind == AST_SETTING && strcmp(it->name, "input") == 0) {
+            if (input_seen)
+                ERR(S, it->span, "teacher '%s' gives its input distribution twice", d->name);
+            else if (sema_check_dist(S, it->u.def.value, "a teacher's 'input'"))
+                t->input_dist = it->u.def.value;
+            input_seen = 1;
+        } else if (it->kind == AST_ASSIGN && strcmp(it->name, "target") == 0) {
+            if (t->target)
+                ERR(S, it->span, "teacher '%s' defines its target twice", d->name);
+            t->target = it->u.def.value;
+        } else {
+            ERR(S, it->span, "a teacher holds 'weights', 'input DIST' and 'target = ...'");
+        }
+    }
+    if (!input_seen)
+        ERR(S, name_span(d), "teacher '%s' does not say how inputs are drawn (e.g. 'input uniform(-1, 1)')", d->name);
+    if (!t->target)
+        ERR(S, name_span(d), "teacher '%s' has no 'target = ...'", d->name);
+}
+
+static void check_teacher_body(Sema *S, SemaTeacher *t, SemaPop *target_pop)
+{
+    if (!t->target)
+        return;
+    Scope sc = { .kind = SCOPE_TEACHER, .teacher = t };
+    int len = sema_check_expr(S, &sc, t->target);
+    if (len < 0)
+        return;
+    if (len == 0) {
+        ERR(S, t->target->span, "the teacher's target is a scalar; it must be a vector (use the weights and '@')");
+        return;
+    }
+    t->out_size = len;
+    if (target_pop && len != target_pop->size) {
+        ERR(S, t->target->span, "the teacher's target has %d values, but population '%s' (nudged toward target) "
+            "has %d neurons", len, target_pop->name, target_pop->size);
+        t->out_size = 0;        /* reported once here, not again at every metric */
+    }
+}
+
 /* Teacher sizes depend on the presented input, and metrics on the teachers. */
 void sema_check_teachers_and_metrics(Sema *S)
 {
@@ -533,7 +606,7 @@ void sema_check_teachers_and_metrics(Sema *S)
     for (int i = 0; i < m->nteachers; i++) {
         m->teachers[i].in_size = x->input ? x->input->size : 0;
         if (x->input)
-            sema_check_teacher_body(S, &m->teachers[i], target_pop);
+            check_teacher_body(S, &m->teachers[i], target_pop);
     }
     /* The data sets must fit what is presented; each mismatch is reported
      * once, at the first data set that shows it. */

@@ -1,6 +1,8 @@
-/* sema_int.h: what the files of semantic analysis (sema.c, and sema_exp.c
- * for the experiment) share; not for the rest of the compiler, which sees
- * sema.h. */
+/* sema_int.h: what the files of semantic analysis share; not for the rest
+ * of the compiler, which sees sema.h.  Calls go one way: sema.c (the
+ * declarations) uses sema_exp.c (the experiment and teachers) and
+ * sema_expr.c (names, scopes, constants, expressions); sema_exp.c uses
+ * sema_expr.c. */
 #ifndef DENDC_SEMA_INT_H
 #define DENDC_SEMA_INT_H
 
@@ -53,11 +55,23 @@ struct SemaParamConst {
 
 static inline Span name_span(const AstNode *n) { return n->name_span.file ? n->name_span : n->span; }
 
-/* sema.c */
+/* sema_expr.c: names, scopes, constants, expressions */
+/* The index under which name was first entered, or -1. */
+int sema_index_get(const SemaIndex *ix, const char *name);
+/* Enter name -> val unless name is already there. */
+void sema_index_put(Arena *a, SemaIndex *ix, const char *name, int val);
+/* The global declaration of that name, or NULL. */
+AstNode *sema_find_global(Sema *S, const char *name);
+/* A declaration joins the global namespace. */
+void sema_add_global(Sema *S, AstNode *d);
+/* "parameter", "population", ...: what a declaration is, for messages. */
+const char *sema_kind_word(const AstNode *d);
 /* A "did you mean" note at sp, when best is not NULL. */
 void sema_hint(Sema *S, Span sp, const char *best);
 /* The declared name of one of the kinds closest to `name`, or NULL. */
 const char *sema_closest_global(Sema *S, const char *name, const AstKind *kinds, int nk);
+/* Work out param p's constant value (reporting one that is not finite). */
+void sema_eval_param(Sema *S, int p);
 /* e as a constant (params and numbers only); 0 after reporting if it is not one. */
 int sema_eval_const(Sema *S, AstNode *e, double *out);
 /* e as an integer constant in [lo, hi], `what` naming it in messages. */
@@ -70,10 +84,14 @@ SemaPop *sema_find_pop(SemaModel *m, const char *name);
 /* The population `name`, reported at sp when unknown (or, with no_input
  * set, when it is an input: no_input says why an input will not do). */
 SemaPop *sema_resolve_pop(Sema *S, const char *name, Span sp, const char *no_input);
-/* The teacher's target expression against the population it is for. */
-void sema_check_teacher_body(Sema *S, SemaTeacher *t, SemaPop *target_pop);
+/* uniform(a, b) or normal(mean, std), `what` naming its use in messages;
+ * 0 after reporting if it is not one. */
+int sema_check_dist(Sema *S, AstNode *e, const char *what);
 
-/* sema_exp.c */
+/* sema_exp.c: the experiment and the teachers */
+/* A teacher's weights, input distribution and target (its body is checked
+ * with the experiment, once the input size is known). */
+void sema_check_teacher_header(Sema *S, AstNode *d, SemaTeacher *t);
 /* The experiment block: data sets, presentation, epochs, records. */
 void sema_check_experiment(Sema *S);
 /* Teacher bodies against the population nudged toward the target, then the
