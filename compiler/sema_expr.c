@@ -252,9 +252,10 @@ static const char *closest_in_scope(Sema *S, const Scope *sc, const char *name)
  * the recursion here is only as deep as one expression (which parse.y
  * bounds), however long the chain of params. */
 
-/* Forward references (already errors) are evaluated on demand; this bounds
- * how deep that may go. */
-enum { CONST_FORWARD_MAX = 256 };
+/* Forward references (already errors) are evaluated on demand, so that
+ * the error is not followed by others about what uses the param; this
+ * bounds how many nest, each as deep as an expression may be. */
+enum { CONST_FORWARD_MAX = 16 };
 
 static int param_const(Sema *S, int p, double *out, ConstFail *why);
 

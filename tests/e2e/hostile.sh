@@ -43,7 +43,7 @@ quick() {
   shift 3
   TIMEFORMAT='%U %S'
   { time timeout 20 "$DENDC" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null || status=$?; } 2>"$TMP/time"
-  cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$TMP/time")
+  cpu=$(awk '$1 ~ /^[0-9.]+$/ && NF == 2 { t = $1 + $2 } END { printf "%.2f", t }' "$TMP/time")
   if [ "$status" -ne "$want" ]; then
     fail "$name: exit status $status (want $want) after $cpu s"; head -c 600 "$TMP/err"; return
   fi
@@ -77,6 +77,17 @@ quick "10000 chained functions" 0 '^pop A\[2\]' --dump=sema "$TMP/fn_chain.dend"
 { model fn_chain 10000 | sed 's/^fn f0(x) = x$/fn f0(x) = f10000(x)/'; } > "$TMP/fn_cycle.dend"
 quick "a cycle through 10001 functions" 1 "function 'f0' calls itself \(through 'f10000'\)" \
   --dump=sema "$TMP/fn_cycle.dend"
+
+# Params that each use the next, 900 negations deep: errors, and the
+# values worked out on demand behind them must not exhaust the stack.
+{
+  printf 'model hostile\nparam g = 1\n'
+  open=$(printf '%900s' '' | sed 's/ /-(/g') close=$(printf '%900s' '' | tr ' ' ')')
+  for ((i = 0; i < 400; i++)); do printf 'param a%d = %sa%d%s\n' $i "$open" $((i + 1)) "$close"; done
+  printf 'param a400 = 1\ninput x[a0]\n'
+} > "$TMP/forward.dend"
+quick "400 params used before they are declared, 900 deep" 1 "parameter 'a1' is used before it is declared" \
+  --dump=sema "$TMP/forward.dend"
 
 # An endless input is refused once it passes the size limit, not read whole.
 quick "/dev/zero" 1 "'/dev/zero' is too large for a model file" /dev/zero
