@@ -78,12 +78,28 @@ typedef struct Lower {
 } Lower;
 
 /* Where the names of an expression point, while lowering it. */
+/* The calls inlined into one fn body so far.  A body that calls the same fn
+ * with the same arguments twice, fn f1(x) = f0(x) + f0(x), gets one copy of
+ * the call's result, bound by a LET around the body: inlined twice, a chain
+ * of such fns would double at every level. */
+typedef struct CallMemo {
+    struct Call {
+        AstNode *fn;
+        IrExpr **args;          /* as lowered */
+        int nargs;
+        IrExpr *result;         /* the inlined body: shared by every use */
+        int var;                /* its LET's variable, once used twice; else -1 */
+    } *items;
+    int len, cap;
+} CallMemo;
+
 typedef struct Ctx {
     Scope sc;
     SemaPop *pop;           /* NEURON scope: whose variables */
     IrIndex idx;            /* ...indexed how (i in a VEC; i or j in a MAT) */
     IrExpr *soma_subst;     /* phi(v): the soma variable reads v instead */
     IrExpr **locals;        /* FN / RULE parameters, already lowered */
+    CallMemo *memo;         /* FN: the body's calls so far */
 } Ctx;
 
 static IrExpr *lx(Lower *L, const Ctx *cx, AstNode *e);
@@ -151,6 +167,60 @@ static IrExpr *share(Lower *L, IrExpr *value, int n, int *var)
 static IrExpr *bind(Lower *L, int var, IrExpr *value, IrExpr *body)
 {
     return var < 0 ? body : ir_let(L->a, var, value, body);
+}
+
+static struct Call *memo_find(CallMemo *m, AstNode *fn, IrExpr **args, int nargs)
+{
+    for (int k = 0; m && k < m->len; k++) {
+        struct Call *c = &m->items[k];
+        int same = c->fn == fn && c->nargs == nargs;
+        for (int i = 0; same && i < nargs; i++)
+            same = c->args[i] == args[i] || ir_expr_equal(c->args[i], args[i]);
+        if (same)
+            return c;
+    }
+    return NULL;
+}
+
+/* The results of memo's calls that were used twice, each replaced by its
+ * VAR (a result is one node, shared: found by its address). */
+typedef struct Subst {
+    Arena *a;
+    CallMemo *memo;
+    const IrExpr *keep;     /* not replaced: the value being bound */
+} Subst;
+
+static IrExpr *subst_shared(const IrExpr *e, void *ctx)
+{
+    Subst *s = ctx;
+    if (e == s->keep)
+        return NULL;
+    for (int k = 0; k < s->memo->len; k++)
+        if (s->memo->items[k].var >= 0 && s->memo->items[k].result == e)
+            return ir_var(s->a, s->memo->items[k].var);
+    return NULL;
+}
+
+/* body, with each call result of memo that it uses twice bound by a LET
+ * around it: earlier calls outermost, since a later call's arguments may
+ * hold an earlier one's result. */
+static IrExpr *memo_bind(Lower *L, CallMemo *memo, IrExpr *body)
+{
+    int shared = 0;
+    for (int k = 0; k < memo->len; k++)
+        shared += memo->items[k].var >= 0;
+    if (!shared)
+        return body;
+    Subst s = { L->a, memo, NULL };
+    body = ir_expr_map(L->a, body, subst_shared, &s);
+    for (int k = memo->len - 1; k >= 0; k--) {
+        struct Call *c = &memo->items[k];
+        if (c->var < 0)
+            continue;
+        s.keep = c->result;
+        body = ir_let(L->a, c->var, ir_expr_map(L->a, c->result, subst_shared, &s), body);
+    }
+    return body;
 }
 
 /* A neuron's transfer function applied to v: its rate expression with the
@@ -236,14 +306,28 @@ static IrExpr *lower_call(Lower *L, const Ctx *cx, AstNode *e)
     IrExpr **bound = arena_alloc(L->a, (size_t)(nargs + 1) * sizeof *bound);
     IrExpr **value = arena_alloc(L->a, (size_t)(nargs + 1) * sizeof *value);
     int *var = arena_alloc(L->a, (size_t)(nargs + 1) * sizeof *var);
-    Ctx inner = { .sc = { .kind = SCOPE_FN, .locals = &fn->u.def.params }, .locals = bound };
-    for (int i = 0; i < nargs; i++) {
+    for (int i = 0; i < nargs; i++)
         value[i] = lx(L, cx, args[i]);
-        bound[i] = share(L, value[i], uses(L, &inner.sc, fn->u.def.value, SYM_LOCAL, i), &var[i]);
+    struct Call *seen = memo_find(cx->memo, fn, value, nargs);
+    if (seen) {
+        if (ir_expr_trivial(seen->result))
+            return seen->result;
+        if (seen->var < 0)
+            seen->var = ir_var_new(L->m);
+        return seen->result;        /* replaced by the VAR in memo_bind */
     }
-    IrExpr *body = lx(L, &inner, fn->u.def.value);
+    CallMemo memo = { 0 };
+    Ctx inner = { .sc = { .kind = SCOPE_FN, .locals = &fn->u.def.params }, .locals = bound, .memo = &memo };
+    for (int i = 0; i < nargs; i++)
+        bound[i] = share(L, value[i], uses(L, &inner.sc, fn->u.def.value, SYM_LOCAL, i), &var[i]);
+    IrExpr *body = memo_bind(L, &memo, lx(L, &inner, fn->u.def.value));
     for (int i = nargs - 1; i >= 0; i--)
         body = bind(L, var[i], value[i], body);
+    if (cx->memo) {
+        CallMemo *m = cx->memo;
+        m->items = arena_grow(L->a, m->items, m->len, &m->cap, sizeof *m->items);
+        m->items[m->len++] = (struct Call){ fn, value, nargs, body, -1 };
+    }
     return body;
 }
 

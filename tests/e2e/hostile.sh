@@ -4,9 +4,9 @@
 # compiled or refused in well under a second.
 #
 # The limit is on CPU time (user + system), so a loaded machine cannot make
-# the test fail; `timeout` ends a run that would never finish.  Files whose
-# functions use their argument twice are checked with --dump=sema: lowering
-# inlines each call, which is another phase's concern.
+# the test fail; `timeout` ends a run that would never finish.  These are
+# checked with --dump=sema, the phases they concern; tests/e2e/hostile_ir.sh
+# takes the doubling chains of functions through lowering and LLVM.
 . "$srcdir/tests/lib.sh"
 
 # model KIND N: a valid model whose declarations KIND are chained N deep.

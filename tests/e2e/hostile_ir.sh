@@ -150,4 +150,28 @@ for pop in ("H", "O"):
     assert err < 1e-13, (pop, err)
 print("rates match soft_relu^6 to 1e-13")
 PY
+
+# A fn whose body calls the same fn with the same argument twice,
+# fn f_k(x) = f_(k-1)(x) + f_(k-1)(x): one copy of the call, bound by a let,
+# so a chain of 40 is 40 lets (inlined twice at each level, 2^40 calls).
+# chain K RATE-ARG: the hostile file with rate r = f_K(ARG)
+chain() {
+  hostile 1 | sed '/^neuron Cell/,$d'
+  echo 'fn f0(x) = x'
+  for ((n = 1; n <= $1; n++)); do echo "fn f$n(x) = f$((n - 1))(x) + f$((n - 1))(x)"; done
+  hostile 1 | sed -n '/^neuron Cell/,$p' | sed "s/rate r = .*/rate r = f$1($2)/"
+}
+chain 40 u > "$TMP/c40.dend"
+in_time "fn doubling chain of 40: --dump=ir" 1 "$DENDC" --dump=ir "$TMP/c40.dend"
+lets=$(grep -o 'let %' "$TMP/out" | wc -l)
+check "fn doubling chain of 40: 2 x 39 lets ($lets; f0(u) is a load)" test "$lets" -eq 78
+in_time "fn doubling chain of 40: compiled and linked" 1 "$DENDC" "$TMP/c40.dend" -o "$TMP/c40"
+# ((x + x) + (x + x)) + ... is 8 x exactly: the same bits as the plain rate
+chain 3 "soft_relu(u)" > "$TMP/c3.dend"
+hostile 1 | sed 's/rate r = .*/rate r = 8 * soft_relu(u)/' > "$TMP/e3.dend"
+check "f3(soft_relu(u)) compiles" "$DENDC" "$TMP/c3.dend" -o "$TMP/c3"
+check "8 * soft_relu(u) compiles" "$DENDC" "$TMP/e3.dend" -o "$TMP/e3"
+check "f3(soft_relu(u)) runs" "$TMP/c3" --quiet --out "$TMP/c3.out"
+check "8 * soft_relu(u) runs" "$TMP/e3" --quiet --out "$TMP/e3.out"
+check "f3(soft_relu(u)) gives 8 * soft_relu(u)'s bytes" diff -r "$TMP/c3.out/final" "$TMP/e3.out/final"
 finish
