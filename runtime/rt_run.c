@@ -814,6 +814,17 @@ static int driver_setup(Driver *dr, const RtModel *m, const RtDesc *d, RtOptions
     } else {
         m->derive(dr->params, o->overridden);
     }
+    /* A param the compiler could not fold (its formula calls a function,
+     * log(0)) can come out infinite or NaN only here; every step would
+     * then be NaN, so it is named now rather than as a divergence. */
+    for (int k = 0; k < d->nparams; k++)
+        if (!isfinite(dr->params[k])) {
+            fprintf(stderr, "%s: parameter '%s' is %g, not a finite number (%s)\n", prog,
+                    d->params[k].name, dr->params[k],
+                    d->params[k].derived ? "its formula gives that with these values; see --help"
+                                         : "from the checkpoint");
+            return 1;
+        }
     dr->nsteps = steps_per_sample(d, dr->params, prog);
     if (dr->nsteps < 0)
         return 1;

@@ -45,4 +45,13 @@ status=0
 "$TMP/wild" --compare base,slow --seeds 1..3 --epochs 1 --quiet --threads 3 --out "$TMP/t2" >"$TMP/table2" 2>/dev/null || status=$?
 check "the same table (but its last line, which names DIR) and files from 3 workers" \
   sh -c "[ $status -eq 1 ] && [ \"\$(sed '\$d' '$TMP/table')\" = \"\$(sed '\$d' '$TMP/table2')\" ] && cmp '$TMP/t1/compare.csv' '$TMP/t2/compare.csv' && cmp '$TMP/t1/compare_runs.csv' '$TMP/t2/compare_runs.csv'"
+
+# A param the compiler cannot fold (its formula calls a function) that comes
+# out infinite is named before the first step, not found as a divergence.
+sed 's/^param eta = .*/param eta = log(0) + 1/' "$srcdir/examples/teacher_student.dend" > "$TMP/logzero.dend"
+grep -q '^param eta = log(0) + 1' "$TMP/logzero.dend" || fail "the log(0) model was not made"
+"$DENDC" "$TMP/logzero.dend" -o "$TMP/logzero" || fail "compile the log(0) model"
+expect_status "a param that derives to -inf is named at the start" 1 \
+  "^logzero: parameter 'eta' is -inf, not a finite number" "$TMP/logzero" --quiet --out "$TMP/lz"
+check "... before anything is written" test ! -e "$TMP/lz/metrics.csv"
 finish
