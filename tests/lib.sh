@@ -7,6 +7,10 @@ set -u
 : "${DENDC:?DENDC must point at the dendc binary (make check sets it)}"
 : "${srcdir:=.}"
 PYTHON_NUMPY=${PYTHON_NUMPY:-python3}
+# Time limits of the hostile-input tests are for the normal build: under
+# the sanitizers (./configure --enable-asan) every program runs several
+# times slower, so they are scaled by CPU_SCALE.
+if [ -n "${DENDC_SANITIZED:-}" ]; then CPU_SCALE=5; else CPU_SCALE=1; fi
 _pass=0
 _fail=0
 _name=$(basename "$0" .sh)

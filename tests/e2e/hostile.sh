@@ -37,7 +37,8 @@ model() {
 }
 
 # quick NAME WANT_STATUS PATTERN DENDC-ARGS...: dendc exits with WANT_STATUS
-# within 1 s of CPU time (and 20 s of wall time), its output matching PATTERN.
+# within 1 s of CPU time (times CPU_SCALE, tests/lib.sh) and 20 s of wall
+# time, its output matching PATTERN.
 quick() {
   local name=$1 want=$2 pat=$3 status=0 cpu
   shift 3
@@ -47,8 +48,8 @@ quick() {
   if [ "$status" -ne "$want" ]; then
     fail "$name: exit status $status (want $want) after $cpu s"; head -c 600 "$TMP/err"; return
   fi
-  if ! awk -v t="$cpu" 'BEGIN { exit !(t < 1.0) }'; then
-    fail "$name: took $cpu s of CPU time (limit 1 s)"; return
+  if ! awk -v t="$cpu" -v l="$CPU_SCALE" 'BEGIN { exit !(t < l) }'; then
+    fail "$name: took $cpu s of CPU time (limit $CPU_SCALE s)"; return
   fi
   if [ -n "$pat" ] && ! grep -Eq -- "$pat" "$TMP/out" "$TMP/err"; then
     fail "$name: output does not match /$pat/"; head -c 600 "$TMP/out" "$TMP/err"; return

@@ -91,7 +91,7 @@ DEND
 # 18 ran LLVM out of memory and 30 never finished even --dump=ir.
 # in_time NAME LIMIT CMD...
 in_time() {
-  local name=$1 limit=$2 status=0 t; shift 2
+  local name=$1 limit=$(($2 * CPU_SCALE)) status=0 t; shift 2
   t=$( { TIMEFORMAT='%U %S'; time timeout 60 "$@" >"$TMP/out" 2>"$TMP/err"; } 2>&1 ) || status=$?
   t=$(awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%.2f", a[1] + a[2] }')
   if [ "$status" -ne 0 ]; then
