@@ -1,6 +1,6 @@
 /* dendc.h: the compilation context and the pipeline's phase entry points.
  *
- * The pipeline (driver.c's run_pipeline and compile_variant run it, in this
+ * The pipeline (driver.c's run_pipeline and lower_and_pass run it, in this
  * order, for the base model and each variant; each phase reports through
  * c->diag and the driver stops before the next phase if any error was
  * reported):
@@ -49,7 +49,7 @@ SemaModel *sema_check(Comp *c, AstFile *main_file);
 /* Phase 3 (lower.c): the checked model as IR. */
 IrModel *lower_model(Comp *c, SemaModel *s);
 
-/* The IR passes 3a-3c run from -O1; the driver decides (compile_variant),
+/* The IR passes 3a-3c run from -O1; the driver decides (lower_and_pass),
  * the passes themselves always transform.
  *
  * Phase 3a (layout.c): weights and filters with short rows stored

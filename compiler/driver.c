@@ -256,23 +256,33 @@ static void variant_header(int k, const char *const *names)
 /* One model (the base or a variant) from its checked form to the IR that
  * code generation takes: lowering, then the IR passes, stopping after the
  * phase o->dump names (*stopped is then set). */
-static IrModel *compile_variant(Comp *c, const Options *o, SemaModel *s, int *stopped)
+static IrModel *lower_and_pass(Comp *c, SemaModel *s, int ir_passes, Dump stop)
 {
+    /* The IR passes, in order, each with the --dump phase that stops
+     * after it.  A new pass is one more line here. */
+    static const struct {
+        Dump dump;
+        void (*run)(Comp *, IrModel *);
+    } passes[] = {
+        { DUMP_LAYOUT, layout_model },
+        { DUMP_OPT, opt_model },
+        { DUMP_FUSE, fuse_model },
+    };
     IrModel *m = lower_model(c, s);
-    if (diag_count(&c->diag) || o->dump == DUMP_LOWER)
-        goto out;
-    if (o->ir_passes && c->opt_level >= 1) {     /* -O0: the IR as lowered */
-        layout_model(c, m);
-        if (o->dump == DUMP_LAYOUT)
-            goto out;
-        opt_model(c, m);
-        if (o->dump == DUMP_OPT)
-            goto out;
-        fuse_model(c, m);
-    }
-out:
-    *stopped = o->dump >= DUMP_LOWER && o->dump <= DUMP_IR;
+    if (diag_count(&c->diag) || stop == DUMP_LOWER)
+        return m;
+    if (ir_passes && c->opt_level >= 1)         /* -O0: the IR as lowered */
+        for (size_t k = 0; k < sizeof passes / sizeof passes[0]; k++) {
+            passes[k].run(c, m);
+            if (diag_count(&c->diag) || stop == passes[k].dump)
+                break;
+        }
     return m;
+}
+
+IrModel *compile_variant(Comp *c, SemaModel *s)
+{
+    return lower_and_pass(c, s, 1, DUMP_NONE);
 }
 
 static int run_pipeline(Comp *c, const Options *o)
@@ -316,12 +326,11 @@ static int run_pipeline(Comp *c, const Options *o)
     }
 
     IrModel **ir = arena_alloc(&c->arena, (size_t)n * sizeof *ir);
-    int stopped = 0;
     for (int k = 0; k < n; k++)
-        ir[k] = compile_variant(c, o, sema[k], &stopped);
+        ir[k] = lower_and_pass(c, sema[k], o->ir_passes, o->dump);
     if (diag_count(&c->diag))
         return 1;
-    if (stopped) {
+    if (o->dump >= DUMP_LOWER && o->dump <= DUMP_IR) {
         for (int k = 0; k < n; k++) {
             variant_header(k, names);
             ir_dump(stdout, ir[k]);

@@ -3,8 +3,8 @@
  *
  * Each input is one .dend file, taken through the phases that `dendc
  * --dump=ir` runs (driver.c's run_pipeline): parse_file, variant_split,
- * sema_check for the base and every variant, lower_model, then the IR
- * passes layout_model, opt_model and fuse_model; the AST, the checked model
+ * sema_check for the base and every variant, then compile_variant (driver.c:
+ * lowering and the IR passes, the driver's own list); the AST, the checked model
  * and the IR are also printed (into /dev/null), as --dump does.  No LLVM code
  * is generated and nothing runs.  A phase that reports errors stops the
  * pipeline, as in the driver.  Imports read the standard library from
@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "dendc.h"
+#include "driver.h"
 #include "sema.h"
 #include "variant.h"
 
@@ -62,15 +63,11 @@ static int front_end(Comp *c, const char *path, const char *data, size_t len, FI
 
     IrModel **ir = arena_alloc(&c->arena, (size_t)n * sizeof *ir);
     for (int k = 0; k < n; k++)
-        ir[k] = lower_model(c, sema[k]);
+        ir[k] = compile_variant(c, sema[k]);
     if (diag_count(&c->diag))
         return diag_count(&c->diag);
-    for (int k = 0; k < n; k++) {
-        layout_model(c, ir[k]);
-        opt_model(c, ir[k]);
-        fuse_model(c, ir[k]);
+    for (int k = 0; k < n; k++)
         ir_dump(dump, ir[k]);
-    }
     return diag_count(&c->diag);
 }
 
