@@ -495,6 +495,37 @@ static int check_rule_member(Sema *S, const Scope *sc, AstNode *e, int is_post)
     return -1;
 }
 
+/* The first name in a neuron's rate expression that is a variable other
+ * than the soma's (a dendrite, the rate itself), or NULL.  phi(v) is the
+ * rate with the soma variable replaced by v, which is only the transfer
+ * function when the rate reads nothing else of the neuron. */
+static AstNode *rate_reads_other(Sema *S, const Scope *sc, AstNode *e)
+{
+    switch (e->kind) {
+    case AST_NAME: {
+        Sym s = sema_lookup(S->m, sc, e->name);
+        return s.kind == SYM_DEND || s.kind == SYM_RATE ? e : NULL;
+    }
+    case AST_CALL:
+        if (strcmp(e->name, "predict") == 0)
+            return NULL;        /* refused in a rate already */
+        for (int i = 0; i < e->u.call.args.len; i++) {
+            AstNode *x = rate_reads_other(S, sc, e->u.call.args.items[i]);
+            if (x)
+                return x;
+        }
+        return NULL;
+    case AST_UNARY:
+        return rate_reads_other(S, sc, e->u.op.lhs);
+    case AST_BINARY: {
+        AstNode *x = rate_reads_other(S, sc, e->u.op.lhs);
+        return x ? x : rate_reads_other(S, sc, e->u.op.rhs);
+    }
+    default:
+        return NULL;
+    }
+}
+
 static int check_call(Sema *S, const Scope *sc, AstNode *e)
 {
     int nargs = e->u.call.args.len;
@@ -523,6 +554,15 @@ static int check_call(Sema *S, const Scope *sc, AstNode *e)
         }
         if (nargs != 1) {
             ERR(S, e->span, "'phi' takes 1 argument, not %d", nargs);
+            return -1;
+        }
+        SemaNeuron *n = p->type;
+        Scope nsc = { .kind = SCOPE_NEURON, .neuron = n };
+        AstNode *other = n->rate ? rate_reads_other(S, &nsc, n->rate->u.def.value) : NULL;
+        if (other) {
+            ERR(S, e->span, "'%s.phi(...)' needs the rate of '%s' as a function of '%s' alone, but it "
+                "also reads '%s'", obj->name, n->name, n->soma->name, other->name);
+            NOTE(S, other->span, "the rate of neuron '%s'", n->name);
             return -1;
         }
         return sema_check_expr(S, sc, args[0]);
