@@ -128,13 +128,24 @@ static int check_onehot(Sema *S, AstNode *v, SemaExperiment *x)
     for (int i = 1; i < nargs; i++) {
         const char *kw = i < v->u.call.arg_names.len ? v->u.call.arg_names.items[i] : NULL;
         AstNode *a = v->u.call.args.items[i];
-        double val;
+        double val, sign = 1;
+        /* `off -0.1` parses as the subtraction off - 0.1 (a keyword's value
+         * starts with a number or a name, so `seed -1` stays `seed - 1`);
+         * here, where only keywords may follow the label, it can only mean
+         * the keyword with a negative value. */
+        if (!kw && a->kind == AST_BINARY && a->u.op.op == OP_SUB && a->u.op.lhs->kind == AST_NAME &&
+            (strcmp(a->u.op.lhs->name, "on") == 0 || strcmp(a->u.op.lhs->name, "off") == 0)) {
+            kw = a->u.op.lhs->name;
+            a = a->u.op.rhs;
+            sign = -1;
+        }
         if (!kw || (strcmp(kw, "on") != 0 && strcmp(kw, "off") != 0)) {
             ERR(S, a->span, "onehot takes 'on VALUE' and 'off VALUE' after the label");
             return 0;
         }
         if (!sema_eval_const(S, a, &val))
             return 0;
+        val *= sign;
         if (strcmp(kw, "on") == 0)
             x->on = val, have_on = 1;
         else

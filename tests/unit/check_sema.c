@@ -86,6 +86,31 @@ START_TEST(accepts_good_model)
 }
 END_TEST
 
+/* onehot's values after the label: `off -0.1` is the keyword with a
+ * negative value (it parses as off - 0.1); other arguments are refused. */
+#define YY_EXPERIMENT(TARGET) \
+    "experiment e { data train = yinyang(10, seed 1); data test = yinyang(5, seed 2); dt 0.1 ms\n" \
+    "  present x = sample.input, target = " TARGET " for 2 ms; epochs 1\n" \
+    "  every epoch: evaluate test acc = accuracy(P2.r, sample.label) }\n"
+#define YY_NET HEAD \
+    "connect x -> P1.basal as W1 init uniform(-1, 1) learn urbanczik_senn(eta)\n" \
+    "connect P1 -> P2.basal as W2 init uniform(-1, 1) learn urbanczik_senn(eta)\n" \
+    "nudge P2 toward target g_som\n"
+
+START_TEST(onehot_takes_negative_values)
+{
+    SemaModel *m = check_text(YY_NET YY_EXPERIMENT("onehot(sample.label, on 1.0, off -0.1)"));
+    ck_assert_msg(m != NULL, "unexpected errors:\n%s", diags());
+    ck_assert(m->exp.on == 1.0 && m->exp.off == -0.1);
+    m = check_text(YY_NET YY_EXPERIMENT("onehot(sample.label, on -2 * 0.5, off 0.25)"));
+    ck_assert_msg(m != NULL, "unexpected errors:\n%s", diags());
+    ck_assert(m->exp.on == -1.0 && m->exp.off == 0.25);
+    m = check_text(YY_NET YY_EXPERIMENT("onehot(sample.label, on 1.0, eta - 0.1)"));
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(strstr(diags(), "onehot takes 'on VALUE' and 'off VALUE' after the label"));
+}
+END_TEST
+
 START_TEST(reports_misspelled_compartment_with_hint)
 {
     SemaModel *m = check_text(HEAD "connect P2 -> P1.apicl as B init uniform(-1, 1)\n"
@@ -248,6 +273,7 @@ static Suite *suite(void)
     Suite *s = suite_create("sema");
     TCase *t = tcase_create("check");
     tcase_add_test(t, accepts_good_model);
+    tcase_add_test(t, onehot_takes_negative_values);
     tcase_add_test(t, reports_misspelled_compartment_with_hint);
     tcase_add_test(t, reports_all_errors_in_one_run);
     tcase_add_test(t, nudge_sizes_must_match);
