@@ -53,7 +53,10 @@ static void check_data(Sema *S, AstNode *it, SemaExperiment *x)
             ERR(S, name_span(src), "data set '%s' is not supported yet; this version has yinyang(...) and "
                 "teacher data sets", src->name);
         else {
-            ERR(S, name_span(src), "unknown data set or teacher '%s'", src->name);
+            const char *known = "yinyang";
+            for (int i = 0; i < S->m->nteachers; i++)
+                known = arena_printf(&S->c->arena, "%s, %s", known, S->m->teachers[i].name);
+            ERR(S, name_span(src), "unknown data set or teacher '%s' (the known ones: %s)", src->name, known);
             AstKind k = AST_TEACHER;
             const char *best = sema_closest_global(S, src->name, &k, 1);
             const char *builtin[] = { "yinyang" };
