@@ -521,6 +521,19 @@ void sema_check_experiment(Sema *S)
         ERR(S, name_span(d), "experiment '%s' has no training set: add 'data train = ...'", d->name);
     if (!x->dt)
         ERR(S, name_span(d), "experiment '%s' does not give the time step: add e.g. 'dt 0.1 ms'", d->name);
+    /* The run checks these with the values --set gives; the defaults that
+     * the compiler can fold are checked here, where the line is known. */
+    double dt, tp;
+    if (x->dt && sema_try_const(S, x->dt, &dt)) {
+        if (!(dt > 0))
+            ERR(S, x->dt->span, "the time step must be positive, not %g", dt);
+        else if (x->present_for && sema_try_const(S, x->present_for, &tp) && !(tp / dt >= 0.5))
+            ERR(S, x->present_for->span, "the presentation time %g ms is shorter than half a time step "
+                "(dt = %g ms)", tp, dt);
+        else if (x->present_for && sema_try_const(S, x->present_for, &tp) && !(tp / dt < 0x1p52))
+            ERR(S, x->present_for->span, "the presentation time %g ms is more steps of %g ms than "
+                "can be counted", tp, dt);
+    }
     if (!present)
         ERR(S, name_span(d), "experiment '%s' does not say what is presented: add e.g. "
             "'present x = sample.input, target = sample.target for 100 ms'", d->name);

@@ -403,6 +403,13 @@ int sema_eval_const(Sema *S, AstNode *e, double *out)
     return 0;
 }
 
+int sema_try_const(Sema *S, AstNode *e, double *out)
+{
+    ConstFail why;
+    AstNode *nonfinite = NULL;
+    return fold(S, e, out, &why, &nonfinite);
+}
+
 int sema_const(Comp *c, SemaModel *m, AstNode *e, double *out)
 {
     Sema S = { .c = c, .m = m };

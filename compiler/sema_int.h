@@ -74,6 +74,9 @@ const char *sema_closest_global(Sema *S, const char *name, const AstKind *kinds,
 void sema_eval_param(Sema *S, int p);
 /* e as a constant (params and numbers only); 0 after reporting if it is not one. */
 int sema_eval_const(Sema *S, AstNode *e, double *out);
+/* e's value when the compiler can fold it (numbers and folded params);
+ * 0, reporting nothing, when it is left to the run. */
+int sema_try_const(Sema *S, AstNode *e, double *out);
 /* e as an integer constant in [lo, hi], `what` naming it in messages. */
 int sema_const_int(Sema *S, AstNode *e, const char *what, long lo, long hi, long *out);
 /* Check e in scope sc; returns its vector length (0: a scalar), -1 after an error. */
