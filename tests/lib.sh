@@ -11,6 +11,18 @@ PYTHON_NUMPY=${PYTHON_NUMPY:-python3}
 # the sanitizers (./configure --enable-asan) every program runs several
 # times slower, so they are scaled by CPU_SCALE.
 if [ -n "${DENDC_SANITIZED:-}" ]; then CPU_SCALE=5; else CPU_SCALE=1; fi
+# cpu_run WALL CMD...: run CMD (stdin empty) under `timeout WALL`, stdout
+# in $TMP/out and stderr in $TMP/err; sets CPU_STATUS to its exit status and
+# CPU_SECONDS to its user + system time, which a busy machine inflates less
+# than the wall clock.
+cpu_run() {
+  local wall=$1 t; shift
+  CPU_STATUS=0
+  t=$( { TIMEFORMAT='%U %S'; time timeout "$wall" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null; } 2>&1 ) || CPU_STATUS=$?
+  CPU_SECONDS=$(awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%.2f", a[1] + a[2] }')
+}
+# cpu_below SECONDS LIMIT: is SECONDS under LIMIT times CPU_SCALE?
+cpu_below() { awk -v t="$1" -v l="$2" -v s="$CPU_SCALE" 'BEGIN { exit !(t < l * s) }'; }
 _pass=0
 _fail=0
 _name=$(basename "$0" .sh)

@@ -40,15 +40,14 @@ model() {
 # within 1 s of CPU time (times CPU_SCALE, tests/lib.sh) and 20 s of wall
 # time, its output matching PATTERN.
 quick() {
-  local name=$1 want=$2 pat=$3 status=0 cpu
+  local name=$1 want=$2 pat=$3 status cpu
   shift 3
-  TIMEFORMAT='%U %S'
-  { time timeout 20 "$DENDC" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null || status=$?; } 2>"$TMP/time"
-  cpu=$(awk '$1 ~ /^[0-9.]+$/ && NF == 2 { t = $1 + $2 } END { printf "%.2f", t }' "$TMP/time")
+  cpu_run 20 "$DENDC" "$@"
+  status=$CPU_STATUS cpu=$CPU_SECONDS
   if [ "$status" -ne "$want" ]; then
     fail "$name: exit status $status (want $want) after $cpu s"; head -c 600 "$TMP/err"; return
   fi
-  if ! awk -v t="$cpu" -v l="$CPU_SCALE" 'BEGIN { exit !(t < l) }'; then
+  if ! cpu_below "$cpu" 1; then
     fail "$name: took $cpu s of CPU time (limit $CPU_SCALE s)"; return
   fi
   if [ -n "$pat" ] && ! grep -Eq -- "$pat" "$TMP/out" "$TMP/err"; then

@@ -91,15 +91,14 @@ DEND
 # 18 ran LLVM out of memory and 30 never finished even --dump=ir.
 # in_time NAME LIMIT CMD...
 in_time() {
-  local name=$1 limit=$(($2 * CPU_SCALE)) status=0 t; shift 2
-  t=$( { TIMEFORMAT='%U %S'; time timeout 60 "$@" >"$TMP/out" 2>"$TMP/err"; } 2>&1 ) || status=$?
-  t=$(awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%.2f", a[1] + a[2] }')
-  if [ "$status" -ne 0 ]; then
-    fail "$name: exits $status"; head -3 "$TMP/err"
-  elif awk -v t="$t" -v l="$limit" 'BEGIN { exit !(t < l) }'; then
-    ok "$name in $t s"
+  local name=$1 limit=$2; shift 2
+  cpu_run 60 "$@"
+  if [ "$CPU_STATUS" -ne 0 ]; then
+    fail "$name: exits $CPU_STATUS"; head -3 "$TMP/err"
+  elif cpu_below "$CPU_SECONDS" "$limit"; then
+    ok "$name in $CPU_SECONDS s"
   else
-    fail "$name took $t s (limit $limit s)"
+    fail "$name took $CPU_SECONDS s (limit $((limit * CPU_SCALE)) s)"
   fi
 }
 
