@@ -127,7 +127,7 @@ static void dump_node(FILE *out, const AstNode *n, int indent, const char *role)
         put_name(out, n->u.import.path);
         put_loc(out, n);
         break;
-    case AST_PARAM: case AST_RATE: case AST_ODE: case AST_ASSIGN: case AST_SETTING:
+    case AST_PARAM: case AST_STATE: case AST_RATE: case AST_ODE: case AST_ASSIGN: case AST_SETTING:
         put_name(out, n->name);
         put_loc(out, n);
         child(out, n->u.def.value, in, NULL);
@@ -168,6 +168,8 @@ static void dump_node(FILE *out, const AstNode *n, int indent, const char *role)
     case AST_NOISE:
         if (n->u.comp.per_step)
             fputs(" per_step", out);
+        if (n->u.comp.on)
+            fprintf(out, " on %s", n->u.comp.on);
         put_loc(out, n);
         child(out, n->u.comp.conductance, in, "sigma");
         break;
@@ -235,7 +237,7 @@ static void dump_node(FILE *out, const AstNode *n, int indent, const char *role)
         fprintf(out, " %.17g", n->u.num);
         put_loc(out, n);
         break;
-    case AST_NAME:
+    case AST_NAME: case AST_DERIV:
         put_name(out, n->name);
         put_loc(out, n);
         break;

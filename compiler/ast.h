@@ -50,7 +50,8 @@ struct AstNode {
                              NAME: the identifier.  MEMBER: the field (after the dot).
                              CALL: the callee's name (or field for post.phi(...)).
                              SOMA/DENDRITE: the compartment/variable name.
-                             RATE: the rate variable.  ODE: the differentiated variable
+                             RATE: the rate variable.  STATE: the state variable.
+                             ODE, DERIV: the differentiated variable
                              (u for du/dt, W for dW/dt).  ASSIGN: the assigned name.
                              SETTING: the setting keyword ("dt", "epochs", "seed", "input").
                              EVALUATE: the metric name.  DATA: the set name.  */
@@ -61,7 +62,7 @@ struct AstNode {
         struct {            /* IMPORT */
             const char *path;       /* interned dotted path: "std.rules" */
         } import;
-        struct {            /* PARAM, RATE, ODE, FN, ASSIGN, SETTING: the value/body */
+        struct {            /* PARAM, STATE, RATE, ODE, FN, ASSIGN, SETTING: the value/body */
             AstNode *value;
             PtrVec params;          /* FN: parameter names (const char * interned) */
             PtrVec param_spans;     /* FN: Span * for each parameter */
@@ -74,8 +75,11 @@ struct AstNode {
             AstNode *seed;          /* TEACHER: `seed n` (NULL when absent) */
         } block;
         struct {            /* SOMA, DENDRITE, NOISE */
-            AstNode *conductance;   /* SOMA: leak; DENDRITE: g; NOISE: sigma */
+            AstNode *conductance;   /* SOMA: leak; DENDRITE: g; NOISE: sigma, or
+                                       the CALL ou(sigma, tau) */
             int per_step;           /* NOISE: 1 for `noise sigma per_step` */
+            const char *on;         /* NOISE: the variable of `on x`, or NULL (the soma) */
+            Span on_span;
         } comp;
         struct {            /* INPUT, POP, WEIGHTS */
             AstNode *size;          /* INPUT, POP: n.  WEIGHTS: rows */

@@ -25,11 +25,21 @@
  * dendrite's steady-state contribution to the soma (nudging conductances are
  * not part of it: the prediction is of the un-nudged soma).
  *
+ * A neuron may have state variables of its own (`state e = 0` with
+ * `de/dt = ...`), integrated like the soma, and Ornstein-Uhlenbeck noise on
+ * the soma, a state or a dendrite (ou_advance gives its discretisation).
+ *
  * One step, all right-hand sides from the state at time t:
- *   1. dendritic potentials from the rates r(t)
- *   2. du/dt for every population (target nudges only under the NUDGE flag)
+ *   1. dendritic potentials from the rates r(t) (plus OU noise on a dendrite)
+ *   2. derivatives, per population in this order: du/dt (+ OU noise on the
+ *      soma, + nudges: toward the target only under the NUDGE flag), then
+ *      each state's de/dt in declaration order (+ OU noise on it); an
+ *      expression reads a derivative (du/dt) as computed here.  A rate that
+ *      reads a derivative (latent equilibrium's phi(u + tau du/dt)) is
+ *      computed now, from u(t) and du/dt(t).
  *   3. weight updates (only under the LEARN flag)
- *   4. somatic potentials advance; rates r = phi(u(t+dt))
+ *   4. somatic potentials and states advance (Euler), the OU processes take
+ *      their step; other rates r = phi(u(t+dt))
  *   5. low-pass filtered inputs advance
  * Rates are kept up to date at the end of every step (and by `init`), so a
  * metric read after a presentation sees phi of the final potential.
@@ -47,6 +57,10 @@ typedef struct PopBufs {
     IrBuf *noise;       /* its N(0,1) draws: its own buffer, or a view of a group's */
     int noise_group;    /* index into Lower.noise, -1 without noise */
     IrBuf **dend;       /* one potential per dendrite */
+    IrBuf **st, **dst;  /* per state variable: its value and its derivative of the step */
+    IrBuf **ou;         /* per Ornstein-Uhlenbeck noise of the type: the process */
+    IrBuf **ou_draws;   /* ... and its N(0,1) draws */
+    int *ou_stream;     /* ... from this random stream */
 } PopBufs;
 
 /* Populations whose noise has the same switch (the guard's `sigma != 0`)
@@ -68,6 +82,8 @@ typedef struct Lower {
     IrBuf **drive;      /* per connection: its own W r_pre, where a rule reads `drive` */
     IrBuf *target;
     int dt;             /* IR param index of dt */
+    int present;        /* ... of t_present */
+    int lag;            /* ... of learning_lag, if the experiment has one */
     IrKernel *kernel;   /* where teacher temporaries go */
     SemaTeacher *teacher;
     IrBuf *teacher_in;
@@ -119,6 +135,7 @@ static IrExpr *neuron_var(Lower *L, SemaPop *p, IrIndex idx, Sym v, IrExpr *soma
     case SYM_SOMA: return soma_subst ? soma_subst : ir_load(L->a, pb->u, idx);
     case SYM_RATE: return ir_load(L->a, pb->r, idx);
     case SYM_DEND: return ir_load(L->a, pb->dend[v.index], idx);
+    case SYM_STATE: return ir_load(L->a, pb->st[v.index], idx);
     default: break;
     }
     return ir_const(L->a, NAN);     /* sema rejected it; unreachable */
@@ -358,8 +375,9 @@ static IrExpr *lx(Lower *L, const Ctx *cx, AstNode *e)
         switch (s.kind) {
         case SYM_PARAM: return ir_param(L->a, s.index);
         case SYM_LOCAL: return cx->locals[s.index];
-        case SYM_SOMA: case SYM_RATE: case SYM_DEND:
+        case SYM_SOMA: case SYM_RATE: case SYM_DEND: case SYM_STATE:
             return neuron_var(L, cx->pop, cx->idx, s, cx->soma_subst);
+        case SYM_CLOCK: return ir_param(L->a, s.index == CLOCK_DT ? L->dt : L->present);
         case SYM_TEACHER_INPUT: return ir_load(L->a, L->teacher_in, IDX_I);
         case SYM_WEIGHT: return ir_load(L->a, L->w[s.index], IDX_IJ);
         case SYM_DRIVE: return ir_load(L->a, L->drive[cx->sc.conn - L->s->conns], IDX_I);
@@ -378,6 +396,11 @@ static IrExpr *lx(Lower *L, const Ctx *cx, AstNode *e)
     }
     case AST_CALL:
         return lower_call(L, cx, e);
+    case AST_DERIV: {                           /* du/dt: this step's derivative */
+        Sym v = sema_neuron_var(cx->pop->type, e->name);
+        PopBufs *pb = &L->pops[cx->pop->index];
+        return ir_load(L->a, v.kind == SYM_STATE ? pb->dst[v.index] : pb->du, cx->idx);
+    }
     case AST_UNARY:
         return ir_unary(L->a, e->u.op.op == OP_NEG ? IROP_NEG : IROP_NOT, lx(L, cx, e->u.op.lhs));
     case AST_BINARY:
@@ -553,6 +576,40 @@ static IrStmt *noise_draws(Lower *L, int g)
     return rn;
 }
 
+/* The name of the variable an Ornstein-Uhlenbeck noise is on. */
+static const char *ou_on_name(const SemaNeuron *n, const SemaOU *o)
+{
+    return o->on_kind == SYM_SOMA ? n->soma->name : o->on_kind == SYM_STATE ? n->states[o->on_index].name
+                                                                            : n->dends[o->on_index].name;
+}
+
+/* Each population's Ornstein-Uhlenbeck processes (state, so checkpoints keep
+ * them) and their draws, whole blocks of 16 like the somatic noise.  Their
+ * random streams are numbered through the model, population by population:
+ * RT_STREAM_OU + k for the k-th. */
+static void make_ou_buffers(Lower *L)
+{
+    SemaModel *s = L->s;
+    int stream = RT_STREAM_OU;
+    for (int i = 0; i < s->npops; i++) {
+        SemaPop *p = &s->pops[i];
+        if (p->is_input)
+            continue;
+        SemaNeuron *n = p->type;
+        PopBufs *pb = &L->pops[i];
+        pb->ou = arena_alloc(L->a, (size_t)(n->nous + 1) * sizeof *pb->ou);
+        pb->ou_draws = arena_alloc(L->a, (size_t)(n->nous + 1) * sizeof *pb->ou_draws);
+        pb->ou_stream = arena_alloc(L->a, (size_t)(n->nous + 1) * sizeof *pb->ou_stream);
+        for (int k = 0; k < n->nous; k++) {
+            const char *on = ou_on_name(n, &n->ous[k]);
+            pb->ou[k] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.%s.ou", p->name, on), BUF_STATE, p->size, 1);
+            pb->ou_draws[k] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.%s.ou.noise", p->name, on), BUF_NOISE,
+                                     (p->size + 15) / 16 * 16, 1);
+            pb->ou_stream[k] = stream++;
+        }
+    }
+}
+
 static void make_buffers(Lower *L)
 {
     SemaModel *s = L->s;
@@ -574,8 +631,17 @@ static void make_buffers(Lower *L)
             pb->dend[k] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.%s", p->name, n->dends[k].name), BUF_TEMP,
                                  p->size, 1);
         pb->du = ir_buf(L->a, L->m, arena_printf(L->a, "%s.d%s", p->name, n->soma->name), BUF_TEMP, p->size, 1);
+        pb->st = arena_alloc(L->a, (size_t)(n->nstates + 1) * sizeof *pb->st);
+        pb->dst = arena_alloc(L->a, (size_t)(n->nstates + 1) * sizeof *pb->dst);
+        for (int k = 0; k < n->nstates; k++) {
+            pb->st[k] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.%s", p->name, n->states[k].name), BUF_STATE,
+                               p->size, 1);
+            pb->dst[k] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.d%s", p->name, n->states[k].name), BUF_TEMP,
+                                p->size, 1);
+        }
     }
     make_noise_buffers(L);
+    make_ou_buffers(L);
     L->w = arena_alloc(L->a, (size_t)(s->nconns + 1) * sizeof *L->w);
     L->wf = arena_alloc(L->a, (size_t)(s->nconns + 1) * sizeof *L->wf);
     for (int i = 0; i < s->nconns; i++) {
@@ -632,6 +698,18 @@ static void lower_init(Lower *L)
         st->u.value = lx(L, &cx, cn->init_expr);
         add(L, k, st);
     }
+    /* State variables start at their initial values (the state block is
+     * zeroed, so a 0 needs no statement). */
+    for (int i = 0; i < s->npops; i++) {
+        SemaPop *p = &s->pops[i];
+        for (int j = 0; !p->is_input && j < p->type->nstates; j++) {
+            AstNode *v0 = p->type->states[j].decl->u.def.value;
+            if (v0->kind == AST_NUM && v0->u.num == 0 && !signbit(v0->u.num))
+                continue;
+            add(L, k, vec(L, L->pops[i].st[j], param_expr(L, v0),
+                          arena_printf(L->a, "initial value of %s", L->pops[i].st[j]->name)));
+        }
+    }
     /* Rates must be phi(u) from the start (u = 0). */
     for (int i = 0; i < s->npops; i++) {
         SemaPop *p = &s->pops[i];
@@ -641,6 +719,28 @@ static void lower_init(Lower *L)
 }
 
 /* The step kernel, in five parts (lower_step runs them in this order). */
+
+/* Under the NOISE flag (and only if its sigma is not 0): the statement
+ * dst += the Ornstein-Uhlenbeck process k of population p. */
+static IrStmt *ou_add(Lower *L, SemaPop *p, int k, IrBuf *dst)
+{
+    PopBufs *pb = &L->pops[p->index];
+    SemaOU *o = &p->type->ous[k];
+    IrStmt *st = vec(L, dst, ir_binary(L->a, IROP_ADD, ir_load(L->a, dst, IDX_I), ir_load(L->a, pb->ou[k], IDX_I)),
+                     arena_printf(L->a, "%s += Ornstein-Uhlenbeck noise", dst->name));
+    IrStmt *g = guard(L, IRF_NOISE, &st, 1);
+    g->comment = "noise";
+    g->u.guard.cond = ir_binary(L->a, IROP_NE, param_expr(L, o->sigma), ir_const(L->a, 0));
+    return g;
+}
+
+/* The Ornstein-Uhlenbeck processes on variable (kind, index) of p, added to dst. */
+static void ou_add_all(Lower *L, IrKernel *k, SemaPop *p, int kind, int index, IrBuf *dst)
+{
+    for (int j = 0; j < p->type->nous; j++)
+        if (p->type->ous[j].on_kind == kind && p->type->ous[j].on_index == index)
+            add(L, k, ou_add(L, p, j, dst));
+}
 
 /* 1. Dendritic potentials: each projection's product into its dendrite. */
 static void step_dendrites(Lower *L, IrKernel *k)
@@ -678,6 +778,7 @@ static void step_dendrites(Lower *L, IrKernel *k)
             }
             if (first)  /* a dendrite nothing projects to sits at rest */
                 add(L, k, vec(L, L->pops[i].dend[d], ir_const(L->a, 0), "no projection targets this dendrite"));
+            ou_add_all(L, k, p, SYM_DEND, d, L->pops[i].dend[d]);
         }
     }
 }
@@ -705,6 +806,7 @@ static void step_derivatives(Lower *L, IrKernel *k)
                                          ir_binary(L->a, IROP_SUB, ir_load(L->a, pb->dend[d], IDX_I), u)));
         }
         add(L, k, vec(L, pb->du, du, arena_printf(L->a, "d%s/dt of %s", n->soma->name, p->name)));
+        ou_add_all(L, k, p, SYM_SOMA, 0, pb->du);
         for (int j = 0; j < s->nnudges; j++) {
             SemaNudge *nd = &s->nudges[j];
             if (nd->pop != p)
@@ -719,6 +821,18 @@ static void step_derivatives(Lower *L, IrKernel *k)
              * the layer above) is part of the circuit and always on. */
             add(L, k, nd->toward ? st : guard(L, IRF_NUDGE, &st, 1));
         }
+        /* The states' derivatives, in declaration order (an ODE may read
+         * the derivatives computed before it), then a rate that reads a
+         * derivative: from u(t) and du/dt(t), before the Euler step. */
+        for (int j = 0; j < n->nstates; j++) {
+            Ctx cx = { .sc = { .kind = SCOPE_NEURON, .neuron = n }, .pop = p, .idx = IDX_I };
+            add(L, k, vec(L, pb->dst[j], lx(L, &cx, n->states[j].ode->u.def.value),
+                          arena_printf(L->a, "d%s/dt of %s", n->states[j].name, p->name)));
+            ou_add_all(L, k, p, SYM_STATE, j, pb->dst[j]);
+        }
+        if (n->rate_reads_deriv)
+            add(L, k, vec(L, pb->r, phi_of(L, p, IDX_I, NULL),
+                          arena_printf(L->a, "rates of %s (they read derivatives: before the Euler step)", p->name)));
     }
 }
 
@@ -761,6 +875,33 @@ static void step_plasticity(Lower *L, IrKernel *k, IrExpr *dt)
     }
     if (nlearn)
         add(L, k, guard(L, IRF_LEARN, learn, nlearn));
+}
+
+/* The exact update of an Ornstein-Uhlenbeck process with stationary
+ * standard deviation sigma and time constant tau over one step,
+ *     x <- a x + sigma sqrt(1 - a^2) xi,   a = exp(-dt / tau),
+ * under the NOISE flag: while evaluating, the process is frozen and not
+ * added.  (Euler-Maruyama, x += -x dt/tau + s sqrt(dt/tau) xi as in PAL's
+ * code, has stationary std s sqrt(1/(2 - dt/tau)), about s/sqrt(2): such a
+ * model's sigma is s/sqrt(2) here.) */
+static IrStmt *ou_advance(Lower *L, SemaPop *p, int k, IrExpr *dt)
+{
+    PopBufs *pb = &L->pops[p->index];
+    SemaOU *o = &p->type->ous[k];
+    IrStmt *body[2];
+    body[0] = ir_stmt(L->a, IRS_RANDN, pb->ou_draws[k], arena_printf(L->a, "draws of %s", pb->ou[k]->name));
+    body[0]->u.rng.stream = pb->ou_stream[k];
+    IrExpr *a = ir_call(L->a, IROP_EXP, ir_unary(L->a, IROP_NEG, ir_binary(L->a, IROP_DIV, dt, param_expr(L, o->tau))));
+    IrExpr *scale = ir_binary(L->a, IROP_MUL, param_expr(L, o->sigma),
+                              ir_call(L->a, IROP_SQRT, ir_binary(L->a, IROP_SUB, ir_const(L->a, 1),
+                                                                 ir_binary(L->a, IROP_MUL, a, a))));
+    IrExpr *next = ir_binary(L->a, IROP_ADD, ir_binary(L->a, IROP_MUL, a, ir_load(L->a, pb->ou[k], IDX_I)),
+                             ir_binary(L->a, IROP_MUL, scale, ir_load(L->a, pb->ou_draws[k], IDX_I)));
+    body[1] = vec(L, pb->ou[k], next, arena_printf(L->a, "%s: exact Ornstein-Uhlenbeck step", pb->ou[k]->name));
+    IrStmt *g = guard(L, IRF_NOISE, body, 2);
+    g->comment = "noise";
+    g->u.guard.cond = ir_binary(L->a, IROP_NE, param_expr(L, o->sigma), ir_const(L->a, 0));
+    return g;
 }
 
 /* 4. Somatic potentials (the Euler step and the noise kick) and rates.  The
@@ -809,7 +950,14 @@ static void step_somas(Lower *L, IrKernel *k, IrExpr *dt)
             g->u.guard.cond = L->noise[pb->noise_group].cond;
             add(L, k, g);
         }
-        add(L, k, vec(L, pb->r, phi_of(L, p, IDX_I, NULL), arena_printf(L->a, "rates of %s", p->name)));
+        for (int j = 0; j < n->nstates; j++)
+            add(L, k, vec(L, pb->st[j], ir_binary(L->a, IROP_ADD, ir_load(L->a, pb->st[j], IDX_I),
+                                                  ir_binary(L->a, IROP_MUL, dt, ir_load(L->a, pb->dst[j], IDX_I))),
+                          arena_printf(L->a, "Euler step of %s", pb->st[j]->name)));
+        for (int j = 0; j < n->nous; j++)
+            add(L, k, ou_advance(L, p, j, dt));
+        if (!n->rate_reads_deriv)
+            add(L, k, vec(L, pb->r, phi_of(L, p, IDX_I, NULL), arena_printf(L->a, "rates of %s", p->name)));
     }
 }
 
@@ -888,7 +1036,7 @@ static void lower_teachers(Lower *L)
     }
 }
 
-/* The buffer holding variable `field` (soma, rate or a dendrite) of a
+/* The buffer holding variable `field` (soma, rate, state or dendrite) of a
  * population, or an input's presented value. */
 static IrBuf *var_buf(Lower *L, SemaPop *p, const char *field)
 {
@@ -896,7 +1044,8 @@ static IrBuf *var_buf(Lower *L, SemaPop *p, const char *field)
     if (p->is_input)
         return pb->u;
     Sym v = sema_neuron_var(p->type, field);
-    return v.kind == SYM_SOMA ? pb->u : v.kind == SYM_RATE ? pb->r : pb->dend[v.index];
+    return v.kind == SYM_SOMA ? pb->u : v.kind == SYM_RATE ? pb->r : v.kind == SYM_STATE ? pb->st[v.index]
+                                                                                        : pb->dend[v.index];
 }
 
 static void lower_experiment(Lower *L)
@@ -909,13 +1058,13 @@ static void lower_experiment(Lower *L)
     x->input = L->pops[sx->input->index].u;
     x->target = sx->has_target ? L->target : NULL;
     x->dt_param = L->dt;
-    x->present_param = add_param(L, intern_cstr(&L->c->names, "t_present"), sx->present_for);
+    x->present_param = L->present;
     x->onehot = sx->onehot;
     x->on = sx->on;
     x->off = sx->off;
     if (sx->learning_lag) {
         x->has_lag = 1;
-        x->lag_param = add_param(L, intern_cstr(&L->c->names, "learning_lag"), sx->learning_lag);
+        x->lag_param = L->lag;
     }
     x->ndatasets = sx->ndata;
     x->datasets = arena_alloc(L->a, (size_t)(sx->ndata + 1) * sizeof *x->datasets);
@@ -974,6 +1123,13 @@ static void check_streams(Comp *c, SemaModel *s)
         diag_error(&c->diag, s->pops[RT_MAX_POPULATIONS].decl->span,
                    "too many populations: %d, at most %d (each draws its noise from a random stream of "
                    "its own)", s->npops, RT_MAX_POPULATIONS);
+    int nou = 0;
+    for (int i = 0; i < s->npops; i++)
+        if (!s->pops[i].is_input && (nou += s->pops[i].type->nous) > RT_MAX_OU) {
+            diag_error(&c->diag, s->pops[i].decl->span, "too many Ornstein-Uhlenbeck processes: over %d "
+                       "(each draws from a random stream of its own)", RT_MAX_OU);
+            break;
+        }
     for (int t = 0; t < s->nteachers; t++)
         if (s->teachers[t].nweights > RT_MAX_PROJECTIONS)
             diag_error(&c->diag, s->teachers[t].weights[RT_MAX_PROJECTIONS]->span,
@@ -997,6 +1153,9 @@ IrModel *lower_model(Comp *c, SemaModel *s)
         add_param(&L, p->name, p->u.def.value);
     }
     L.dt = add_param(&L, intern_cstr(&c->names, "dt"), s->exp.dt);
+    L.present = add_param(&L, intern_cstr(&c->names, "t_present"), s->exp.present_for);
+    if (s->exp.learning_lag)
+        L.lag = add_param(&L, intern_cstr(&c->names, "learning_lag"), s->exp.learning_lag);
     make_buffers(&L);
     lower_init(&L);
     lower_step(&L);

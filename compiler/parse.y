@@ -296,7 +296,7 @@ static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
     KW_TOWARD "toward" KW_RULE "rule" KW_TEACHER "teacher" KW_SEED "seed"
     KW_WEIGHTS "weights" KW_TARGET "target" KW_EXPERIMENT "experiment"
     KW_DATA "data" KW_DT "dt" KW_EPOCHS "epochs" KW_EPOCH "epoch" KW_LEARNING_LAG "learning_lag"
-    KW_RECORD "record"
+    KW_RECORD "record" KW_STATE "state"
     KW_PRESENT "present" KW_FOR "for" KW_VARIANT "variant" KW_EVERY "every" KW_EVALUATE "evaluate"
 
 /* Operator precedence, loosest first.  Comparisons do not chain; unary minus
@@ -536,8 +536,10 @@ neuron_items
     ;
 
 /* neuron_item = "soma" name "leak" expr | "dendrite" name expr
- *             | "noise" expr ["per_step"] | "rate" name "=" expr
- *             | DERIV "=" expr */
+ *             | "noise" expr ["per_step"] | "noise" expr "on" name
+ *             | "state" name "=" expr | "rate" name "=" expr
+ *             | DERIV "=" expr
+ * (`on` is an ordinary name elsewhere: onehot's `on 1.0`.) */
 neuron_item
     : "soma" ok name "leak" expr
         {
@@ -555,6 +557,16 @@ neuron_item
             $$->u.comp.conductance = $3.n;
             $$->u.comp.per_step = $4;
         }
+    | "noise" ok expr IDENT name
+        {
+            $$ = mk(P, AST_NOISE, @$);
+            $$->u.comp.conductance = $3.n;
+            $$->u.comp.on = $5;
+            $$->u.comp.on_span = SP(@5);
+            if (strcmp($4, "on") != 0)
+                diag_error(&P->c->diag, SP(@4), "expected 'on' or the end of the noise, not '%s'", $4);
+        }
+    | "state" ok name '=' expr  { $$ = mk_def(P, AST_STATE, @$, $3, @3, $5); }
     | "rate" ok name '=' expr   { $$ = mk_def(P, AST_RATE, @$, $3, @3, $5); }
     | DERIV ok '=' expr         { $$ = mk_def(P, AST_ODE, @$, $1, @1, $4); }
     ;
@@ -695,9 +707,11 @@ expr
     | '!' expr %prec UNARY  { $$ = ex_unary(P, @$, OP_NOT, $2); }
     ;
 
-/* primary = NUMBER | "(" expr ")" | ref */
+/* primary = NUMBER | "(" expr ")" | DERIV | ref
+ * (DERIV in an expression: du/dt, the right-hand side of u's ODE this step) */
 primary
     : NUMBER            { $$ = ex_num(P, @1, $1); }
+    | DERIV             { $$ = ex_leaf(mk_named(P, AST_DERIV, @1, $1, @1)); }
     | '(' expr ')'      { $$ = $2; }
     | ref
     ;
@@ -736,20 +750,21 @@ args
     | args ',' name ref         { $$ = args_add(P, $1, $3, $4); }
     ;
 
-/* name = IDENT | "dendrite" | "input" | "target" | "dt" | "seed" | "epoch" | "epochs"
+/* name = IDENT | "dendrite" | "input" | "target" | "dt" | "seed" | "epoch" | "epochs" | "state"
+ *      | "lowpass"
  * The few keywords that are also ordinary names (see the file comment).
  * The others stay reserved outside member position, so that a missing value
  * (`soma u leak` then `rate ...`) is reported where it is missing. */
 name
     : IDENT
-    | "dendrite" | "input" | "target" | "dt" | "seed" | "epoch" | "epochs"
+    | "dendrite" | "input" | "target" | "dt" | "seed" | "epoch" | "epochs" | "state" | "lowpass"
     ;
 
 /* field = name | any keyword    (after a dot nothing else can come: sample.input) */
 field
     : name
     | "model" | "import" | "param" | "fn" | "neuron" | "soma" | "leak"
-    | "noise" | "per_step" | "rate" | "lowpass" | "pop" | "connect" | "as"
+    | "noise" | "per_step" | "rate" | "pop" | "connect" | "as"
     | "init" | "learn" | "filter" | "nudge" | "toward" | "rule" | "teacher"
     | "weights" | "experiment" | "data" | "present" | "for" | "every" | "evaluate"
     ;
@@ -832,7 +847,7 @@ static int is_soft(yysymbol_kind_t k)
     switch (k) {
     case YYSYMBOL_KW_DENDRITE: case YYSYMBOL_KW_INPUT: case YYSYMBOL_KW_TARGET:
     case YYSYMBOL_KW_DT: case YYSYMBOL_KW_SEED: case YYSYMBOL_KW_EPOCH:
-    case YYSYMBOL_KW_EPOCHS:
+    case YYSYMBOL_KW_EPOCHS: case YYSYMBOL_KW_STATE: case YYSYMBOL_KW_LOWPASS:
         return 1;
     default:
         return 0;
@@ -843,7 +858,7 @@ static int is_soft_token(int tok)
 {
     return tok == TOK_KW_DENDRITE || tok == TOK_KW_INPUT || tok == TOK_KW_TARGET ||
            tok == TOK_KW_DT || tok == TOK_KW_SEED || tok == TOK_KW_EPOCH ||
-           tok == TOK_KW_EPOCHS;
+           tok == TOK_KW_EPOCHS || tok == TOK_KW_STATE || tok == TOK_KW_LOWPASS;
 }
 
 static int is_comparison(yysymbol_kind_t k)
@@ -882,7 +897,7 @@ static int continues_operand(yysymbol_kind_t k)
 static int starts_expr(yysymbol_kind_t k)
 {
     char ch = char_of(k);
-    return k == YYSYMBOL_NUMBER || (ch && strchr("(-!", ch) != NULL);
+    return k == YYSYMBOL_NUMBER || k == YYSYMBOL_DERIV || (ch && strchr("(-!", ch) != NULL);
 }
 
 /* Whether the token at lo follows a '.', i.e. is a field name (sample.input). */

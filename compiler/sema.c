@@ -22,7 +22,7 @@
 
 /* -------------------------------------------------------------- collect */
 
-static const char *const std_modules[] = { "transfer", "rules" };
+static const char *const std_modules[] = { "transfer", "rules", "traces" };
 
 static void collect(Sema *S, AstFile *f, int depth);
 
@@ -49,11 +49,11 @@ static void do_import(Sema *S, AstNode *d, int depth)
     if (!known) {
         ERR(S, d->span, "unknown module '%s'", path);
         S->import_failed = 1;
-        const char *best = diag_closest(mod, std_modules, 2);
+        const char *best = diag_closest(mod, std_modules, (int)(sizeof std_modules / sizeof *std_modules));
         if (best)
             NOTE(S, d->span, "did you mean 'std.%s'?", best);
         else
-            NOTE(S, d->span, "the standard library has: std.transfer, std.rules");
+            NOTE(S, d->span, "the standard library has: std.transfer, std.rules, std.traces");
         return;
     }
     Diag quiet;                 /* the load error is reported with the import's span */
@@ -379,11 +379,106 @@ static void check_fns(Sema *S)
 
 /* ---------------------------------------------------------------- neurons */
 
+/* The first item declaring `name` in neuron n (for "first declared here"). */
+static AstNode *neuron_decl_of(const SemaNeuron *n, Sym v)
+{
+    switch (v.kind) {
+    case SYM_SOMA: return n->soma;
+    case SYM_RATE: return n->rate;
+    case SYM_STATE: return n->states[v.index].decl;
+    default: return n->dends[v.index].decl;
+    }
+}
+
+/* A new name in neuron n: refused if the neuron already has it. */
+static int fresh_neuron_name(Sema *S, const AstNode *d, const SemaNeuron *n, AstNode *it)
+{
+    Sym prev = sema_neuron_var(n, it->name);
+    if (prev.kind == SYM_NONE)
+        return 1;
+    ERR(S, name_span(it), "'%s' is already a variable or compartment of neuron '%s'", it->name, d->name);
+    NOTE(S, name_span(neuron_decl_of(n, prev)), "'%s' is first declared here", it->name);
+    return 0;
+}
+
+/* noise ou(sigma, tau) [on x]: x is the soma's variable (the default), a
+ * state or a dendrite; sigma and tau are params, tau > 0. */
+static void check_ou(Sema *S, const AstNode *d, SemaNeuron *n, AstNode *it)
+{
+    AstNode *call = it->u.comp.conductance;
+    if (it->u.comp.per_step) {
+        ERR(S, it->span, "'per_step' is for white noise; Ornstein-Uhlenbeck noise has its own discretisation");
+        return;
+    }
+    int named = 0;
+    for (int i = 0; i < call->u.call.arg_names.len; i++)
+        named |= call->u.call.arg_names.items[i] != NULL;
+    if (call->u.call.args.len != 2 || named) {
+        ERR(S, call->span, "'ou' takes 2 arguments, ou(sigma, tau): the stationary standard deviation and "
+            "the time constant");
+        return;
+    }
+    SemaOU ou = { .decl = it, .sigma = call->u.call.args.items[0], .tau = call->u.call.args.items[1] };
+    sema_check_param_expr(S, ou.sigma);
+    sema_check_param_expr(S, ou.tau);
+    double tau;
+    if (sema_try_const(S, ou.tau, &tau) && !(tau > 0))
+        ERR(S, ou.tau->span, "the time constant of Ornstein-Uhlenbeck noise must be > 0, not %g", tau);
+    Sym on = { SYM_SOMA, 0 };
+    if (it->u.comp.on) {
+        on = sema_neuron_var(n, it->u.comp.on);
+        if (on.kind != SYM_SOMA && on.kind != SYM_STATE && on.kind != SYM_DEND) {
+            ERR(S, it->u.comp.on_span, on.kind == SYM_RATE
+                    ? "noise cannot be put on the rate '%s': put it on the soma, a state or a dendrite"
+                    : "neuron '%s' has no soma, state or dendrite '%s'",
+                on.kind == SYM_RATE ? it->u.comp.on : d->name, it->u.comp.on);
+            return;
+        }
+    }
+    for (int k = 0; k < n->nous; k++)
+        if (n->ous[k].on_kind == (int)on.kind && n->ous[k].on_index == on.index) {
+            ERR(S, it->span, "a second Ornstein-Uhlenbeck noise on '%s'", it->u.comp.on ? it->u.comp.on
+                                                                                   : n->soma->name);
+            NOTE(S, n->ous[k].decl->span, "the first is here");
+            return;
+        }
+    ou.on_kind = on.kind;
+    ou.on_index = on.index;
+    n->ous[n->nous++] = ou;
+}
+
+/* Does e read a derivative (du/dt)?  Function bodies are not looked into:
+ * a function sees only its arguments. */
+static int reads_deriv(AstNode *e)
+{
+    switch (e->kind) {
+    case AST_DERIV:
+        return 1;
+    case AST_CALL:
+        for (int i = 0; i < e->u.call.args.len; i++)
+            if (reads_deriv(e->u.call.args.items[i]))
+                return 1;
+        return 0;
+    case AST_UNARY:
+        return reads_deriv(e->u.op.lhs);
+    case AST_BINARY:
+        return reads_deriv(e->u.op.lhs) || reads_deriv(e->u.op.rhs);
+    default:
+        return 0;
+    }
+}
+
 static void check_neuron(Sema *S, AstNode *d, SemaNeuron *n)
 {
     n->name = d->name;
     n->decl = d;
-    n->dends = arena_alloc(&S->c->arena, (size_t)(d->u.block.items.len + 1) * sizeof *n->dends);
+    size_t nitems = (size_t)d->u.block.items.len + 1;
+    n->dends = arena_alloc(&S->c->arena, nitems * sizeof *n->dends);
+    n->states = arena_alloc(&S->c->arena, nitems * sizeof *n->states);
+    n->ous = arena_alloc(&S->c->arena, nitems * sizeof *n->ous);
+    AstNode **odes = arena_alloc(&S->c->arena, nitems * sizeof *odes);
+    int nodes = 0;
+    PtrVec ou_items = { 0 };
     for (int i = 0; i < d->u.block.items.len; i++) {
         AstNode *it = d->u.block.items.items[i];
         switch (it->kind) {
@@ -396,27 +491,39 @@ static void check_neuron(Sema *S, AstNode *d, SemaNeuron *n)
             n->soma = it;
             sema_check_param_expr(S, it->u.comp.conductance);
             break;
-        case AST_DENDRITE: {
-            Sym prev = sema_neuron_var(n, it->name);
-            if (prev.kind != SYM_NONE) {
-                ERR(S, name_span(it), "'%s' is already a variable or compartment of neuron '%s'", it->name, d->name);
-                AstNode *first = prev.kind == SYM_SOMA ? n->soma : prev.kind == SYM_RATE ? n->rate
-                                                                     : n->dends[prev.index].decl;
-                NOTE(S, name_span(first), "'%s' is first declared here", it->name);
+        case AST_DENDRITE:
+            if (!fresh_neuron_name(S, d, n, it))
                 break;
-            }
             n->dends[n->ndends].name = it->name;
             n->dends[n->ndends].decl = it;
             n->ndends++;
             sema_check_param_expr(S, it->u.comp.conductance);
             break;
-        }
-        case AST_NOISE:
+        case AST_STATE:
+            if (!fresh_neuron_name(S, d, n, it))
+                break;
+            n->states[n->nstates].name = it->name;
+            n->states[n->nstates].decl = it;
+            n->nstates++;
+            sema_check_param_expr(S, it->u.def.value);
+            break;
+        case AST_NOISE: {
+            AstNode *v = it->u.comp.conductance;
+            if (v->kind == AST_CALL && !v->u.call.callee_object && strcmp(v->name, "ou") == 0) {
+                ptrvec_push(&S->c->arena, &ou_items, it);      /* once every variable is known */
+                break;
+            }
+            if (it->u.comp.on) {
+                ERR(S, it->u.comp.on_span, "white noise ('noise sigma') is on the soma; 'on' is for "
+                    "Ornstein-Uhlenbeck noise, noise ou(sigma, tau) on x");
+                break;
+            }
             if (n->noise)
                 ERR(S, it->span, "neuron '%s' declares noise twice", d->name);
             n->noise = it;
             sema_check_param_expr(S, it->u.comp.conductance);
             break;
+        }
         case AST_RATE:
             if (n->rate) {
                 ERR(S, it->span, "neuron '%s' has two rates", d->name);
@@ -425,11 +532,7 @@ static void check_neuron(Sema *S, AstNode *d, SemaNeuron *n)
             n->rate = it;
             break;
         case AST_ODE:
-            if (n->ode) {
-                ERR(S, it->span, "a second ODE in neuron '%s': only the somatic variable may have one for now", d->name);
-                break;
-            }
-            n->ode = it;
+            odes[nodes++] = it;
             break;
         default:
             ERR(S, it->span, "'%s' does not belong in a neuron", ast_kind_names[it->kind]);
@@ -451,16 +554,51 @@ static void check_neuron(Sema *S, AstNode *d, SemaNeuron *n)
     for (int i = 0; i < n->ndends; i++)
         if (n->dends[i].name == n->rate->name || n->dends[i].name == n->soma->name)
             ERR(S, name_span(n->dends[i].decl), "'%s' is already a variable of neuron '%s'", n->dends[i].name, d->name);
-    Scope sc = { .kind = SCOPE_NEURON, .neuron = n };
-    sema_check_expr(S, &sc, n->rate->u.def.value);
-    if (n->ode) {
-        if (n->ode->name != n->soma->name) {
-            ERR(S, name_span(n->ode), "ODE for '%s', which is not the soma's variable '%s' "
-                "(extra state variables are not supported yet)", n->ode->name, n->soma->name);
-            n->ode = NULL;
-        } else
-            sema_check_expr(S, &sc, n->ode->u.def.value);
+    for (int i = 0; i < n->nstates; i++)
+        if (n->states[i].name == n->rate->name || n->states[i].name == n->soma->name)
+            ERR(S, name_span(n->states[i].decl), "'%s' is already a variable of neuron '%s'", n->states[i].name,
+                d->name);
+    /* Each ODE to its variable: the soma's, or a state's. */
+    for (int i = 0; i < nodes; i++) {
+        AstNode *o = odes[i];
+        Sym v = sema_neuron_var(n, o->name);
+        AstNode **slot = v.kind == SYM_SOMA ? &n->ode : v.kind == SYM_STATE ? &n->states[v.index].ode : NULL;
+        if (!slot) {
+            if (v.kind == SYM_NONE) {
+                ERR(S, name_span(o), "ODE for '%s', which neuron '%s' does not have", o->name, d->name);
+                NOTE(S, name_span(o), "declare a state variable first: 'state %s = 0'", o->name);
+            } else
+                ERR(S, name_span(o), "ODE for '%s', which is not the soma's variable or a state: a %s is "
+                    "computed, not integrated", o->name, v.kind == SYM_RATE ? "rate" : "dendrite's potential");
+            continue;
+        }
+        if (*slot) {
+            ERR(S, name_span(o), "a second ODE for '%s' in neuron '%s'", o->name, d->name);
+            NOTE(S, name_span(*slot), "the first is here");
+            continue;
+        }
+        *slot = o;
     }
+    for (int i = 0; i < n->nstates; i++)
+        if (!n->states[i].ode) {
+            ERR(S, name_span(n->states[i].decl), "state '%s' has no ODE", n->states[i].name);
+            NOTE(S, name_span(n->states[i].decl), "give it one, e.g. 'd%s/dt = -%s / tau'", n->states[i].name,
+                 n->states[i].name);
+        }
+    for (int i = 0; i < ou_items.len; i++)
+        check_ou(S, d, n, ou_items.items[i]);
+    Scope sc = { .kind = SCOPE_NEURON, .neuron = n, .deriv_limit = n->nstates + 1 };
+    sema_check_expr(S, &sc, n->rate->u.def.value);
+    n->rate_reads_deriv = reads_deriv(n->rate->u.def.value);
+    if (n->ode) {
+        sc.deriv_limit = 0;
+        sema_check_expr(S, &sc, n->ode->u.def.value);
+    }
+    for (int i = 0; i < n->nstates; i++)
+        if (n->states[i].ode) {
+            sc.deriv_limit = i + 1;
+            sema_check_expr(S, &sc, n->states[i].ode->u.def.value);
+        }
 }
 
 static SemaNeuron *find_neuron(SemaModel *m, const char *name)
@@ -918,7 +1056,19 @@ void sema_dump(FILE *out, const SemaModel *m)
                 n->rate ? n->rate->name : "?");
         for (int k = 0; k < n->ndends; k++)
             fprintf(out, "%s%s", k ? "," : "", n->dends[k].name);
-        fprintf(out, "%s\n", n->ode ? " ode" : "");
+        fprintf(out, "%s", n->ode ? " ode" : "");
+        if (n->nstates) {
+            fputs(" states=", out);
+            for (int k = 0; k < n->nstates; k++)
+                fprintf(out, "%s%s", k ? "," : "", n->states[k].name);
+        }
+        for (int k = 0; k < n->nous; k++) {
+            const SemaOU *o = &n->ous[k];
+            fprintf(out, " ou_on=%s", o->on_kind == SYM_SOMA ? n->soma->name
+                                      : o->on_kind == SYM_STATE ? n->states[o->on_index].name
+                                                                : n->dends[o->on_index].name);
+        }
+        fprintf(out, "%s\n", n->rate_reads_deriv ? " rate_with_derivatives" : "");
     }
     for (int i = 0; i < m->npops; i++)
         fprintf(out, "%s %s[%d]%s%s\n", m->pops[i].is_input ? "input" : "pop", m->pops[i].name, m->pops[i].size,

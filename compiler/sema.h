@@ -31,6 +31,21 @@ typedef struct SemaDendrite {
     AstNode *decl;              /* DENDRITE: u.comp.conductance is g_d */
 } SemaDendrite;
 
+/* A state variable of its own (`state e = 0` with `de/dt = ...`). */
+typedef struct SemaState {
+    const char *name;
+    AstNode *decl;              /* STATE: u.def.value is the initial value (a param expression) */
+    AstNode *ode;               /* its ODE (sema refuses a state without one) */
+} SemaState;
+
+/* Ornstein-Uhlenbeck noise `noise ou(sigma, tau) on x` (see lower.c). */
+typedef struct SemaOU {
+    AstNode *decl;              /* NOISE: u.comp.conductance is the CALL ou(sigma, tau) */
+    AstNode *sigma, *tau;
+    int on_kind;                /* SYM_SOMA, SYM_STATE or SYM_DEND ... */
+    int on_index;               /* ... and which state or dendrite */
+} SemaOU;
+
 struct SemaNeuron {
     const char *name;
     AstNode *decl;              /* NEURON */
@@ -40,6 +55,12 @@ struct SemaNeuron {
     AstNode *noise;             /* NOISE or NULL */
     AstNode *rate;              /* RATE: name = rate variable, value = phi(soma var) */
     AstNode *ode;               /* explicit ODE for the soma variable, or NULL */
+    SemaState *states;          /* in declaration order: the order their ODEs are computed in */
+    int nstates;
+    SemaOU *ous;
+    int nous;
+    int rate_reads_deriv;       /* the rate reads a derivative (du/dt): it is computed
+                                   with the derivatives, before the Euler step */
 };
 
 struct SemaPop {
@@ -188,6 +209,9 @@ typedef struct Scope {
     SemaTeacher *teacher;       /* TEACHER */
     int target_len;             /* METRIC: the length of sample.target */
     PtrVec *locals;             /* FN / RULE: parameter names */
+    int deriv_limit;            /* NEURON: derivatives readable here are those of
+                                   the soma (order 0) and of states (order k+1)
+                                   below this: the ones computed before */
 } Scope;
 
 typedef enum SymKind {
@@ -197,6 +221,8 @@ typedef enum SymKind {
     SYM_SOMA,           /* the neuron's somatic variable */
     SYM_DEND,           /* index: a dendrite's potential */
     SYM_RATE,           /* the neuron's rate variable */
+    SYM_STATE,          /* index: one of the neuron's state variables */
+    SYM_CLOCK,          /* index: CLOCK_DT or CLOCK_PRESENT, the names dt and t_present */
     SYM_POST, SYM_PRE,  /* rule scope: the objects `post` and `pre` */
     SYM_DENDRITE_KW,    /* rule scope: `dendrite`, the targeted compartment */
     SYM_DRIVE,          /* rule scope: `drive`, this projection's own W pre.r (a
@@ -206,13 +232,15 @@ typedef enum SymKind {
     SYM_WEIGHT,         /* index: a projection's weight matrix (init formulas) */
 } SymKind;
 
+enum { CLOCK_DT, CLOCK_PRESENT };
+
 typedef struct Sym {
     SymKind kind;
     int index;
 } Sym;
 
 Sym sema_lookup(SemaModel *m, const Scope *sc, const char *name);
-/* A neuron variable by name: SYM_SOMA, SYM_DEND (index) or SYM_RATE. */
+/* A neuron variable by name: SYM_SOMA, SYM_DEND (index), SYM_STATE (index) or SYM_RATE. */
 Sym sema_neuron_var(const SemaNeuron *n, const char *name);
 AstNode *sema_find_fn(SemaModel *m, const char *name);
 /* Built-in functions of expressions: returns the IrOp and arity, or -1. */

@@ -153,13 +153,28 @@ Sym sema_neuron_var(const SemaNeuron *n, const char *name)
         s.kind = SYM_SOMA;
     else if (n->rate && n->rate->name == name)
         s.kind = SYM_RATE;
-    else
+    else {
         for (int i = 0; i < n->ndends; i++)
             if (n->dends[i].name == name) {
                 s.kind = SYM_DEND;
                 s.index = i;
             }
+        for (int i = 0; i < n->nstates; i++)
+            if (n->states[i].name == name) {
+                s.kind = SYM_STATE;
+                s.index = i;
+            }
+    }
     return s;
+}
+
+/* dt and t_present: the experiment's time step and presentation time,
+ * readable wherever the model's dynamics are written (not in params, which
+ * are worked out before them, nor in teachers and init formulas). */
+static int clock_scope(const Scope *sc)
+{
+    return sc->kind == SCOPE_NEURON || sc->kind == SCOPE_RULE || sc->kind == SCOPE_FN ||
+           sc->kind == SCOPE_METRIC;
 }
 
 Sym sema_lookup(SemaModel *m, const Scope *sc, const char *name)
@@ -208,6 +223,9 @@ Sym sema_lookup(SemaModel *m, const Scope *sc, const char *name)
     if (p >= 0) {
         s.kind = SYM_PARAM;
         s.index = p;
+    } else if (clock_scope(sc) && (strcmp(name, "dt") == 0 || strcmp(name, "t_present") == 0)) {
+        s.kind = SYM_CLOCK;
+        s.index = name[0] == 'd' ? CLOCK_DT : CLOCK_PRESENT;
     }
     return s;
 }
@@ -228,6 +246,8 @@ static const char *closest_in_scope(Sema *S, const Scope *sc, const char *name)
         if (nr->rate) cands[n++] = nr->rate->name;
         for (int i = 0; i < nr->ndends && n < 590; i++)
             cands[n++] = nr->dends[i].name;
+        for (int i = 0; i < nr->nstates && n < 598; i++)
+            cands[n++] = nr->states[i].name;
     }
     if (sc->kind == SCOPE_RULE) {
         cands[n++] = "post";
@@ -498,21 +518,25 @@ static int check_rule_member(Sema *S, const Scope *sc, AstNode *e, int is_post)
     if (p->type->rate) cands[n++] = p->type->rate->name;
     for (int i = 0; i < p->type->ndends && n < 60; i++)
         cands[n++] = p->type->dends[i].name;
+    for (int i = 0; i < p->type->nstates && n < 63; i++)
+        cands[n++] = p->type->states[i].name;
     sema_hint(S, name_span(e), diag_closest(e->name, cands, n));
     return -1;
 }
 
 /* The first name in a neuron's rate expression that is a variable other
- * than the soma's (a dendrite, the rate itself), or NULL.  phi(v) is the
- * rate with the soma variable replaced by v, which is only the transfer
- * function when the rate reads nothing else of the neuron. */
+ * than the soma's (a dendrite, a state, a derivative, the rate itself), or
+ * NULL.  phi(v) is the rate with the soma variable replaced by v, which is
+ * only the transfer function when the rate reads nothing else of the neuron. */
 static AstNode *rate_reads_other(Sema *S, const Scope *sc, AstNode *e)
 {
     switch (e->kind) {
     case AST_NAME: {
         Sym s = sema_lookup(S->m, sc, e->name);
-        return s.kind == SYM_DEND || s.kind == SYM_RATE ? e : NULL;
+        return s.kind == SYM_DEND || s.kind == SYM_RATE || s.kind == SYM_STATE ? e : NULL;
     }
+    case AST_DERIV:
+        return e;
     case AST_CALL:
         if (strcmp(e->name, "predict") == 0)
             return NULL;        /* refused in a rate already */
@@ -568,7 +592,8 @@ static int check_call(Sema *S, const Scope *sc, AstNode *e)
         AstNode *other = n->rate ? rate_reads_other(S, &nsc, n->rate->u.def.value) : NULL;
         if (other) {
             ERR(S, e->span, "'%s.phi(...)' needs the rate of '%s' as a function of '%s' alone, but it "
-                "also reads '%s'", obj->name, n->name, n->soma->name, other->name);
+                "also reads '%s%s%s'", obj->name, n->name, n->soma->name, other->kind == AST_DERIV ? "d" : "",
+                other->name, other->kind == AST_DERIV ? "/dt" : "");
             NOTE(S, other->span, "the rate of neuron '%s'", n->name);
             return -1;
         }
@@ -662,6 +687,36 @@ static int check_call(Sema *S, const Scope *sc, AstNode *e)
     return len;
 }
 
+/* du/dt: the right-hand side of u's ODE in the current step.  The
+ * derivatives of a step are computed in a fixed order (lower.c): the soma's,
+ * then each state's in declaration order; an ODE may read those computed
+ * before its own, a rate all of them. */
+static int check_deriv(Sema *S, const Scope *sc, AstNode *e)
+{
+    if (sc->kind != SCOPE_NEURON) {
+        ERR(S, e->span, "'d%s/dt' can only be read in a neuron's rate and ODEs", e->name);
+        return -1;
+    }
+    const SemaNeuron *n = sc->neuron;
+    Sym s = sema_neuron_var(n, e->name);
+    int order = s.kind == SYM_SOMA ? 0 : s.kind == SYM_STATE ? s.index + 1 : -1;
+    if (order < 0) {
+        if (s.kind == SYM_NONE) {
+            ERR(S, name_span(e), "'d%s/dt': neuron '%s' has no variable '%s'", e->name, n->name, e->name);
+            sema_hint(S, name_span(e), closest_in_scope(S, sc, e->name));
+        } else
+            ERR(S, e->span, "'d%s/dt': '%s' has no ODE (only the soma's variable and state variables have "
+                "one)", e->name, e->name);
+        return -1;
+    }
+    if (order >= sc->deriv_limit) {
+        ERR(S, e->span, "'d%s/dt' is not computed yet here: the soma's derivative comes first, then the "
+            "states' in the order they are declared, and an ODE may read only those before its own", e->name);
+        return -1;
+    }
+    return 0;
+}
+
 int sema_check_expr(Sema *S, const Scope *sc, AstNode *e)
 {
     switch (e->kind) {
@@ -717,6 +772,11 @@ int sema_check_expr(Sema *S, const Scope *sc, AstNode *e)
             ERR(S, e->span, "a rule may only read local quantities: 'target' is not local to the synapse");
             return -1;
         }
+        if (strcmp(e->name, "dt") == 0 || strcmp(e->name, "t_present") == 0) {
+            ERR(S, e->span, "'%s' (the experiment's %s) can be read in neurons, rules, functions and "
+                "metrics, not here", e->name, e->name[0] == 'd' ? "time step" : "presentation time");
+            return -1;
+        }
         if (g && g->kind == AST_PARAM) {
             ERR(S, e->span, "parameter '%s' is used before it is declared (a param may only use earlier params)",
                 e->name);
@@ -765,6 +825,8 @@ int sema_check_expr(Sema *S, const Scope *sc, AstNode *e)
     }
     case AST_CALL:
         return check_call(S, sc, e);
+    case AST_DERIV:
+        return check_deriv(S, sc, e);
     case AST_UNARY:
         return sema_check_expr(S, sc, e->u.op.lhs);
     case AST_BINARY: {

@@ -99,6 +99,8 @@
  *   RT_STREAM_INIT + k     the initial weights of projection k (and, with
  *                          the teacher's fixed seed, a teacher's weights k)
  *   RT_STREAM_NOISE + k    the somatic noise of population k
+ *   RT_STREAM_OU + k       the k-th Ornstein-Uhlenbeck process of the model
+ *                          (numbered population by population)
  *   RT_STREAM_RUNTIME + s  the runtime's own: data set samples, shuffling
  */
 #ifndef DENDRT_H
@@ -119,9 +121,14 @@ extern "C" {
 enum { RT_LEARN = 1, RT_NUDGE = 2, RT_NOISE = 4, RT_FLUSH = 8 };
 #define RT_TRAIN (RT_LEARN | RT_NUDGE | RT_NOISE)
 enum { RT_DIST_UNIFORM = 0, RT_DIST_NORMAL = 1 }; /* must match IrDist */
-enum { RT_STREAM_INIT = 1, RT_STREAM_NOISE = 1000, RT_STREAM_RUNTIME = 1 << 20 };
-/* How many projections (or teacher weights) and populations a model may have. */
-enum { RT_MAX_PROJECTIONS = RT_STREAM_NOISE - RT_STREAM_INIT, RT_MAX_POPULATIONS = RT_STREAM_RUNTIME - RT_STREAM_NOISE };
+enum { RT_STREAM_INIT = 1, RT_STREAM_NOISE = 1000, RT_STREAM_OU = 1 << 19, RT_STREAM_RUNTIME = 1 << 20 };
+/* How many projections (or teacher weights), populations and
+ * Ornstein-Uhlenbeck processes a model may have. */
+enum {
+    RT_MAX_PROJECTIONS = RT_STREAM_NOISE - RT_STREAM_INIT,
+    RT_MAX_POPULATIONS = RT_STREAM_OU - RT_STREAM_NOISE,
+    RT_MAX_OU = RT_STREAM_RUNTIME - RT_STREAM_OU,
+};
 
 /* One simulation run: its seed and the noise counter (one tick per step). */
 typedef struct RtRun {
