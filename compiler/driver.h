@@ -12,4 +12,22 @@ int driver_main(int argc, char **argv);
  * compiles it.  The fuzzing harness (tests/fuzz) runs the same list. */
 IrModel *compile_variant(Comp *c, SemaModel *s);
 
+/* Compile the model in `input` to the executable `exe`, as `dendc input -o
+ * exe` does (diagnostics to stderr).  Returns the exit status dendc would;
+ * on 0, *names (mem_alloc'd, as each name) holds what the executable runs:
+ * "base", then each variant, *n in all. */
+int driver_compile(const char *input, const char *exe, char ***names, int *n);
+
+/* Shared by the subcommands' option parsers. */
+/* A decimal integer in [lo, hi], digits only: no sign, spaces or suffix, so
+ * "-1" or "1e3" are refused instead of wrapping or truncating.  0 or -1. */
+int driver_parse_bounded(const char *s, unsigned long long lo, unsigned long long hi,
+                         unsigned long long *out);
+/* `--name VALUE` or `--name=VALUE`: returns the value (advancing *i past a
+ * separate one), "" when argv[*i] is another option, NULL when missing. */
+const char *driver_option_value(int argc, char **argv, int *i, const char *name);
+
+/* dendc compare (compare.c); argv[0] is "compare". */
+int compare_main(int argc, char **argv);
+
 #endif
