@@ -381,6 +381,7 @@ static IrExpr *lx(Lower *L, const Ctx *cx, AstNode *e)
         case SYM_TEACHER_INPUT: return ir_load(L->a, L->teacher_in, IDX_I);
         case SYM_WEIGHT: return ir_load(L->a, L->w[s.index], IDX_IJ);
         case SYM_DRIVE: return ir_load(L->a, L->drive[cx->sc.conn - L->s->conns], IDX_I);
+        case SYM_SELF_W: return ir_load(L->a, L->w[cx->sc.conn - L->s->conns], IDX_IJ);
         default: break;
         }
         return ir_const(L->a, NAN);

@@ -227,6 +227,8 @@ typedef enum SymKind {
     SYM_DENDRITE_KW,    /* rule scope: `dendrite`, the targeted compartment */
     SYM_DRIVE,          /* rule scope: `drive`, this projection's own W pre.r (a
                            post vector): the top-down prediction of Eq. 10 */
+    SYM_SELF_W,         /* rule scope: the weight the rule changes, by the name
+                           of its ODE (W in dW/dt) or of the projection (decay) */
     SYM_TEACHER_W,      /* index: a teacher weight matrix */
     SYM_TEACHER_INPUT,  /* teacher scope: `input` */
     SYM_WEIGHT,         /* index: a projection's weight matrix (init formulas) */

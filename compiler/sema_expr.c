@@ -177,6 +177,12 @@ static int clock_scope(const Scope *sc)
            sc->kind == SCOPE_METRIC;
 }
 
+/* A rule declaration's ODE (sema checked it has one, dW/dt = ...). */
+static AstNode *rule_ode(AstNode *rule)
+{
+    return rule->u.block.items.items[0];
+}
+
 Sym sema_lookup(SemaModel *m, const Scope *sc, const char *name)
 {
     Sym s = { SYM_NONE, 0 };
@@ -198,6 +204,11 @@ Sym sema_lookup(SemaModel *m, const Scope *sc, const char *name)
         if (strcmp(name, "pre") == 0) { s.kind = SYM_PRE; return s; }
         if (strcmp(name, "dendrite") == 0) { s.kind = SYM_DENDRITE_KW; return s; }
         if (strcmp(name, "drive") == 0) { s.kind = SYM_DRIVE; return s; }
+        if (sc->conn && (name == sc->conn->name || (sc->rule && name == rule_ode(sc->rule)->name) ||
+                         (!sc->rule && sc->conn->inline_ode && name == sc->conn->inline_ode->name))) {
+            s.kind = SYM_SELF_W;
+            return s;
+        }
         break;
     case SCOPE_WEIGHTS:
         for (int i = 0; i < m->nconns; i++)
@@ -781,6 +792,11 @@ int sema_check_expr(Sema *S, const Scope *sc, AstNode *e)
             ERR(S, e->span, "parameter '%s' is used before it is declared (a param may only use earlier params)",
                 e->name);
             NOTE(S, name_span(g), "'%s' is declared here", e->name);
+            return -1;
+        }
+        if (g && g->kind == AST_CONNECT && sc->kind == SCOPE_RULE) {
+            ERR(S, e->span, "a rule may only read the weight it changes ('%s'), not projection '%s': "
+                "that would not be local to the synapse", sc->conn->name, e->name);
             return -1;
         }
         if (g) {

@@ -45,14 +45,16 @@ equivalent() {
   check "$name: compiles at -O$level" "$DENDC" -O"$level" $XFLAGS "$model" -o "$opt"
   check "$name: compiles at -O$level without IR hoisting" \
     "$DENDC" --no-ir-passes -O"$level" $XFLAGS "$model" -o "$ref"
-  check "$name: runs hoisted" "$opt" --quiet --set sigma=0 --trace 200 --out "$opt.out" "$@"
-  check "$name: runs unhoisted" "$ref" --quiet --set sigma=0 --trace 200 --out "$ref.out" "$@"
+  local quiet=()        # somatic noise off, where the model has it
+  "$opt" --help 2>/dev/null | grep -q '^  sigma ' && quiet=(--set sigma=0)
+  check "$name: runs hoisted" "$opt" --quiet "${quiet[@]}" --trace 200 --out "$opt.out" "$@"
+  check "$name: runs unhoisted" "$ref" --quiet "${quiet[@]}" --trace 200 --out "$ref.out" "$@"
   check "$name: metrics are byte-identical" cmp "$ref.out/metrics.csv" "$opt.out/metrics.csv"
   check "$name: final state is byte-identical" diff -r "$ref.out/final" "$opt.out/final"
   check "$name: trace is bit-identical" same_trace "$ref.out" "$opt.out"
   # --trace flushes the fused updates every step; without it the fused
   # products run, and must give the same bytes.
-  check "$name: runs fused, untraced" "$opt" --quiet --set sigma=0 --out "$opt.fused" "$@"
+  check "$name: runs fused, untraced" "$opt" --quiet "${quiet[@]}" --out "$opt.fused" "$@"
   check "$name: untraced metrics are byte-identical" cmp "$ref.out/metrics.csv" "$opt.fused/metrics.csv"
   check "$name: untraced final state is byte-identical" diff -r "$ref.out/final" "$opt.fused/final"
 }
@@ -92,6 +94,10 @@ equivalent trajectory "$traj" 3 --epochs 2
 equivalent trajectory_O1 "$traj" 1 --epochs 2
 equivalent variants "$variants" 3 --epochs 1
 equivalent variants_zero_init "$variants" 3 --epochs 1 --variant zero_init
+# rules that read the weight they change (decay), fused and filtered; state
+# variables, a prospective rate and Ornstein-Uhlenbeck noise (noise on)
+equivalent own_weight "$srcdir/tests/diag/rule_own_weight.dend" 3 --epochs 1
+equivalent neuron_states "$srcdir/tests/ref/neuron_states.dend" 3 --epochs 1
 
 # The microcircuit's variants: bp ties B1 to W2 transposed, a second reader
 # of W2, which must stay unfused (its update cannot wait for the next
