@@ -221,7 +221,8 @@ static void dump_node(FILE *out, const AstNode *n, int indent, const char *role)
         break;
     case AST_EVALUATE:
         put_name(out, n->name);
-        fprintf(out, " on %s", n->u.eval.set ? n->u.eval.set : "?");
+        if (n->u.eval.set)
+            fprintf(out, " on %s", n->u.eval.set);
         put_loc(out, n);
         child(out, n->u.eval.every, in, "every");
         child(out, n->u.eval.value, in, NULL);

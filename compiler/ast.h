@@ -116,7 +116,7 @@ struct AstNode {
         } present;
         struct {            /* EVALUATE */
             AstNode *every;         /* N in `every N epochs`, NULL for `every epoch` */
-            const char *set;        /* data set name evaluated on */
+            const char *set;        /* data set name evaluated on (NULL: none, angle(A, B)) */
             Span set_span;
             AstNode *value;         /* metric expression: mse(S.u, sample.target), ... */
         } eval;

@@ -41,6 +41,8 @@ const char *const ir_op_names[IROP__COUNT] = {
 
 /* The descriptor's ROLE words (runtime/dendrt.h): part of the runtime
  * contract, so never rename one. */
+const char *const ir_metric_names[] = { "mse", "accuracy", "rms", "angle" };
+
 const char *const ir_role_names[] = {
     [BUF_STATE] = "state",   [BUF_WEIGHT] = "weight", [BUF_FILTER] = "filter",
     [BUF_INPUT] = "input",   [BUF_TARGET] = "target", [BUF_TEMP] = "temp",
@@ -667,8 +669,12 @@ void ir_dump(FILE *out, const IrModel *m)
             fprintf(out, "  learning lag p%d\n", x->lag_param);
         for (int k = 0; k < x->nmetrics; k++) {
             const IrMetric *mt = &x->metrics[k];
-            fprintf(out, "  metric %s: %s of %s%s%s on dataset %d every %d\n", mt->name,
-                    mt->kind == METRIC_ACCURACY ? "accuracy" : mt->kind == METRIC_RMS ? "rms" : "mse",
+            if (mt->kind == METRIC_ANGLE) {
+                fprintf(out, "  metric %s: angle between %s and %s%s every %d\n", mt->name, mt->value->name,
+                        mt->ref_flip ? "the transpose of " : "", mt->ref->name, mt->every);
+                continue;
+            }
+            fprintf(out, "  metric %s: %s of %s%s%s on dataset %d every %d\n", mt->name, ir_metric_names[mt->kind],
                     mt->value ? mt->value->name : "-", mt->ref ? " against " : "", mt->ref ? mt->ref->name : "",
                     mt->dataset, mt->every);
         }
@@ -769,13 +775,15 @@ char *ir_descriptor(Arena *a, const IrModel *m)
         sb_printf(&sb, "lag_param %d\n", x->lag_param);
     for (int k = 0; k < x->nmetrics; k++) {
         const IrMetric *mt = &x->metrics[k];
-        sb_printf(&sb, "metric %s %s %d %d %d\n", mt->name,
-                  mt->kind == METRIC_ACCURACY ? "accuracy" : mt->kind == METRIC_RMS ? "rms" : "mse",
+        sb_printf(&sb, "metric %s %s %d %d %d\n", mt->name, ir_metric_names[mt->kind],
                   mt->value ? mt->value->id : -1, mt->dataset, mt->every);
     }
     for (int k = 0; k < x->nmetrics; k++)
         if (x->metrics[k].ref)
             sb_printf(&sb, "ref %d %d\n", k, x->metrics[k].ref->id);
+    for (int k = 0; k < x->nmetrics; k++)
+        if (x->metrics[k].ref_flip)
+            sb_printf(&sb, "ref_transposed %d\n", k);
     for (int k = 0; k < x->nrecords; k++)
         sb_printf(&sb, "record %d %.17g %d\n", x->records[k].buf->id, x->records[k].every_ms,
                   x->records[k].patterns);

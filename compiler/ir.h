@@ -234,7 +234,10 @@ typedef enum IrMetricKind {
     METRIC_MSE,             /* mean squared difference to the sample's target */
     METRIC_ACCURACY,        /* argmax equals the label (or the target's argmax) */
     METRIC_RMS,             /* root mean square of the value itself (no target) */
+    METRIC_ANGLE,           /* the angle in degrees between two weight matrices,
+                               value and ref, ref read transposed if ref_flip */
 } IrMetricKind;
+extern const char *const ir_metric_names[];     /* "mse", "accuracy", "rms", "angle" */
 
 typedef struct IrMetric {
     const char *name;       /* the metrics.csv column */
@@ -242,7 +245,9 @@ typedef struct IrMetric {
     IrBuf *value;           /* the model vector read at the end of each presentation */
     IrBuf *ref;             /* mse: compared with this buffer, which the flush
                                kernel computes from the target
-                               (phi(sample.target)); NULL: with the target */
+                               (phi(sample.target)); NULL: with the target.
+                               angle: the second matrix */
+    int ref_flip;           /* angle: ref's element [j,i] goes with value's [i,j] */
     int dataset;            /* evaluated on this data set */
     int every;              /* every N epochs (1 = each) */
 } IrMetric;

@@ -1094,9 +1094,20 @@ static void lower_experiment(Lower *L)
         IrMetric *o = &x->metrics[i];
         o->name = sm->name;
         o->kind = (IrMetricKind)sm->kind;
+        o->every = sm->every;
+        if (sm->kind == METRIC_ANGLE) {
+            /* Each argument is its projection's storage, read transposed if
+             * written transpose(W) or if the projection is itself tied to a
+             * transpose; angle(X^T, Y) = angle(X, Y^T). */
+            SemaConn *a = sm->angle_a, *b = sm->angle_b;
+            o->value = L->w[a - L->s->conns];
+            o->ref = L->w[b - L->s->conns];
+            o->ref_flip = sm->angle_ta ^ a->transposed ^ sm->angle_tb ^ b->transposed;
+            o->dataset = sm->data;
+            continue;
+        }
         o->value = var_buf(L, sm->pop, sm->field);
         o->dataset = sm->data;
-        o->every = sm->every;
         if (sm->ref) {
             /* Only the evaluation reads the reference, once per sample:
              * it is computed by the flush kernel (the step under

@@ -626,7 +626,8 @@ exp_items
  *          | "learning_lag" expr
  *          | "record" ref { "," ref } "every" expr "for" expr name   (name: patterns)
  *          | "present" assigns "for" expr
- *          | every_head ":" "evaluate" name name "=" expr */
+ *          | every_head ":" "evaluate" [name] name "=" expr
+ * (without a data set's name: a metric of the weights alone, angle(A, B)) */
 exp_item
     : "data" ok name '=' call
         {
@@ -651,6 +652,14 @@ exp_item
             $$ = mk(P, AST_PRESENT, @$);
             $$->u.present.assigns = $3;
             $$->u.present.duration = $5.n;
+        }
+    | every_head ':' "evaluate" name '=' expr
+        {
+            $$ = $1;
+            $$->span = SP(@$);
+            $$->name = $4;
+            $$->name_span = SP(@4);
+            $$->u.eval.value = $6.n;
         }
     | every_head ':' "evaluate" name name '=' expr
         {

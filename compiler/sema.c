@@ -1093,9 +1093,15 @@ void sema_dump(FILE *out, const SemaModel *m)
             fprintf(out, "  data %s = %s(%d, seed %lld)\n", x->data[i].name,
                     x->data[i].teacher ? x->data[i].teacher->name : "yinyang", x->data[i].n,
                     (long long)x->data[i].seed);
-        for (int i = 0; i < x->nmetrics; i++)
-            fprintf(out, "  metric %s = %s(%s.%s) on %s every %d\n", x->metrics[i].name,
-                    x->metrics[i].kind == METRIC_MSE ? "mse" : x->metrics[i].kind == METRIC_RMS ? "rms" : "accuracy", x->metrics[i].pop->name,
-                    x->metrics[i].field, x->data[x->metrics[i].data].name, x->metrics[i].every);
+        for (int i = 0; i < x->nmetrics; i++) {
+            const SemaMetric *mt = &x->metrics[i];
+            if (mt->kind == METRIC_ANGLE)
+                fprintf(out, "  metric %s = angle(%s%s%s, %s%s%s) every %d\n", mt->name,
+                        mt->angle_ta ? "transpose(" : "", mt->angle_a->name, mt->angle_ta ? ")" : "",
+                        mt->angle_tb ? "transpose(" : "", mt->angle_b->name, mt->angle_tb ? ")" : "", mt->every);
+            else
+                fprintf(out, "  metric %s = %s(%s.%s) on %s every %d\n", mt->name, ir_metric_names[mt->kind],
+                        mt->pop->name, mt->field, x->data[mt->data].name, mt->every);
+        }
     }
 }

@@ -127,14 +127,16 @@ typedef struct SemaData {
 typedef struct SemaMetric {
     const char *name;
     AstNode *decl;              /* EVALUATE */
-    int kind;                   /* METRIC_MSE / METRIC_ACCURACY / METRIC_RMS (ir.h) */
-    SemaPop *pop;               /* the population read */
+    int kind;                   /* METRIC_MSE / METRIC_ACCURACY / METRIC_RMS / METRIC_ANGLE (ir.h) */
+    SemaPop *pop;               /* the population read (NULL for angle) */
     const char *field;          /* its variable: soma var or rate var */
     int data;                   /* index into SemaModel.data */
     int every;
     AstNode *ref;               /* mse: what the value is compared with, an
                                    element-wise expression of sample.target;
                                    NULL for sample.target itself */
+    SemaConn *angle_a, *angle_b;        /* angle(A, B): two projections' weights ... */
+    int angle_ta, angle_tb;             /* ... each read transposed, transpose(W) */
 } SemaMetric;
 
 typedef struct SemaRecord {

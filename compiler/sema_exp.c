@@ -235,6 +235,59 @@ static SemaPop *resolve_pop_var(Sema *S, AstNode *w, const char *role)
     return p;
 }
 
+/* One argument of angle(A, B): a projection's weights W, or transpose(W).
+ * Returns the projection (its rows and columns, as the model sees the
+ * argument, in *rows, *cols), or NULL after an error. */
+static SemaConn *angle_arg(Sema *S, AstNode *e, int *transposed, int *rows, int *cols)
+{
+    *transposed = 0;
+    if (e->kind == AST_CALL && !e->u.call.callee_object && strcmp(e->name, "transpose") == 0 &&
+        e->u.call.args.len == 1) {
+        *transposed = 1;
+        e = e->u.call.args.items[0];
+    }
+    if (e->kind == AST_NAME)
+        for (int i = 0; i < S->m->nconns; i++)
+            if (S->m->conns[i].name == e->name) {
+                SemaConn *cn = &S->m->conns[i];
+                *rows = *transposed ? cn->src->size : cn->dst->size;
+                *cols = *transposed ? cn->dst->size : cn->src->size;
+                return cn;
+            }
+    ERR(S, e->span, "angle takes two projections' weights, e.g. angle(B1, transpose(W2))");
+    return NULL;
+}
+
+/* angle(A, B): the angle between two weight matrices of the same shape, in
+ * degrees, read from the trained weights at each evaluation (PAL's and
+ * feedback alignment's measure of how well B1 aligns with W2's transpose). */
+static void check_angle(Sema *S, AstNode *it, AstNode *v, SemaMetric mt, SemaExperiment *x)
+{
+    if (it->u.eval.set) {
+        ERR(S, it->u.eval.set_span, "angle(...) reads the weights, not a data set: write 'evaluate %s = angle(...)'",
+            it->name);
+        return;
+    }
+    if (v->u.call.args.len != 2) {
+        ERR(S, v->span, "'angle' takes 2 arguments, not %d", v->u.call.args.len);
+        return;
+    }
+    int ra, ca, rb, cb;
+    mt.kind = METRIC_ANGLE;
+    mt.data = x->train >= 0 ? x->train : 0;
+    mt.angle_a = angle_arg(S, v->u.call.args.items[0], &mt.angle_ta, &ra, &ca);
+    mt.angle_b = angle_arg(S, v->u.call.args.items[1], &mt.angle_tb, &rb, &cb);
+    if (!mt.angle_a || !mt.angle_b)
+        return;
+    if (ra != rb || ca != cb) {
+        ERR(S, v->span, "angle compares matrices of the same shape, not %dx%d and %dx%d", ra, ca, rb, cb);
+        if (ra == cb && ca == rb)
+            NOTE(S, v->u.call.args.items[1]->span, "did you mean transpose(%s)?", mt.angle_b->name);
+        return;
+    }
+    x->metrics[x->nmetrics++] = mt;
+}
+
 static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
 {
     SemaMetric mt = { .name = it->name, .decl = it, .every = 1 };
@@ -243,6 +296,21 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
         if (!sema_const_int(S, it->u.eval.every, "'every'", 1, 1000000L, &ev))
             return;
         mt.every = (int)ev;
+    }
+    for (int i = 0; i < x->nmetrics; i++)
+        if (x->metrics[i].name == it->name) {
+            ERR(S, name_span(it), "metric '%s' is defined twice", it->name);
+            return;
+        }
+    AstNode *v0 = it->u.eval.value;
+    if (v0->kind == AST_CALL && !v0->u.call.callee_object && strcmp(v0->name, "angle") == 0) {
+        check_angle(S, it, v0, mt, x);
+        return;
+    }
+    if (!it->u.eval.set) {
+        ERR(S, name_span(it), "which data set is '%s' evaluated on? write 'evaluate SET %s = ...' (only "
+            "angle(A, B) needs none)", it->name, it->name);
+        return;
     }
     mt.data = data_index(x, it->u.eval.set);
     if (mt.data < 0) {
@@ -266,11 +334,6 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
                  n > 2 ? ", ..." : "");
         return;
     }
-    for (int i = 0; i < x->nmetrics; i++)
-        if (x->metrics[i].name == it->name) {
-            ERR(S, name_span(it), "metric '%s' is defined twice", it->name);
-            return;
-        }
     AstNode *v = it->u.eval.value;
     /* argmax(P2.r) == sample.label, the comparison as one writes it,
      * means accuracy(P2.r, sample.label). */
@@ -289,8 +352,8 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
         if (v->kind == AST_CALL) {
             ERR(S, name_span(v), "unknown metric '%s': expected mse(POP.VAR, sample.target) or "
                 "accuracy(POP.VAR, sample.target)", v->name);
-            const char *m2[] = { "mse", "accuracy", "rms" };
-            sema_hint(S, name_span(v), diag_closest(v->name, m2, 3));
+            const char *m2[] = { "mse", "accuracy", "rms", "angle" };
+            sema_hint(S, name_span(v), diag_closest(v->name, m2, 4));
         } else
             ERR(S, v->span, "expected a metric: mse(POP.VAR, sample.target) or accuracy(POP.VAR, sample.target)");
         return;

@@ -69,13 +69,21 @@
  *                                        RT_LEARN | RT_NUDGE; lag >= t_present
  *                                        learns nothing (a warning); < 0 is a
  *                                        run-time error
- *   metric NAME mse|accuracy|rms BUF_ID DATASET_K EVERY
+ *   metric NAME mse|accuracy|rms|angle BUF_ID DATASET_K EVERY
+ *                                        angle: the angle in degrees between
+ *                                        weight matrices BUF_ID and its ref
+ *                                        (90 if either is all zeros), read
+ *                                        from the trained state: DATASET_K is
+ *                                        not used
  *   ref METRIC_K BUF_ID                  optional, after the metrics: mse
  *                                        metric K compares with buffer BUF_ID,
  *                                        which the step under RT_FLUSH
  *                                        computes from the target buffer
  *                                        (e.g. phi(target)),
- *                                        instead of with the target itself
+ *                                        instead of with the target itself;
+ *                                        angle metric K: its second matrix
+ *   ref_transposed METRIC_K              optional, after the refs: angle
+ *                                        metric K reads its ref transposed
  *   end
  *
  * Records come in this order; `param`, `buf`, `teacher`, `dataset`,

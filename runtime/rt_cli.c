@@ -634,6 +634,15 @@ void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,
                 "others\n", d->onehot_on, d->onehot_off);
     for (int i = 0; i < d->nmetrics; i++) {
         const RtMetricDesc *mt = &d->metrics[i];
+        if (mt->kind == RT_METRIC_ANGLE) {
+            fprintf(out, "  metric %s: angle (degrees) between %s and %s%s", mt->name, d->bufs[mt->buf].name,
+                    mt->ref_transposed ? "the transpose of " : "", d->bufs[mt->ref].name);
+            if (mt->every == 1)
+                fprintf(out, ", every epoch\n");
+            else
+                fprintf(out, ", every %lld epochs\n", (long long)mt->every);
+            continue;
+        }
         fprintf(out, "  metric %s: %s of %s%s on %s", mt->name,
                 mt->kind == RT_METRIC_MSE ? "mse" : mt->kind == RT_METRIC_RMS ? "rms" : "accuracy",
                 d->bufs[mt->buf].name,

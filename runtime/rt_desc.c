@@ -25,7 +25,8 @@ const char *const rt_role_names[RT_ROLE__COUNT] = {
 typedef enum RecKind {
     REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_F32, REC_TRANSPOSED, REC_TEACHER,
     REC_DATASET, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET, REC_ONEHOT, REC_EPOCHS,
-    REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_METRIC, REC_REF, REC_RECORD, REC_END, REC__COUNT
+    REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_METRIC, REC_REF, REC_REF_TRANSPOSED, REC_RECORD, REC_END,
+    REC__COUNT
 } RecKind;
 
 static const struct {
@@ -54,6 +55,7 @@ static const struct {
     [REC_LAG_PARAM] = { "lag_param", 1, 2 },
     [REC_METRIC] = { "metric", 5, 1 },
     [REC_REF] = { "ref", 2, 1 },
+    [REC_REF_TRANSPOSED] = { "ref_transposed", 1, 1 },
     [REC_RECORD] = { "record", 3, 1 },
     [REC_END] = { "end", 0, 0 },
 };
@@ -389,7 +391,7 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
     case REC_LAG_PARAM:
         return field_int(p, f[0], "lag_param", 0, d->nparams - 1, &d->lag_param);
     case REC_METRIC: {
-        static const char *const kinds[] = { "mse", "accuracy", "rms" };
+        static const char *const kinds[] = { "mse", "accuracy", "rms", "angle" };
         RtMetricDesc *mt;
         int kindv = 0;
         d->metrics = grow(d->metrics, &p->caps[kind], d->nmetrics, sizeof *d->metrics);
@@ -403,7 +405,7 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
                 return fail(p, "duplicate metric '%s'", f[0]);
         if (strcmp(f[0], "epoch") == 0 || strchr(f[0], ',') || strchr(f[0], '"'))
             return fail(p, "metric name '%s' cannot be a metrics.csv column", f[0]);
-        if (field_enum(p, f[1], "metric kind", kinds, 3, &kindv) < 0
+        if (field_enum(p, f[1], "metric kind", kinds, 4, &kindv) < 0
             || buf_ref(p, f[2], "metric buffer", 0, &mt->buf) < 0
             || field_int(p, f[3], "metric dataset", 0, d->ndatasets - 1, &mt->dataset) < 0
             || field_i64(p, f[4], "metric every", 1, INT64_MAX, &mt->every) < 0
@@ -412,6 +414,12 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
         mt->kind = (RtMetricKind)kindv;
         if (mt->kind == RT_METRIC_RMS)
             return 0;       /* any buffer: nothing to compare it with */
+        if (mt->kind == RT_METRIC_ANGLE) {
+            if (d->bufs[mt->buf].role != RT_ROLE_WEIGHT)
+                return fail(p, "metric '%s': angle reads weights, and '%s' is not", mt->name,
+                            d->bufs[mt->buf].name);
+            return 0;       /* the second matrix comes with its `ref` */
+        }
         const RtDatasetDesc *ds = &d->datasets[mt->dataset];
         if (ds->nclasses > 0 && d->bufs[mt->buf].len != ds->nclasses)
             return fail(p, "metric '%s' reads buffer '%s' (length %lld) but data set '%s' "
@@ -433,6 +441,17 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
             || buf_ref(p, f[1], "ref buffer", 0, &buf) < 0)
             return -1;
         RtMetricDesc *mt = &d->metrics[k];
+        if (mt->kind == RT_METRIC_ANGLE) {
+            if (mt->ref >= 0)
+                return fail(p, "metric '%s' has two references", mt->name);
+            const RtBufDesc *a = &d->bufs[mt->buf], *b = &d->bufs[buf];
+            if (b->role != RT_ROLE_WEIGHT || !((a->rows == b->rows && a->cols == b->cols) ||
+                                               (a->rows == b->cols && a->cols == b->rows)))
+                return fail(p, "metric '%s': angle between '%s' and '%s', which is not a weight matrix of "
+                            "as many elements", mt->name, d->bufs[mt->buf].name, d->bufs[buf].name);
+            mt->ref = buf;
+            return 0;
+        }
         if (mt->kind != RT_METRIC_MSE)
             return fail(p, "metric '%s' is not an mse and has no reference", mt->name);
         if (mt->ref >= 0)
@@ -445,6 +464,20 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
             return fail(p, "metric '%s' has a reference, which the step computes from the target under RT_FLUSH, but the "
                         "model presents no target", mt->name);
         mt->ref = buf;
+        return 0;
+    }
+    case REC_REF_TRANSPOSED: {
+        int k;
+        if (field_int(p, f[0], "ref_transposed metric", 0, d->nmetrics - 1, &k) < 0)
+            return -1;
+        RtMetricDesc *mt = &d->metrics[k];
+        if (mt->kind != RT_METRIC_ANGLE || mt->ref < 0)
+            return fail(p, "metric '%s': only an angle's second matrix can be read transposed", mt->name);
+        const RtBufDesc *a = &d->bufs[mt->buf], *b = &d->bufs[mt->ref];
+        if (a->rows != b->cols || a->cols != b->rows)
+            return fail(p, "metric '%s': '%s' is %dx%d, so the transpose of '%s' (%dx%d) does not match", mt->name,
+                        a->name, a->rows, a->cols, b->name, b->rows, b->cols);
+        mt->ref_transposed = 1;
         return 0;
     }
     case REC_RECORD: {

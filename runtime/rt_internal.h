@@ -64,6 +64,8 @@ typedef enum RtMetricKind {
     RT_METRIC_MSE,          /* mean squared difference to the sample's target */
     RT_METRIC_ACCURACY,     /* argmax equals the label (or the target's argmax) */
     RT_METRIC_RMS,          /* root mean square of the buffer itself: no target */
+    RT_METRIC_ANGLE,        /* the angle (degrees) between two weight matrices:
+                               read from the trained state, no data */
 } RtMetricKind;
 
 typedef struct RtParamDesc {
@@ -121,7 +123,8 @@ typedef struct RtMetricDesc {
     int buf;                /* the model vector read after each presentation */
     int ref;                /* mse: the buffer it is compared with (the step
                                computes it under RT_FLUSH from the target), or -1: the
-                               data set's target itself */
+                               data set's target itself.  angle: the second matrix */
+    int ref_transposed;     /* angle: ref's [j,i] goes with buf's [i,j] */
     int dataset;
     int64_t every;          /* evaluated after epochs e with e % every == 0 */
 } RtMetricDesc;

@@ -369,7 +369,7 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
         for (int j = 0; j < d->nmetrics; j++) {
             const RtMetricDesc *mt = &d->metrics[j];
             const double *v = dr->state + d->bufs[mt->buf].offset;
-            if (!due[j] || mt->dataset != k)
+            if (!due[j] || mt->dataset != k || mt->kind == RT_METRIC_ANGLE)
                 continue;
             if (mt->kind == RT_METRIC_MSE) {
                 /* A reference, e.g. phi(sample.target), was computed by
@@ -391,7 +391,7 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
     for (int j = 0; j < d->nmetrics; j++) {
         const RtMetricDesc *mt = &d->metrics[j];
         size_t at = (size_t)row * (size_t)d->nmetrics + (size_t)j;
-        if (!due[j] || mt->dataset != k)
+        if (!due[j] || mt->dataset != k || mt->kind == RT_METRIC_ANGLE)
             continue;
         if (mt->kind == RT_METRIC_MSE)
             dr->table.values[at] = dr->sums[j] / ((double)data->n * (double)data->dout);
@@ -402,6 +402,37 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
         dr->table.have[at] = 1;
     }
     return 0;
+}
+
+/* The angle in degrees between the weight matrices of an angle metric, B
+ * read transposed if the metric says so; 90 when either is all zeros (no
+ * direction to compare).  Computed as 2 atan2(|a - b|, |a + b|) of the unit
+ * vectors a = A/|A|, b = B/|B|: acos(<a, b>) loses half the digits near 0
+ * and 180 degrees (equal matrices would give 1e-6, not 0). */
+static double weight_angle(const Driver *dr, const RtMetricDesc *mt)
+{
+    const RtBufDesc *a = &dr->d->bufs[mt->buf], *b = &dr->d->bufs[mt->ref];
+    double *x = rt_xcalloc((size_t)a->len + 1, sizeof *x), *y = rt_xcalloc((size_t)b->len + 1, sizeof *y);
+    rt_buf_get(a, dr->state, x);
+    rt_buf_get(b, dr->state, y);
+    double xx = 0, yy = 0, dd = 0, ss = 0;
+    for (int64_t i = 0; i < a->len; i++)
+        xx += x[i] * x[i];
+    for (int64_t i = 0; i < b->len; i++)
+        yy += y[i] * y[i];
+    double nx = sqrt(xx), ny = sqrt(yy);
+    for (int64_t i = 0; nx > 0 && ny > 0 && i < a->rows; i++)
+        for (int64_t j = 0; j < a->cols; j++) {
+            double u = x[i * a->cols + j] / nx;
+            double v = (mt->ref_transposed ? y[j * a->rows + i] : y[i * a->cols + j]) / ny;
+            dd += (u - v) * (u - v);
+            ss += (u + v) * (u + v);
+        }
+    free(x);
+    free(y);
+    if (nx == 0 || ny == 0)
+        return 90.0;
+    return 2 * atan2(sqrt(dd), sqrt(ss)) * (180.0 / 3.14159265358979323846);
 }
 
 /* Evaluate the metrics due after `epoch` and rewrite metrics.csv.  Returns 0,
@@ -427,12 +458,25 @@ static int evaluate(Driver *dr, int64_t epoch)
         return 0;
     }
     row = rt_metrics_add_row(&dr->table, epoch);
+    /* Angles read the weights as they are: first apply what a fused
+     * product still defers (on the running state; that changes no result). */
+    for (int j = 0; j < d->nmetrics; j++)
+        if (due[j] && d->metrics[j].kind == RT_METRIC_ANGLE) {
+            flush(dr);
+            break;
+        }
+    for (int j = 0; j < d->nmetrics; j++)
+        if (due[j] && d->metrics[j].kind == RT_METRIC_ANGLE) {
+            size_t at = (size_t)row * (size_t)d->nmetrics + (size_t)j;
+            dr->table.values[at] = weight_angle(dr, &d->metrics[j]);
+            dr->table.have[at] = 1;
+        }
     memcpy(dr->saved, dr->state, dr->state_bytes);
     /* One pass per data set, shared by every due metric on it, each pass
      * starting from the same trained state. */
     for (int j = 0; j < d->nmetrics; j++) {
         int k = d->metrics[j].dataset;
-        if (due[j] && !pass[k] && !stopped) {
+        if (due[j] && d->metrics[j].kind != RT_METRIC_ANGLE && !pass[k] && !stopped) {
             pass[k] = 1;
             r = eval_dataset(dr, k, due, row, epoch);
             stopped = r < 0;
