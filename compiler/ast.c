@@ -170,6 +170,8 @@ static void dump_node(FILE *out, const AstNode *n, int indent, const char *role)
             fputs(" per_step", out);
         if (n->u.comp.on)
             fprintf(out, " on %s", n->u.comp.on);
+        if (n->u.comp.as)
+            fprintf(out, " as %s", n->u.comp.as);
         put_loc(out, n);
         child(out, n->u.comp.conductance, in, "sigma");
         break;

@@ -80,6 +80,8 @@ struct AstNode {
             int per_step;           /* NOISE: 1 for `noise sigma per_step` */
             const char *on;         /* NOISE: the variable of `on x`, or NULL (the soma) */
             Span on_span;
+            const char *as;         /* NOISE: the process's own name (`as xi`), or NULL */
+            Span as_span;
         } comp;
         struct {            /* INPUT, POP, WEIGHTS */
             AstNode *size;          /* INPUT, POP: n.  WEIGHTS: rows */

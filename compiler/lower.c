@@ -136,6 +136,7 @@ static IrExpr *neuron_var(Lower *L, SemaPop *p, IrIndex idx, Sym v, IrExpr *soma
     case SYM_RATE: return ir_load(L->a, pb->r, idx);
     case SYM_DEND: return ir_load(L->a, pb->dend[v.index], idx);
     case SYM_STATE: return ir_load(L->a, pb->st[v.index], idx);
+    case SYM_OU: return ir_load(L->a, pb->ou[v.index], idx);
     default: break;
     }
     return ir_const(L->a, NAN);     /* sema rejected it; unreachable */
@@ -375,7 +376,7 @@ static IrExpr *lx(Lower *L, const Ctx *cx, AstNode *e)
         switch (s.kind) {
         case SYM_PARAM: return ir_param(L->a, s.index);
         case SYM_LOCAL: return cx->locals[s.index];
-        case SYM_SOMA: case SYM_RATE: case SYM_DEND: case SYM_STATE:
+        case SYM_SOMA: case SYM_RATE: case SYM_DEND: case SYM_STATE: case SYM_OU:
             return neuron_var(L, cx->pop, cx->idx, s, cx->soma_subst);
         case SYM_CLOCK: return ir_param(L->a, s.index == CLOCK_DT ? L->dt : L->present);
         case SYM_TEACHER_INPUT: return ir_load(L->a, L->teacher_in, IDX_I);
@@ -1045,8 +1046,13 @@ static IrBuf *var_buf(Lower *L, SemaPop *p, const char *field)
     if (p->is_input)
         return pb->u;
     Sym v = sema_neuron_var(p->type, field);
-    return v.kind == SYM_SOMA ? pb->u : v.kind == SYM_RATE ? pb->r : v.kind == SYM_STATE ? pb->st[v.index]
-                                                                                        : pb->dend[v.index];
+    switch (v.kind) {
+    case SYM_SOMA: return pb->u;
+    case SYM_RATE: return pb->r;
+    case SYM_STATE: return pb->st[v.index];
+    case SYM_OU: return pb->ou[v.index];
+    default: return pb->dend[v.index];
+    }
 }
 
 static void lower_experiment(Lower *L)

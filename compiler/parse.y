@@ -69,6 +69,12 @@ typedef struct Ex {
     int depth;
 } Ex;
 
+/* An optional name and where it was (opt_as). */
+typedef struct NameAt {
+    const char *name;       /* NULL when absent */
+    Loc loc;
+} NameAt;
+
 /* Parameter names of fn and rule, with their spans. */
 typedef struct NameList {
     PtrVec names;           /* const char * (interned) */
@@ -314,6 +320,7 @@ static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
 %type <NameList> opt_names names        /* fn and rule parameters */
 %type <const char *> name field dotted opt_string  /* interned names; the title */
 %type <int> opt_per_step                /* 1 for `per_step` */
+%type <NameAt> opt_as                   /* `as xi` of an Ornstein-Uhlenbeck noise */
 
 %start file                             /* a whole .dend file */
 
@@ -536,7 +543,7 @@ neuron_items
     ;
 
 /* neuron_item = "soma" name "leak" expr | "dendrite" name expr
- *             | "noise" expr ["per_step"] | "noise" expr "on" name
+ *             | "noise" expr ["per_step"] | "noise" expr ["on" name] ["as" name]
  *             | "state" name "=" expr | "rate" name "=" expr
  *             | DERIV "=" expr
  * (`on` is an ordinary name elsewhere: onehot's `on 1.0`.) */
@@ -557,18 +564,33 @@ neuron_item
             $$->u.comp.conductance = $3.n;
             $$->u.comp.per_step = $4;
         }
-    | "noise" ok expr IDENT name
+    | "noise" ok expr IDENT name opt_as
         {
             $$ = mk(P, AST_NOISE, @$);
             $$->u.comp.conductance = $3.n;
             $$->u.comp.on = $5;
             $$->u.comp.on_span = SP(@5);
+            $$->u.comp.as = $6.name;
+            $$->u.comp.as_span = SP($6.loc);
             if (strcmp($4, "on") != 0)
                 diag_error(&P->c->diag, SP(@4), "expected 'on' or the end of the noise, not '%s'", $4);
+        }
+    | "noise" ok expr "as" name
+        {
+            $$ = mk(P, AST_NOISE, @$);
+            $$->u.comp.conductance = $3.n;
+            $$->u.comp.as = $5;
+            $$->u.comp.as_span = SP(@5);
         }
     | "state" ok name '=' expr  { $$ = mk_def(P, AST_STATE, @$, $3, @3, $5); }
     | "rate" ok name '=' expr   { $$ = mk_def(P, AST_RATE, @$, $3, @3, $5); }
     | DERIV ok '=' expr         { $$ = mk_def(P, AST_ODE, @$, $1, @1, $4); }
+    ;
+
+/* opt_as = ["as" name]: the name an Ornstein-Uhlenbeck process is read by */
+opt_as
+    : %empty            { $$ = (NameAt){ NULL, { 0, 0 } }; }
+    | "as" name         { $$ = (NameAt){ $2, @2 }; }
     ;
 
 /* opt_per_step = ["per_step"] */

@@ -386,6 +386,7 @@ static AstNode *neuron_decl_of(const SemaNeuron *n, Sym v)
     case SYM_SOMA: return n->soma;
     case SYM_RATE: return n->rate;
     case SYM_STATE: return n->states[v.index].decl;
+    case SYM_OU: return n->ous[v.index].decl;
     default: return n->dends[v.index].decl;
     }
 }
@@ -444,6 +445,16 @@ static void check_ou(Sema *S, const AstNode *d, SemaNeuron *n, AstNode *it)
         }
     ou.on_kind = on.kind;
     ou.on_index = on.index;
+    if (it->u.comp.as) {
+        Sym prev = sema_neuron_var(n, it->u.comp.as);
+        if (prev.kind != SYM_NONE) {
+            ERR(S, it->u.comp.as_span, "'%s' is already a variable or compartment of neuron '%s'", it->u.comp.as,
+                d->name);
+            NOTE(S, name_span(neuron_decl_of(n, prev)), "'%s' is first declared here", it->u.comp.as);
+            return;
+        }
+        ou.name = it->u.comp.as;
+    }
     n->ous[n->nous++] = ou;
 }
 
@@ -513,9 +524,10 @@ static void check_neuron(Sema *S, AstNode *d, SemaNeuron *n)
                 ptrvec_push(&S->c->arena, &ou_items, it);      /* once every variable is known */
                 break;
             }
-            if (it->u.comp.on) {
-                ERR(S, it->u.comp.on_span, "white noise ('noise sigma') is on the soma; 'on' is for "
-                    "Ornstein-Uhlenbeck noise, noise ou(sigma, tau) on x");
+            if (it->u.comp.on || it->u.comp.as) {
+                ERR(S, it->u.comp.on ? it->u.comp.on_span : it->u.comp.as_span, "white noise ('noise sigma') is "
+                    "on the soma, drawn afresh each step; '%s' is for Ornstein-Uhlenbeck noise, noise ou(sigma, "
+                    "tau) on x as xi", it->u.comp.on ? "on" : "as");
                 break;
             }
             if (n->noise)

@@ -44,6 +44,7 @@ typedef struct SemaOU {
     AstNode *sigma, *tau;
     int on_kind;                /* SYM_SOMA, SYM_STATE or SYM_DEND ... */
     int on_index;               /* ... and which state or dendrite */
+    const char *name;           /* `as xi`: the process is readable as xi, or NULL */
 } SemaOU;
 
 struct SemaNeuron {
@@ -224,6 +225,7 @@ typedef enum SymKind {
     SYM_DEND,           /* index: a dendrite's potential */
     SYM_RATE,           /* the neuron's rate variable */
     SYM_STATE,          /* index: one of the neuron's state variables */
+    SYM_OU,             /* index: one of the neuron's Ornstein-Uhlenbeck processes, by its `as` name */
     SYM_CLOCK,          /* index: CLOCK_DT or CLOCK_PRESENT, the names dt and t_present */
     SYM_POST, SYM_PRE,  /* rule scope: the objects `post` and `pre` */
     SYM_DENDRITE_KW,    /* rule scope: `dendrite`, the targeted compartment */
@@ -244,7 +246,8 @@ typedef struct Sym {
 } Sym;
 
 Sym sema_lookup(SemaModel *m, const Scope *sc, const char *name);
-/* A neuron variable by name: SYM_SOMA, SYM_DEND (index), SYM_STATE (index) or SYM_RATE. */
+/* A neuron variable by name: SYM_SOMA, SYM_DEND (index), SYM_STATE (index),
+ * SYM_OU (index) or SYM_RATE. */
 Sym sema_neuron_var(const SemaNeuron *n, const char *name);
 AstNode *sema_find_fn(SemaModel *m, const char *name);
 /* Built-in functions of expressions: returns the IrOp and arity, or -1. */

@@ -386,7 +386,7 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
     if (!p)
         return;
     Sym s = sema_neuron_var(p->type, a->name);
-    if (s.kind != SYM_SOMA && s.kind != SYM_RATE && s.kind != SYM_STATE) {
+    if (s.kind != SYM_SOMA && s.kind != SYM_RATE && s.kind != SYM_STATE && s.kind != SYM_OU) {
         ERR(S, name_span(a), "'%s' is not the soma, rate or a state of '%s' (%s has '%s' and '%s')", a->name, p->name,
             p->type->name, p->type->soma->name, p->type->rate->name);
         return;

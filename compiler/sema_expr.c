@@ -164,6 +164,11 @@ Sym sema_neuron_var(const SemaNeuron *n, const char *name)
                 s.kind = SYM_STATE;
                 s.index = i;
             }
+        for (int i = 0; i < n->nous; i++)
+            if (n->ous[i].name == name) {
+                s.kind = SYM_OU;
+                s.index = i;
+            }
     }
     return s;
 }
@@ -531,6 +536,9 @@ static int check_rule_member(Sema *S, const Scope *sc, AstNode *e, int is_post)
         cands[n++] = p->type->dends[i].name;
     for (int i = 0; i < p->type->nstates && n < 63; i++)
         cands[n++] = p->type->states[i].name;
+    for (int i = 0; i < p->type->nous && n < 63; i++)
+        if (p->type->ous[i].name)
+            cands[n++] = p->type->ous[i].name;
     sema_hint(S, name_span(e), diag_closest(e->name, cands, n));
     return -1;
 }
@@ -544,7 +552,7 @@ static AstNode *rate_reads_other(Sema *S, const Scope *sc, AstNode *e)
     switch (e->kind) {
     case AST_NAME: {
         Sym s = sema_lookup(S->m, sc, e->name);
-        return s.kind == SYM_DEND || s.kind == SYM_RATE || s.kind == SYM_STATE ? e : NULL;
+        return s.kind == SYM_DEND || s.kind == SYM_RATE || s.kind == SYM_STATE || s.kind == SYM_OU ? e : NULL;
     }
     case AST_DERIV:
         return e;

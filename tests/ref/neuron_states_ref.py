@@ -12,7 +12,7 @@ One step, from the state at t (u, lo, hp, the OU processes xi_b, xi_h, W):
     dlo   = (u - lo) / tau_lo
     dhp   = du - hp / tau_lo + xi_h
     r     = logistic(u + tau du)                 (before the Euler step)
-    W    += dt (eta (hp - 0.1 lo) x^T - alpha W)
+    W    += dt (eta (hp - 0.1 lo + xi_b) x^T - alpha W)
     u += dt du;  lo += dt dlo;  hp += dt dhp
     xi    = a xi + sigma sqrt(1 - a^2) n,   a = exp(-dt / tau_xi)
 
@@ -50,7 +50,7 @@ for k in range(tr.steps):
     dlo = (u - lo) / tau_lo
     dhp = du - hp / tau_lo + xi_h
     r = 1.0 / (1.0 + np.exp(-(u + tau * du)))
-    W = W + dt * (eta * np.outer(hp - 0.1 * lo, x) - alpha * W)
+    W = W + dt * (eta * np.outer(hp - 0.1 * lo + xi_b, x) - alpha * W)
     u, lo, hp = u + dt * du, lo + dt * dlo, hp + dt * dhp
     a_b, a_h = np.exp(-dt / tau_b), np.exp(-dt / tau_h)
     xi_b = a_b * xi_b + sigma_b * np.sqrt(1 - a_b * a_b) * n_b
