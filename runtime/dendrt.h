@@ -50,10 +50,30 @@
  *                                        of length 4, labels 0..2 (3 classes);
  *                                        SEED 0..2^32-1, or -1: --seed's low
  *                                        32 bits
+ *   dataset K NAME npy N -1 -1           N samples read from .npy files when
+ *                                        the run starts (`data` records)
+ *   dataset K NAME table N -1 -1         N samples written in the model (`data`
+ *                                        records hold the values)
+ *   data K input WIDTH REST              npy and table sets, after every
+ *   data K labels CLASSES REST           `dataset`: WIDTH values per sample
+ *   data K targets WIDTH REST            (labels: class indexes 0..CLASSES-1,
+ *                                        presented one-hot like Yin-Yang's);
+ *                                        REST is the file's absolute path (the
+ *                                        rest of the line) for npy, the N*WIDTH
+ *                                        (labels: N) values, %.17g, one space
+ *                                        apart, for table.  `input` is required,
+ *                                        labels or targets optional.  A file is
+ *                                        float64/float32 (labels int64/int32)
+ *                                        of shape (N, ...), WIDTH values a row,
+ *                                        checked when the run starts
  *   experiment NAME
  *   train DATASET_K
  *   input BUF_ID
- *   target BUF_ID                        -1 when the model has no target
+ *   target_input                         optional: the target presented (and
+ *                                        sample.target of metrics) is the
+ *                                        sample's input (autoencoders)
+ *   target BUF_ID                        -1 when the model has no target (a
+ *                                        target only metrics read is one)
  *   onehot ON OFF                        optional; labelled data sets present
  *                                        (and mse compares with) the target
  *                                        vector ON at the label's index, OFF
@@ -76,19 +96,22 @@
  *                                        from the trained state: DATASET_K is
  *                                        not used
  *   ref METRIC_K BUF_ID                  optional, after the metrics: mse
- *                                        metric K compares with buffer BUF_ID,
+ *                                        metric K compares with buffer BUF_ID
+ *                                        (any length: the mean is over it),
  *                                        which the step under RT_FLUSH
- *                                        computes from the target buffer
- *                                        (e.g. phi(target)),
- *                                        instead of with the target itself;
+ *                                        computes (e.g. phi(target), or an
+ *                                        input), instead of with the target;
  *                                        angle metric K: its second matrix
  *   ref_transposed METRIC_K              optional, after the refs: angle
  *                                        metric K reads its ref transposed
+ *   computed METRIC_K                    optional, after those: metric K's
+ *                                        own buffer is computed by the step
+ *                                        under RT_FLUSH too (rms(R.u - x))
  *   end
  *
- * Records come in this order; `param`, `buf`, `teacher`, `dataset`,
- * `metric`, `ref` and `record` repeat (zero or more), `onehot` and
- * `lag_param` are optional, the others appear once.  `onehot` is required when the training set is labelled
+ * Records come in this order; `param`, `buf`, `teacher`, `dataset`, `data`,
+ * `metric`, `ref`, `computed` and `record` repeat (zero or more), `onehot`,
+ * `target_input` and `lag_param` are optional, the others appear once.  `onehot` is required when the training set is labelled
  * and target >= 0, and when an mse metric is on a labelled set; it is an
  * error when no data set is labelled.  Metrics on a labelled set read a
  * buffer with one entry per class: accuracy is the fraction of samples whose
@@ -245,6 +268,26 @@ int rt_yinyang(int64_t n, uint32_t seed, double *samples, int64_t *labels);
  * failed_path is not NULL, *failed_path is the malloc'd name of the file that
  * could not be written (NULL if none), for the caller to report and free. */
 int rt_yinyang_write(const char *prefix, int64_t n, uint32_t seed, char **failed_path);
+
+/* ---- .npy arrays (rt_data.c): the data sets read from files ---- */
+enum { RT_NPY_MAXDIM = 8 };
+typedef struct RtNpyInfo {
+    char kind;              /* 'f' (float) or 'i' (signed integer) */
+    int size;               /* bytes per element: 4 or 8 */
+    int ndim;               /* 0 .. RT_NPY_MAXDIM */
+    int64_t shape[RT_NPY_MAXDIM];
+    int64_t count;          /* elements: the product of the shape */
+    int64_t data_offset;    /* bytes before the first element */
+} RtNpyInfo;
+/* Read and check the header of the .npy file at `path` (format 1.0, 2.0
+ * or 3.0; little-endian float64, float32, int64 or int32; C order; the
+ * file holds exactly the data the header announces).  0, or -1 with why
+ * ("no such file", "not a .npy file", "dtype '>f8' (big-endian) ...",
+ * "Fortran order ...", "truncated ...") in why. */
+int rt_npy_info(const char *path, RtNpyInfo *info, char *why, size_t whylen);
+/* rt_npy_info, then the elements as doubles (converted exactly from
+ * float32 and int32; int64 beyond 2^53 is refused) in a malloc'd array. */
+int rt_npy_load(const char *path, RtNpyInfo *info, double **data, char *why, size_t whylen);
 
 #ifdef __cplusplus
 }

@@ -609,6 +609,14 @@ void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,
         fprintf(out, "\ndata sets:\n");
     for (int i = 0; i < d->ndatasets; i++) {
         const RtDatasetDesc *ds = &d->datasets[i];
+        if (ds->kind == RT_DATA_NPY) {
+            fprintf(out, "  %s: %lld samples from %s\n", ds->name, (long long)ds->n, ds->path_in);
+            continue;
+        }
+        if (ds->kind == RT_DATA_TABLE) {
+            fprintf(out, "  %s: %lld samples written in the model\n", ds->name, (long long)ds->n);
+            continue;
+        }
         if (ds->kind == RT_DATA_YINYANG)
             fprintf(out, "  %s: %lld Yin-Yang samples, ", ds->name, (long long)ds->n);
         else

@@ -24,14 +24,15 @@ const char *const rt_role_names[RT_ROLE__COUNT] = {
  * exactly once. */
 typedef enum RecKind {
     REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_F32, REC_TRANSPOSED, REC_TEACHER,
-    REC_DATASET, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET, REC_ONEHOT, REC_EPOCHS,
-    REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_METRIC, REC_REF, REC_REF_TRANSPOSED, REC_RECORD, REC_END,
-    REC__COUNT
+    REC_DATASET, REC_DATA, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET_INPUT, REC_TARGET, REC_ONEHOT,
+    REC_EPOCHS, REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_METRIC, REC_REF, REC_REF_TRANSPOSED, REC_COMPUTED,
+    REC_RECORD, REC_END, REC__COUNT
 } RecKind;
 
 static const struct {
     const char *word;
-    int nfields;            /* fields after the word; -1: title (rest of line) */
+    int nfields;            /* fields after the word; -1: title (rest of line);
+                               -3: three fields, then the rest of the line (data) */
     int repeated;           /* 1: any number; 2: optional (0 or 1) */
 } recs[REC__COUNT] = {
     [REC_HEADER] = { "dendc-model", 1, 0 },
@@ -44,9 +45,11 @@ static const struct {
     [REC_TRANSPOSED] = { "transposed", 1, 1 },
     [REC_TEACHER] = { "teacher", 7, 1 },
     [REC_DATASET] = { "dataset", 6, 1 },
+    [REC_DATA] = { "data", -3, 1 },
     [REC_EXPERIMENT] = { "experiment", 1, 0 },
     [REC_TRAIN] = { "train", 1, 0 },
     [REC_INPUT] = { "input", 1, 0 },
+    [REC_TARGET_INPUT] = { "target_input", 0, 2 },
     [REC_TARGET] = { "target", 1, 0 },
     [REC_ONEHOT] = { "onehot", 2, 2 },
     [REC_EPOCHS] = { "epochs", 1, 0 },
@@ -56,6 +59,7 @@ static const struct {
     [REC_METRIC] = { "metric", 5, 1 },
     [REC_REF] = { "ref", 2, 1 },
     [REC_REF_TRANSPOSED] = { "ref_transposed", 1, 1 },
+    [REC_COMPUTED] = { "computed", 1, 1 },
     [REC_RECORD] = { "record", 3, 1 },
     [REC_END] = { "end", 0, 0 },
 };
@@ -154,14 +158,20 @@ int64_t rt_desc_data_din(const RtDesc *d, int k)
     const RtDatasetDesc *ds = &d->datasets[k];
     if (ds->kind == RT_DATA_YINYANG)
         return RT_YINYANG_DIN;
+    if (ds->kind == RT_DATA_NPY || ds->kind == RT_DATA_TABLE)
+        return ds->din;
     return d->bufs[d->teachers[ds->teacher].in_buf].len;
 }
 
 int64_t rt_desc_data_dout(const RtDesc *d, int k)
 {
     const RtDatasetDesc *ds = &d->datasets[k];
+    if (d->target_is_input)
+        return rt_desc_data_din(d, k);
     if (ds->nclasses > 0)
         return ds->nclasses;
+    if (ds->kind == RT_DATA_NPY || ds->kind == RT_DATA_TABLE)
+        return ds->out == RT_OUT_TARGETS ? ds->dout : 0;
     return d->bufs[d->teachers[ds->teacher].out_buf].len;
 }
 
@@ -188,7 +198,7 @@ static int check_dataset_fits(Parser *p, int k, int need_onehot)
                     d->bufs[d->input].name, (long long)d->bufs[d->input].len);
     if (d->target < 0)
         return 0;
-    if (ds->nclasses > 0 && rt_desc_data_dout(d, k) != d->bufs[d->target].len)
+    if (ds->nclasses > 0 && !d->target_is_input && rt_desc_data_dout(d, k) != d->bufs[d->target].len)
         return fail(p, "data set '%s' has %d classes but target buffer '%s' has length "
                     "%lld (one-hot targets need one entry per class)", ds->name,
                     ds->nclasses, d->bufs[d->target].name,
@@ -197,11 +207,13 @@ static int check_dataset_fits(Parser *p, int k, int need_onehot)
         return fail(p, "data set '%s' has targets of length %lld but target buffer '%s' "
                     "has %lld", ds->name, (long long)rt_desc_data_dout(d, k),
                     d->bufs[d->target].name, (long long)d->bufs[d->target].len);
-    if (ds->nclasses > 0 && need_onehot && !d->has_onehot)
+    if (ds->nclasses > 0 && !d->target_is_input && need_onehot && !d->has_onehot)
         return fail(p, "data set '%s' is labelled: 'target %d' needs an 'onehot ON OFF' "
                     "record after it", ds->name, d->target);
     return 0;
 }
+
+static int parse_data(Parser *p, char **f, const char *rest);
 
 static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
 {
@@ -340,9 +352,25 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
                             "'%s'", ds->name, f[5]);
             return 0;
         }
+        if (strcmp(f[2], "npy") == 0 || strcmp(f[2], "table") == 0) {
+            ds->kind = strcmp(f[2], "npy") == 0 ? RT_DATA_NPY : RT_DATA_TABLE;
+            ds->seed = -1;
+            if (field_i64(p, f[3], "dataset size", 1, RT_DATASET_MAX, &ds->n) < 0)
+                return -1;
+            if (strcmp(f[4], "-1") != 0 || strcmp(f[5], "-1") != 0)
+                return fail(p, "%s data set '%s' has no seed and no teacher: expected -1 -1", f[2], ds->name);
+            return 0;
+        }
         return fail(p, "unknown data set kind '%s'", f[2]);
     }
+    case REC_DATA:
+        return parse_data(p, f, rest);
     case REC_EXPERIMENT:
+        for (int k = 0; k < d->ndatasets; k++) {
+            const RtDatasetDesc *ds = &d->datasets[k];
+            if ((ds->kind == RT_DATA_NPY || ds->kind == RT_DATA_TABLE) && !ds->have_in)
+                return fail(p, "data set '%s' has no 'data %d input' record", ds->name, k);
+        }
         d->experiment = rt_xstrdup(f[0]);
         return 0;
     case REC_TRAIN:
@@ -351,6 +379,9 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
         if (buf_ref(p, f[0], "input buffer", 0, &d->input) < 0
             || check_role(p, d->input, RT_ROLE_INPUT, "input") < 0)
             return -1;
+        return 0;
+    case REC_TARGET_INPUT:
+        d->target_is_input = 1;
         return 0;
     case REC_TARGET:
         if (buf_ref(p, f[0], "target buffer", 1, &d->target) < 0
@@ -377,7 +408,7 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
         if (check_dataset_fits(p, d->train, 1) < 0)
             return -1;
         for (int k = 0; k < d->ndatasets; k++)
-            if (d->target >= 0 && d->datasets[k].nclasses > 0 && !d->has_onehot)
+            if (d->target >= 0 && d->datasets[k].nclasses > 0 && !d->has_onehot && !d->target_is_input)
                 return fail(p, "data set '%s' is labelled: 'target %d' needs an 'onehot ON "
                             "OFF' record after it", d->datasets[k].name, d->target);
         if (field_i64(p, f[0], "epochs", 0, INT64_MAX, &v) < 0)
@@ -425,12 +456,13 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
             return fail(p, "metric '%s' reads buffer '%s' (length %lld) but data set '%s' "
                         "has %d classes", mt->name, d->bufs[mt->buf].name,
                         (long long)d->bufs[mt->buf].len, ds->name, ds->nclasses);
-        if (d->bufs[mt->buf].len != rt_desc_data_dout(d, mt->dataset))
+        /* An mse's length is checked once its reference, if any, is known. */
+        if (mt->kind != RT_METRIC_MSE && d->bufs[mt->buf].len != rt_desc_data_dout(d, mt->dataset))
             return fail(p, "metric '%s' compares buffer '%s' (length %lld) with targets of "
                         "length %lld", mt->name, d->bufs[mt->buf].name,
                         (long long)d->bufs[mt->buf].len,
                         (long long)rt_desc_data_dout(d, mt->dataset));
-        if (ds->nclasses > 0 && mt->kind == RT_METRIC_MSE && !d->has_onehot)
+        if (ds->nclasses > 0 && mt->kind == RT_METRIC_MSE && !d->has_onehot && !d->target_is_input)
             return fail(p, "metric '%s': mse on labelled data set '%s' needs an 'onehot "
                         "ON OFF' record", mt->name, ds->name);
         return 0;
@@ -460,9 +492,6 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
             return fail(p, "metric '%s' compares buffer '%s' (length %lld) with reference '%s' (length %lld)",
                         mt->name, d->bufs[mt->buf].name, (long long)d->bufs[mt->buf].len, d->bufs[buf].name,
                         (long long)d->bufs[buf].len);
-        if (d->target < 0)
-            return fail(p, "metric '%s' has a reference, which the step computes from the target under RT_FLUSH, but the "
-                        "model presents no target", mt->name);
         mt->ref = buf;
         return 0;
     }
@@ -478,6 +507,15 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
             return fail(p, "metric '%s': '%s' is %dx%d, so the transpose of '%s' (%dx%d) does not match", mt->name,
                         a->name, a->rows, a->cols, b->name, b->rows, b->cols);
         mt->ref_transposed = 1;
+        return 0;
+    }
+    case REC_COMPUTED: {
+        int k;
+        if (field_int(p, f[0], "computed metric", 0, d->nmetrics - 1, &k) < 0)
+            return -1;
+        if (d->metrics[k].computed)
+            return fail(p, "metric '%s' is marked computed twice", d->metrics[k].name);
+        d->metrics[k].computed = 1;
         return 0;
     }
     case REC_RECORD: {
@@ -496,6 +534,76 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
     case REC_END:
     case REC__COUNT:
         break;
+    }
+    return 0;
+}
+
+/* `data K input|labels|targets WIDTH REST`: the inputs, labels or targets
+ * of npy or table data set K, each sample WIDTH values wide (labels: WIDTH
+ * is the number of classes).  REST is the file's path for npy (the rest of
+ * the line, spaces included), or all the values for table, separated by
+ * single spaces. */
+static int parse_data(Parser *p, char **f, const char *rest)
+{
+    static const char *const parts[] = { "input", "labels", "targets" };
+    RtDesc *d = p->d;
+    int k, part = 0;
+    int64_t width;
+    if (field_int(p, f[0], "data set", 0, d->ndatasets - 1, &k) < 0
+        || field_enum(p, f[1], "data part", parts, 3, &part) < 0
+        || field_i64(p, f[2], "data width", 1, INT32_MAX, &width) < 0)
+        return -1;
+    RtDatasetDesc *ds = &d->datasets[k];
+    if (ds->kind != RT_DATA_NPY && ds->kind != RT_DATA_TABLE)
+        return fail(p, "data set '%s' is not an npy or table data set", ds->name);
+    if (part == 0 ? ds->have_in : ds->out != RT_OUT_NONE)
+        return fail(p, "data set '%s' has two '%s' records", ds->name, part == 0 ? "input" : "labels/targets");
+    if (part == 1 && width > INT32_MAX / 2)
+        return fail(p, "data set '%s': too many classes", ds->name);
+    if (ds->n > INT64_MAX / 8 / width)
+        return fail(p, "data set '%s' is too large", ds->name);
+    int64_t count = ds->n * (part == 1 ? 1 : width);
+    char **path = part == 0 ? &ds->path_in : &ds->path_out;
+    double **vals = part == 0 ? &ds->in : &ds->vals_out;
+    if (ds->kind == RT_DATA_NPY) {
+        if (*rest == '\0')
+            return fail(p, "data set '%s': no file", ds->name);
+        *path = rt_xstrdup(rest);
+    } else {
+        /* Each value takes a character and a space: no allocation for
+         * more values than the line can hold. */
+        if (count > (int64_t)strlen(rest) / 2 + 1)
+            return fail(p, "data set '%s': fewer values than the %lld needed", ds->name, (long long)count);
+        double *v = rt_xmalloc((size_t)count * sizeof *v + 1);
+        *vals = v;
+        const char *s = rest;
+        for (int64_t i = 0; i < count; i++) {
+            char *end;
+            if (*s == '\0')
+                return fail(p, "data set '%s': %lld values where %lld are needed", ds->name, (long long)i,
+                            (long long)count);
+            v[i] = strtod(s, &end);
+            if (end == s || (*end != ' ' && *end != '\0') || !isfinite(v[i]))
+                return fail(p, "data set '%s': value %lld is not a finite number", ds->name, (long long)i);
+            s = *end ? end + 1 : end;
+        }
+        if (*s != '\0')
+            return fail(p, "data set '%s': more than %lld values", ds->name, (long long)count);
+        if (part == 1)
+            for (int64_t i = 0; i < count; i++)
+                if (!(v[i] >= 0 && v[i] < (double)width && v[i] == floor(v[i])))
+                    return fail(p, "data set '%s': label %lld is %g, not a class index", ds->name, (long long)i,
+                                v[i]);
+    }
+    if (part == 0) {
+        ds->din = width;
+        ds->have_in = 1;
+    } else if (part == 1) {
+        ds->out = RT_OUT_LABELS;
+        ds->nclasses = (int)width;
+    } else {
+        ds->out = RT_OUT_TARGETS;
+        ds->dout = width;
     }
     return 0;
 }
@@ -560,6 +668,25 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
             line[5] = '\0';
             f[0] = line;
             nf = 1;
+        } else if (strncmp(line, "data ", 5) == 0) {
+            /* The word and three fields, then the path or the values. */
+            char *s = line;
+            nf = 0;
+            while (nf < 4) {
+                char *sp = strchr(s, ' ');
+                f[nf++] = s;
+                if (!sp) {
+                    s = s + strlen(s);
+                    break;
+                }
+                *sp = '\0';
+                s = sp + 1;
+            }
+            if (nf < 4) {
+                fail(&p, "'data' takes 3 fields and a path or values");
+                goto out;
+            }
+            rest = s;
         } else if (split(&p, line, f, &nf) < 0) {
             goto out;
         }
@@ -607,6 +734,17 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
         if (need > d->state_size - b->offset) {
             fail(&p, "buffer '%s' (%lld doubles at %lld) overruns state_size %lld", b->name, (long long)need,
                  (long long)b->offset, (long long)d->state_size);
+            goto out;
+        }
+    }
+    for (int j = 0; j < d->nmetrics; j++) {
+        const RtMetricDesc *mt = &d->metrics[j];
+        int64_t len = d->bufs[mt->buf].len;
+        int64_t want = mt->ref >= 0 ? d->bufs[mt->ref].len : rt_desc_data_dout(d, mt->dataset);
+        if (mt->kind == RT_METRIC_MSE && len != want) {
+            fail(&p, "metric '%s' compares buffer '%s' (length %lld) with %s of length %lld", mt->name,
+                 d->bufs[mt->buf].name, (long long)len, mt->ref >= 0 ? "its reference" : "targets",
+                 (long long)want);
             goto out;
         }
     }
@@ -723,8 +861,13 @@ void rt_desc_free(RtDesc *d)
         free(d->bufs[i].name);
     for (int i = 0; i < d->nteachers; i++)
         free(d->teachers[i].name);
-    for (int i = 0; i < d->ndatasets; i++)
+    for (int i = 0; i < d->ndatasets; i++) {
         free(d->datasets[i].name);
+        free(d->datasets[i].path_in);
+        free(d->datasets[i].path_out);
+        free(d->datasets[i].in);
+        free(d->datasets[i].vals_out);
+    }
     for (int i = 0; i < d->nmetrics; i++)
         free(d->metrics[i].name);
     free(d->params);

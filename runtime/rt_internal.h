@@ -103,7 +103,16 @@ typedef struct RtTeacherDesc {
 typedef enum RtDataKind {
     RT_DATA_TEACHER,        /* inputs drawn at random, targets from a teacher */
     RT_DATA_YINYANG,        /* labelled: rt_yinyang's samples and labels */
+    RT_DATA_NPY,            /* read from .npy files when the run starts */
+    RT_DATA_TABLE,          /* written in the model: the values are in the descriptor */
 } RtDataKind;
+
+/* What an npy or table data set gives besides its inputs. */
+typedef enum RtDataOut {
+    RT_OUT_NONE,            /* inputs only (an autoencoder presents the input as its target) */
+    RT_OUT_LABELS,          /* class indexes 0 .. nclasses-1: one-hot targets, accuracy */
+    RT_OUT_TARGETS,         /* target vectors of length dout: regression */
+} RtDataOut;
 
 /* Yin-Yang samples: (x, y, 1-x, 1-y), labels 0..2. */
 enum { RT_YINYANG_DIN = 4, RT_YINYANG_CLASSES = 3 };
@@ -115,6 +124,13 @@ typedef struct RtDatasetDesc {
     int64_t seed;           /* < 0: the run's --seed (yinyang: its low 32 bits) */
     int teacher;            /* RT_DATA_TEACHER: the teacher index; else -1 */
     int nclasses;           /* labelled kinds: the number of classes; else 0 */
+    /* RT_DATA_NPY and RT_DATA_TABLE (the `data` records): */
+    int64_t din;            /* input length */
+    RtDataOut out;          /* labels, targets or nothing */
+    int64_t dout;           /* RT_OUT_TARGETS: the target length */
+    char *path_in, *path_out;   /* NPY: the files (absolute, as the compiler resolved them) */
+    double *in, *vals_out;  /* TABLE: n x din inputs; n labels or n x dout targets */
+    int have_in;            /* the input record was given */
 } RtDatasetDesc;
 
 typedef struct RtMetricDesc {
@@ -122,9 +138,10 @@ typedef struct RtMetricDesc {
     RtMetricKind kind;
     int buf;                /* the model vector read after each presentation */
     int ref;                /* mse: the buffer it is compared with (the step
-                               computes it under RT_FLUSH from the target), or -1: the
-                               data set's target itself.  angle: the second matrix */
+                               computes it under RT_FLUSH), or -1: the data
+                               set's target itself.  angle: the second matrix */
     int ref_transposed;     /* angle: ref's [j,i] goes with buf's [i,j] */
+    int computed;           /* `computed K`: buf too is computed under RT_FLUSH */
     int dataset;
     int64_t every;          /* evaluated after epochs e with e % every == 0 */
 } RtMetricDesc;
@@ -148,6 +165,7 @@ typedef struct RtDesc {
     char *experiment;
     int train;              /* dataset index */
     int input, target;      /* buffer indexes; target -1 when none */
+    int target_is_input;    /* `target_input`: the presented target is the sample's input */
     int has_onehot;         /* an `onehot` record was given */
     double onehot_on, onehot_off;   /* labelled targets: ON at the label, OFF elsewhere */
     int64_t epochs;
@@ -273,16 +291,21 @@ typedef struct RtData {
     double *in;             /* n x din, row-major */
     double *target;         /* n x dout (labelled sets: the one-hot vectors) */
     int64_t *labels;        /* labelled sets: n class indexes; NULL otherwise */
+    char why[512];          /* rt_data_make's failure: the file and what is wrong */
 } RtData;
 
-/* Make data set k.  Teacher sets: sample s's input is rt_fill(dataset seed,
+/* Make data set k; 0, or -1 with the reason in out->why (an npy set whose
+ * file is missing or does not fit the model; nothing is left allocated).
+ * Npy sets: read from their files (rt_npy_load) and checked against the
+ * descriptor's shapes.  Table sets: copied from the descriptor.  With
+ * `target_input` every set's target is its input.  Teacher sets: sample s's input is rt_fill(dataset seed,
  * stream RT_STREAM_RUNTIME + s, the teacher's input distribution), its target
  * the teacher's output for it; uses the teacher's buffers in `state`
  * (teacher_init must have run).  Yin-Yang sets: rt_yinyang(n, seed), targets
  * onehot_on at the label and onehot_off elsewhere (1 and 0 without an
  * `onehot` record). */
-void rt_data_make(RtData *out, const RtDesc *d, int k, const RtModel *m, double *state,
-                  const double *params, uint64_t run_seed);
+int rt_data_make(RtData *out, const RtDesc *d, int k, const RtModel *m, double *state,
+                 const double *params, uint64_t run_seed);
 void rt_data_free(RtData *data);
 
 /* ---- rt_out.c: files ---- */

@@ -99,10 +99,15 @@ static void on_stop_signal(int sig)
     stop_signal = sig;
 }
 
+/* Data set k, made when first needed (driver_setup makes every one the
+ * experiment uses, so only it can see a failure: NULL after a message). */
 static RtData *dataset(Driver *dr, int k)
 {
     if (!dr->made[k]) {
-        rt_data_make(&dr->data[k], dr->d, k, dr->m, dr->state, dr->params, dr->o->seed);
+        if (rt_data_make(&dr->data[k], dr->d, k, dr->m, dr->state, dr->params, dr->o->seed) < 0) {
+            fprintf(stderr, "%s: data set '%s': %s\n", dr->prog, dr->d->datasets[k].name, dr->data[k].why);
+            return NULL;
+        }
         dr->made[k] = 1;
     }
     return &dr->data[k];
@@ -351,7 +356,7 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
     int refs = 0;
     for (int j = 0; j < d->nmetrics; j++) {
         dr->sums[j] = 0;
-        refs |= d->metrics[j].ref >= 0 && due[j] && d->metrics[j].dataset == k;
+        refs |= (d->metrics[j].ref >= 0 || d->metrics[j].computed) && due[j] && d->metrics[j].dataset == k;
     }
     for (int64_t s = 0; s < data->n; s++) {
         const double *target = data->target + s * data->dout;
@@ -361,7 +366,7 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
         present(dr, data, s);
         run_steps(dr, 0, dr->nsteps);
         if (refs)
-            flush(dr);      /* computes the metrics' references from the target */
+            flush(dr);      /* computes the metrics' values and references */
         if (diverged(dr, "in the evaluation after epoch %lld, %s sample %lld (t = %.10g ms "
                      "into it)", (long long)epoch, d->datasets[k].name, (long long)s + 1,
                      (double)((s + 1) * dr->nsteps) * dr->params[d->dt_param]))
@@ -375,7 +380,8 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
                 /* A reference, e.g. phi(sample.target), was computed by
                  * the flush above from the presented target. */
                 const double *t = mt->ref >= 0 ? dr->state + d->bufs[mt->ref].offset : target;
-                for (int64_t i = 0; i < data->dout; i++)
+                int64_t len = mt->ref >= 0 ? d->bufs[mt->ref].len : data->dout;
+                for (int64_t i = 0; i < len; i++)
                     dr->sums[j] += (v[i] - t[i]) * (v[i] - t[i]);
             } else if (mt->kind == RT_METRIC_RMS) {
                 for (int64_t i = 0; i < d->bufs[mt->buf].len; i++)
@@ -394,7 +400,8 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
         if (!due[j] || mt->dataset != k || mt->kind == RT_METRIC_ANGLE)
             continue;
         if (mt->kind == RT_METRIC_MSE)
-            dr->table.values[at] = dr->sums[j] / ((double)data->n * (double)data->dout);
+            dr->table.values[at] = dr->sums[j] / ((double)data->n *
+                                                  (double)(mt->ref >= 0 ? d->bufs[mt->ref].len : data->dout));
         else if (mt->kind == RT_METRIC_RMS)
             dr->table.values[at] = sqrt(dr->sums[j] / ((double)data->n * (double)d->bufs[mt->buf].len));
         else
@@ -918,9 +925,11 @@ static int driver_setup(Driver *dr, const RtModel *m, const RtDesc *d, RtOptions
         m->teacher_init(dr->state, dr->params, &dr->run, k);
     /* Draw every data set the experiment uses before training starts (a
      * resumed run draws them exactly as the run it continues did). */
-    dataset(dr, d->train);
+    if (!dataset(dr, d->train))
+        return 1;
     for (int j = 0; j < d->nmetrics; j++)
-        dataset(dr, d->metrics[j].dataset);
+        if (!dataset(dr, d->metrics[j].dataset))
+            return 1;
     if (dr->resumed) {
         memcpy(dr->state, dr->ck.state, dr->state_bytes);
         dr->run.counter = dr->ck.counter;

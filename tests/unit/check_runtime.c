@@ -1382,6 +1382,180 @@ START_TEST(test_npy)
 }
 END_TEST
 
+/* A .npy file by hand: version 1.0, the dict padded to 64 bytes, then `data`. */
+static void write_npy_raw(const char *path, const char *dict, const void *data, size_t n)
+{
+    char hdr[256];
+    size_t dl = strlen(dict), total = (10 + dl + 1 + 63) / 64 * 64;
+    memcpy(hdr, "\x93NUMPY\x01\x00", 8);
+    hdr[8] = (char)((total - 10) & 0xff);
+    hdr[9] = (char)((total - 10) >> 8);
+    memcpy(hdr + 10, dict, dl);
+    memset(hdr + 10 + dl, ' ', total - 10 - dl - 1);
+    hdr[total - 1] = '\n';
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(hdr, 1, total, f), total);
+    if (n)
+        ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+static void expect_npy_error(const char *path, const char *want)
+{
+    RtNpyInfo h;
+    double *v = NULL;
+    char why[256];
+    ck_assert_int_eq(rt_npy_load(path, &h, &v, why, sizeof why), -1);
+    ck_assert_ptr_null(v);
+    ck_assert_msg(strstr(why, want) != NULL, "'%s' does not say '%s'", why, want);
+}
+
+START_TEST(test_npy_read)
+{
+    make_tmpdir();
+    char *p = tmp_path("a.npy");
+    RtNpyInfo h;
+    double *v;
+    char why[256];
+    /* float64 (2, 3), as rt_write_npy writes it */
+    double d[6] = { 1, -2, 0.5, 3, 4, 0x1p-1070 };
+    ck_assert_int_eq(rt_write_npy(p, d, 2, 3), 0);
+    ck_assert_int_eq(rt_npy_load(p, &h, &v, why, sizeof why), 0);
+    ck_assert_int_eq(h.ndim, 2);
+    ck_assert_int_eq(h.shape[0], 2);
+    ck_assert_int_eq(h.shape[1], 3);
+    ck_assert_mem_eq(v, d, sizeof d);
+    free(v);
+    /* float32 (3, 1, 1) and int32 (3,), widened exactly; "" keys, no spaces */
+    float f[3] = { 0.1f, -7.25f, 3e38f };
+    write_npy_raw(p, "{\"descr\":\"<f4\",\"fortran_order\":False,\"shape\":(3,1,1)}", f, sizeof f);
+    ck_assert_int_eq(rt_npy_load(p, &h, &v, why, sizeof why), 0);
+    ck_assert_int_eq(h.ndim, 3);
+    ck_assert_int_eq(h.count, 3);
+    for (int i = 0; i < 3; i++)
+        ck_assert(v[i] == (double)f[i]);
+    free(v);
+    int32_t l[3] = { 0, 2, -1 };
+    write_npy_raw(p, "{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }", l, sizeof l);
+    ck_assert_int_eq(rt_npy_load(p, &h, &v, why, sizeof why), 0);
+    ck_assert(h.kind == 'i' && h.size == 4);
+    ck_assert(v[0] == 0 && v[1] == 2 && v[2] == -1);
+    free(v);
+    free(p);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_npy_bad)
+{
+    make_tmpdir();
+    char *p = tmp_path("b.npy"), *dir = tmp_path("");
+    double d[4] = { 1, 2, 3, 4 };
+    expect_npy_error(p, "No such file");
+    expect_npy_error(dir, "is a directory");
+    write_npy_raw(p, "{'descr': '>f8', 'fortran_order': False, 'shape': (4,), }", d, sizeof d);
+    expect_npy_error(p, "big-endian");
+    write_npy_raw(p, "{'descr': '<u2', 'fortran_order': False, 'shape': (4,), }", d, 8);
+    expect_npy_error(p, "dtype '<u2'");
+    write_npy_raw(p, "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (4,), }", d, sizeof d);
+    expect_npy_error(p, "not a simple type");
+    write_npy_raw(p, "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }", d, sizeof d);
+    expect_npy_error(p, "Fortran order");
+    write_npy_raw(p, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", d, sizeof d);
+    expect_npy_error(p, "truncated: 32 bytes of data where the shape needs 48");
+    write_npy_raw(p, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", d, sizeof d);
+    expect_npy_error(p, "trailing bytes");
+    write_npy_raw(p, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, x), }", d, sizeof d);
+    expect_npy_error(p, "bad shape");
+    write_npy_raw(p, "{'descr': '<f8', 'shape': (4,), }", d, sizeof d);
+    expect_npy_error(p, "lacks 'fortran_order'");
+    /* Header cut short: inside the length field, and inside the dict. */
+    write_npy_raw(p, "{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }", d, sizeof d);
+    ck_assert_int_eq(truncate(p, 9), 0);
+    expect_npy_error(p, "truncated .npy header");
+    write_npy_raw(p, "{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }", d, sizeof d);
+    ck_assert_int_eq(truncate(p, 40), 0);
+    expect_npy_error(p, "truncated .npy header");
+    FILE *f = fopen(p, "w");
+    fputs("x,y\n1,2\n", f);
+    fclose(f);
+    expect_npy_error(p, "not a .npy file");
+    /* int64 labels beyond 2^53 would not survive the trip through double */
+    int64_t big[1] = { (INT64_C(1) << 53) + 1 };
+    write_npy_raw(p, "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", big, sizeof big);
+    expect_npy_error(p, "too large");
+    free(p);
+    free(dir);
+    remove_tmpdir();
+}
+END_TEST
+
+/* An npy data set against its descriptor: shape, dtype and labels are
+ * checked when the run makes it, and the message names the file. */
+START_TEST(test_data_npy)
+{
+    make_tmpdir();
+    char *x = tmp_path("x.npy"), *y = tmp_path("y.npy");
+    double xs[6] = { 1, 2, 3, 4, 5, 6 };
+    int64_t ys[3] = { 0, 1, 1 };
+    ck_assert_int_eq(rt_write_npy(x, xs, 3, 2), 0);
+    ck_assert_int_eq(rt_write_npy_i64_vector(y, ys, 3), 0);
+    char text[2048], err[256];
+    snprintf(text, sizeof text,
+             "dendc-model 1\nmodel m\ntitle t\nstate_size 8\nparam dt 0.1 free\nparam t_present 1 free\n"
+             "buf 0 x input 2 1 0\nbuf 1 target target 2 1 2\n"
+             "dataset 0 train npy 3 -1 -1\ndata 0 input 2 %s\ndata 0 labels 2 %s\n"
+             "experiment e\ntrain 0\ninput 0\ntarget 1\nonehot 1 0.1\nepochs 1\ndt_param 0\npresent_param 1\n"
+             "end\n", x, y);
+    RtDesc d;
+    ck_assert_msg(rt_desc_parse(&d, text, err, sizeof err) == 0, "%s", err);
+    RtData data;
+    ck_assert_int_eq(rt_data_make(&data, &d, 0, NULL, NULL, NULL, 1), 0);
+    ck_assert_int_eq(data.n, 3);
+    ck_assert_mem_eq(data.in, xs, sizeof xs);
+    ck_assert(data.labels[2] == 1 && data.target[4] == 0.1 && data.target[5] == 1);
+    rt_data_free(&data);
+    /* The file changed after compiling: 4 samples of 2, then a label of 2. */
+    double more[8] = { 0 };
+    ck_assert_int_eq(rt_write_npy(x, more, 4, 2), 0);
+    ck_assert_int_eq(rt_data_make(&data, &d, 0, NULL, NULL, NULL, 1), -1);
+    ck_assert_msg(strstr(data.why, "x.npy' (samples): shape (4, 2), but the model was compiled for 3 samples")
+                  != NULL, "%s", data.why);
+    ck_assert_ptr_null(data.in);
+    ck_assert_int_eq(rt_write_npy(x, xs, 3, 2), 0);
+    ys[1] = 2;
+    ck_assert_int_eq(rt_write_npy_i64_vector(y, ys, 3), 0);
+    ck_assert_int_eq(rt_data_make(&data, &d, 0, NULL, NULL, NULL, 1), -1);
+    ck_assert_msg(strstr(data.why, "y.npy' (labels): label 1 is 2, not a class index 0..1") != NULL, "%s",
+                  data.why);
+    ck_assert_int_eq(rt_write_npy(y, xs, 3, 1), 0);
+    ck_assert_int_eq(rt_data_make(&data, &d, 0, NULL, NULL, NULL, 1), -1);
+    ck_assert_msg(strstr(data.why, "dtype float64; labels are integers") != NULL, "%s", data.why);
+    rt_desc_free(&d);
+    /* A table: its values travel in the descriptor, and are checked there. */
+    const char *tab =
+        "dendc-model 1\nmodel m\ntitle t\nstate_size 8\nparam dt 0.1 free\nparam t_present 1 free\n"
+        "buf 0 x input 2 1 0\nbuf 1 target target 2 1 2\n"
+        "dataset 0 train table 2 -1 -1\ndata 0 input 2 0.5 1 -1 2\ndata 0 targets 2 1 2 3 4\n"
+        "experiment e\ntrain 0\ninput 0\ntarget 1\nepochs 1\ndt_param 0\npresent_param 1\nend\n";
+    ck_assert_msg(rt_desc_parse(&d, tab, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(rt_data_make(&data, &d, 0, NULL, NULL, NULL, 1), 0);
+    ck_assert(data.in[2] == -1 && data.target[3] == 4 && data.labels == NULL);
+    rt_data_free(&data);
+    rt_desc_free(&d);
+    char bad[1024];
+    snprintf(bad, sizeof bad, "%s", tab);
+    char *at = strstr(bad, "1 2 3 4");
+    memcpy(at, "1 2 3  ", 7);
+    ck_assert_int_eq(rt_desc_parse(&d, bad, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "not a finite number") != NULL, "%s", err);
+    free(x);
+    free(y);
+    remove_tmpdir();
+}
+END_TEST
+
 START_TEST(test_npy_vector)
 {
     double v[5] = { 1, -2.5, 0x1p-1070, 4, 5 }, back[5], big[6];
@@ -2393,6 +2567,9 @@ Suite *runtime_suite(void)
     tcase_add_test(out, test_npy);
     tcase_add_test(out, test_mkdir_and_format);
     tcase_add_test(out, test_npy_vector);
+    tcase_add_test(out, test_npy_read);
+    tcase_add_test(out, test_npy_bad);
+    tcase_add_test(out, test_data_npy);
     tcase_add_test(out, test_checkpoint_roundtrip);
     tcase_add_test(out, test_checkpoint_damaged);
     tcase_add_test(out, test_checkpoint_checked);
