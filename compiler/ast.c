@@ -215,6 +215,20 @@ static void dump_node(FILE *out, const AstNode *n, int indent, const char *role)
         put_name(out, n->name);
         put_loc(out, n);
         child(out, n->u.data.source, in, NULL);
+        children(out, &n->u.data.rows, in);
+        break;
+    case AST_ROW:
+        put_loc(out, n);
+        for (int i = 0; i < n->u.row.in.len; i++)
+            child(out, n->u.row.in.items[i], in, "in");
+        child(out, n->u.row.label, in, "label");
+        for (int i = 0; i < n->u.row.out.len; i++)
+            child(out, n->u.row.out.items[i], in, "target");
+        break;
+    case AST_STR:
+        fputc(' ', out);
+        put_quoted(out, n->name);
+        put_loc(out, n);
         break;
     case AST_PRESENT:
         put_loc(out, n);

@@ -54,7 +54,9 @@ struct AstNode {
                              ODE, DERIV: the differentiated variable
                              (u for du/dt, W for dW/dt).  ASSIGN: the assigned name.
                              SETTING: the setting keyword ("dt", "epochs", "seed", "input").
-                             EVALUATE: the metric name.  DATA: the set name.  */
+                             EVALUATE: the metric name.  DATA: the set name.
+                             STR: the string's text (escapes processed; an
+                             arena copy, not interned). */
     union {
         struct {            /* MODEL */
             const char *title;      /* may be NULL; escapes already processed */
@@ -110,8 +112,17 @@ struct AstNode {
             AstNode *conductance;
         } nudge;
         struct {            /* DATA */
-            AstNode *source;        /* CALL: teacher name or built-in data set */
+            AstNode *source;        /* CALL: teacher name or built-in data set;
+                                       for a table, NAME `table` or CALL table(...) */
+            int table;              /* 1: `= table { rows }`, the rows below */
+            AstList rows;           /* ROW nodes, in order */
         } data;
+        struct {            /* ROW */
+            AstList in;             /* the sample's input values */
+            AstNode *label;         /* `-> 2`: a class index, or NULL */
+            AstList out;            /* `-> [1, 0.2]`: a target vector (when label is NULL) */
+            Span out_span;          /* the target vector, brackets included */
+        } row;
         struct {            /* PRESENT */
             AstList assigns;        /* ASSIGN nodes: x = sample.input, target = ... */
             AstNode *duration;      /* `for 20 ms` */

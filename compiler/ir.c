@@ -659,10 +659,24 @@ void ir_dump(FILE *out, const IrModel *m)
             if (ds->kind == DATA_YINYANG)
                 fprintf(out, "  dataset %d %s: yinyang, n %d, seed %lld\n", d, ds->name, ds->n,
                         (long long)ds->seed);
-            else
+            else if (ds->kind == DATA_NPY || ds->kind == DATA_TABLE) {
+                fprintf(out, "  dataset %d %s: %s, n %d, inputs %d", d, ds->name,
+                        ds->kind == DATA_NPY ? "npy" : "table", ds->n, ds->in_size);
+                if (ds->file_in)
+                    fprintf(out, " from \"%s\"", ds->file_in);
+                if (ds->out == IRDATA_LABELS)
+                    fprintf(out, ", labels of %d classes", ds->classes);
+                else if (ds->out == IRDATA_TARGETS)
+                    fprintf(out, ", targets of %d", ds->out_size);
+                if (ds->file_out)
+                    fprintf(out, " from \"%s\"", ds->file_out);
+                fputc('\n', out);
+            } else
                 fprintf(out, "  dataset %d %s: teacher %d, n %d, seed %lld\n", d, ds->name,
                         ds->teacher, ds->n, (long long)ds->seed);
         }
+        if (x->target_input)
+            fprintf(out, "  target = the sample's input\n");
         if (x->onehot)
             fprintf(out, "  target = onehot(label, on %.17g, off %.17g)\n", x->on, x->off);
         if (x->has_lag)
@@ -758,13 +772,41 @@ char *ir_descriptor(Arena *a, const IrModel *m)
         const IrDataset *ds = &x->datasets[d];
         if (ds->kind == DATA_YINYANG)
             sb_printf(&sb, "dataset %d %s yinyang %d %lld -1\n", d, ds->name, ds->n, (long long)ds->seed);
+        else if (ds->kind == DATA_NPY || ds->kind == DATA_TABLE)
+            sb_printf(&sb, "dataset %d %s %s %d -1 -1\n", d, ds->name, ds->kind == DATA_NPY ? "npy" : "table",
+                      ds->n);
         else
             sb_printf(&sb, "dataset %d %s teacher %d %lld %d\n", d, ds->name, ds->n,
                       (long long)ds->seed, ds->teacher);
     }
+    /* The npy files, or the table's values (all of them, on one line). */
+    for (int d = 0; d < x->ndatasets; d++) {
+        const IrDataset *ds = &x->datasets[d];
+        if (ds->kind != DATA_NPY && ds->kind != DATA_TABLE)
+            continue;
+        for (int part = 0; part < 2; part++) {
+            IrDataOut o = part == 0 ? IRDATA_NONE : ds->out;
+            if (part == 1 && o == IRDATA_NONE)
+                continue;
+            int width = part == 0 ? ds->in_size : o == IRDATA_LABELS ? ds->classes : ds->out_size;
+            sb_printf(&sb, "data %d %s %d ", d, part == 0 ? "input" : o == IRDATA_LABELS ? "labels" : "targets",
+                      width);
+            if (ds->kind == DATA_NPY)
+                sb_printf(&sb, "%s", part == 0 ? ds->path_in : ds->path_out);
+            else {
+                const double *v = part == 0 ? ds->in_vals : ds->out_vals;
+                int count = ds->n * (o == IRDATA_LABELS ? 1 : width);
+                for (int i = 0; i < count; i++)
+                    sb_printf(&sb, "%s%.17g", i ? " " : "", v[i]);
+            }
+            sb_printf(&sb, "\n");
+        }
+    }
     sb_printf(&sb, "experiment %s\n", x->name ? x->name : "none");
     sb_printf(&sb, "train %d\n", x->train);
     sb_printf(&sb, "input %d\n", x->input ? x->input->id : -1);
+    if (x->target_input)
+        sb_printf(&sb, "target_input\n");
     sb_printf(&sb, "target %d\n", x->target ? x->target->id : -1);
     if (x->onehot && x->target)
         sb_printf(&sb, "onehot %.17g %.17g\n", x->on, x->off);
@@ -784,6 +826,9 @@ char *ir_descriptor(Arena *a, const IrModel *m)
     for (int k = 0; k < x->nmetrics; k++)
         if (x->metrics[k].ref_flip)
             sb_printf(&sb, "ref_transposed %d\n", k);
+    for (int k = 0; k < x->nmetrics; k++)
+        if (x->metrics[k].computed)
+            sb_printf(&sb, "computed %d\n", k);
     for (int k = 0; k < x->nrecords; k++)
         sb_printf(&sb, "record %d %.17g %d\n", x->records[k].buf->id, x->records[k].every_ms,
                   x->records[k].patterns);

@@ -211,7 +211,12 @@ typedef struct IrParam {
 typedef enum IrDataKind {
     DATA_TEACHER,           /* inputs drawn, targets computed by a teacher kernel */
     DATA_YINYANG,           /* the Yin-Yang data set: 4 inputs, labels of 3 classes */
+    DATA_NPY,               /* read from .npy files by the runtime */
+    DATA_TABLE,             /* written in the model: the values travel in the descriptor */
 } IrDataKind;
+
+/* What an npy or table sample gives besides its input. */
+typedef enum IrDataOut { IRDATA_NONE, IRDATA_LABELS, IRDATA_TARGETS } IrDataOut;
 
 typedef struct IrTeacher {
     const char *name;
@@ -228,6 +233,14 @@ typedef struct IrDataset {
     int n;                  /* samples */
     int64_t seed;
     int teacher;            /* DATA_TEACHER: index into IrModel.teachers, else -1 */
+    /* DATA_NPY and DATA_TABLE: */
+    int in_size;            /* values per sample */
+    IrDataOut out;
+    int classes;            /* IRDATA_LABELS: the number of classes */
+    int out_size;           /* IRDATA_TARGETS: a target's length */
+    const char *file_in, *file_out;     /* NPY: the files as the model names them (dumps) */
+    const char *path_in, *path_out;     /* NPY: their absolute paths (the descriptor) */
+    const double *in_vals, *out_vals;   /* TABLE: n x in_size; n labels or n x out_size */
 } IrDataset;
 
 typedef enum IrMetricKind {
@@ -244,10 +257,11 @@ typedef struct IrMetric {
     IrMetricKind kind;
     IrBuf *value;           /* the model vector read at the end of each presentation */
     IrBuf *ref;             /* mse: compared with this buffer, which the flush
-                               kernel computes from the target
-                               (phi(sample.target)); NULL: with the target.
-                               angle: the second matrix */
+                               kernel computes (phi(sample.target), x); NULL:
+                               with the target.  angle: the second matrix */
     int ref_flip;           /* angle: ref's element [j,i] goes with value's [i,j] */
+    int computed;           /* value too is computed by the flush kernel: an
+                               expression (rms(R.u - x)), not a variable */
     int dataset;            /* evaluated on this data set */
     int every;              /* every N epochs (1 = each) */
 } IrMetric;
@@ -263,6 +277,7 @@ typedef struct IrExperiment {
     int train;              /* data set index trained on */
     IrBuf *input;           /* the presented input buffer (BUF_INPUT) */
     IrBuf *target;          /* the presented target (BUF_TARGET), NULL if none */
+    int target_input;       /* the target presented is the sample's input (autoencoders) */
     int onehot;             /* labelled data: target = on at the label, off elsewhere */
     double on, off;
     int epochs;
@@ -289,7 +304,7 @@ typedef struct IrModel {
     IrKernel step;          /* one Euler step */
     IrKernel flush;         /* brings the state up to date: applies weight updates
                                a fused matvec still defers (fuse.c) and computes
-                               metric references; the step runs it, and nothing
+                               metrics' values and references; the step runs it, and nothing
                                else, under IRF_FLUSH.  Often empty. */
     IrTeacher *teachers;
     int nteachers;

@@ -119,6 +119,16 @@ typedef struct Ctx {
 } Ctx;
 
 static IrExpr *lx(Lower *L, const Ctx *cx, AstNode *e);
+static IrBuf *var_buf(Lower *L, SemaPop *p, const char *field);
+
+/* The population or input named `name` (a metric's operand), or NULL. */
+static SemaPop *find_pop(SemaModel *s, const char *name)
+{
+    for (int i = 0; i < s->npops; i++)
+        if (s->pops[i].name == name)
+            return &s->pops[i];
+    return NULL;
+}
 
 static IrExpr *param_expr(Lower *L, AstNode *e)
 {
@@ -385,11 +395,20 @@ static IrExpr *lx(Lower *L, const Ctx *cx, AstNode *e)
         case SYM_SELF_W: return ir_load(L->a, L->w[cx->sc.conn - L->s->conns], IDX_IJ);
         default: break;
         }
+        if (cx->sc.kind == SCOPE_METRIC) {      /* an input: the presented value */
+            SemaPop *p = find_pop(L->s, e->name);
+            if (p)
+                return ir_load(L->a, L->pops[p->index].u, IDX_I);
+        }
         return ir_const(L->a, NAN);
     }
     case AST_MEMBER: {                          /* post.X / pre.X */
-        if (cx->sc.kind == SCOPE_METRIC)        /* sample.target */
-            return ir_load(L->a, L->target, IDX_I);
+        if (cx->sc.kind == SCOPE_METRIC) {      /* sample.target, or P.var */
+            if (e->u.member.object->kind == AST_NAME && strcmp(e->u.member.object->name, "sample") == 0)
+                return ir_load(L->a, L->target, IDX_I);
+            SemaPop *p = find_pop(L->s, e->u.member.object->name);
+            return p ? ir_load(L->a, var_buf(L, p, e->name), IDX_I) : ir_const(L->a, NAN);
+        }
         Sym s = sema_lookup(L->s, &cx->sc, e->u.member.object->name);
         int post = s.kind == SYM_POST;
         SemaPop *p = post ? cx->sc.conn->dst : cx->sc.conn->src;
@@ -673,6 +692,9 @@ static void make_buffers(Lower *L)
     for (int i = 0; i < s->nnudges; i++)
         if (!s->nudges[i].toward && !L->target)
             L->target = ir_buf(L->a, L->m, "target", BUF_TARGET, s->nudges[i].pop->size, 1);
+    /* Nothing is nudged toward it, but metrics read it. */
+    if (!L->target && s->exp.metric_target)
+        L->target = ir_buf(L->a, L->m, "target", BUF_TARGET, s->exp.metric_target_len, 1);
 }
 
 static void lower_init(Lower *L)
@@ -1063,12 +1085,20 @@ static void lower_experiment(Lower *L)
     x->train = sx->train;
     x->epochs = sx->epochs;
     x->input = L->pops[sx->input->index].u;
-    x->target = sx->has_target ? L->target : NULL;
+    x->target = sx->has_target || sx->metric_target ? L->target : NULL;
+    x->target_input = sx->target_input;
     x->dt_param = L->dt;
     x->present_param = L->present;
     x->onehot = sx->onehot;
     x->on = sx->on;
     x->off = sx->off;
+    /* A target for the metrics alone, on labelled data: the one-hot vector. */
+    for (int i = 0; i < sx->ndata && sx->metric_target && !sx->onehot && !sx->target_input; i++)
+        if (sx->data[i].classes > 0) {
+            x->onehot = 1;
+            x->on = 1;
+            x->off = 0;
+        }
     if (sx->learning_lag) {
         x->has_lag = 1;
         x->lag_param = L->lag;
@@ -1083,6 +1113,20 @@ static void lower_experiment(Lower *L)
         o->n = d->n;
         o->seed = d->seed;
         o->teacher = d->teacher ? (int)(d->teacher - L->s->teachers) : -1;
+        if (d->kind == SDATA_NPY || d->kind == SDATA_TABLE) {
+            o->kind = d->kind == SDATA_NPY ? DATA_NPY : DATA_TABLE;
+            o->seed = -1;
+            o->in_size = d->in_size;
+            o->out = d->out == SOUT_LABELS ? IRDATA_LABELS : d->out == SOUT_TARGETS ? IRDATA_TARGETS : IRDATA_NONE;
+            o->classes = d->classes;
+            o->out_size = d->out_size;
+            o->file_in = d->file_in ? d->file_in->name : NULL;
+            o->file_out = d->file_out ? d->file_out->name : NULL;
+            o->path_in = d->path_in;
+            o->path_out = d->path_out;
+            o->in_vals = d->in_vals;
+            o->out_vals = d->out_vals;
+        }
     }
     x->nrecords = sx->nrecords;
     x->records = arena_alloc(L->a, (size_t)(sx->nrecords + 1) * sizeof *x->records);
@@ -1100,6 +1144,7 @@ static void lower_experiment(Lower *L)
         IrMetric *o = &x->metrics[i];
         o->name = sm->name;
         o->kind = (IrMetricKind)sm->kind;
+        o->dataset = sm->data;
         o->every = sm->every;
         if (sm->kind == METRIC_ANGLE) {
             /* Each argument is its projection's storage, read transposed if
@@ -1109,18 +1154,23 @@ static void lower_experiment(Lower *L)
             o->value = L->w[a - L->s->conns];
             o->ref = L->w[b - L->s->conns];
             o->ref_flip = sm->angle_ta ^ a->transposed ^ sm->angle_tb ^ b->transposed;
-            o->dataset = sm->data;
             continue;
         }
-        o->value = var_buf(L, sm->pop, sm->field);
-        o->dataset = sm->data;
+        /* Only the evaluation reads a computed value or reference, once
+         * per sample: the flush kernel (the step under IRF_FLUSH), which
+         * the runtime runs before reading metrics, computes it, not every
+         * step of training. */
+        Ctx cx = { .sc = { .kind = SCOPE_METRIC, .target_len = sm->len }, .idx = IDX_I };
+        if (sm->value) {
+            o->value = ir_buf(L->a, L->m, arena_printf(L->a, "%s.value", sm->name), BUF_TEMP, sm->len, 1);
+            o->computed = 1;
+            L->m->flush.name = "flush";
+            add(L, &L->m->flush, vec(L, o->value, lx(L, &cx, sm->value),
+                                    arena_printf(L->a, "metric %s: its value", sm->name)));
+        } else
+            o->value = var_buf(L, sm->pop, sm->field);
         if (sm->ref) {
-            /* Only the evaluation reads the reference, once per sample:
-             * it is computed by the flush kernel (the step under
-             * IRF_FLUSH), which the runtime runs before reading metrics,
-             * not by every step of training. */
-            o->ref = ir_buf(L->a, L->m, arena_printf(L->a, "%s.ref", sm->name), BUF_TEMP, L->target->rows, 1);
-            Ctx cx = { .sc = { .kind = SCOPE_METRIC, .target_len = L->target->rows }, .idx = IDX_I };
+            o->ref = ir_buf(L->a, L->m, arena_printf(L->a, "%s.ref", sm->name), BUF_TEMP, sm->len, 1);
             L->m->flush.name = "flush";
             add(L, &L->m->flush, vec(L, o->ref, lx(L, &cx, sm->ref),
                                     arena_printf(L->a, "metric %s: the reference it is compared with", sm->name)));

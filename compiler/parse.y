@@ -191,6 +191,14 @@ static Ex ex_num(ParseCtx *P, Loc l, double v)
     return ex_leaf(n);
 }
 
+/* A string argument: a data set's file. */
+static Ex ex_str(ParseCtx *P, Loc l, const char *text)
+{
+    AstNode *n = mk(P, AST_STR, l);
+    n->name = text;
+    return ex_leaf(n);
+}
+
 static Ex ex_name(ParseCtx *P, Loc l, const char *name)
 {
     return ex_leaf(mk_named(P, AST_NAME, l, name, l));
@@ -315,6 +323,8 @@ static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
 
 %type <AstNode *> decl connect neuron_item teacher_item exp_item learn toward every_head  /* one node */
 %type <AstList> neuron_items rule_items teacher_items exp_items assigns refs  /* block bodies */
+%type <AstList> table_rows values     /* a table data set: its rows; a row's values */
+%type <AstNode *> table_row             /* one sample of a table */
 %type <Ex> expr primary ref call opt_lowpass opt_seed    /* expressions with their depth */
 %type <ArgList> opt_args args           /* call arguments */
 %type <NameList> opt_names names        /* fn and rule parameters */
@@ -644,6 +654,7 @@ exp_items
     ;
 
 /* exp_item = "data" name "=" call
+ *          | "data" name "=" (name | call) "{" table_rows "}"    (table { ... })
  *          | "dt" expr | "epochs" expr | "seed" expr
  *          | "learning_lag" expr
  *          | "record" ref { "," ref } "every" expr "for" expr name   (name: patterns)
@@ -655,6 +666,20 @@ exp_item
         {
             $$ = mk_named(P, AST_DATA, @$, $3, @3);
             $$->u.data.source = $5.n;
+        }
+    | "data" ok name '=' name '{' table_rows '}'
+        {
+            $$ = mk_named(P, AST_DATA, @$, $3, @3);
+            $$->u.data.source = ex_name(P, @5, $5).n;
+            $$->u.data.table = 1;
+            $$->u.data.rows = $7;
+        }
+    | "data" ok name '=' call '{' table_rows '}'
+        {
+            $$ = mk_named(P, AST_DATA, @$, $3, @3);
+            $$->u.data.source = $5.n;
+            $$->u.data.table = 1;
+            $$->u.data.rows = $7;
         }
     | "dt" ok expr          { $$ = mk_def(P, AST_SETTING, @$, $1, @1, $3); }
     | "epochs" ok expr      { $$ = mk_def(P, AST_SETTING, @$, $1, @1, $3); }
@@ -693,6 +718,39 @@ exp_item
             $$->u.eval.set_span = SP(@4);
             $$->u.eval.value = $7.n;
         }
+    ;
+
+/* table_rows = { table_row | ";" | "," }, resynchronising at the next row */
+table_rows
+    : %empty                    { $$ = (AstList){ 0 }; }
+    | table_rows table_row      { $$ = list_add(P, $1, $2); }
+    | table_rows ';'            { $$ = $1; }
+    | table_rows ','            { $$ = $1; }
+    | table_rows error          { $$ = $1; }
+    ;
+
+/* table_row = "[" values "]" "->" expr              (a label: classification)
+ *           | "[" values "]" "->" "[" values "]"    (a target vector: regression) */
+table_row
+    : '[' values ']' "->" expr
+        {
+            $$ = mk(P, AST_ROW, @$);
+            $$->u.row.in = $2;
+            $$->u.row.label = $5.n;
+        }
+    | '[' values ']' "->" '[' values ']'
+        {
+            $$ = mk(P, AST_ROW, @$);
+            $$->u.row.in = $2;
+            $$->u.row.out = $6;
+            $$->u.row.out_span = span_make(P->src, @5.lo, @7.hi);
+        }
+    ;
+
+/* values = expr { "," expr } */
+values
+    : expr              { $$ = list_add(P, (AstList){ 0 }, $1.n); }
+    | values ',' expr   { $$ = list_add(P, $1, $3.n); }
     ;
 
 /* every_head = "every" [expr] ("epoch" | "epochs") */
@@ -764,9 +822,9 @@ call
     ;
 
 /* opt_args = [ arg { "," arg } ]
- * arg = expr | name kwval      (keyword argument: `seed 42`)
- * kwval = NUMBER | ref         (a keyword's value starts with a number or a
- *                               name, so `seed -1` stays `seed - 1`) */
+ * arg = expr | STRING | name kwval   (keyword argument: `seed 42`)
+ * kwval = NUMBER | STRING | ref (a keyword's value starts with a number, a
+ *                               string or a name, so `seed -1` stays `seed - 1`) */
 opt_args
     : %empty            { $$ = (ArgList){ 0 }; }
     | args
@@ -776,9 +834,13 @@ args
     : expr                      { $$ = args_add(P, (ArgList){ 0 }, NULL, $1); }
     | name NUMBER               { $$ = args_add(P, (ArgList){ 0 }, $1, ex_num(P, @2, $2)); }
     | name ref                  { $$ = args_add(P, (ArgList){ 0 }, $1, $2); }
+    | STRING                    { $$ = args_add(P, (ArgList){ 0 }, NULL, ex_str(P, @1, $1)); }
+    | name STRING               { $$ = args_add(P, (ArgList){ 0 }, $1, ex_str(P, @2, $2)); }
     | args ',' expr             { $$ = args_add(P, $1, NULL, $3); }
     | args ',' name NUMBER      { $$ = args_add(P, $1, $3, ex_num(P, @4, $4)); }
     | args ',' name ref         { $$ = args_add(P, $1, $3, $4); }
+    | args ',' STRING           { $$ = args_add(P, $1, NULL, ex_str(P, @3, $3)); }
+    | args ',' name STRING      { $$ = args_add(P, $1, $3, ex_str(P, @4, $4)); }
     ;
 
 /* name = IDENT | "dendrite" | "input" | "target" | "dt" | "seed" | "epoch" | "epochs" | "state"
@@ -1046,6 +1108,8 @@ static int yyreport_syntax_error(const yypcontext_t *yctx, void *scanner, ParseC
         if (after_operand && continues_operand(k))
             continue;
         if (char_of(k) == ';')          /* ';' is optional: never the fix */
+            continue;
+        if (k == YYSYMBOL_STRING)       /* strings only name data files: noise elsewhere */
             continue;
         if (open && char_of(k) == closer_of(open)) {
             close_kind = k;             /* listed last, with its partner */

@@ -1101,19 +1101,50 @@ void sema_dump(FILE *out, const SemaModel *m)
     if (x->name) {
         fprintf(out, "experiment %s epochs=%d input=%s%s\n", x->name, x->epochs, x->input ? x->input->name : "?",
                 x->has_target ? " target" : "");
-        for (int i = 0; i < x->ndata; i++)
-            fprintf(out, "  data %s = %s(%d, seed %lld)\n", x->data[i].name,
-                    x->data[i].teacher ? x->data[i].teacher->name : "yinyang", x->data[i].n,
-                    (long long)x->data[i].seed);
+        for (int i = 0; i < x->ndata; i++) {
+            const SemaData *sd = &x->data[i];
+            if (sd->kind == SDATA_NPY || sd->kind == SDATA_TABLE) {
+                fprintf(out, "  data %s = %s: %d samples of %d", sd->name, sd->kind == SDATA_NPY ? "npy" : "table",
+                        sd->n, sd->in_size);
+                if (sd->file_in)
+                    fprintf(out, " from \"%s\"", sd->file_in->name);
+                if (sd->out == SOUT_LABELS)
+                    fprintf(out, ", labels of %d classes", sd->classes);
+                else if (sd->out == SOUT_TARGETS)
+                    fprintf(out, ", targets of %d", sd->out_size);
+                if (sd->file_out)
+                    fprintf(out, " from \"%s\"", sd->file_out->name);
+                fputc('\n', out);
+                continue;
+            }
+            fprintf(out, "  data %s = %s(%d, seed %lld)\n", sd->name,
+                    sd->teacher ? sd->teacher->name : "yinyang", sd->n, (long long)sd->seed);
+        }
+        if (x->target_input)
+            fprintf(out, "  target = sample.input\n");
+        if (x->metric_target)
+            fprintf(out, "  target (read by metrics only) of %d\n", x->metric_target_len);
         for (int i = 0; i < x->nmetrics; i++) {
             const SemaMetric *mt = &x->metrics[i];
+            const char *kind = ir_metric_names[mt->kind];
             if (mt->kind == METRIC_ANGLE)
                 fprintf(out, "  metric %s = angle(%s%s%s, %s%s%s) every %d\n", mt->name,
                         mt->angle_ta ? "transpose(" : "", mt->angle_a->name, mt->angle_ta ? ")" : "",
                         mt->angle_tb ? "transpose(" : "", mt->angle_b->name, mt->angle_tb ? ")" : "", mt->every);
-            else
-                fprintf(out, "  metric %s = %s(%s.%s) on %s every %d\n", mt->name, ir_metric_names[mt->kind],
-                        mt->pop->name, mt->field, x->data[mt->data].name, mt->every);
+            else if (mt->value) {
+                int line, col;
+                diag_line_col(mt->value->span.file, mt->value->span.lo, &line, &col);
+                fprintf(out, "  metric %s = %s(the expression at %d:%d, %d values%s) on %s every %d\n", mt->name,
+                        kind, line, col, mt->len, mt->ref ? ", and a reference" : "", x->data[mt->data].name,
+                        mt->every);
+            } else if (mt->ref) {
+                int line, col;
+                diag_line_col(mt->ref->span.file, mt->ref->span.lo, &line, &col);
+                fprintf(out, "  metric %s = %s(%s.%s, the expression at %d:%d) on %s every %d\n", mt->name, kind,
+                        mt->pop->name, mt->field, line, col, x->data[mt->data].name, mt->every);
+            } else
+                fprintf(out, "  metric %s = %s(%s.%s) on %s every %d\n", mt->name, kind, mt->pop->name, mt->field,
+                        x->data[mt->data].name, mt->every);
         }
     }
 }

@@ -112,17 +112,33 @@ typedef struct SemaTeacher {
 typedef enum SemaDataKind {
     SDATA_TEACHER,              /* mimic(200, seed 1): inputs drawn, targets by a teacher */
     SDATA_YINYANG,              /* yinyang(5000, seed 42): 4 inputs, a label of 3 classes */
+    SDATA_NPY,                  /* npy("x.npy", labels "y.npy", classes 3): read at run time */
+    SDATA_TABLE,                /* table { [0, 1] -> 1; ... }: written in the model */
 } SemaDataKind;
+
+/* What a sample of an npy or table data set gives besides its input. */
+typedef enum SemaDataOut {
+    SOUT_NONE,                  /* inputs only (autoencoders: target = sample.input) */
+    SOUT_LABELS,                /* a class index: onehot targets, accuracy */
+    SOUT_TARGETS,               /* a target vector: regression */
+} SemaDataOut;
 
 typedef struct SemaData {
     const char *name;           /* train, test, ... */
     AstNode *decl;              /* DATA */
     SemaDataKind kind;
-    int in_size;                /* YINYANG: 4 */
-    int classes;                /* YINYANG: 3 (labelled data sets only) */
+    int in_size;                /* YINYANG: 4; NPY, TABLE: a sample's values */
+    int classes;                /* YINYANG: 3; NPY, TABLE with labels (labelled data sets only) */
     SemaTeacher *teacher;       /* TEACHER only */
     int n;
     int64_t seed;
+    SemaDataOut out;            /* NPY, TABLE: labels, targets or nothing */
+    int out_size;               /* SOUT_TARGETS: a target vector's length */
+    AstNode *file_in, *file_out;    /* NPY: the STR nodes of the samples' and the
+                                       labels' or targets' files, as written */
+    const char *path_in, *path_out; /* NPY: those files' absolute paths (relative
+                                       ones are from the model file's directory) */
+    double *in_vals, *out_vals;     /* TABLE: n x in_size; n labels or n x out_size */
 } SemaData;
 
 typedef struct SemaMetric {
@@ -134,8 +150,12 @@ typedef struct SemaMetric {
     int data;                   /* index into SemaModel.data */
     int every;
     AstNode *ref;               /* mse: what the value is compared with, an
-                                   element-wise expression of sample.target;
+                                   element-wise vector expression (of
+                                   sample.target, populations' variables, inputs);
                                    NULL for sample.target itself */
+    AstNode *value;             /* the value when it is an expression, not one
+                                   population's variable (rms(R.u - x)); pop NULL */
+    int len;                    /* the value's length */
     SemaConn *angle_a, *angle_b;        /* angle(A, B): two projections' weights ... */
     int angle_ta, angle_tb;             /* ... each read transposed, transpose(W) */
 } SemaMetric;
@@ -156,6 +176,10 @@ typedef struct SemaExperiment {
     AstNode *present_for;       /* the presentation-time expression */
     SemaPop *input;             /* population the sample input is presented to */
     int has_target;
+    int target_input;           /* target = sample.input: the input is the target (autoencoders) */
+    int metric_target;          /* no target is presented, but a metric reads sample.target: the
+                                   target buffer holds it for the metrics alone ... */
+    int metric_target_len;      /* ... with this length */
     int onehot;                 /* target = onehot(sample.label, on ON, off OFF) */
     double on, off;
     AstNode *learning_lag;      /* `learning_lag 10 ms`, or NULL */
@@ -201,7 +225,8 @@ typedef enum ScopeKind {
     SCOPE_TEACHER,      /* teacher target: its weights, `input` */
     SCOPE_FN,           /* a fn body: its parameters only (plus params) */
     SCOPE_WEIGHTS,      /* a weight init formula: other weights of the same shape */
-    SCOPE_METRIC,       /* an mse metric's reference: sample.target (a vector), params */
+    SCOPE_METRIC,       /* a metric's value or reference: sample.target, populations'
+                           variables and inputs (vectors), params */
 } ScopeKind;
 
 typedef struct Scope {
@@ -211,6 +236,7 @@ typedef struct Scope {
     AstNode *rule;              /* RULE: the rule declaration (for its parameter names) */
     SemaTeacher *teacher;       /* TEACHER */
     int target_len;             /* METRIC: the length of sample.target */
+    int *reads_target;          /* METRIC: set to 1 when sample.target is read, if not NULL */
     PtrVec *locals;             /* FN / RULE: parameter names */
     int deriv_limit;            /* NEURON: derivatives readable here are those of
                                    the soma (order 0) and of states (order k+1)

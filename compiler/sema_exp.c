@@ -5,8 +5,13 @@
  * It fills in SemaModel.exp and SemaModel.teachers (sema.h); like the rest
  * of sema, it reports every error it finds and carries on.
  */
+#ifdef HAVE_CONFIG_H
+#include <config.h>         /* _GNU_SOURCE (realpath), from AC_USE_SYSTEM_EXTENSIONS */
+#endif
 #include "sema_int.h"
+#include "dendrt.h"         /* rt_npy_info, rt_npy_load: the runtime's own .npy reader */
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +38,280 @@ static Span keyword_span(Span value, const char *kw)
     return value;
 }
 
+/* ---- npy and table data sets ---- */
+
+/* A data file named in the model, relative to the model file's directory:
+ * as messages show it (the directory as the user named the model) and
+ * absolute, for the runtime (a compiled model may run from anywhere). */
+static void data_path(Sema *S, Span sp, const char *written, const char **shown, const char **abs)
+{
+    const char *model = sp.file && sp.file->path ? sp.file->path : "";
+    const char *slash = strrchr(model, '/');
+    if (written[0] == '/') {
+        *shown = *abs = written;
+        return;
+    }
+    const char *dir = slash ? arena_printf(&S->c->arena, "%.*s", (int)(slash - model), model) : ".";
+    if (slash == model)
+        dir = "/";
+    *shown = slash ? arena_printf(&S->c->arena, "%s/%s", dir, written) : written;
+    char *real = realpath(dir, NULL);
+    *abs = real ? arena_printf(&S->c->arena, "%s/%s", real, written) : *shown;
+    free(real);
+}
+
+static const char *dtype_word(const RtNpyInfo *h)
+{
+    return h->kind == 'f' ? (h->size == 8 ? "float64" : "float32") : (h->size == 8 ? "int64" : "int32");
+}
+
+static const char *shape_word(Sema *S, const RtNpyInfo *h)
+{
+    const char *s = "(";
+    for (int i = 0; i < h->ndim; i++)
+        s = arena_printf(&S->c->arena, "%s%lld%s", s, (long long)h->shape[i],
+                         h->ndim == 1 ? "," : i + 1 < h->ndim ? ", " : "");
+    return arena_printf(&S->c->arena, "%s)", s);
+}
+
+/* Reads the header of a data file at compile time, so that a file that
+ * does not fit is reported where the model names it; the runtime reads the
+ * data (and checks it again).  rows: the samples the first file has, or -1
+ * for the first file itself.  *width: the values per sample.  Returns the
+ * number of samples, or -1 after an error. */
+static long npy_part(Sema *S, AstNode *str, const char *what, int ints, long rows, int *width,
+                     const char **abs)
+{
+    const char *shown;
+    char why[256];
+    RtNpyInfo h;
+    data_path(S, str->span, str->name, &shown, abs);
+    if (strpbrk(*abs, "\n\r\t")) {      /* the descriptor holds it on one line */
+        ERR(S, str->span, "a data file's path cannot contain a newline, a carriage return or a tab");
+        return -1;
+    }
+    if (rt_npy_info(*abs, &h, why, sizeof why) < 0) {
+        ERR(S, str->span, "cannot use %s file '%s': %s", what, shown, why);
+        return -1;
+    }
+    if (ints && h.kind != 'i') {
+        ERR(S, str->span, "labels file '%s' holds %s; labels are class indexes, int64 or int32", shown,
+            dtype_word(&h));
+        return -1;
+    }
+    if (!ints && h.kind != 'f') {
+        ERR(S, str->span, "%s file '%s' holds %s; expected float64 or float32", what, shown, dtype_word(&h));
+        return -1;
+    }
+    const char *shape = shape_word(S, &h);
+    if (h.ndim < 1 || h.shape[0] < 1 || h.count < 1) {
+        ERR(S, str->span, "%s file '%s' has shape %s; expected one row per sample, e.g. (8, 9)", what, shown, shape);
+        return -1;
+    }
+    if (h.shape[0] > 100000000L) {
+        ERR(S, str->span, "%s file '%s' has %lld samples, more than %ld", what, shown, (long long)h.shape[0],
+            100000000L);
+        return -1;
+    }
+    if (ints && h.ndim != 1) {
+        ERR(S, str->span, "labels file '%s' has shape %s; expected one label per sample, shape (%ld,)", shown, shape,
+            rows > 0 ? rows : (long)h.shape[0]);
+        return -1;
+    }
+    if (rows >= 0 && h.shape[0] != rows) {
+        ERR(S, str->span, "%s file '%s' has %lld rows (shape %s), but the samples' file has %ld", what, shown,
+            (long long)h.shape[0], shape, rows);
+        return -1;
+    }
+    int64_t w = h.count / h.shape[0];
+    if (w > 1L << 24) {
+        ERR(S, str->span, "%s file '%s' has %lld values per sample, too many", what, shown, (long long)w);
+        return -1;
+    }
+    *width = (int)w;
+    return (long)h.shape[0];
+}
+
+/* npy("x.npy" [, labels "y.npy", classes N | , targets "t.npy"]) */
+static int check_npy(Sema *S, AstNode *src, SemaData *sd)
+{
+    static const char *const usage = "npy takes the samples' file, then 'labels FILE, classes N' or 'targets FILE'";
+    AstNode *labels = NULL, *targets = NULL, *classes = NULL;
+    sd->kind = SDATA_NPY;
+    for (int i = 0; i < src->u.call.args.len; i++) {
+        const char *kw = src->u.call.arg_names.len > i ? src->u.call.arg_names.items[i] : NULL;
+        AstNode *a = src->u.call.args.items[i];
+        if (!kw && i == 0) {
+            if (a->kind != AST_STR) {
+                ERR(S, a->span, "expected the samples' file, a string: npy(\"x.npy\", ...)");
+                return 0;
+            }
+            sd->file_in = a;
+        } else if (kw && (strcmp(kw, "labels") == 0 || strcmp(kw, "targets") == 0)) {
+            if (a->kind != AST_STR) {
+                ERR(S, a->span, "expected a file name, a string: %s \"y.npy\"", kw);
+                return 0;
+            }
+            AstNode **slot = strcmp(kw, "labels") == 0 ? &labels : &targets;
+            if (*slot) {
+                ERR(S, keyword_span(a->span, kw), "'%s' is given twice", kw);
+                return 0;
+            }
+            *slot = a;
+        } else if (kw && strcmp(kw, "classes") == 0) {
+            classes = a;
+        } else if (kw) {
+            Span ks = keyword_span(a->span, kw);
+            ERR(S, ks, "unknown argument '%s': %s", kw, usage);
+            const char *known[] = { "labels", "targets", "classes" };
+            sema_hint(S, ks, diag_closest(kw, known, 3));
+            return 0;
+        } else {
+            ERR(S, a->span, "too many arguments: %s", usage);
+            return 0;
+        }
+    }
+    if (!sd->file_in) {
+        ERR(S, src->span, "'npy(...)' needs the samples' file, e.g. npy(\"x.npy\", labels \"y.npy\", classes 3)");
+        return 0;
+    }
+    if (labels && targets) {
+        ERR(S, targets->span, "a data set has labels (classification) or targets (regression), not both");
+        return 0;
+    }
+    if (labels && !classes) {
+        ERR(S, labels->span, "labels need the number of classes: add 'classes N'");
+        return 0;
+    }
+    if (classes && !labels) {
+        ERR(S, keyword_span(classes->span, "classes"), "'classes' goes with 'labels FILE'");
+        return 0;
+    }
+    long v;
+    if (classes) {
+        if (!sema_const_int(S, classes, "the number of classes", 1, 1L << 20, &v))
+            return 0;
+        sd->classes = (int)v;
+    }
+    long n = npy_part(S, sd->file_in, "samples", 0, -1, &sd->in_size, &sd->path_in);
+    if (n < 0)
+        return 0;
+    sd->n = (int)n;
+    if (labels) {
+        int w;
+        sd->out = SOUT_LABELS;
+        sd->file_out = labels;
+        if (npy_part(S, labels, "labels", 1, n, &w, &sd->path_out) < 0)
+            return 0;
+        /* The labels are few: check them now, where the model names the file. */
+        RtNpyInfo h;
+        double *lab;
+        char why[256];
+        if (rt_npy_load(sd->path_out, &h, &lab, why, sizeof why) < 0) {
+            ERR(S, labels->span, "cannot read labels file: %s", why);
+            return 0;
+        }
+        for (long i = 0; i < n; i++)
+            if (!(lab[i] >= 0 && lab[i] < sd->classes)) {
+                ERR(S, labels->span, "label %ld is %g, not a class index 0..%d (classes %d)", i, lab[i],
+                    sd->classes - 1, sd->classes);
+                free(lab);
+                return 0;
+            }
+        free(lab);
+    } else if (targets) {
+        sd->out = SOUT_TARGETS;
+        sd->file_out = targets;
+        if (npy_part(S, targets, "targets", 0, n, &sd->out_size, &sd->path_out) < 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* table [(classes N)] { [x0, x1, ...] -> LABEL | [x0, ...] -> [t0, ...]  ... } */
+static int check_table(Sema *S, AstNode *it, SemaData *sd)
+{
+    AstNode *src = it->u.data.source;
+    AstNode *classes = NULL;
+    sd->kind = SDATA_TABLE;
+    if (strcmp(src->name, "table") != 0) {
+        ERR(S, name_span(src), "a data set written in the model is 'table { [inputs] -> label ... }', not '%s { ... }'",
+            src->name);
+        return 0;
+    }
+    if (src->kind == AST_CALL) {
+        for (int i = 0; i < src->u.call.args.len; i++) {
+            const char *kw = src->u.call.arg_names.len > i ? src->u.call.arg_names.items[i] : NULL;
+            AstNode *a = src->u.call.args.items[i];
+            if (!kw || strcmp(kw, "classes") != 0 || classes) {
+                ERR(S, kw ? keyword_span(a->span, kw) : a->span, "a table takes only 'classes N': table(classes 3) { ... }");
+                return 0;
+            }
+            classes = a;
+        }
+    }
+    const AstList *rows = &it->u.data.rows;
+    if (rows->len == 0) {
+        ERR(S, name_span(it), "table '%s' has no samples: write them as '[0, 1, 0] -> 1'", it->name);
+        return 0;
+    }
+    long ncls = 0;
+    if (classes && !sema_const_int(S, classes, "the number of classes", 1, 1L << 20, &ncls))
+        return 0;
+    AstNode *first = rows->items[0];
+    sd->in_size = first->u.row.in.len;
+    sd->out = first->u.row.label ? SOUT_LABELS : SOUT_TARGETS;
+    sd->out_size = first->u.row.label ? 0 : first->u.row.out.len;
+    sd->n = rows->len;
+    sd->in_vals = arena_alloc(&S->c->arena, (size_t)sd->n * (size_t)sd->in_size * sizeof(double) + 1);
+    sd->out_vals = arena_alloc(&S->c->arena, (size_t)sd->n * (size_t)(sd->out_size ? sd->out_size : 1) *
+                                                 sizeof(double) + 1);
+    int ok = 1, maxlab = -1;
+    for (int r = 0; r < rows->len; r++) {
+        AstNode *row = rows->items[r];
+        if (row->u.row.in.len != sd->in_size) {
+            ERR(S, row->span, "this sample has %d values, but the first has %d", row->u.row.in.len, sd->in_size);
+            ok = 0;
+            continue;
+        }
+        if (!row->u.row.label != (sd->out == SOUT_TARGETS)) {
+            ERR(S, row->u.row.label ? row->u.row.label->span : row->u.row.out_span,
+                "this sample gives %s, but the first gives %s: a table has labels (-> 2) or target vectors "
+                "(-> [1, 0]), not both", row->u.row.label ? "a label" : "a target vector",
+                sd->out == SOUT_LABELS ? "a label" : "a target vector");
+            ok = 0;
+            continue;
+        }
+        if (!row->u.row.label && row->u.row.out.len != sd->out_size) {
+            ERR(S, row->u.row.out_span, "this target has %d values, but the first has %d", row->u.row.out.len,
+                sd->out_size);
+            ok = 0;
+            continue;
+        }
+        for (int i = 0; i < sd->in_size; i++)
+            ok &= sema_eval_const(S, row->u.row.in.items[i], &sd->in_vals[(size_t)r * (size_t)sd->in_size + (size_t)i]);
+        if (row->u.row.label) {
+            long lab;
+            long hi = classes ? ncls - 1 : (1L << 20) - 1;
+            if (!sema_const_int(S, row->u.row.label, classes ? "a label (a class index below 'classes')"
+                                : "a label (a class index)", 0, hi, &lab)) {
+                ok = 0;
+                continue;
+            }
+            sd->out_vals[r] = (double)lab;
+            if (lab > maxlab)
+                maxlab = (int)lab;
+        } else
+            for (int i = 0; i < sd->out_size; i++)
+                ok &= sema_eval_const(S, row->u.row.out.items[i],
+                                      &sd->out_vals[(size_t)r * (size_t)sd->out_size + (size_t)i]);
+    }
+    if (sd->in_size == 0 || (sd->out == SOUT_TARGETS && sd->out_size == 0))
+        ok = 0;
+    sd->classes = sd->out == SOUT_LABELS ? (classes ? (int)ncls : maxlab + 1) : 0;
+    return ok;
+}
+
 static void check_data(Sema *S, AstNode *it, SemaExperiment *x)
 {
     AstNode *src = it->u.data.source;
@@ -41,26 +320,37 @@ static void check_data(Sema *S, AstNode *it, SemaExperiment *x)
             ERR(S, name_span(it), "data set '%s' is defined twice", it->name);
             return;
         }
+    if (it->u.data.table) {
+        SemaData sd = { .name = it->name, .decl = it };
+        if (check_table(S, it, &sd))
+            x->data[x->ndata++] = sd;
+        return;
+    }
     if (src->kind != AST_CALL || src->u.call.callee_object) {
         ERR(S, src->span, "expected a data set, e.g. mimic(500, seed 1) for a teacher named 'mimic'");
         return;
     }
     SemaTeacher *t = find_teacher(S->m, src->name);
+    if (!t && strcmp(src->name, "npy") == 0) {
+        SemaData sd = { .name = it->name, .decl = it };
+        if (check_npy(S, src, &sd))
+            x->data[x->ndata++] = sd;
+        return;
+    }
     int yinyang = !t && strcmp(src->name, "yinyang") == 0;
     if (!t && !yinyang) {
-        if (strcmp(src->name, "idx") == 0 ||
-            strcmp(src->name, "npy") == 0 || strcmp(src->name, "csv") == 0)
-            ERR(S, name_span(src), "data set '%s' is not supported yet; this version has yinyang(...) and "
-                "teacher data sets", src->name);
+        if (strcmp(src->name, "idx") == 0 || strcmp(src->name, "csv") == 0)
+            ERR(S, name_span(src), "data set '%s' is not supported yet; this version has yinyang(...), npy(...), "
+                "table { ... } and teacher data sets", src->name);
         else {
-            const char *known = "yinyang";
+            const char *known = "yinyang, npy, table";
             for (int i = 0; i < S->m->nteachers; i++)
                 known = arena_printf(&S->c->arena, "%s, %s", known, S->m->teachers[i].name);
             ERR(S, name_span(src), "unknown data set or teacher '%s' (the known ones: %s)", src->name, known);
             AstKind k = AST_TEACHER;
             const char *best = sema_closest_global(S, src->name, &k, 1);
-            const char *builtin[] = { "yinyang" };
-            sema_hint(S, name_span(src), best ? best : diag_closest(src->name, builtin, 1));
+            const char *builtin[] = { "yinyang", "npy", "table" };
+            sema_hint(S, name_span(src), best ? best : diag_closest(src->name, builtin, 3));
         }
         return;
     }
@@ -177,6 +467,13 @@ static int check_present(Sema *S, AstNode *it, SemaExperiment *x)
                 x->has_target = 1;
             continue;
         }
+        /* target = sample.input: an autoencoder's target is its input. */
+        if (is_target && v->kind == AST_MEMBER && v->u.member.object->kind == AST_NAME &&
+            strcmp(v->u.member.object->name, "sample") == 0 && strcmp(v->name, "input") == 0) {
+            x->has_target = 1;
+            x->target_input = 1;
+            continue;
+        }
         if (v->kind != AST_MEMBER || v->u.member.object->kind != AST_NAME ||
             strcmp(v->u.member.object->name, "sample") != 0 || strcmp(v->name, want) != 0) {
             if (v->kind == AST_MEMBER && v->u.member.object->kind == AST_NAME)
@@ -288,6 +585,77 @@ static void check_angle(Sema *S, AstNode *it, AstNode *v, SemaMetric mt, SemaExp
     x->metrics[x->nmetrics++] = mt;
 }
 
+/* The length of sample.target in data set sd (the one-hot vector of a
+ * labelled set; the input with target = sample.input), 0 when it has none,
+ * or -1 when it is not known (a teacher whose target was wrong: reported). */
+static int target_len_of(const SemaData *sd, const SemaExperiment *x)
+{
+    if (x->target_input)
+        return x->input ? x->input->size : 0;
+    if (sd->classes > 0)
+        return sd->classes;
+    if (sd->kind == SDATA_TEACHER)
+        return sd->teacher->out_size ? sd->teacher->out_size : -1;
+    return sd->out == SOUT_TARGETS ? sd->out_size : 0;
+}
+
+/* P.var naming a population (not an input) before the dot. */
+static int is_pop_member(Sema *S, const AstNode *a)
+{
+    if (a->kind != AST_MEMBER || a->u.member.object->kind != AST_NAME)
+        return 0;
+    const SemaPop *p = sema_find_pop(S->m, a->u.member.object->name);
+    return !p || !p->is_input;
+}
+
+/* Does expression e read sample.target? */
+static int reads_sample_target(const AstNode *e)
+{
+    switch (e->kind) {
+    case AST_MEMBER:
+        return e->u.member.object->kind == AST_NAME && strcmp(e->u.member.object->name, "sample") == 0 &&
+               strcmp(e->name, "target") == 0;
+    case AST_CALL:
+        for (int i = 0; i < e->u.call.args.len; i++)
+            if (reads_sample_target(e->u.call.args.items[i]))
+                return 1;
+        return 0;
+    case AST_UNARY:
+        return reads_sample_target(e->u.op.lhs);
+    case AST_BINARY:
+        return reads_sample_target(e->u.op.lhs) || reads_sample_target(e->u.op.rhs);
+    default:
+        return 0;
+    }
+}
+
+/* A metric's value or reference as a vector expression: its length (0 for
+ * a scalar), or -1 after an error.  Reading sample.target when nothing is
+ * presented as a target gives the model a target buffer for the metrics
+ * alone (SemaExperiment.metric_target). */
+static int check_metric_expr(Sema *S, SemaExperiment *x, SemaData *sd, int tlen, AstNode *e)
+{
+    int reads = 0;
+    Scope sc = { .kind = SCOPE_METRIC, .target_len = tlen, .reads_target = &reads };
+    int len = sema_check_expr(S, &sc, e);
+    if (len < 0 || !reads)
+        return len;     /* with tlen -1, sample.target gave -1 and nothing more is said */
+    if (tlen == 0) {
+        ERR(S, e->span, "data set '%s' has no targets, and this reads 'sample.target'", sd->name);
+        return -1;
+    }
+    if (!x->has_target) {
+        if (x->metric_target && x->metric_target_len != tlen) {
+            ERR(S, e->span, "the targets of data set '%s' have %d values, but another metric read targets of %d",
+                sd->name, tlen, x->metric_target_len);
+            return -1;
+        }
+        x->metric_target = 1;
+        x->metric_target_len = tlen;
+    }
+    return len;
+}
+
 static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
 {
     SemaMetric mt = { .name = it->name, .decl = it, .every = 1 };
@@ -366,55 +734,89 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
         return;
     }
     AstNode *a = v->u.call.args.items[0], *b = rms ? NULL : v->u.call.args.items[1];
+    SemaData *sd = &x->data[mt.data];
+    int tlen = target_len_of(sd, x);
     if (rms) {
         /* rms(P1.apical): the root mean square of any variable or compartment
-         * over the data set, read at the end of each presentation. */
+         * over the data set, read at the end of each presentation; or of a
+         * vector expression of them, rms(R.u - x). */
+        if (!is_pop_member(S, a)) {
+            int len = check_metric_expr(S, x, sd, tlen, a);
+            if (len < 0)
+                return;
+            if (len == 0) {
+                ERR(S, a->span, "rms needs a vector: a population's variable or an expression of them, e.g. R.u - x");
+                return;
+            }
+            mt.value = a;
+            mt.len = len;
+            x->metrics[x->nmetrics++] = mt;
+            return;
+        }
         SemaPop *p = resolve_pop_var(S, a, "a metric reads a population's variables");
         if (!p)
             return;
         mt.pop = p;
         mt.field = a->name;
+        mt.len = p->size;
         x->metrics[x->nmetrics++] = mt;
         return;
     }
-    if (a->kind != AST_MEMBER || a->u.member.object->kind != AST_NAME) {
-        ERR(S, a->span, "expected a population's variable, e.g. P2.u or P2.r");
-        return;
-    }
-    SemaPop *p = sema_resolve_pop(S, a->u.member.object->name, a->u.member.object->span,
-                             "a metric reads a population's soma or rate");
-    if (!p)
-        return;
-    Sym s = sema_neuron_var(p->type, a->name);
-    if (s.kind != SYM_SOMA && s.kind != SYM_RATE && s.kind != SYM_STATE && s.kind != SYM_OU) {
-        ERR(S, name_span(a), "'%s' is not the soma, rate or a state of '%s' (%s has '%s' and '%s')", a->name, p->name,
-            p->type->name, p->type->soma->name, p->type->rate->name);
-        return;
-    }
-    mt.pop = p;
-    mt.field = a->name;
-    SemaData *sd = &x->data[mt.data];
-    int labelled = sd->kind == SDATA_YINYANG;
     int is_label = b->kind == AST_MEMBER && b->u.member.object->kind == AST_NAME &&
                    strcmp(b->u.member.object->name, "sample") == 0 && strcmp(b->name, "label") == 0;
     int is_tgt = b->kind == AST_MEMBER && b->u.member.object->kind == AST_NAME &&
                  strcmp(b->u.member.object->name, "sample") == 0 && strcmp(b->name, "target") == 0;
+    if (mt.kind == METRIC_MSE && !is_label && !is_tgt && !is_pop_member(S, a)) {
+        /* mse(R.u - x, 0 * x)... : the value itself is an expression. */
+        int len = check_metric_expr(S, x, sd, tlen, a);
+        if (len < 0)
+            return;
+        if (len == 0) {
+            ERR(S, a->span, "mse compares two vectors: expected a population's variable or an expression of them");
+            return;
+        }
+        mt.value = a;
+        mt.len = len;
+    } else {
+        if (a->kind != AST_MEMBER || a->u.member.object->kind != AST_NAME) {
+            ERR(S, a->span, "expected a population's variable, e.g. P2.u or P2.r");
+            return;
+        }
+        SemaPop *p = sema_resolve_pop(S, a->u.member.object->name, a->u.member.object->span,
+                                 "a metric reads a population's soma or rate");
+        if (!p)
+            return;
+        Sym s = sema_neuron_var(p->type, a->name);
+        /* Compared with the sample's target or label, a metric reads what
+         * is nudged toward it (the soma) or what stands for it (the rate);
+         * between two of the model's vectors, any variable. */
+        int between = mt.kind == METRIC_MSE && !is_label && !is_tgt && !reads_sample_target(b);
+        if (s.kind == SYM_NONE && between) {
+            resolve_pop_var(S, a, "a metric reads a population's variables");
+            return;
+        }
+        if (s.kind != SYM_SOMA && s.kind != SYM_RATE && s.kind != SYM_STATE && s.kind != SYM_OU && !between) {
+            ERR(S, name_span(a), "'%s' is not the soma, rate or a state of '%s' (%s has '%s' and '%s')", a->name,
+                p->name, p->type->name, p->type->soma->name, p->type->rate->name);
+            return;
+        }
+        mt.pop = p;
+        mt.field = a->name;
+        mt.len = p->size;
+    }
+    SemaPop *p = mt.pop;
+    int labelled = sd->classes > 0;
     if (is_label && !labelled) {
         ERR(S, b->span, "data set '%s' has no labels (it is made by a teacher): compare with 'sample.target'",
             sd->name);
         return;
     }
+    int reads_target = is_tgt;
     if (!is_label && !is_tgt && mt.kind == METRIC_MSE) {
         /* mse(P2.r, shifted_softplus(sample.target)): compare rates with
-         * the rates the targets stand for.  The reference is an element-wise
-         * expression of the presented target, so it needs one. */
-        if (!x->has_target) {
-            ERR(S, b->span, "a metric's reference is computed from the presented target, and this experiment "
-                "presents none (add e.g. 'target = sample.target' to 'present')");
-            return;
-        }
-        Scope sc = { .kind = SCOPE_METRIC, .target_len = p->size };
-        int len = sema_check_expr(S, &sc, b);
+         * the rates the targets stand for; mse(R.u, x): with the input.
+         * The reference is an element-wise vector expression. */
+        int len = check_metric_expr(S, x, sd, tlen, b);
         if (len < 0)
             return;
         if (len == 0) {
@@ -422,20 +824,42 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
                 "'phi(sample.target)'");
             return;
         }
+        if (len != mt.len) {
+            ERR(S, v->span, "mse compares %d values with %d", mt.len, len);
+            return;
+        }
+        reads_target = reads_sample_target(b);
         mt.ref = b;
     } else if (!is_label && !is_tgt) {
         ERR(S, b->span, labelled ? "expected 'sample.label' or 'sample.target'" : "expected 'sample.target'");
         return;
     }
-    if (labelled && p->size != sd->classes) {
-        ERR(S, a->span, "'%s' has %d neurons, but data set '%s' has %d classes", p->name, p->size, sd->name,
-            sd->classes);
+    if (!reads_target && !is_label) {
+        x->metrics[x->nmetrics++] = mt;
+        return;
+    }
+    if (is_tgt && tlen == 0) {
+        ERR(S, b->span, "data set '%s' has no targets to compare with", sd->name);
+        return;
+    }
+    if (x->target_input && tlen > 0 && tlen != mt.len) {
+        ERR(S, v->span, "the target is the input ('target = sample.input'), which has %d values, but %s%s%s has %d",
+            tlen, p ? "'" : "", p ? p->name : "the value", p ? "'" : "", mt.len);
+        return;
+    }
+    if (labelled && !x->target_input && mt.len != sd->classes) {
+        ERR(S, a->span, "'%s' has %d neurons, but data set '%s' has %d classes", p ? p->name : "the value", mt.len,
+            sd->name, sd->classes);
         return;
     }
     SemaTeacher *t = sd->teacher;
-    if (t && t->out_size && t->out_size != p->size) {
-        ERR(S, v->span, "'%s' has %d neurons but the targets of '%s' have %d values", p->name, p->size,
-            it->u.eval.set, t->out_size);
+    if (t && !x->target_input && t->out_size && t->out_size != mt.len) {
+        ERR(S, v->span, "'%s' has %d neurons but the targets of '%s' have %d values", p ? p->name : "the value",
+            mt.len, it->u.eval.set, t->out_size);
+        return;
+    }
+    if (!t && !labelled && !x->target_input && tlen > 0 && tlen != mt.len) {
+        ERR(S, v->span, "the value has %d elements but the targets of '%s' have %d", mt.len, it->u.eval.set, tlen);
         return;
     }
     x->metrics[x->nmetrics++] = mt;
@@ -678,6 +1102,35 @@ static void check_teacher_body(Sema *S, SemaTeacher *t, SemaPop *target_pop)
     }
 }
 
+/* An npy or table data set against what is presented: the sample size,
+ * and labels, targets or the input as the target. */
+static void check_stored_fits(Sema *S, SemaData *sd, SemaExperiment *x, SemaPop *target_pop)
+{
+    Span sp = name_span(sd->decl);
+    const char *what = sd->kind == SDATA_NPY ? arena_printf(&S->c->arena, " (file '%s')", sd->file_in->name) : "";
+    if (x->input && x->input->size != sd->in_size) {
+        ERR(S, sd->file_in ? sd->file_in->span : sp, "data set '%s' has samples of %d values%s, but input '%s' has %d",
+            sd->name, sd->in_size, what, x->input->name, x->input->size);
+        return;
+    }
+    if (!x->has_target || x->target_input)
+        return;
+    if (sd->out == SOUT_NONE)
+        ERR(S, sp, "data set '%s' has inputs only, but a target is presented: give it labels or targets, or present "
+            "'target = sample.input'", sd->name);
+    else if (sd->out == SOUT_LABELS && !x->onehot)
+        ERR(S, sp, "data set '%s' has labels, not target vectors: present 'target = onehot(sample.label, on 1.0, "
+            "off 0.1)'", sd->name);
+    else if (sd->out == SOUT_TARGETS && x->onehot)
+        ERR(S, sp, "data set '%s' has target vectors, not labels: present 'target = sample.target'", sd->name);
+    else if (sd->out == SOUT_LABELS && target_pop && target_pop->size != sd->classes)
+        ERR(S, sp, "data set '%s' has %d classes, but population '%s' (nudged toward target) has %d neurons",
+            sd->name, sd->classes, target_pop->name, target_pop->size);
+    else if (sd->out == SOUT_TARGETS && target_pop && target_pop->size != sd->out_size)
+        ERR(S, sd->file_out ? sd->file_out->span : sp, "data set '%s' has targets of %d values, but population '%s' "
+            "(nudged toward target) has %d neurons", sd->name, sd->out_size, target_pop->name, target_pop->size);
+}
+
 /* Teacher sizes depend on the presented input, and metrics on the teachers. */
 void sema_check_teachers_and_metrics(Sema *S)
 {
@@ -701,8 +1154,22 @@ void sema_check_teachers_and_metrics(Sema *S)
     /* The data sets must fit what is presented; each mismatch is reported
      * once, at the first data set that shows it. */
     int said_input = 0, said_labels = 0, said_classes = 0, said_teacher = 0;
+    if (x->target_input && target_pop && x->input && target_pop->size != x->input->size)
+        ERR(S, name_span(x->decl), "the target is the input ('target = sample.input'), which has %d values, but "
+            "population '%s' (nudged toward target) has %d neurons", x->input->size, target_pop->name,
+            target_pop->size);
     for (int i = 0; i < x->ndata && x->decl; i++) {
         SemaData *sd = &x->data[i];
+        if (sd->kind == SDATA_NPY || sd->kind == SDATA_TABLE) {
+            check_stored_fits(S, sd, x, target_pop);
+            continue;
+        }
+        if (x->target_input) {      /* any data set's input can be its target */
+            if (sd->kind == SDATA_YINYANG && x->input && x->input->size != sd->in_size && !said_input++)
+                ERR(S, name_span(sd->decl), "Yin-Yang samples have %d values (x, y, 1-x, 1-y), but input '%s' has %d",
+                    sd->in_size, x->input->name, x->input->size);
+            continue;
+        }
         if (sd->kind != SDATA_YINYANG) {
             if (x->onehot && !said_teacher++)
                 ERR(S, name_span(sd->decl), "data set '%s' comes from a teacher and has no labels, but the target "

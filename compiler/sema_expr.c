@@ -791,6 +791,11 @@ int sema_check_expr(Sema *S, const Scope *sc, AstNode *e)
             ERR(S, e->span, "a rule may only read local quantities: 'target' is not local to the synapse");
             return -1;
         }
+        if (sc->kind == SCOPE_METRIC && g && g->kind == AST_INPUT) {  /* x: the presented input */
+            SemaPop *p = sema_find_pop(S->m, e->name);
+            if (p)
+                return p->size;
+        }
         if (strcmp(e->name, "dt") == 0 || strcmp(e->name, "t_present") == 0) {
             ERR(S, e->span, "'%s' (the experiment's %s) can be read in neurons, rules, functions and "
                 "metrics, not here", e->name, e->name[0] == 'd' ? "time step" : "presentation time");
@@ -826,12 +831,22 @@ int sema_check_expr(Sema *S, const Scope *sc, AstNode *e)
                 return -1;
             }
             if (sc->kind == SCOPE_METRIC && strcmp(obj->name, "sample") == 0) {
-                if (strcmp(e->name, "target") == 0)
+                if (strcmp(e->name, "target") == 0) {
+                    if (sc->reads_target)
+                        *sc->reads_target = 1;
                     return sc->target_len;
+                }
                 ERR(S, e->span, "a metric's reference can only read 'sample.target', not 'sample.%s'", e->name);
                 return -1;
             }
             SemaPop *p = sema_find_pop(S->m, obj->name);
+            if (p && !p->is_input && sc->kind == SCOPE_METRIC) {     /* R.u, P1.apical */
+                if (sema_neuron_var(p->type, e->name).kind != SYM_NONE)
+                    return p->size;
+                ERR(S, name_span(e), "population '%s' (%s) has no variable or compartment '%s'", p->name,
+                    p->type->name, e->name);
+                return -1;
+            }
             if (p && sc->kind == SCOPE_RULE) {
                 ERR(S, e->span, "a rule may only read local quantities: '%s.%s' belongs to population '%s', "
                     "not to this synapse's post or pre", obj->name, e->name, obj->name);

@@ -407,6 +407,44 @@ START_TEST(test_experiment_items)
 }
 END_TEST
 
+/* npy(...) takes strings (positional and after a keyword); a table's rows
+ * give a label or a target vector; rows may be separated by ';' or ','. */
+START_TEST(test_data_sets)
+{
+    Parsed *p = parse("experiment e {\n"
+                      "  data train = npy(\"a b.npy\", labels \"y.npy\", classes 3)\n"
+                      "  data t = table { [1, -0.5] -> 2; [0, 1] -> 0, [1, 1] -> 1 }\n"
+                      "  data r = table(classes 2) { [1] -> [0.5, 1] }\n"
+                      "}\n");
+    ck_assert_msg(errors(p) == 0, "%s", p->out);
+    AstNode **it = decl(p, 0)->u.block.items.items;
+    AstNode *src = it[0]->u.data.source;
+    ck_assert_int_eq(it[0]->u.data.table, 0);
+    ck_assert_int_eq(src->u.call.args.len, 3);
+    ck_assert_int_eq(src->u.call.args.items[0]->kind, AST_STR);
+    ck_assert_str_eq(src->u.call.args.items[0]->name, "a b.npy");
+    ck_assert_str_eq(src->u.call.arg_names.items[1], "labels");
+    ck_assert_str_eq(src->u.call.args.items[1]->name, "y.npy");
+    ck_assert_int_eq(it[1]->u.data.table, 1);
+    ck_assert_int_eq(it[1]->u.data.source->kind, AST_NAME);
+    ck_assert_int_eq(it[1]->u.data.rows.len, 3);
+    AstNode *row = it[1]->u.data.rows.items[0];
+    ck_assert_int_eq(row->kind, AST_ROW);
+    ck_assert_int_eq(row->u.row.in.len, 2);
+    ck_assert_double_eq(row->u.row.label->u.num, 2);
+    ck_assert_int_eq(it[2]->u.data.source->kind, AST_CALL);
+    row = it[2]->u.data.rows.items[0];
+    ck_assert_ptr_null(row->u.row.label);
+    ck_assert_int_eq(row->u.row.out.len, 2);
+    parsed_free(p);
+    /* A row without its arrow: reported at the row, and parsing goes on. */
+    p = parse("experiment e {\n  data t = table { [1, 0] 2 }\n  epochs 3\n}\n");
+    ck_assert_int_eq(errors(p), 1);
+    ck_assert_msg(strstr(p->out, "2:27: error: unexpected '2', expected '->'") != NULL, "%s", p->out);
+    parsed_free(p);
+}
+END_TEST
+
 START_TEST(test_teacher)
 {
     Parsed *p = parse("teacher t seed 7 { weights T[5, 10] init uniform(-1, 1); input 2; target = T @ input }\n"
@@ -648,6 +686,7 @@ static Suite *parser_suite(void)
     tcase_add_test(tree, test_calls_and_members);
     tcase_add_test(tree, test_precedence);
     tcase_add_test(tree, test_experiment_items);
+    tcase_add_test(tree, test_data_sets);
     tcase_add_test(tree, test_teacher);
     suite_add_tcase(s, tree);
 
