@@ -23,6 +23,9 @@ runs=(
   "teacher_student|examples/teacher_student.dend||--epochs 2"
   "mimic_232|examples/mimic_232.dend||--epochs 2"
   "bench_yy|bench/microcircuit_yy.dend||--epochs 1"
+  "pal|models/max2022_pal.dend||--epochs 2 --set t_present=0.5"
+  "pal_fa|models/max2022_pal.dend||--variant fa --epochs 2 --set t_present=0.5"
+  "pal_chain|models/max2022_pal_chain.dend||--epochs 20"
 )
 
 : > "$TMP/now.sha256"
