@@ -196,14 +196,18 @@ static void dump_node(FILE *out, const AstNode *n, int indent, const char *role)
         break;
     case AST_CONNECT:
         put_name(out, n->name);
-        fprintf(out, " %s -> %s.%s", n->u.conn.src ? n->u.conn.src : "?",
-                n->u.conn.dst ? n->u.conn.dst : "?",
-                n->u.conn.comp ? n->u.conn.comp : "?");
+        if (n->u.conn.one_to_one)   /* the name is "SRC -> DST.COMP" */
+            fputs(" one_to_one", out);
+        else
+            fprintf(out, " %s%s%s -> %s.%s", n->u.conn.src ? n->u.conn.src : "?",
+                    n->u.conn.src_field ? "." : "", n->u.conn.src_field ? n->u.conn.src_field : "",
+                    n->u.conn.dst ? n->u.conn.dst : "?", n->u.conn.comp ? n->u.conn.comp : "?");
         put_loc(out, n);
         child(out, n->u.conn.init, in, "init");
         child(out, n->u.conn.learn, in, "learn");
         child(out, n->u.conn.filter, in, "filter");
         child(out, n->u.conn.tied, in, "tied");
+        child(out, n->u.conn.weight, in, "weight");
         break;
     case AST_NUDGE:
         put_name(out, n->u.nudge.pop);

@@ -96,6 +96,8 @@ struct AstNode {
         struct {            /* CONNECT */
             const char *src;        /* population or input name */
             Span src_span;
+            const char *src_field;  /* the variable sent (X.u), or NULL: the rate */
+            Span src_field_span;
             const char *dst;        /* target population */
             Span dst_span;
             const char *comp;       /* target compartment (dendrite) */
@@ -104,6 +106,8 @@ struct AstNode {
             AstNode *learn;         /* CALL (rule instance) or ODE (inline dW/dt), or NULL */
             AstNode *filter;        /* tau_w expression or NULL */
             AstNode *tied;          /* `tied transpose(W2)` or `tied W2`, or NULL */
+            int one_to_one;         /* `one_to_one`: no matrix; name_span is the keyword */
+            AstNode *weight;        /* `weight c` of a one-to-one projection, or NULL (1) */
         } conn;
         struct {            /* NUDGE */
             const char *pop;        /* nudged population */

@@ -191,8 +191,24 @@ static void gen_randn(CgModule *g, const IrStmt *s)
     LLVMBuildCall2(g->b, ty, fn, args, 4, "");
 }
 
+/* dst[k] = 1 where k = i (n + 1), on the diagonal of the n x n matrix, else 0
+ * (the same in either storage order). */
+static void gen_identity(CgModule *g, const IrStmt *s)
+{
+    Loop l;
+    LLVMValueRef k = cg_loop_begin(g, &l, (int64_t)s->dst->rows * s->dst->cols, "k");
+    LLVMValueRef at = LLVMBuildURem(g->b, k, const_i64(g, (int64_t)s->dst->cols + 1), "");
+    LLVMValueRef diag = LLVMBuildICmp(g->b, LLVMIntEQ, at, const_i64(g, 0), "diagonal");
+    store_elem(g, s->dst, k, LLVMBuildSelect(g->b, diag, const_f64(g, 1), const_f64(g, 0), ""));
+    cg_loop_end(g, &l);
+}
+
 static void gen_fill(CgModule *g, const IrStmt *s)
 {
+    if (s->u.rng.dist == DIST_IDENTITY) {
+        gen_identity(g, s);
+        return;
+    }
     if (!g->run) {
         cg_internal_error(g, "fill in a function without a run");
         return;

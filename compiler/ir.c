@@ -560,6 +560,11 @@ static void dump_stmt(FILE *out, const IrModel *m, const IrStmt *s, int depth)
         }
         break;
     case IRS_FILL:
+        if (s->u.rng.dist == DIST_IDENTITY) {
+            fprintf(out, "%s[0..%lld) = identity %dx%d", s->dst->name, (long long)s->dst->rows * s->dst->cols,
+                    s->dst->rows, s->dst->cols);
+            break;
+        }
         fprintf(out, "%s[0..%lld) ~ %s(", s->dst->name, (long long)s->dst->rows * s->dst->cols,
                 s->u.rng.dist == DIST_NORMAL ? "normal" : "uniform");
         dump_expr(out, m, s->u.rng.a);

@@ -144,7 +144,9 @@ enum {
     IRF_FLUSH = 8,      /* no step: run the flush kernel (apply deferred updates) instead */
 };
 
-typedef enum IrDist { DIST_UNIFORM, DIST_NORMAL } IrDist;
+/* What a FILL writes: draws, or (IDENTITY) 1 on a square matrix's diagonal
+ * and 0 elsewhere, which codegen writes itself (no draws, no stream). */
+typedef enum IrDist { DIST_UNIFORM, DIST_NORMAL, DIST_IDENTITY } IrDist;
 
 typedef struct IrStmt IrStmt;
 struct IrStmt {

@@ -5,6 +5,9 @@
  * conductances g_d, and nudges n toward u_n with conductance g_n:
  *
  *     v_d   = sum over projections into d of  W r_pre          (MATVEC)
+ *             or, one to one, of c r_pre (element-wise, VEC), in
+ *             declaration order; a projection may send another variable
+ *             of its source (X.u) in place of r_pre
  *     du/dt = -g_l u + sum_d g_d (v_d - u) + sum_n g_n (u_n - u)
  *
  * (a nudge toward `target` only while training, under the NUDGE flag; a
@@ -18,6 +21,8 @@
  * dW/dt = f(post, pre) become element-wise matrix statements; with
  * `filter tau_w` the update is first low-passed:
  *     F <- F + dt/tau_w (f - F);  W <- W + dt F.
+ * A tied projection's `learn` only repeats the rule of the matrix it shares
+ * (sema.c): the matrix's update is lowered once, from that projection.
  * `drive` in a rule is the projection's own share W r_pre of its dendrite's
  * potential (Eq. 10's top-down prediction); such a projection's product goes
  * to a buffer of its own and is then added to the dendrite.
@@ -667,8 +672,8 @@ static void make_buffers(Lower *L)
     L->wf = arena_alloc(L->a, (size_t)(s->nconns + 1) * sizeof *L->wf);
     for (int i = 0; i < s->nconns; i++) {
         SemaConn *cn = &s->conns[i];
-        if (cn->tied >= 0)
-            continue;           /* shares another projection's storage: below */
+        if (cn->tied >= 0 || cn->one_to_one)
+            continue;           /* shares another projection's storage (below), or has none */
         /* --precision single: the big arrays, weights and their filters,
          * are stored as float (half the memory traffic); everything else,
          * and all arithmetic, stays double. */
@@ -703,6 +708,12 @@ static void lower_init(Lower *L)
     IrKernel *k = &L->m->init;
     for (int i = 0; i < s->nconns; i++) {
         SemaConn *cn = &s->conns[i];
+        if (cn->identity) {
+            IrStmt *f = ir_stmt(L->a, IRS_FILL, L->w[i], arena_printf(L->a, "initial weights of %s", cn->name));
+            f->u.rng.dist = DIST_IDENTITY;
+            add(L, k, f);
+            continue;
+        }
         if (!cn->init)
             continue;               /* zero, as the state block starts */
         IrStmt *f = ir_stmt(L->a, IRS_FILL, L->w[i], arena_printf(L->a, "initial weights of %s", cn->name));
@@ -766,7 +777,15 @@ static void ou_add_all(Lower *L, IrKernel *k, SemaPop *p, int kind, int index, I
             add(L, k, ou_add(L, p, j, dst));
 }
 
-/* 1. Dendritic potentials: each projection's product into its dendrite. */
+/* What a projection sends: its source's rate, or the variable it names (X.u). */
+static IrBuf *conn_source(Lower *L, const SemaConn *cn)
+{
+    PopBufs *pb = &L->pops[cn->src->index];
+    return cn->src_var == SYM_SOMA ? pb->u : cn->src_var == SYM_STATE ? pb->st[cn->src_index] : pb->r;
+}
+
+/* 1. Dendritic potentials: each projection's product (or, one to one, its
+ * element-wise sum) into its dendrite, in declaration order. */
 static void step_dendrites(Lower *L, IrKernel *k)
 {
     SemaModel *s = L->s;
@@ -780,14 +799,26 @@ static void step_dendrites(Lower *L, IrKernel *k)
                 SemaConn *cn = &s->conns[c];
                 if (cn->dst != p || cn->dend != d)
                     continue;
-                IrBuf *dend = L->pops[i].dend[d], *own = L->drive[c];
+                IrBuf *dend = L->pops[i].dend[d], *own = L->drive[c], *src = conn_source(L, cn);
+                if (cn->one_to_one) {
+                    IrExpr *v = ir_load(L->a, src, IDX_I);
+                    if (cn->weight)
+                        v = ir_binary(L->a, IROP_MUL, param_expr(L, cn->weight), v);
+                    if (!first)
+                        v = ir_binary(L->a, IROP_ADD, ir_load(L->a, dend, IDX_I), v);
+                    add(L, k, vec(L, dend, v, arena_printf(L->a, "%s %s= %s (one to one)", dend->name,
+                                                           first ? "" : "+", src->name)));
+                    first = 0;
+                    continue;
+                }
+                const char *sent = cn->src_var == SYM_RATE ? cn->src->name : src->name;
                 IrStmt *mv = ir_stmt(L->a, IRS_MATVEC, own ? own : dend,
                                      own ? arena_printf(L->a, "%s = %s %s (read by its rule)", own->name, cn->name,
-                                                        cn->src->name)
+                                                        sent)
                                          : arena_printf(L->a, "%s.%s += %s %s", p->name, p->type->dends[d].name,
-                                                        cn->name, cn->src->name));
+                                                        cn->name, sent));
                 mv->u.matvec.w = L->w[c];
-                mv->u.matvec.src = L->pops[cn->src->index].r;
+                mv->u.matvec.src = src;
                 mv->u.matvec.accumulate = !first && !own;
                 mv->u.matvec.transposed = cn->transposed;
                 add(L, k, mv);

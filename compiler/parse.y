@@ -284,6 +284,24 @@ static void set_clause(ParseCtx *P, AstNode **slot, AstNode *value, const char *
     *slot = value;
 }
 
+/* A connect's two ends: the source (NAME x, or MEMBER X.u naming the
+ * variable it sends) and the target population's compartment. */
+static void conn_ends(ParseCtx *P, AstNode *d, AstNode *src, const char *dst, Loc dst_loc, const char *comp,
+                      Loc comp_loc)
+{
+    if (src->kind == AST_MEMBER) {
+        d->u.conn.src_field = src->name;
+        d->u.conn.src_field_span = src->name_span;
+        src = src->u.member.object;
+    }
+    d->u.conn.src = src->name;
+    d->u.conn.src_span = src->span;
+    d->u.conn.dst = dst;
+    d->u.conn.dst_span = SP(dst_loc);
+    d->u.conn.comp = comp;
+    d->u.conn.comp_span = SP(comp_loc);
+}
+
 static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
 {
     if (n)
@@ -310,7 +328,7 @@ static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
     KW_TOWARD "toward" KW_RULE "rule" KW_TEACHER "teacher" KW_SEED "seed"
     KW_WEIGHTS "weights" KW_TARGET "target" KW_EXPERIMENT "experiment"
     KW_DATA "data" KW_DT "dt" KW_EPOCHS "epochs" KW_EPOCH "epoch" KW_LEARNING_LAG "learning_lag"
-    KW_RECORD "record" KW_STATE "state"
+    KW_RECORD "record" KW_STATE "state" KW_ONE_TO_ONE "one_to_one" KW_WEIGHT "weight"
     KW_PRESENT "present" KW_FOR "for" KW_VARIANT "variant" KW_EVERY "every" KW_EVALUATE "evaluate"
 
 /* Operator precedence, loosest first.  Comparisons do not chain; unary minus
@@ -321,7 +339,7 @@ static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
 %precedence UNARY                       /* prefix - and ! */
 %right '^'                              /* tightest: 2^3^2 = 2^(3^2), -x^2 = -(x^2) */
 
-%type <AstNode *> decl connect neuron_item teacher_item exp_item learn toward every_head  /* one node */
+%type <AstNode *> decl connect neuron_item teacher_item exp_item learn pop_var every_head  /* one node */
 %type <AstList> neuron_items rule_items teacher_items exp_items assigns refs  /* block bodies */
 %type <AstList> table_rows values     /* a table data set: its rows; a row's values */
 %type <AstNode *> table_row             /* one sample of a table */
@@ -364,7 +382,7 @@ ok
  *      | "input" name "[" expr "]" [ "lowpass" expr ]
  *      | "pop" name "=" name "[" expr "]"
  *      | connect
- *      | "nudge" name "toward" toward expr
+ *      | "nudge" name "toward" pop_var expr
  *      | "rule" name "(" [names] ")" "{" { DERIV "=" expr [";"] } "}"
  *      | "teacher" name [ "seed" expr ] "{" { teacher_item [";"] } "}"
  *      | "experiment" name "{" { exp_item [";"] } "}"
@@ -420,7 +438,7 @@ decl
             $$->span = SP(@$);
             P->decls = $$->u.block.outer;
         }
-    | "nudge" ok name "toward" toward expr
+    | "nudge" ok name "toward" pop_var expr
         {
             $$ = mk_named(P, AST_NUDGE, @$, $3, @3);
             $$->u.nudge.pop = $3;
@@ -488,18 +506,26 @@ opt_lowpass
     | "lowpass" ok expr { $$ = $3; }
     ;
 
-/* connect = "connect" name "->" name "." field "as" name
- *           { "init" expr | "learn" learn | "filter" expr } */
+/* connect = "connect" pop_var "->" name "." field ( "as" name | "one_to_one" )
+ *           { "init" expr | "learn" learn | "filter" expr | "tied" expr | "weight" expr }
+ * The source is a population (it sends its rate) or one of its variables
+ * (X.u sends the potential).  A one-to-one projection has no matrix to name:
+ * its name is "SRC -> DST.COMP", which no identifier can spell, so two of
+ * the same are a duplicate and a variant replaces it by repeating it. */
 connect
-    : "connect" ok name "->" name '.' field "as" name
+    : "connect" ok pop_var "->" name '.' field "as" name
         {
             $$ = mk_named(P, AST_CONNECT, @$, $9, @9);
-            $$->u.conn.src = $3;
-            $$->u.conn.src_span = SP(@3);
-            $$->u.conn.dst = $5;
-            $$->u.conn.dst_span = SP(@5);
-            $$->u.conn.comp = $7;
-            $$->u.conn.comp_span = SP(@7);
+            conn_ends(P, $$, $3, $5, @5, $7, @7);
+        }
+    | "connect" ok pop_var "->" name '.' field "one_to_one"
+        {
+            $$ = mk_named(P, AST_CONNECT, @$, NULL, @8);
+            conn_ends(P, $$, $3, $5, @5, $7, @7);
+            $$->u.conn.one_to_one = 1;
+            $$->name = intern_cstr(&P->c->names, arena_printf(A, "%s%s%s -> %s.%s", $$->u.conn.src,
+                                   $$->u.conn.src_field ? "." : "",
+                                   $$->u.conn.src_field ? $$->u.conn.src_field : "", $5, $7));
         }
     | connect "init" ok expr
         {
@@ -525,6 +551,12 @@ connect
             $$->span = SP(@$);
             set_clause(P, &$$->u.conn.tied, $4.n, "tied", @2);
         }
+    | connect "weight" ok expr
+        {
+            $$ = $1;
+            $$->span = SP(@$);
+            set_clause(P, &$$->u.conn.weight, $4.n, "weight", @2);
+        }
     ;
 
 /* learn = name "(" [args] ")"     (a rule instance)
@@ -534,8 +566,8 @@ learn
     | DERIV '=' expr    { $$ = mk_def(P, AST_ODE, @$, $1, @1, $3); }
     ;
 
-/* toward = name | name "." field    (target, or P2.u) */
-toward
+/* pop_var = name | name "." field    (target or P2.u after toward; x or X.u in connect) */
+pop_var
     : name              { $$ = ex_name(P, @1, $1).n; }
     | name '.' field
         {
@@ -851,6 +883,7 @@ args
 name
     : IDENT
     | "dendrite" | "input" | "target" | "dt" | "seed" | "epoch" | "epochs" | "state" | "lowpass"
+    | "weight"
     ;
 
 /* field = name | any keyword    (after a dot nothing else can come: sample.input) */
@@ -941,6 +974,7 @@ static int is_soft(yysymbol_kind_t k)
     case YYSYMBOL_KW_DENDRITE: case YYSYMBOL_KW_INPUT: case YYSYMBOL_KW_TARGET:
     case YYSYMBOL_KW_DT: case YYSYMBOL_KW_SEED: case YYSYMBOL_KW_EPOCH:
     case YYSYMBOL_KW_EPOCHS: case YYSYMBOL_KW_STATE: case YYSYMBOL_KW_LOWPASS:
+    case YYSYMBOL_KW_WEIGHT:
         return 1;
     default:
         return 0;
@@ -951,7 +985,8 @@ static int is_soft_token(int tok)
 {
     return tok == TOK_KW_DENDRITE || tok == TOK_KW_INPUT || tok == TOK_KW_TARGET ||
            tok == TOK_KW_DT || tok == TOK_KW_SEED || tok == TOK_KW_EPOCH ||
-           tok == TOK_KW_EPOCHS || tok == TOK_KW_STATE || tok == TOK_KW_LOWPASS;
+           tok == TOK_KW_EPOCHS || tok == TOK_KW_STATE || tok == TOK_KW_LOWPASS ||
+           tok == TOK_KW_WEIGHT;
 }
 
 static int is_comparison(yysymbol_kind_t k)

@@ -682,6 +682,68 @@ static int is_dist_call(AstNode *e)
     return sema_builtin(e->name, &arity) < 0;
 }
 
+/* `connect X.u -> ...`: the source sends one of its variables instead of
+ * its rate: the somatic potential, the rate or a state, all of which hold
+ * their values of time t while the dendrites are summed. */
+static int check_conn_source(Sema *S, AstNode *d, SemaConn *cn)
+{
+    const char *f = d->u.conn.src_field;
+    Span at = d->u.conn.src_field_span;
+    if (cn->src->is_input) {
+        ERR(S, at, "input '%s' has no variables: it sends its value (write '%s')", cn->src->name, cn->src->name);
+        return 0;
+    }
+    const SemaNeuron *n = cn->src->type;
+    Sym v = sema_neuron_var(n, f);
+    if (v.kind == SYM_SOMA || v.kind == SYM_RATE || v.kind == SYM_STATE) {
+        cn->src_var = v.kind;
+        cn->src_index = v.index;
+        return 1;
+    }
+    if (v.kind == SYM_DEND) {
+        ERR(S, at, "'%s' is a dendrite of '%s': a projection sends the soma, the rate or a state variable", f,
+            n->name);
+        return 0;
+    }
+    ERR(S, at, "neuron type '%s' (population '%s') has no variable '%s'", n->name, cn->src->name, f);
+    const char *cands[66];
+    int k = 0;
+    cands[k++] = n->soma->name;
+    cands[k++] = n->rate->name;
+    for (int i = 0; i < n->nstates && k < 66; i++)
+        cands[k++] = n->states[i].name;
+    sema_hint(S, at, diag_closest(f, cands, k));
+    return 0;
+}
+
+/* `connect A -> B.d one_to_one [weight c]`: d[i] += c * A[i], no matrix, so
+ * nothing to initialise, learn, filter or tie. */
+static void check_one_to_one(Sema *S, AstNode *d, SemaConn *cn)
+{
+    static const char *const what[] = { "init", "learn", "filter", "tied" };
+    AstNode *clause[] = { d->u.conn.init, d->u.conn.learn, d->u.conn.filter, d->u.conn.tied };
+    int ok = 1;
+    for (int i = 0; i < 4; i++)
+        if (clause[i]) {
+            ERR(S, clause[i]->span, "a one-to-one projection has no weight matrix, so no '%s'%s", what[i],
+                i == 0 ? " (scale it with 'weight c')" : "");
+            ok = 0;
+        }
+    if (cn->src->size != cn->dst->size) {
+        ERR(S, d->name_span, "a one-to-one projection needs populations of the same size, but '%s' has %d and '%s' %d",
+            cn->src->name, cn->src->size, cn->dst->name, cn->dst->size);
+        ok = 0;
+    }
+    int before = diag_count(&S->c->diag);
+    if (d->u.conn.weight)
+        sema_check_param_expr(S, d->u.conn.weight);
+    if (!ok || diag_count(&S->c->diag) > before)
+        return;
+    cn->one_to_one = 1;
+    cn->weight = d->u.conn.weight;
+    S->m->conns[S->m->nconns++] = *cn;
+}
+
 static void check_conn(Sema *S, AstNode *d)
 {
     SemaModel *m = S->m;
@@ -715,15 +777,42 @@ static void check_conn(Sema *S, AstNode *d)
         return;
     }
     cn.dend = v.index;
+    cn.src_var = SYM_RATE;
+    if (d->u.conn.src_field && !check_conn_source(S, d, &cn))
+        return;
+    if (d->u.conn.one_to_one) {
+        check_one_to_one(S, d, &cn);
+        return;
+    }
+    if (d->u.conn.weight) {
+        ERR(S, d->u.conn.weight->span, "'weight' scales a one-to-one projection, but '%s' has a weight matrix "
+            "(give it an 'init')", d->name);
+        return;
+    }
     cn.tied_expr = d->u.conn.tied;
-    if (cn.tied_expr && (d->u.conn.init || d->u.conn.learn || d->u.conn.filter)) {
-        AstNode *other = d->u.conn.init ? d->u.conn.init : d->u.conn.learn ? d->u.conn.learn : d->u.conn.filter;
+    if (cn.tied_expr && (d->u.conn.init || d->u.conn.filter)) {
+        /* The initial values and the filtered update belong to the matrix:
+         * the projection that owns it has them.  `learn` may repeat its rule
+         * (check_ties). */
+        AstNode *other = d->u.conn.init ? d->u.conn.init : d->u.conn.filter;
         ERR(S, other->span, "'%s' is tied to other weights, so it has no '%s' of its own", d->name,
-            d->u.conn.init ? "init" : d->u.conn.learn ? "learn" : "filter");
+            d->u.conn.init ? "init" : "filter");
+        return;
+    }
+    if (cn.tied_expr) {
+        m->conns[m->nconns++] = cn;
         return;
     }
     cn.init = d->u.conn.init;
-    if (cn.init && !is_dist_call(cn.init)) {
+    if (cn.init && cn.init->kind == AST_NAME && strcmp(cn.init->name, "identity") == 0) {
+        if (cn.dst->size != cn.src->size) {
+            ERR(S, cn.init->span, "'init identity' needs a square matrix, but '%s' is %dx%d (%s x %s)", d->name,
+                cn.dst->size, cn.src->size, cn.dst->name, cn.src->name);
+            return;
+        }
+        cn.identity = 1;
+        cn.init = NULL;
+    } else if (cn.init && !is_dist_call(cn.init)) {
         /* A formula over other weights (the self-predicting state): checked
          * once every projection is known (check_weight_inits). */
         cn.init_expr = cn.init;
@@ -854,6 +943,61 @@ static int count_names(AstNode *e)
     }
 }
 
+/* Whether two expressions are written alike: the same names, numbers and
+ * operators in the same shape. */
+static int same_expr(const AstNode *a, const AstNode *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (a->kind != b->kind || a->name != b->name)
+        return 0;
+    switch (a->kind) {
+    case AST_NUM: return a->u.num == b->u.num;
+    case AST_NAME: case AST_DERIV: return 1;
+    case AST_MEMBER: return same_expr(a->u.member.object, b->u.member.object);
+    case AST_UNARY: return a->u.op.op == b->u.op.op && same_expr(a->u.op.lhs, b->u.op.lhs);
+    case AST_BINARY:
+        return a->u.op.op == b->u.op.op && same_expr(a->u.op.lhs, b->u.op.lhs) && same_expr(a->u.op.rhs, b->u.op.rhs);
+    case AST_CALL:
+        if (!same_expr(a->u.call.callee_object, b->u.call.callee_object) || a->u.call.args.len != b->u.call.args.len ||
+            a->u.call.arg_names.len != b->u.call.arg_names.len)
+            return 0;
+        for (int i = 0; i < a->u.call.args.len; i++)
+            if (!same_expr(a->u.call.args.items[i], b->u.call.args.items[i]))
+                return 0;
+        for (int i = 0; i < a->u.call.arg_names.len; i++)
+            if (a->u.call.arg_names.items[i] != b->u.call.arg_names.items[i])
+                return 0;
+        return 1;
+    default: return 0;
+    }
+}
+
+/* A tied projection's `learn` repeats the rule of the matrix it shares (the
+ * same rule instance, or the same inline dW/dt), so that a symmetric matrix
+ * used in both directions reads as learning in both; the update is that
+ * projection's, applied once.  Anything else would be a second update of
+ * one matrix. */
+static void check_tied_learn(Sema *S, const SemaConn *cn, const SemaConn *w)
+{
+    AstNode *mine = cn->decl->u.conn.learn, *theirs = w->decl->u.conn.learn;
+    if (!mine)
+        return;
+    if (!theirs) {
+        ERR(S, mine->span, "'%s' is tied to '%s', which does not learn: the rule of a tied matrix goes on '%s', "
+            "the projection that owns it", cn->name, w->name, w->name);
+        NOTE(S, name_span(w->decl), "'%s' is declared here", w->name);
+        return;
+    }
+    int same = mine->kind == theirs->kind &&
+               (mine->kind == AST_CALL ? same_expr(mine, theirs) : same_expr(mine->u.def.value, theirs->u.def.value));
+    if (!same) {
+        ERR(S, mine->span, "a learned tied matrix with two different rules: '%s' shares the weights of '%s', "
+            "so it repeats that rule or has none", cn->name, w->name);
+        NOTE(S, theirs->span, "the rule of '%s' is here", w->name);
+    }
+}
+
 /* `tied transpose(W2)` / `tied W2`: the projection shares W2's storage (weight
  * transport), read transposed or not; shapes must agree. */
 static void check_ties(Sema *S)
@@ -900,6 +1044,7 @@ static void check_ties(Sema *S)
         }
         cn->tied = k;
         cn->transposed = tr;
+        check_tied_learn(S, cn, w);
     }
 }
 
@@ -1087,9 +1232,16 @@ void sema_dump(FILE *out, const SemaModel *m)
                 m->pops[i].type ? " : " : "", m->pops[i].type ? m->pops[i].type->name : "");
     for (int i = 0; i < m->nconns; i++) {
         const SemaConn *cn = &m->conns[i];
-        fprintf(out, "connect %s: %s[%d] -> %s.%s [%dx%d] learn=%s%s\n", cn->name, cn->src->name, cn->src->size,
+        if (cn->one_to_one) {
+            fprintf(out, "connect %s: %s[%d] -> %s.%s one_to_one%s\n", cn->name, cn->src->name, cn->src->size,
+                    cn->dst->name, cn->dst->type->dends[cn->dend].name, cn->weight ? " weighted" : "");
+            continue;
+        }
+        fprintf(out, "connect %s: %s[%d] -> %s.%s [%dx%d] learn=%s%s%s%s\n", cn->name, cn->src->name, cn->src->size,
                 cn->dst->name, cn->dst->type->dends[cn->dend].name, cn->dst->size, cn->src->size,
-                cn->rule ? cn->rule->name : cn->inline_ode ? "inline" : "none", cn->filter ? " filtered" : "");
+                cn->rule ? cn->rule->name : cn->inline_ode ? "inline" : "none", cn->filter ? " filtered" : "",
+                cn->identity ? " identity" : "",
+                cn->tied >= 0 && cn->decl->u.conn.learn ? " (the rule of the matrix it shares)" : "");
     }
     for (int i = 0; i < m->nnudges; i++)
         fprintf(out, "nudge %s toward %s\n", m->nudges[i].pop->name,

@@ -3,10 +3,11 @@
  * sema_check() loads imports, builds the tables below, resolves every name
  * in every expression in its context (a neuron, a rule instance, a teacher,
  * the experiment), and checks what can be checked before running: sizes,
- * arities, compartment names, one-to-one nudges, locality of plasticity
- * rules.  It reports all errors it finds in one run.  Lowering (lower.c)
- * trusts these tables and resolves names with the same scope functions
- * (sema_lookup), so the two can never disagree about what a name means.
+ * arities, compartment names, one-to-one nudges and projections, locality
+ * of plasticity rules, ties.  It reports all errors it finds in one run.
+ * Lowering (lower.c) trusts these tables and resolves names with the same
+ * scope functions (sema_lookup), so the two can never disagree about what a
+ * name means.
  */
 #ifndef DENDC_SEMA_H
 #define DENDC_SEMA_H
@@ -86,8 +87,17 @@ typedef struct SemaConn {
     AstNode *init_expr;         /* or a formula over other weights (-B1, c * W2), or NULL */
     AstNode *filter;            /* tau_w or NULL */
     AstNode *tied_expr;         /* `tied transpose(W2)` / `tied W2`, or NULL */
-    int tied;                   /* tied: index of the projection whose storage it shares, else -1 */
+    int tied;                   /* tied: index of the projection whose storage it shares, else -1.
+                                   Its `learn`, if any, repeats that projection's rule,
+                                   which updates the shared matrix once: rule and
+                                   inline_ode stay NULL here */
     int transposed;             /* tied to the transpose */
+    int src_var;                /* what the source sends: SYM_RATE (no field), SYM_SOMA
+                                   or SYM_STATE (`X.u`, `X.e`) */
+    int src_index;              /* SYM_STATE: which state */
+    int one_to_one;             /* no matrix: dendrite[i] += weight * source[i] */
+    AstNode *weight;            /* one_to_one: the scalar weight, or NULL for 1 */
+    int identity;               /* `init identity`: a square matrix, 1 on the diagonal */
 } SemaConn;
 
 typedef struct SemaNudge {

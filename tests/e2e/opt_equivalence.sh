@@ -133,6 +133,17 @@ check "valid_layout_transposed stores V transposed" sh -c "'$DENDC' --dump=ir '$
 equivalent layout "$lay" 3 --epochs 2
 XFLAGS="--precision single" equivalent layout_single "$lay" 3 --epochs 2
 
+# One-to-one projections beside products, and a tied matrix that learns:
+# A is read by two products (one transposed) and updated once, so it stays
+# unfused; P beside it is fused.
+o2o=$srcdir/tests/ref/o2o_tied.dend
+check "o2o_tied: P is fused, the learned tied A is not" sh -c \
+  "'$DENDC' --dump=ir '$o2o' >'$TMP/o2o.ir' &&
+   grep -A1 'E.pred\[i\] = sum_j P' '$TMP/o2o.ir' | grep -q fused &&
+   ! grep -A1 'sum_j A\[' '$TMP/o2o.ir' | grep -q fused"
+equivalent o2o_tied "$o2o" 3 --epochs 1
+XFLAGS="--precision single" equivalent o2o_tied_single "$o2o" 3 --epochs 1
+
 # Compiling in parts (compiler/cg_objects.c: one part per core) gives the
 # same machine code's results as one piece: DENDC_JOBS=1 against 3 parts,
 # on the model with variants (three step functions to share out), and the

@@ -310,6 +310,37 @@ START_TEST(test_connect_clauses)
 }
 END_TEST
 
+START_TEST(test_connect_one_to_one)
+{
+    /* A variable as the source; one_to_one instead of a name; `weight` a
+     * soft keyword (still a name elsewhere). */
+    Parsed *p = parse("connect X.u -> E.obs one_to_one weight -1\n"
+                      "connect x -> P.d one_to_one\n"
+                      "param weight = 2\n");
+    ck_assert_int_eq(errors(p), 0);
+    AstNode *c = decl(p, 0);
+    ck_assert_int_eq(c->kind, AST_CONNECT);
+    ck_assert_int_eq(c->u.conn.one_to_one, 1);
+    ck_assert_str_eq(c->name, "X.u -> E.obs");
+    ck_assert_str_eq(c->u.conn.src, "X");
+    ck_assert_uint_eq(c->u.conn.src_span.lo, 8);
+    ck_assert_str_eq(c->u.conn.src_field, "u");
+    ck_assert_uint_eq(c->u.conn.src_field_span.lo, 10);
+    ck_assert_uint_eq(c->name_span.lo, 21);  /* the keyword */
+    ck_assert_int_eq(c->u.conn.weight->kind, AST_UNARY);
+    AstNode *c2 = decl(p, 1);
+    ck_assert_str_eq(c2->name, "x -> P.d");
+    ck_assert_ptr_null(c2->u.conn.src_field);
+    ck_assert_ptr_null(c2->u.conn.weight);
+    ck_assert_str_eq(decl(p, 2)->name, "weight");
+    parsed_free(p);
+
+    p = parse("connect a -> b.c one_to_one as W\n");
+    ck_assert_int_eq(errors(p), 1);
+    parsed_free(p);
+}
+END_TEST
+
 START_TEST(test_calls_and_members)
 {
     Parsed *p = parse("param a = post.phi(predict(dendrite)) + mimic(200, seed 1, on x.y) - "
@@ -683,6 +714,7 @@ static Suite *parser_suite(void)
     tcase_add_test(tree, test_params_and_spans);
     tcase_add_test(tree, test_decl_fields);
     tcase_add_test(tree, test_connect_clauses);
+    tcase_add_test(tree, test_connect_one_to_one);
     tcase_add_test(tree, test_calls_and_members);
     tcase_add_test(tree, test_precedence);
     tcase_add_test(tree, test_experiment_items);

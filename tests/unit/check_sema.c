@@ -268,6 +268,94 @@ START_TEST(step_has_matvecs_and_guarded_learning)
 }
 END_TEST
 
+/* The statement that writes `dst` first in the step, looking inside guards. */
+static IrStmt *first_writing(IrStmt **s, int n, const IrBuf *dst)
+{
+    for (int i = 0; i < n; i++) {
+        if (s[i]->kind == IRS_GUARD) {
+            IrStmt *g = first_writing(s[i]->u.guard.body, s[i]->u.guard.nbody, dst);
+            if (g)
+                return g;
+        } else if (s[i]->dst == dst)
+            return s[i];
+    }
+    return NULL;
+}
+
+#define O2O HEAD \
+    "pop Q = Pyr[6]\n" \
+    "connect x -> P1.basal as W1 init uniform(-1, 1)\n" \
+    "connect P1.u -> Q.basal one_to_one weight 2 * g_B\n" \
+    "connect P1 -> Q.basal as WQ init identity learn urbanczik_senn(eta)\n" \
+    "connect P1 -> P2.basal as W2 init uniform(-1, 1)\n" \
+    "nudge P2 toward target g_som\n" EXPERIMENT
+
+START_TEST(one_to_one_lowers_to_an_elementwise_sum)
+{
+    SemaModel *m = check_text(O2O);
+    ck_assert_msg(m != NULL, "%s", diags());
+    ck_assert_int_eq(m->nconns, 4);
+    ck_assert_int_eq(m->conns[1].one_to_one, 1);
+    ck_assert_int_eq(m->conns[1].src_var, SYM_SOMA);
+    ck_assert_int_eq(m->conns[2].identity, 1);
+    IrModel *ir = lower_model(&comp, m);
+    ck_assert_int_eq(comp.diag.errors, 0);
+    ck_assert_ptr_null(buf_named(ir, "P1.u -> Q.basal"));  /* no matrix */
+    /* the one-to-one first: Q.basal[i] = 2 g_B P1.u[i], then += WQ P1.r */
+    IrStmt *st = first_writing(ir->step.stmts, ir->step.nstmts, buf_named(ir, "Q.basal"));
+    ck_assert_ptr_nonnull(st);
+    ck_assert_int_eq(st->kind, IRS_VEC);
+    ck_assert_int_eq(st->u.value->kind, IR_BINARY);
+    ck_assert_int_eq(st->u.value->u.op.op, IROP_MUL);
+    ck_assert_ptr_eq(st->u.value->u.op.b->u.load.buf, buf_named(ir, "P1.u"));
+    ck_assert_int_eq(count_kind(ir->step.stmts, ir->step.nstmts, IRS_MATVEC), 3);
+    IrStmt *f = first_writing(ir->init.stmts, ir->init.nstmts, buf_named(ir, "WQ"));
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->kind, IRS_FILL);
+    ck_assert_int_eq(f->u.rng.dist, DIST_IDENTITY);
+}
+END_TEST
+
+START_TEST(tied_learned_matrix_updates_once)
+{
+    SemaModel *m = check_text(HEAD
+        "connect x -> P1.basal as W1 init uniform(-1, 1)\n"
+        "connect P1 -> P2.basal as W2 init uniform(-1, 1) learn urbanczik_senn(eta)\n"
+        "connect P2 -> P1.apical as B tied transpose(W2) learn urbanczik_senn(eta)\n"
+        "nudge P2 toward target g_som\n" EXPERIMENT);
+    ck_assert_msg(m != NULL, "%s", diags());
+    ck_assert_int_eq(m->conns[2].tied, 1);
+    ck_assert_ptr_null(m->conns[2].rule);       /* the rule is W2's, lowered from W2 */
+    IrModel *ir = lower_model(&comp, m);
+    ck_assert_int_eq(comp.diag.errors, 0);
+    ck_assert_ptr_null(buf_named(ir, "B"));
+    ck_assert_int_eq(count_kind(ir->step.stmts, ir->step.nstmts, IRS_MAT), 1);
+}
+END_TEST
+
+START_TEST(tied_learned_matrix_rules_must_agree)
+{
+    /* the same rule with other arguments is another rule */
+    SemaModel *m = check_text(HEAD
+        "connect x -> P1.basal as W1 init uniform(-1, 1)\n"
+        "connect P1 -> P2.basal as W2 init uniform(-1, 1) learn urbanczik_senn(eta)\n"
+        "connect P2 -> P1.apical as B tied transpose(W2) learn urbanczik_senn(eta / 2)\n"
+        "nudge P2 toward target g_som\n" EXPERIMENT);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(diags(), "t.dend:12:55: error: a learned tied matrix with two different rules"), "%s",
+                  diags());
+    ck_assert_msg(strstr(diags(), "t.dend:11:56: note: the rule of 'W2' is here"), "%s", diags());
+    /* init and filter belong to the matrix's owner */
+    m = check_text(HEAD
+        "connect x -> P1.basal as W1 init uniform(-1, 1)\n"
+        "connect P1 -> P2.basal as W2 init uniform(-1, 1) learn urbanczik_senn(eta)\n"
+        "connect P2 -> P1.apical as B tied transpose(W2) learn urbanczik_senn(eta) filter 3 ms\n"
+        "nudge P2 toward target g_som\n" EXPERIMENT);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(diags(), "'B' is tied to other weights, so it has no 'filter' of its own"), "%s", diags());
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sema");
@@ -287,6 +375,9 @@ static Suite *suite(void)
     TCase *l = tcase_create("lower");
     tcase_add_test(l, lowers_buffers_and_params);
     tcase_add_test(l, step_has_matvecs_and_guarded_learning);
+    tcase_add_test(l, one_to_one_lowers_to_an_elementwise_sum);
+    tcase_add_test(l, tied_learned_matrix_updates_once);
+    tcase_add_test(l, tied_learned_matrix_rules_must_agree);
     suite_add_tcase(s, l);
     return s;
 }
