@@ -247,6 +247,13 @@ static void dump_node(FILE *out, const AstNode *n, int indent, const char *role)
         child(out, n->u.eval.every, in, "every");
         child(out, n->u.eval.value, in, NULL);
         break;
+    case AST_PHASE:
+        put_name(out, n->name);
+        put_loc(out, n);
+        child(out, n->u.phase.from, in, "from");
+        child(out, n->u.phase.to, in, "to");
+        children(out, &n->u.phase.items, in);
+        break;
     case AST_RECORD:
         fprintf(out, " %s", n->u.record.unit ? n->u.record.unit : "?");
         put_loc(out, n);

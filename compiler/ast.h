@@ -121,6 +121,10 @@ struct AstNode {
             int table;              /* 1: `= table { rows }`, the rows below */
             AstList rows;           /* ROW nodes, in order */
         } data;
+        struct {            /* PHASE */
+            AstNode *from, *to;     /* its window in the presentation (ms, params allowed) */
+            AstList items;          /* SETTING learn/nudge/noise (value NAME on|off), ASSIGN param = e */
+        } phase;
         struct {            /* ROW */
             AstList in;             /* the sample's input values */
             AstNode *label;         /* `-> 2`: a class index, or NULL */

@@ -686,6 +686,25 @@ void ir_dump(FILE *out, const IrModel *m)
             fprintf(out, "  target = onehot(label, on %.17g, off %.17g)\n", x->on, x->off);
         if (x->has_lag)
             fprintf(out, "  learning lag p%d\n", x->lag_param);
+        if (x->has_t)
+            fprintf(out, "  t (time in the presentation) p%d\n", x->t_param);
+        static const char *const sw[] = { "off", "on" };
+        for (int k = 0; k < x->nphases; k++) {
+            const IrPhase *ph = &x->phases[k];
+            fprintf(out, "  phase %d %s: p%d..p%d", k, ph->name, ph->from_param, ph->to_param);
+            if (ph->learn >= 0)
+                fprintf(out, " learn %s", sw[ph->learn]);
+            if (ph->nudge >= 0)
+                fprintf(out, " nudge %s", sw[ph->nudge]);
+            if (ph->noise >= 0)
+                fprintf(out, " noise %s", sw[ph->noise]);
+            for (int j = 0; j < ph->nsets; j++)
+                fprintf(out, " p%d=p%d", ph->sets[j].param, ph->sets[j].value_param);
+            fputc('\n', out);
+        }
+        for (int k = 0; k < x->nsnapshots; k++)
+            fprintf(out, "  snapshot at the end of phase %d: %s -> %s\n", x->snapshots[k].phase,
+                    x->snapshots[k].src->name, x->snapshots[k].dst->name);
         for (int k = 0; k < x->nmetrics; k++) {
             const IrMetric *mt = &x->metrics[k];
             if (mt->kind == METRIC_ANGLE) {
@@ -820,6 +839,19 @@ char *ir_descriptor(Arena *a, const IrModel *m)
     sb_printf(&sb, "present_param %d\n", x->present_param);
     if (x->has_lag)
         sb_printf(&sb, "lag_param %d\n", x->lag_param);
+    if (x->has_t)
+        sb_printf(&sb, "t_param %d\n", x->t_param);
+    for (int k = 0; k < x->nphases; k++) {
+        const IrPhase *ph = &x->phases[k];
+        sb_printf(&sb, "phase %d %s %d %d %d %d %d\n", k, ph->name, ph->from_param, ph->to_param, ph->learn,
+                  ph->nudge, ph->noise);
+    }
+    for (int k = 0; k < x->nphases; k++)
+        for (int j = 0; j < x->phases[k].nsets; j++)
+            sb_printf(&sb, "phase_set %d %d %d\n", k, x->phases[k].sets[j].param, x->phases[k].sets[j].value_param);
+    for (int k = 0; k < x->nsnapshots; k++)
+        sb_printf(&sb, "snapshot %d %d %d\n", x->snapshots[k].phase, x->snapshots[k].src->id,
+                  x->snapshots[k].dst->id);
     for (int k = 0; k < x->nmetrics; k++) {
         const IrMetric *mt = &x->metrics[k];
         sb_printf(&sb, "metric %s %s %d %d %d\n", mt->name, ir_metric_names[mt->kind],

@@ -274,6 +274,26 @@ typedef struct IrRecord {
     int patterns;           /* ... during the first this many training presentations */
 } IrRecord;
 
+/* A phase of every presentation (steps llround(from/dt) .. llround(to/dt)):
+ * its switches override the run's flags while training, and its params
+ * take other values (restored after it). */
+typedef struct IrPhase {
+    const char *name;
+    int from_param, to_param;   /* params holding its window (ms) */
+    int learn, nudge, noise;    /* 1 on, 0 off, -1 as outside the phase */
+    int nsets;
+    struct IrPhaseSet {
+        int param;              /* this param ... */
+        int value_param;        /* ... takes this param's value during the phase */
+    } *sets;
+} IrPhase;
+
+/* At the end of phase `phase`, the runtime copies src into dst. */
+typedef struct IrSnapshot {
+    int phase;
+    IrBuf *src, *dst;
+} IrSnapshot;
+
 typedef struct IrExperiment {
     const char *name;
     int train;              /* data set index trained on */
@@ -293,6 +313,13 @@ typedef struct IrExperiment {
     int nrecords;
     int ndatasets;
     IrDataset *datasets;
+    int has_t;              /* the model reads t: ... */
+    int t_param;            /* ... this param, which the runtime sets to the time
+                               within the presentation before each step */
+    IrPhase *phases;
+    int nphases;
+    IrSnapshot *snapshots;
+    int nsnapshots, capsnapshots;
 } IrExperiment;
 
 typedef struct IrModel {

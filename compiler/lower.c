@@ -89,6 +89,7 @@ typedef struct Lower {
     int dt;             /* IR param index of dt */
     int present;        /* ... of t_present */
     int lag;            /* ... of learning_lag, if the experiment has one */
+    int t;              /* ... of t, the time in the presentation, or -1 */
     IrKernel *kernel;   /* where teacher temporaries go */
     SemaTeacher *teacher;
     IrBuf *teacher_in;
@@ -305,6 +306,38 @@ static IrExpr *teacher_matvec(Lower *L, const Ctx *cx, AstNode *e)
     return ir_load(L->a, out, IDX_I);
 }
 
+static IrBuf *var_buf(Lower *L, SemaPop *p, const char *field);
+
+/* snapshot(X, phase): a buffer "P.X@phase" per population, variable and
+ * phase, made on first use; the runtime copies X into it at the end of the
+ * phase (IrExperiment.snapshots).  It is state: checkpoints keep it. */
+static IrExpr *lower_snapshot(Lower *L, const Ctx *cx, AstNode *x, AstNode *phase)
+{
+    SemaPop *p = cx->pop;
+    IrIndex idx = cx->idx;
+    const char *field = x->name;
+    if (x->kind == AST_MEMBER) {
+        Sym s = sema_lookup(L->s, &cx->sc, x->u.member.object->name);
+        if (s.kind == SYM_POST || s.kind == SYM_PRE) {
+            p = s.kind == SYM_POST ? cx->sc.conn->dst : cx->sc.conn->src;
+            idx = s.kind == SYM_POST ? IDX_I : IDX_J;
+        } else
+            p = sema_find_pop(L->s, x->u.member.object->name);
+    }
+    int ph = 0;
+    while (ph < L->s->exp.nphases && L->s->exp.phases[ph].name != phase->name)
+        ph++;
+    IrBuf *src = var_buf(L, p, field);
+    IrExperiment *xp = &L->m->exp;
+    for (int k = 0; k < xp->nsnapshots; k++)
+        if (xp->snapshots[k].src == src && xp->snapshots[k].phase == ph)
+            return ir_load(L->a, xp->snapshots[k].dst, idx);
+    IrBuf *dst = ir_buf(L->a, L->m, arena_printf(L->a, "%s@%s", src->name, phase->name), BUF_STATE, src->rows, 1);
+    xp->snapshots = arena_grow(L->a, xp->snapshots, xp->nsnapshots, &xp->capsnapshots, sizeof *xp->snapshots);
+    xp->snapshots[xp->nsnapshots++] = (IrSnapshot){ ph, src, dst };
+    return ir_load(L->a, dst, idx);
+}
+
 static IrExpr *lower_call(Lower *L, const Ctx *cx, AstNode *e)
 {
     AstNode **args = e->u.call.args.items;
@@ -319,6 +352,8 @@ static IrExpr *lower_call(Lower *L, const Ctx *cx, AstNode *e)
         Sym w = sema_lookup(L->s, &cx->sc, args[0]->name);
         return ir_load(L->a, L->w[w.index], IDX_JI);
     }
+    if (strcmp(e->name, "snapshot") == 0)
+        return lower_snapshot(L, cx, args[0], args[1]);
     if (strcmp(e->name, "predict") == 0) {
         SemaConn *cn = cx->sc.conn;
         Sym s = sema_lookup(L->s, &cx->sc, args[0]->name);
@@ -393,7 +428,8 @@ static IrExpr *lx(Lower *L, const Ctx *cx, AstNode *e)
         case SYM_LOCAL: return cx->locals[s.index];
         case SYM_SOMA: case SYM_RATE: case SYM_DEND: case SYM_STATE: case SYM_OU:
             return neuron_var(L, cx->pop, cx->idx, s, cx->soma_subst);
-        case SYM_CLOCK: return ir_param(L->a, s.index == CLOCK_DT ? L->dt : L->present);
+        case SYM_CLOCK:
+            return ir_param(L->a, s.index == CLOCK_DT ? L->dt : s.index == CLOCK_PRESENT ? L->present : L->t);
         case SYM_TEACHER_INPUT: return ir_load(L->a, L->teacher_in, IDX_I);
         case SYM_WEIGHT: return ir_load(L->a, L->w[s.index], IDX_IJ);
         case SYM_DRIVE: return ir_load(L->a, L->drive[cx->sc.conn - L->s->conns], IDX_I);
@@ -467,6 +503,27 @@ static int add_param(Lower *L, const char *name, AstNode *value)
         derived = param_expr(L, value);
     }
     return ir_param_add(L->a, L->m, name, v, derived);
+}
+
+/* A param for a phase's window or one of its values: like add_param, but
+ * the expression may read dt and t_present (SCOPE_PHASE). */
+static int add_phase_param(Lower *L, const char *name, AstNode *value)
+{
+    if (is_literal(value))
+        return add_param(L, intern_cstr(&L->c->names, name), value);
+    Ctx cx = { .sc = { .kind = SCOPE_PHASE } };
+    double v = NAN;
+    Diag quiet;
+    FILE *null = fopen("/dev/null", "w");
+    Diag saved = L->c->diag;
+    diag_init(&quiet, null ? null : stderr);
+    L->c->diag = quiet;
+    if (!sema_const(L->c, L->s, value, &v))
+        v = NAN;
+    L->c->diag = saved;
+    if (null)
+        fclose(null);
+    return ir_param_add(L->a, L->m, intern_cstr(&L->c->names, name), v, lx(L, &cx, value));
 }
 
 /* ------------------------------------------------------------- kernels */
@@ -1159,6 +1216,28 @@ static void lower_experiment(Lower *L)
             o->out_vals = d->out_vals;
         }
     }
+    x->has_t = L->t >= 0;
+    x->t_param = L->t;
+    x->nphases = sx->nphases;
+    x->phases = arena_alloc(L->a, (size_t)(sx->nphases + 1) * sizeof *x->phases);
+    for (int k = 0; k < sx->nphases; k++) {
+        SemaPhase *sp = &sx->phases[k];
+        IrPhase *o = &x->phases[k];
+        o->name = sp->name;
+        o->from_param = add_phase_param(L, arena_printf(L->a, "%s.from", sp->name), sp->from);
+        o->to_param = add_phase_param(L, arena_printf(L->a, "%s.to", sp->name), sp->to);
+        o->learn = sp->learn;
+        o->nudge = sp->nudge;
+        o->noise = sp->noise;
+        o->nsets = sp->nsets;
+        o->sets = arena_alloc(L->a, (size_t)(sp->nsets + 1) * sizeof *o->sets);
+        for (int j = 0; j < sp->nsets; j++) {
+            const char *pn = ((AstNode *)L->s->params.items[sp->sets[j].param])->name;
+            o->sets[j].param = sp->sets[j].param;
+            o->sets[j].value_param = add_phase_param(L, arena_printf(L->a, "%s.%s", sp->name, pn),
+                                                     sp->sets[j].value);
+        }
+    }
     x->nrecords = sx->nrecords;
     x->records = arena_alloc(L->a, (size_t)(sx->nrecords + 1) * sizeof *x->records);
     for (int i = 0; i < sx->nrecords; i++) {
@@ -1255,6 +1334,9 @@ IrModel *lower_model(Comp *c, SemaModel *s)
     L.present = add_param(&L, intern_cstr(&c->names, "t_present"), s->exp.present_for);
     if (s->exp.learning_lag)
         L.lag = add_param(&L, intern_cstr(&c->names, "learning_lag"), s->exp.learning_lag);
+    /* t: written by the run before each step (a param, so every kernel reads
+     * it like any other); only for models that read it. */
+    L.t = s->reads_t ? ir_param_add(L.a, L.m, intern_cstr(&c->names, "t"), 0, NULL) : -1;
     make_buffers(&L);
     lower_init(&L);
     lower_step(&L);

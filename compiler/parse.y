@@ -316,7 +316,7 @@ static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
 %token <double> NUMBER "number"             /* units already applied: 2 s = 2000 */
 %token <const char *> STRING "string"       /* escapes processed, arena copy */
 %token <const char *> DERIV "derivative"    /* dX/dt; the value is X, interned */
-%token ARROW "->" EQ "==" NE "!=" LE "<=" GE ">="     /* two-character operators */
+%token ARROW "->" EQ "==" NE "!=" LE "<=" GE ">=" DOTDOT ".."    /* two-character operators */
 
 /* Keywords carry their interned spelling so `name` can use them as names. */
 %token <const char *>                   /* keywords, soft or not (see `name`) */
@@ -328,7 +328,7 @@ static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
     KW_TOWARD "toward" KW_RULE "rule" KW_TEACHER "teacher" KW_SEED "seed"
     KW_WEIGHTS "weights" KW_TARGET "target" KW_EXPERIMENT "experiment"
     KW_DATA "data" KW_DT "dt" KW_EPOCHS "epochs" KW_EPOCH "epoch" KW_LEARNING_LAG "learning_lag"
-    KW_RECORD "record" KW_STATE "state" KW_ONE_TO_ONE "one_to_one" KW_WEIGHT "weight"
+    KW_RECORD "record" KW_STATE "state" KW_PHASE "phase" KW_ONE_TO_ONE "one_to_one" KW_WEIGHT "weight"
     KW_PRESENT "present" KW_FOR "for" KW_VARIANT "variant" KW_EVERY "every" KW_EVALUATE "evaluate"
 
 /* Operator precedence, loosest first.  Comparisons do not chain; unary minus
@@ -339,8 +339,8 @@ static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
 %precedence UNARY                       /* prefix - and ! */
 %right '^'                              /* tightest: 2^3^2 = 2^(3^2), -x^2 = -(x^2) */
 
-%type <AstNode *> decl connect neuron_item teacher_item exp_item learn pop_var every_head  /* one node */
-%type <AstList> neuron_items rule_items teacher_items exp_items assigns refs  /* block bodies */
+%type <AstNode *> decl connect neuron_item teacher_item exp_item phase_item learn pop_var every_head  /* one node */
+%type <AstList> neuron_items rule_items teacher_items exp_items assigns refs phase_items  /* block bodies */
 %type <AstList> table_rows values     /* a table data set: its rows; a row's values */
 %type <AstNode *> table_row             /* one sample of a table */
 %type <Ex> expr primary ref call opt_lowpass opt_seed    /* expressions with their depth */
@@ -692,6 +692,7 @@ exp_items
  *          | "record" ref { "," ref } "every" expr "for" expr name   (name: patterns)
  *          | "present" assigns "for" expr
  *          | every_head ":" "evaluate" [name] name "=" expr
+ *          | "phase" name expr ".." expr "{" phase_items "}"
  * (without a data set's name: a metric of the weights alone, angle(A, B)) */
 exp_item
     : "data" ok name '=' call
@@ -732,6 +733,13 @@ exp_item
             $$->u.present.assigns = $3;
             $$->u.present.duration = $5.n;
         }
+    | "phase" ok name expr ".." expr '{' phase_items '}'
+        {
+            $$ = mk_named(P, AST_PHASE, @$, $3, @3);
+            $$->u.phase.from = $4.n;
+            $$->u.phase.to = $6.n;
+            $$->u.phase.items = $8;
+        }
     | every_head ':' "evaluate" name '=' expr
         {
             $$ = $1;
@@ -750,6 +758,23 @@ exp_item
             $$->u.eval.set_span = SP(@4);
             $$->u.eval.value = $7.n;
         }
+    ;
+
+/* phase_items = { phase_item | ";" }
+ * phase_item = ("learn" | "nudge" | "noise") name      (name: on or off)
+ *            | name "=" expr                           (a param's value in the phase) */
+phase_items
+    : %empty                    { $$ = (AstList){ 0 }; }
+    | phase_items phase_item    { $$ = list_add(P, $1, $2); }
+    | phase_items ';'           { $$ = $1; }
+    | phase_items error         { $$ = $1; }
+    ;
+
+phase_item
+    : "learn" name      { $$ = mk_def(P, AST_SETTING, @$, $1, @1, ex_name(P, @2, $2)); }
+    | "nudge" name      { $$ = mk_def(P, AST_SETTING, @$, $1, @1, ex_name(P, @2, $2)); }
+    | "noise" name      { $$ = mk_def(P, AST_SETTING, @$, $1, @1, ex_name(P, @2, $2)); }
+    | name '=' expr     { $$ = mk_def(P, AST_ASSIGN, @$, $1, @1, $3); }
     ;
 
 /* table_rows = { table_row | ";" | "," }, resynchronising at the next row */
@@ -883,7 +908,7 @@ args
 name
     : IDENT
     | "dendrite" | "input" | "target" | "dt" | "seed" | "epoch" | "epochs" | "state" | "lowpass"
-    | "weight"
+    | "weight" | "phase"
     ;
 
 /* field = name | any keyword    (after a dot nothing else can come: sample.input) */
@@ -974,7 +999,7 @@ static int is_soft(yysymbol_kind_t k)
     case YYSYMBOL_KW_DENDRITE: case YYSYMBOL_KW_INPUT: case YYSYMBOL_KW_TARGET:
     case YYSYMBOL_KW_DT: case YYSYMBOL_KW_SEED: case YYSYMBOL_KW_EPOCH:
     case YYSYMBOL_KW_EPOCHS: case YYSYMBOL_KW_STATE: case YYSYMBOL_KW_LOWPASS:
-    case YYSYMBOL_KW_WEIGHT:
+    case YYSYMBOL_KW_WEIGHT: case YYSYMBOL_KW_PHASE:
         return 1;
     default:
         return 0;
@@ -986,7 +1011,7 @@ static int is_soft_token(int tok)
     return tok == TOK_KW_DENDRITE || tok == TOK_KW_INPUT || tok == TOK_KW_TARGET ||
            tok == TOK_KW_DT || tok == TOK_KW_SEED || tok == TOK_KW_EPOCH ||
            tok == TOK_KW_EPOCHS || tok == TOK_KW_STATE || tok == TOK_KW_LOWPASS ||
-           tok == TOK_KW_WEIGHT;
+           tok == TOK_KW_WEIGHT || tok == TOK_KW_PHASE;
 }
 
 static int is_comparison(yysymbol_kind_t k)

@@ -179,6 +179,19 @@ typedef struct SemaRecord {
     int patterns;
 } SemaRecord;
 
+/* A phase of the presentation: `phase clamped 20..24 ms { nudge on; beta = 0.5 }`. */
+typedef struct SemaPhase {
+    const char *name;
+    AstNode *decl;              /* PHASE */
+    AstNode *from, *to;         /* ms; param expressions (t_present and dt allowed) */
+    int learn, nudge, noise;    /* the switches in the phase: 1 on, 0 off, -1 as outside */
+    int nsets;
+    struct SemaPhaseSet {
+        int param;              /* index into SemaModel.params */
+        AstNode *value;         /* its value during the phase */
+    } *sets;
+} SemaPhase;
+
 typedef struct SemaExperiment {
     const char *name;
     AstNode *decl;
@@ -201,6 +214,8 @@ typedef struct SemaExperiment {
     int nmetrics;
     SemaRecord *records;
     int nrecords;
+    struct SemaPhase *phases;   /* in declaration order */
+    int nphases;
 } SemaExperiment;
 
 struct SemaModel {
@@ -225,6 +240,7 @@ struct SemaModel {
     SemaTeacher *teachers;
     int nteachers;
     SemaExperiment exp;
+    int reads_t;                /* some expression reads t: the run keeps it up to date */
 };
 
 /* ---- scopes: what a name means in a context ---- */
@@ -235,6 +251,7 @@ typedef enum ScopeKind {
     SCOPE_TEACHER,      /* teacher target: its weights, `input` */
     SCOPE_FN,           /* a fn body: its parameters only (plus params) */
     SCOPE_WEIGHTS,      /* a weight init formula: other weights of the same shape */
+    SCOPE_PHASE,        /* a phase's window and param values: params, dt, t_present */
     SCOPE_METRIC,       /* a metric's value or reference: sample.target, populations'
                            variables and inputs (vectors), params */
 } ScopeKind;
@@ -262,7 +279,8 @@ typedef enum SymKind {
     SYM_RATE,           /* the neuron's rate variable */
     SYM_STATE,          /* index: one of the neuron's state variables */
     SYM_OU,             /* index: one of the neuron's Ornstein-Uhlenbeck processes, by its `as` name */
-    SYM_CLOCK,          /* index: CLOCK_DT or CLOCK_PRESENT, the names dt and t_present */
+    SYM_CLOCK,          /* index: CLOCK_DT, CLOCK_PRESENT or CLOCK_T: dt, t_present, and t
+                           (the time since the onset of the presentation) */
     SYM_POST, SYM_PRE,  /* rule scope: the objects `post` and `pre` */
     SYM_DENDRITE_KW,    /* rule scope: `dendrite`, the targeted compartment */
     SYM_DRIVE,          /* rule scope: `drive`, this projection's own W pre.r (a
@@ -274,7 +292,7 @@ typedef enum SymKind {
     SYM_WEIGHT,         /* index: a projection's weight matrix (init formulas) */
 } SymKind;
 
-enum { CLOCK_DT, CLOCK_PRESENT };
+enum { CLOCK_DT, CLOCK_PRESENT, CLOCK_T };
 
 typedef struct Sym {
     SymKind kind;
@@ -286,6 +304,7 @@ Sym sema_lookup(SemaModel *m, const Scope *sc, const char *name);
  * SYM_OU (index) or SYM_RATE. */
 Sym sema_neuron_var(const SemaNeuron *n, const char *name);
 AstNode *sema_find_fn(SemaModel *m, const char *name);
+SemaPop *sema_find_pop(SemaModel *m, const char *name);
 /* Built-in functions of expressions: returns the IrOp and arity, or -1. */
 int sema_builtin(const char *name, int *arity);
 

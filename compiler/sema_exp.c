@@ -656,6 +656,113 @@ static int check_metric_expr(Sema *S, SemaExperiment *x, SemaData *sd, int tlen,
     return len;
 }
 
+int sema_phase_index(Sema *S, const char *name)
+{
+    int k = 0;
+    for (int i = 0; S->experiment && i < S->experiment->u.block.items.len; i++) {
+        AstNode *it = S->experiment->u.block.items.items[i];
+        if (it->kind != AST_PHASE)
+            continue;
+        if (it->name == name)
+            return k;
+        k++;
+    }
+    return -1;
+}
+
+/* `learn on`, `nudge off`, ...: 1 or 0, or -1 after an error. */
+static int on_off(Sema *S, AstNode *it)
+{
+    AstNode *v = it->u.def.value;
+    if (strcmp(v->name, "on") == 0)
+        return 1;
+    if (strcmp(v->name, "off") == 0)
+        return 0;
+    ERR(S, v->span, "'%s' in a phase is 'on' or 'off', not '%s'", it->name, v->name);
+    return -1;
+}
+
+/* phase NAME FROM..TO { switches; param = value }: a window of the
+ * presentation in which plasticity, nudging and noise are switched on or
+ * off and params take other values.  Windows are checked here when they
+ * are constants, and by the run (which knows t_present) always. */
+static void check_phase(Sema *S, AstNode *it, SemaExperiment *x)
+{
+    for (int k = 0; k < x->nphases; k++)
+        if (x->phases[k].name == it->name) {
+            ERR(S, name_span(it), "phase '%s' is declared twice", it->name);
+            NOTE(S, name_span(x->phases[k].decl), "the first is here");
+            return;
+        }
+    SemaPhase *ph = &x->phases[x->nphases++];
+    *ph = (SemaPhase){ .name = it->name, .decl = it, .from = it->u.phase.from, .to = it->u.phase.to,
+                       .learn = -1, .nudge = -1, .noise = -1 };
+    Scope sc = { .kind = SCOPE_PHASE };
+    int ok = sema_check_expr(S, &sc, ph->from) >= 0;
+    ok &= sema_check_expr(S, &sc, ph->to) >= 0;
+    ph->sets = arena_alloc(&S->c->arena, (size_t)(it->u.phase.items.len + 1) * sizeof *ph->sets);
+    for (int i = 0; i < it->u.phase.items.len; i++) {
+        AstNode *s = it->u.phase.items.items[i];
+        if (s->kind == AST_SETTING) {
+            int *sw = strcmp(s->name, "learn") == 0 ? &ph->learn : strcmp(s->name, "nudge") == 0 ? &ph->nudge
+                                                                                               : &ph->noise;
+            if (*sw >= 0) {
+                ERR(S, s->span, "'%s' is switched twice in phase '%s'", s->name, it->name);
+                continue;
+            }
+            *sw = on_off(S, s);
+            continue;
+        }
+        Sym p = sema_lookup(S->m, &sc, s->name);
+        if (p.kind != SYM_PARAM) {
+            ERR(S, name_span(s), "'%s' is not a param: a phase sets params' values (e.g. beta = 0.5)", s->name);
+            continue;
+        }
+        for (int k = 0; k < ph->nsets; k++)
+            if (ph->sets[k].param == p.index)
+                ERR(S, name_span(s), "'%s' is set twice in phase '%s'", s->name, it->name);
+        if (sema_check_expr(S, &sc, s->u.def.value) >= 0)
+            ph->sets[ph->nsets++] = (struct SemaPhaseSet){ p.index, s->u.def.value };
+    }
+    double a, b, t;
+    if (!ok || !sema_try_const(S, ph->from, &a))
+        return;
+    if (!sema_try_const(S, ph->to, &b)) {
+        /* Only the start is known: it must not fall inside another phase. */
+        for (int k = 0; k < x->nphases - 1; k++) {
+            double c, e;
+            SemaPhase *o = &x->phases[k];
+            if (sema_try_const(S, o->from, &c) && sema_try_const(S, o->to, &e) && c <= a && a < e) {
+                ERR(S, it->span, "phase '%s' starts at %g ms, inside phase '%s' (%g..%g ms)", it->name, a, o->name,
+                    c, e);
+                NOTE(S, name_span(o->decl), "'%s' is here", o->name);
+                return;
+            }
+        }
+        return;
+    }
+    if (!(a >= 0) || !(b > a)) {
+        ERR(S, it->span, "phase '%s' runs from %g ms to %g ms: it must start at 0 or later and end after it "
+            "starts", it->name, a, b);
+        return;
+    }
+    if (x->present_for && sema_try_const(S, x->present_for, &t) && b > t * (1 + 1e-12)) {
+        ERR(S, it->span, "phase '%s' ends at %g ms, after the presentation (%g ms)", it->name, b, t);
+        NOTE(S, x->present_for->span, "the presentation's length");
+        return;
+    }
+    for (int k = 0; k < x->nphases - 1; k++) {
+        double c, e;
+        SemaPhase *o = &x->phases[k];
+        if (sema_try_const(S, o->from, &c) && sema_try_const(S, o->to, &e) && a < e && c < b) {
+            ERR(S, it->span, "phase '%s' (%g..%g ms) overlaps phase '%s' (%g..%g ms)", it->name, a, b, o->name, c,
+                e);
+            NOTE(S, name_span(o->decl), "'%s' is here", o->name);
+            return;
+        }
+    }
+}
+
 static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
 {
     SemaMetric mt = { .name = it->name, .decl = it, .every = 1 };
@@ -991,6 +1098,8 @@ void sema_check_experiment(Sema *S)
             break;
         case AST_EVALUATE:
             break;      /* after the teachers' sizes are known */
+        case AST_PHASE:
+            break;      /* after `present`: see below */
         case AST_RECORD:
             break;      /* after `present` is known: see below */
         default:
@@ -1002,6 +1111,12 @@ void sema_check_experiment(Sema *S)
         AstNode *it = d->u.block.items.items[i];
         if (it->kind == AST_RECORD)
             check_record(S, it, x);
+    }
+    x->phases = arena_alloc(&S->c->arena, (size_t)(n + 1) * sizeof *x->phases);
+    for (int i = 0; i < n; i++) {
+        AstNode *it = d->u.block.items.items[i];
+        if (it->kind == AST_PHASE)
+            check_phase(S, it, x);
     }
     x->train = data_index(x, intern_cstr(&S->c->names, "train"));
     if (x->train < 0 && !train_declared)

@@ -179,7 +179,14 @@ Sym sema_neuron_var(const SemaNeuron *n, const char *name)
 static int clock_scope(const Scope *sc)
 {
     return sc->kind == SCOPE_NEURON || sc->kind == SCOPE_RULE || sc->kind == SCOPE_FN ||
-           sc->kind == SCOPE_METRIC;
+           sc->kind == SCOPE_METRIC || sc->kind == SCOPE_PHASE;
+}
+
+/* t, the time since the onset of the presentation: only where the
+ * dynamics are written (a phase's window cannot depend on it). */
+static int t_scope(const Scope *sc)
+{
+    return sc->kind == SCOPE_NEURON || sc->kind == SCOPE_RULE || sc->kind == SCOPE_FN;
 }
 
 /* A rule declaration's ODE (sema checked it has one, dW/dt = ...). */
@@ -242,6 +249,9 @@ Sym sema_lookup(SemaModel *m, const Scope *sc, const char *name)
     } else if (clock_scope(sc) && (strcmp(name, "dt") == 0 || strcmp(name, "t_present") == 0)) {
         s.kind = SYM_CLOCK;
         s.index = name[0] == 'd' ? CLOCK_DT : CLOCK_PRESENT;
+    } else if (t_scope(sc) && strcmp(name, "t") == 0) {
+        s.kind = SYM_CLOCK;
+        s.index = CLOCK_T;
     }
     return s;
 }
@@ -576,6 +586,68 @@ static AstNode *rate_reads_other(Sema *S, const Scope *sc, AstNode *e)
     }
 }
 
+/* snapshot(X, phase): X names a variable as the context reads it (u in a
+ * neuron, post.r in a rule, P.u in a metric); phase is one of the
+ * experiment's.  The value is X's at the end of that phase of the current
+ * presentation (before the phase has ended in the first presentation: 0). */
+static int check_snapshot(Sema *S, const Scope *sc, AstNode *e)
+{
+    if (e->u.call.args.len != 2) {
+        ERR(S, e->span, "'snapshot' takes 2 arguments, snapshot(variable, phase), not %d", e->u.call.args.len);
+        return -1;
+    }
+    AstNode *x = e->u.call.args.items[0], *ph = e->u.call.args.items[1];
+    if (ph->kind != AST_NAME) {
+        ERR(S, ph->span, "the second argument of 'snapshot' names a phase of the experiment");
+        return -1;
+    }
+    if (sema_phase_index(S, ph->name) < 0) {
+        ERR(S, ph->span, "unknown phase '%s'", ph->name);
+        if (!S->experiment)
+            return -1;
+        const char *cands[64];
+        int n = 0;
+        for (int i = 0; i < S->experiment->u.block.items.len && n < 64; i++)
+            if (S->experiment->u.block.items.items[i]->kind == AST_PHASE)
+                cands[n++] = S->experiment->u.block.items.items[i]->name;
+        const char *best = diag_closest(ph->name, cands, n);
+        if (best)
+            sema_hint(S, ph->span, best);
+        else if (n == 0)
+            NOTE(S, ph->span, "the experiment declares no phases: add e.g. 'phase free 0..20 ms { learn off }'");
+        return -1;
+    }
+    int ok = 0;
+    if (sc->kind == SCOPE_NEURON && x->kind == AST_NAME) {
+        Sym v = sema_neuron_var(sc->neuron, x->name);
+        ok = v.kind != SYM_NONE;
+    } else if ((sc->kind == SCOPE_RULE || sc->kind == SCOPE_METRIC) && x->kind == AST_MEMBER &&
+               x->u.member.object->kind == AST_NAME) {
+        if (sc->kind == SCOPE_RULE) {
+            Sym s = sema_lookup(S->m, sc, x->u.member.object->name);
+            if (s.kind == SYM_POST || s.kind == SYM_PRE) {
+                SemaPop *p = s.kind == SYM_POST ? sc->conn->dst : sc->conn->src;
+                if (p->is_input) {
+                    ERR(S, x->span, "'%s' is an input: its value is presented, not kept", p->name);
+                    return -1;
+                }
+                return check_rule_member(S, sc, x, s.kind == SYM_POST);
+            }
+        } else {
+            SemaPop *p = sema_find_pop(S->m, x->u.member.object->name);
+            ok = p && !p->is_input && sema_neuron_var(p->type, x->name).kind != SYM_NONE;
+        }
+    }
+    if (!ok) {
+        ERR(S, x->span, sc->kind == SCOPE_RULE ? "a rule takes snapshots of post.X or pre.X"
+                        : sc->kind == SCOPE_METRIC ? "a metric takes snapshots of a population's variable, P.X"
+                        : sc->kind == SCOPE_NEURON ? "a neuron takes snapshots of its own variables"
+                                                   : "snapshots are read in neurons, rules and metrics");
+        return -1;
+    }
+    return 0;
+}
+
 static int check_call(Sema *S, const Scope *sc, AstNode *e)
 {
     int nargs = e->u.call.args.len;
@@ -639,6 +711,10 @@ static int check_call(Sema *S, const Scope *sc, AstNode *e)
         }
         return 0;
     }
+    /* snapshot(X, phase): X as it was at the end of that phase of the
+     * presentation (equilibrium propagation's free-phase rates). */
+    if (strcmp(e->name, "snapshot") == 0)
+        return check_snapshot(S, sc, e);
     /* predict(compartment): the dendritic prediction of the somatic potential. */
     if (strcmp(e->name, "predict") == 0) {
         if (sc->kind != SCOPE_RULE) {
@@ -757,6 +833,9 @@ int sema_check_expr(Sema *S, const Scope *sc, AstNode *e)
             return -1;
         case SYM_TEACHER_INPUT:
             return sc->teacher->in_size;
+        case SYM_CLOCK:
+            S->m->reads_t |= s.index == CLOCK_T;
+            return 0;
         case SYM_WEIGHT: {
             const SemaConn *w = &S->m->conns[s.index], *me = sc->conn;
             if (w == me) {
@@ -795,6 +874,11 @@ int sema_check_expr(Sema *S, const Scope *sc, AstNode *e)
             SemaPop *p = sema_find_pop(S->m, e->name);
             if (p)
                 return p->size;
+        }
+        if (strcmp(e->name, "t") == 0 && !g) {
+            ERR(S, e->span, "'t' (the time since the onset of the presentation) can be read in neurons, rules "
+                "and functions, not here");
+            return -1;
         }
         if (strcmp(e->name, "dt") == 0 || strcmp(e->name, "t_present") == 0) {
             ERR(S, e->span, "'%s' (the experiment's %s) can be read in neurons, rules, functions and "

@@ -83,7 +83,8 @@ int sema_const_int(Sema *S, AstNode *e, const char *what, long lo, long hi, long
 int sema_check_expr(Sema *S, const Scope *sc, AstNode *e);
 /* Check a scalar expression over params. */
 void sema_check_param_expr(Sema *S, AstNode *e);
-SemaPop *sema_find_pop(SemaModel *m, const char *name);
+/* The index of the experiment's phase `name` among its phases, or -1. */
+int sema_phase_index(Sema *S, const char *name);
 /* The population `name`, reported at sp when unknown (or, with no_input
  * set, when it is an input: no_input says why an input will not do). */
 SemaPop *sema_resolve_pop(Sema *S, const char *name, Span sp, const char *no_input);

@@ -89,6 +89,20 @@
  *                                        RT_LEARN | RT_NUDGE; lag >= t_present
  *                                        learns nothing (a warning); < 0 is a
  *                                        run-time error
+ *   t_param K                            optional; params[K] is set to the
+ *                                        time since the onset of the
+ *                                        presentation (ms) before each step
+ *   phase K NAME FROM TO LEARN NUDGE NOISE    K = 0, 1, ... in order; during
+ *                                        steps llround(params[FROM]/dt) ..
+ *                                        llround(params[TO]/dt) - 1 of each
+ *                                        presentation the switches (1 on, 0
+ *                                        off, -1 unchanged) override the
+ *                                        training flags RT_LEARN, RT_NUDGE,
+ *                                        RT_NOISE; windows may not overlap
+ *   phase_set K PARAM VALUE_PARAM        during phase K, params[PARAM] is
+ *                                        params[VALUE_PARAM] (restored after)
+ *   snapshot K SRC_BUF DST_BUF           after the last step of phase K, SRC
+ *                                        is copied into DST (a state buffer)
  *   metric NAME mse|accuracy|rms|angle BUF_ID DATASET_K EVERY
  *                                        angle: the angle in degrees between
  *                                        weight matrices BUF_ID and its ref

@@ -25,7 +25,8 @@ const char *const rt_role_names[RT_ROLE__COUNT] = {
 typedef enum RecKind {
     REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_F32, REC_TRANSPOSED, REC_TEACHER,
     REC_DATASET, REC_DATA, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET_INPUT, REC_TARGET, REC_ONEHOT,
-    REC_EPOCHS, REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_METRIC, REC_REF, REC_REF_TRANSPOSED, REC_COMPUTED,
+    REC_EPOCHS, REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_T_PARAM, REC_PHASE, REC_PHASE_SET,
+    REC_SNAPSHOT, REC_METRIC, REC_REF, REC_REF_TRANSPOSED, REC_COMPUTED,
     REC_RECORD, REC_END, REC__COUNT
 } RecKind;
 
@@ -56,6 +57,10 @@ static const struct {
     [REC_DT_PARAM] = { "dt_param", 1, 0 },
     [REC_PRESENT_PARAM] = { "present_param", 1, 0 },
     [REC_LAG_PARAM] = { "lag_param", 1, 2 },
+    [REC_T_PARAM] = { "t_param", 1, 2 },
+    [REC_PHASE] = { "phase", 7, 1 },
+    [REC_PHASE_SET] = { "phase_set", 3, 1 },
+    [REC_SNAPSHOT] = { "snapshot", 3, 1 },
     [REC_METRIC] = { "metric", 5, 1 },
     [REC_REF] = { "ref", 2, 1 },
     [REC_REF_TRANSPOSED] = { "ref_transposed", 1, 1 },
@@ -421,6 +426,51 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
         return field_int(p, f[0], "present_param", 0, d->nparams - 1, &d->present_param);
     case REC_LAG_PARAM:
         return field_int(p, f[0], "lag_param", 0, d->nparams - 1, &d->lag_param);
+    case REC_T_PARAM:
+        return field_int(p, f[0], "t_param", 0, d->nparams - 1, &d->t_param);
+    case REC_PHASE: {
+        int k;
+        if (field_int(p, f[0], "phase index", d->nphases, d->nphases, &k) < 0)
+            return -1;
+        d->phases = grow(d->phases, &p->caps[kind], d->nphases, sizeof *d->phases);
+        RtPhaseDesc *ph = &d->phases[d->nphases++];
+        memset(ph, 0, sizeof *ph);
+        ph->name = rt_xstrdup(f[1]);
+        if (field_int(p, f[2], "phase from", 0, d->nparams - 1, &ph->from_param) < 0
+            || field_int(p, f[3], "phase to", 0, d->nparams - 1, &ph->to_param) < 0
+            || field_int(p, f[4], "phase learn", -1, 1, &ph->learn) < 0
+            || field_int(p, f[5], "phase nudge", -1, 1, &ph->nudge) < 0
+            || field_int(p, f[6], "phase noise", -1, 1, &ph->noise) < 0)
+            return -1;
+        return 0;
+    }
+    case REC_PHASE_SET: {
+        int k;
+        struct RtPhaseSet set;
+        if (field_int(p, f[0], "phase_set phase", 0, d->nphases - 1, &k) < 0
+            || field_int(p, f[1], "phase_set param", 0, d->nparams - 1, &set.param) < 0
+            || field_int(p, f[2], "phase_set value", 0, d->nparams - 1, &set.value_param) < 0)
+            return -1;
+        RtPhaseDesc *ph = &d->phases[k];
+        ph->sets = realloc(ph->sets, (size_t)(ph->nsets + 1) * sizeof *ph->sets);
+        if (!ph->sets)
+            return fail(p, "out of memory");
+        ph->sets[ph->nsets++] = set;
+        return 0;
+    }
+    case REC_SNAPSHOT: {
+        RtSnapshotDesc sn;
+        if (field_int(p, f[0], "snapshot phase", 0, d->nphases - 1, &sn.phase) < 0
+            || buf_ref(p, f[1], "snapshot source", 0, &sn.src) < 0
+            || buf_ref(p, f[2], "snapshot buffer", 0, &sn.dst) < 0)
+            return -1;
+        const RtBufDesc *a = &d->bufs[sn.src], *b = &d->bufs[sn.dst];
+        if (a->len != b->len || a->f32 || b->f32 || b->role != RT_ROLE_STATE)
+            return fail(p, "snapshot of '%s' into '%s': not a state buffer of as many doubles", a->name, b->name);
+        d->snapshots = grow(d->snapshots, &p->caps[kind], d->nsnapshots, sizeof *d->snapshots);
+        d->snapshots[d->nsnapshots++] = sn;
+        return 0;
+    }
     case REC_METRIC: {
         static const char *const kinds[] = { "mse", "accuracy", "rms", "angle" };
         RtMetricDesc *mt;
@@ -638,6 +688,7 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
     memset(d, 0, sizeof *d);
     d->target = -1;
     d->lag_param = -1;
+    d->t_param = -1;
     d->onehot_on = 1;
     d->onehot_off = 0;
     if (errlen)
@@ -870,6 +921,12 @@ void rt_desc_free(RtDesc *d)
     }
     for (int i = 0; i < d->nmetrics; i++)
         free(d->metrics[i].name);
+    for (int i = 0; i < d->nphases; i++) {
+        free(d->phases[i].name);
+        free(d->phases[i].sets);
+    }
+    free(d->phases);
+    free(d->snapshots);
     free(d->params);
     free(d->bufs);
     free(d->teachers);
@@ -882,6 +939,7 @@ void rt_desc_free(RtDesc *d)
     memset(d, 0, sizeof *d);
     d->target = -1;
     d->lag_param = -1;
+    d->t_param = -1;
 }
 
 int rt_desc_param_find(const RtDesc *d, const char *name)

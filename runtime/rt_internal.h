@@ -154,6 +154,20 @@ typedef struct RtRecordDesc {
     int64_t npatterns;
 } RtRecordDesc;
 
+/* A phase of every presentation (`phase K NAME FROM TO LEARN NUDGE NOISE`). */
+typedef struct RtPhaseDesc {
+    char *name;
+    int from_param, to_param;   /* its window, ms */
+    int learn, nudge, noise;    /* 1 on, 0 off, -1 as outside the phase */
+    int nsets;
+    struct RtPhaseSet { int param, value_param; } *sets;
+} RtPhaseDesc;
+
+/* At the end of phase `phase`, buffer src is copied into dst. */
+typedef struct RtSnapshotDesc {
+    int phase, src, dst;
+} RtSnapshotDesc;
+
 typedef struct RtDesc {
     char *model, *title;
     uint64_t hash;          /* rt_fnv1a64 of the descriptor text */
@@ -171,6 +185,9 @@ typedef struct RtDesc {
     int64_t epochs;
     int dt_param, present_param;
     int lag_param;          /* params index of the learning lag, -1 when none */
+    int t_param;            /* params index of t, the time in the presentation, or -1 */
+    RtPhaseDesc *phases;   int nphases;
+    RtSnapshotDesc *snapshots; int nsnapshots;
     RtMetricDesc *metrics; int nmetrics;
     RtRecordDesc *records; int nrecords;
 } RtDesc;

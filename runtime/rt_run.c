@@ -77,6 +77,9 @@ typedef struct Driver {
     int64_t *rec_n, *rec_cap, *rec_every;   /* rows, allocated rows, interval in steps */
     int64_t pres;           /* training presentations so far in this run */
     int64_t pres_step;      /* steps of the current presentation so far */
+    int64_t *phase_at;      /* with phases: per step of a presentation, its phase or -1 */
+    double *base_params;    /* with phases: params as outside every phase */
+    int64_t step_in_pres;   /* with phases or t: the step of the presentation next */
     int rec_done;           /* the records are complete and written */
     int record_failed;      /* writing them failed (reported) */
     int diverged;           /* a value of the state block is not finite (reported) */
@@ -232,6 +235,9 @@ static void run_steps(Driver *dr, int32_t flags, int64_t n)
     if (tracing && dr->trace_rows == 0)
         trace_row(dr);          /* row 0: the state the first step starts from */
     for (int64_t t = 0; t < n; t++) {
+        if (dr->d->t_param >= 0)
+            dr->params[dr->d->t_param] = (double)dr->step_in_pres * dr->params[dr->d->dt_param];
+        dr->step_in_pres++;
         dr->m->step(dr->state, dr->params, &dr->run, flags);
         dr->run.counter++;
         if (tracing)
@@ -242,6 +248,77 @@ static void run_steps(Driver *dr, int32_t flags, int64_t n)
         }
     }
     dr->steps += (uint64_t)n;
+}
+
+/* The flags of step s of a presentation: training (nudged and noisy, learning
+ * after the lag) or evaluating (none), then the switches of the step's phase
+ * while training. */
+static int32_t step_flags(const Driver *dr, int64_t s, int train)
+{
+    if (!train)
+        return 0;
+    int32_t f = s < dr->nlag ? RT_NUDGE | RT_NOISE : RT_TRAIN;
+    int64_t k = dr->phase_at ? dr->phase_at[s] : -1;
+    if (k >= 0) {
+        const RtPhaseDesc *ph = &dr->d->phases[k];
+        if (ph->learn >= 0)
+            f = ph->learn ? f | RT_LEARN : f & ~RT_LEARN;
+        if (ph->nudge >= 0)
+            f = ph->nudge ? f | RT_NUDGE : f & ~RT_NUDGE;
+        if (ph->noise >= 0)
+            f = ph->noise ? f | RT_NOISE : f & ~RT_NOISE;
+    }
+    return f;
+}
+
+/* Params as in phase k (-1: outside every phase): the phases' own values
+ * over the base values. */
+static void phase_params(Driver *dr, int64_t k)
+{
+    const RtDesc *d = dr->d;
+    for (int j = 0; j < d->nphases; j++)
+        for (int i = 0; i < d->phases[j].nsets; i++)
+            dr->params[d->phases[j].sets[i].param] = dr->base_params[d->phases[j].sets[i].param];
+    for (int i = 0; k >= 0 && i < d->phases[k].nsets; i++)
+        dr->params[d->phases[k].sets[i].param] = dr->base_params[d->phases[k].sets[i].value_param];
+}
+
+/* The steps of one presentation.  Without phases (or t): the lag's steps,
+ * then the rest.  With them: runs of steps that share a phase and flags;
+ * each phase's params hold during it, and its snapshots are taken after
+ * its last step. */
+static void present_steps(Driver *dr, int train)
+{
+    const RtDesc *d = dr->d;
+    dr->step_in_pres = 0;
+    if (!dr->phase_at && d->t_param < 0) {
+        if (!train) {
+            run_steps(dr, 0, dr->nsteps);
+        } else {
+            run_steps(dr, RT_NUDGE | RT_NOISE, dr->nlag);
+            run_steps(dr, RT_TRAIN, dr->nsteps - dr->nlag);
+        }
+        return;
+    }
+    for (int64_t s = 0; s < dr->nsteps;) {
+        int64_t k = dr->phase_at ? dr->phase_at[s] : -1;
+        int32_t f = step_flags(dr, s, train);
+        int64_t e = s + 1;
+        while (e < dr->nsteps && (dr->phase_at ? dr->phase_at[e] : -1) == k && step_flags(dr, e, train) == f)
+            e++;
+        if (dr->phase_at)
+            phase_params(dr, k);
+        run_steps(dr, f, e - s);
+        if (k >= 0 && (e == dr->nsteps || dr->phase_at[e] != k))
+            for (int i = 0; i < d->nsnapshots; i++)
+                if (d->snapshots[i].phase == k)
+                    memcpy(dr->state + d->bufs[d->snapshots[i].dst].offset,
+                           dr->state + d->bufs[d->snapshots[i].src].offset,
+                           (size_t)d->bufs[d->snapshots[i].src].len * sizeof(double));
+        s = e;
+    }
+    if (dr->phase_at)
+        phase_params(dr, -1);
 }
 
 /* DIR/record/NAME.npy (one row per sample) and NAME.t.npy (its times, ms). */
@@ -364,7 +441,7 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
          * vector whose OFF value might not be below ON. */
         int64_t want = data->labels ? data->labels[s] : argmax(target, data->dout);
         present(dr, data, s);
-        run_steps(dr, 0, dr->nsteps);
+        present_steps(dr, 0);
         if (refs)
             flush(dr);      /* computes the metrics' values and references */
         if (diverged(dr, "in the evaluation after epoch %lld, %s sample %lld (t = %.10g ms "
@@ -540,8 +617,7 @@ static int64_t train_epoch(Driver *dr, int64_t epoch, int64_t from)
     rt_shuffle(dr->o->seed, (uint64_t)epoch, dr->perm, data->n);
     for (int64_t i = from; i < data->n; i++) {
         present(dr, data, dr->perm[i]);
-        run_steps(dr, RT_NUDGE | RT_NOISE, dr->nlag);
-        run_steps(dr, RT_TRAIN, dr->nsteps - dr->nlag);
+        present_steps(dr, 1);
         if (diverged(dr, "at epoch %lld, sample %lld (t = %.10g ms)", (long long)epoch,
                      (long long)i + 1, (double)(((epoch - 1) * data->n + i + 1) * dr->nsteps)
                      * dr->params[d->dt_param]))
@@ -787,6 +863,41 @@ static int run_bench(Driver *dr)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* The phases' windows in steps: dr->phase_at[s] is the phase of step s of a
+ * presentation (-1 for none), and dr->base_params the params outside them.
+ * A window must lie in the presentation, hold at least one step and not
+ * overlap another.  -1 after a message. */
+static int phase_steps(Driver *dr, const char *prog)
+{
+    const RtDesc *d = dr->d;
+    double dt = dr->params[d->dt_param];
+    dr->phase_at = rt_xcalloc((size_t)dr->nsteps + 1, sizeof *dr->phase_at);
+    for (int64_t s = 0; s < dr->nsteps; s++)
+        dr->phase_at[s] = -1;
+    for (int k = 0; k < d->nphases; k++) {
+        const RtPhaseDesc *ph = &d->phases[k];
+        double a = dr->params[ph->from_param], b = dr->params[ph->to_param];
+        double fa = a / dt, fb = b / dt;
+        if (!(a >= 0) || !(b > a) || !(fb < 0x1p52) || llround(fb) > dr->nsteps || llround(fa) >= llround(fb)) {
+            fprintf(stderr, "%s: phase '%s' runs from %g to %g ms: it must lie in the presentation (%s = %g, "
+                    "%lld steps of %g) and hold at least one step\n", prog, ph->name, a, b,
+                    d->params[d->present_param].name, dr->params[d->present_param], (long long)dr->nsteps, dt);
+            return -1;
+        }
+        for (int64_t s = llround(fa); s < llround(fb); s++) {
+            if (dr->phase_at[s] >= 0) {
+                fprintf(stderr, "%s: phases '%s' and '%s' overlap at %g ms\n", prog,
+                        d->phases[dr->phase_at[s]].name, ph->name, (double)s * dt);
+                return -1;
+            }
+            dr->phase_at[s] = k;
+        }
+    }
+    dr->base_params = rt_xcalloc((size_t)d->nparams + 1, sizeof *dr->base_params);
+    memcpy(dr->base_params, dr->params, (size_t)d->nparams * sizeof *dr->params);
+    return 0;
+}
+
 /* Steps per presentation: t_present / dt, rounded.  -1 after a message. */
 static int64_t steps_per_sample(const RtDesc *d, const double *params, const char *prog)
 {
@@ -883,6 +994,8 @@ static int driver_setup(Driver *dr, const RtModel *m, const RtDesc *d, RtOptions
     dr->nlag = o->bench ? 0 : lag_steps(d, dr->params, dr->nsteps, o->quiet, prog);
     if (dr->nlag < 0)
         return 1;
+    if (d->nphases && phase_steps(dr, prog) < 0)
+        return 1;
     if (!o->bench && rt_mkdir_p(o->out) < 0) {
         fprintf(stderr, "%s: cannot create output directory '%s': %s\n", prog, o->out,
                 strerror(errno));
@@ -955,6 +1068,8 @@ static void driver_free(Driver *dr)
     free(dr->made);
     free(dr->sums);
     free(dr->perm);
+    free(dr->phase_at);
+    free(dr->base_params);
     free(dr->metrics_path);
     free(dr->state);
     free(dr->saved);
