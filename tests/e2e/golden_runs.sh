@@ -26,6 +26,9 @@ runs=(
   "pal|models/max2022_pal.dend||--epochs 2 --set t_present=0.5"
   "pal_fa|models/max2022_pal.dend||--variant fa --epochs 2 --set t_present=0.5"
   "pal_chain|models/max2022_pal_chain.dend||--epochs 20"
+  "dfa|models/dfa.dend||--epochs 1 --set t_present=2 --set learning_lag=1"
+  "dfa_fa|models/dfa.dend||--variant fa --epochs 1 --set t_present=2 --set learning_lag=1"
+  "dfa_bp|models/dfa.dend||--variant bp --epochs 1 --set t_present=2 --set learning_lag=1"
 )
 
 : > "$TMP/now.sha256"
