@@ -2,8 +2,9 @@
 # models/haider2021_le.dend, latent equilibrium on the bars task.  Every rate
 # of a traced run is computed again in NumPy from the model's own formula for
 # it -- the prospective rate is phi of the steady state of the neuron's
-# present inputs, tau_eff (g_B v_B + g_A v_A) -- and the learning rates are
-# checked to scale with 1/t_present.  Then the result the model is for, at a
+# present inputs, tau_eff (g_B v_B + g_A v_A) --, the interneurons' nudge is
+# checked to carry the output's u_breve (plain: u) of the step before, and
+# the learning rates to scale with 1/t_present.  Then the result the model is for, at a
 # fixed seed: LE learns all 8 patterns at both presentation times, plain stays
 # near chance (3 of 8).
 . "$srcdir/tests/lib.sh"
@@ -30,12 +31,20 @@ def check(out, le, t_present):
         g = lambda n: tr.get(k, n)
         if le:
             # u + tau_eff du/dt is the steady state of the present inputs;
-            # the interneuron is nudged toward the output's u before the step
+            # the interneuron is nudged toward the output's u_breve of the
+            # step before (0 before the first)
             p1 = phi((g_B * g("P1.basal") + g_A * g("P1.apical")) / (g_l + g_B + g_A))
-            i1 = phi((g_D * g("I1.dend") + g_som * tr.get(k - 1, "P2.u")) / (g_l + g_D + g_som))
-            p2 = phi((g_B * g("P2.basal") + g_som * g("target")) / (g_l + g_B + g_som))
+            i1 = phi((g_D * g("I1.dend") + g_som * g("I1.soma_in")) / (g_l + g_D + g_som))
+            ub2 = (g_B * g("P2.basal") + g_som * g("target")) / (g_l + g_B + g_som)
+            p2 = phi(ub2)
+            assert close(g("P2.ub"), ub2), (out, k, "P2.ub")
+            if k > 1:
+                assert close(g("I1.soma_in"), tr.get(k - 1, "P2.ub")), (out, k, "I1.soma_in")
         else:
             p1, i1, p2 = phi(g("P1.u")), phi(g("I1.u")), phi(g("P2.u"))
+            # the interneuron is nudged toward the output's u, copied exactly
+            assert np.array_equal(g("P2.ub"), g("P2.u")), (out, k, "P2.ub")
+            assert np.array_equal(g("I1.soma_in"), tr.get(k - 1, "P2.u")), (out, k, "I1.soma_in")
         for name, want in (("P1.r", p1), ("I1.r", i1), ("P2.r", p2)):
             assert close(g(name), want), (out, k, name)
         # the output's Urbanczik-Senn factor, eta scaled by t_ref / t_present;
