@@ -32,6 +32,8 @@ runs=(
   "le|models/haider2021_le.dend||--epochs 3"
   "le_plain|models/haider2021_le.dend||--variant plain --epochs 3"
   "le_10dt|models/haider2021_le.dend||--epochs 3 --set t_present=1"
+  "folded_ae|models/dold2019_folded_ae.dend||--epochs 3"
+  "folded_ae_lam05|models/dold2019_folded_ae.dend||--variant lam05 --epochs 2 --set t_present=2 --set learning_lag=1"
 )
 
 : > "$TMP/now.sha256"
