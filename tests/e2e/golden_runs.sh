@@ -34,6 +34,8 @@ runs=(
   "le_10dt|models/haider2021_le.dend||--epochs 3 --set t_present=1"
   "folded_ae|models/dold2019_folded_ae.dend||--epochs 3"
   "folded_ae_lam05|models/dold2019_folded_ae.dend||--variant lam05 --epochs 2 --set t_present=2 --set learning_lag=1"
+  "pc|models/whittington2017_pc.dend||--epochs 1"
+  "pc_learned|models/whittington2017_pc.dend||--variant learned --epochs 1"
 )
 
 : > "$TMP/now.sha256"
