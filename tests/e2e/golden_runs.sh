@@ -29,6 +29,7 @@ runs=(
   "dfa|models/dfa.dend||--epochs 1 --set t_present=2 --set learning_lag=1"
   "dfa_fa|models/dfa.dend||--variant fa --epochs 1 --set t_present=2 --set learning_lag=1"
   "dfa_bp|models/dfa.dend||--variant bp --epochs 1 --set t_present=2 --set learning_lag=1"
+  "eqprop|models/scellier2017_eqprop.dend||--epochs 1"
   "le|models/haider2021_le.dend||--epochs 3"
   "le_plain|models/haider2021_le.dend||--variant plain --epochs 3"
   "le_10dt|models/haider2021_le.dend||--epochs 3 --set t_present=1"
