@@ -37,6 +37,8 @@ runs=(
   "folded_ae_lam05|models/dold2019_folded_ae.dend||--variant lam05 --epochs 2 --set t_present=2 --set learning_lag=1"
   "pc|models/whittington2017_pc.dend||--epochs 1"
   "pc_learned|models/whittington2017_pc.dend||--variant learned --epochs 1"
+  "mirror|models/mirror2017.dend||--epochs 1"
+  "mirror_short|models/mirror2017.dend||--epochs 2 --set t_present=4 --set predict.to=2 --set nudging.from=2"
 )
 
 : > "$TMP/now.sha256"
