@@ -39,6 +39,7 @@ runs=(
   "pc_learned|models/whittington2017_pc.dend||--variant learned --epochs 1"
   "mirror|models/mirror2017.dend||--epochs 1"
   "mirror_short|models/mirror2017.dend||--epochs 2 --set t_present=4 --set predict.to=2 --set nudging.from=2"
+  "guerguiev|models/guerguiev2017.dend||--epochs 1 --set t_ph=10 --set t_s=6 --set t_present=21"
 )
 
 : > "$TMP/now.sha256"
