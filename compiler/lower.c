@@ -481,15 +481,17 @@ static int is_literal(AstNode *e)
     return e->kind == AST_NUM || (e->kind == AST_UNARY && e->u.op.op == OP_NEG && e->u.op.lhs->kind == AST_NUM);
 }
 
-static int add_param(Lower *L, const char *name, AstNode *value)
+/* A param named `name` with value `value`, read in scope `kind`: free when
+ * the value is a literal, else derived (recomputed when the run starts, so
+ * that overriding g_B also moves it), with a default for --help when it is
+ * computable now. */
+static int add_param_in(Lower *L, const char *name, AstNode *value, ScopeKind kind)
 {
     double v = NAN;
     IrExpr *derived = NULL;
     if (is_literal(value))
         v = value->kind == AST_NUM ? value->u.num : -value->u.op.lhs->u.num;
     else {
-        /* A default for --help if it is computable now; recomputed at run
-         * time (dendc_derive) so that overriding g_B also moves it. */
         Diag quiet;
         FILE *null = fopen("/dev/null", "w");
         Diag saved = L->c->diag;
@@ -500,30 +502,22 @@ static int add_param(Lower *L, const char *name, AstNode *value)
         L->c->diag = saved;
         if (null)
             fclose(null);
-        derived = param_expr(L, value);
+        Ctx cx = { .sc = { .kind = kind } };
+        derived = lx(L, &cx, value);
     }
     return ir_param_add(L->a, L->m, name, v, derived);
 }
 
-/* A param for a phase's window or one of its values: like add_param, but
- * the expression may read dt and t_present (SCOPE_PHASE). */
+static int add_param(Lower *L, const char *name, AstNode *value)
+{
+    return add_param_in(L, name, value, SCOPE_PARAM);
+}
+
+/* A param for a phase's window or one of its values: its expression may
+ * read dt and t_present (SCOPE_PHASE). */
 static int add_phase_param(Lower *L, const char *name, AstNode *value)
 {
-    if (is_literal(value))
-        return add_param(L, intern_cstr(&L->c->names, name), value);
-    Ctx cx = { .sc = { .kind = SCOPE_PHASE } };
-    double v = NAN;
-    Diag quiet;
-    FILE *null = fopen("/dev/null", "w");
-    Diag saved = L->c->diag;
-    diag_init(&quiet, null ? null : stderr);
-    L->c->diag = quiet;
-    if (!sema_const(L->c, L->s, value, &v))
-        v = NAN;
-    L->c->diag = saved;
-    if (null)
-        fclose(null);
-    return ir_param_add(L->a, L->m, intern_cstr(&L->c->names, name), v, lx(L, &cx, value));
+    return add_param_in(L, intern_cstr(&L->c->names, name), value, SCOPE_PHASE);
 }
 
 /* ------------------------------------------------------------- kernels */
