@@ -45,6 +45,20 @@ expect_status() {   # NAME STATUS PATTERN CMD...
   fi
   ok "$name"
 }
+# resume_equivalent BIN DESC ARGS...: 4 epochs in one go, and 2 epochs then
+# 2 more resumed from the checkpoint, end with byte-identical metrics.csv
+# and final/ (DESC says what the model's state holds that must survive).
+resume_equivalent() {
+  local bin=$1 desc=$2 f; shift 2
+  check "4 epochs straight" "$bin" --quiet --epochs 4 --checkpoint-every 2 --out "$TMP/resume_a" "$@"
+  check "2 epochs" "$bin" --quiet --epochs 2 --checkpoint-every 2 --out "$TMP/resume_b" "$@"
+  check "resumed to 4" "$bin" --quiet --resume "$TMP/resume_b" --epochs 4
+  _same() {
+    cmp -s "$TMP/resume_a/metrics.csv" "$TMP/resume_b/metrics.csv" || return 1
+    for f in "$TMP/resume_a"/final/*; do cmp -s "$f" "$TMP/resume_b/final/${f##*/}" || return 1; done
+  }
+  check "the resumed run ends byte-identical ($desc)" _same
+}
 finish() {
   echo "$_name: $_pass passed, $_fail failed"
   [ "$_fail" -eq 0 ]

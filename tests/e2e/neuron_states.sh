@@ -25,15 +25,7 @@ in_order() {
 check "--dump=ir: derivatives, then the prospective rate, then the Euler and OU steps" \
   in_order "$TMP/ir" "# du/dt of P" "# dlo/dt of P" "# dhp/dt of P" "# rates of P (they read derivatives" \
   "# Euler step of P.u" "# Euler step of P.lo" "# P.basal.ou: exact Ornstein-Uhlenbeck step"
-# Resume equivalence: 4 epochs in one go vs 2, then 2 more from the checkpoint.
-check "4 epochs straight" "$TMP/ns" --quiet --epochs 4 --checkpoint-every 2 --out "$TMP/a"
-check "2 epochs" "$TMP/ns" --quiet --epochs 2 --checkpoint-every 2 --out "$TMP/b"
-check "resumed to 4" "$TMP/ns" --quiet --resume "$TMP/b" --epochs 4
-same() {
-  cmp -s "$1/metrics.csv" "$2/metrics.csv" || return 1
-  for f in "$1"/final/*; do cmp -s "$f" "$2/final/${f##*/}" || return 1; done
-}
-check "the resumed run ends byte-identical (OU processes and traces included)" same "$TMP/a" "$TMP/b"
+resume_equivalent "$TMP/ns" "OU processes and traces included"
 check "final/ holds the states and the OU processes" \
-  sh -c "ls '$TMP/a/final' | grep -c '^P\.\(lo\|hp\|basal\.ou\|hp\.ou\)\.npy$' | grep -qx 4"
+  sh -c "ls '$TMP/resume_a/final' | grep -c '^P\.\(lo\|hp\|basal\.ou\|hp\.ou\)\.npy$' | grep -qx 4"
 finish

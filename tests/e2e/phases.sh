@@ -13,14 +13,7 @@ check "NumPy agrees with every step to 1e-12" "$PYTHON_NUMPY" "$srcdir/tests/ref
 check "JIT runs the same steps" "$DENDC" run "$model" -- --quiet --trace 150 --out "$TMP/jit"
 check "JIT trace is byte-identical to AOT" cmp "$TMP/aot/trace.npy" "$TMP/jit/trace.npy"
 check "--help lists the phases' windows as params" sh -c "'$TMP/ph' --help | grep -q 'free.to'"
-check "4 epochs straight" "$TMP/ph" --quiet --epochs 4 --checkpoint-every 2 --out "$TMP/a"
-check "2 epochs" "$TMP/ph" --quiet --epochs 2 --checkpoint-every 2 --out "$TMP/b"
-check "resumed to 4" "$TMP/ph" --quiet --resume "$TMP/b" --epochs 4
-same() {
-  cmp -s "$1/metrics.csv" "$2/metrics.csv" || return 1
-  for f in "$1"/final/*; do cmp -s "$f" "$2/final/${f##*/}" || return 1; done
-}
-check "the resumed run ends byte-identical (snapshots included)" same "$TMP/a" "$TMP/b"
+resume_equivalent "$TMP/ph" "snapshots included"
 expect_status "a phase past the presentation is refused" 1 "phase 'free' runs from 0 to 3 ms: it must lie in the presentation" \
   "$TMP/ph" --quiet --set t_present=2 --out "$TMP/x"
 expect_status "overlapping phases are refused" 1 "phases 'free' and 'clamped' overlap at 3 ms" \
