@@ -2,6 +2,7 @@
 first step and after each step) and DIR/layout.csv (each buffer's offset and
 shape in that block)."""
 import csv
+import sys
 
 import numpy as np
 
@@ -29,3 +30,18 @@ class Trace:
             v = self.rows[k, off:off + rows * cols]
         # order F: a matrix with short rows, stored column by column
         return v.reshape(rows, cols, order=order).copy() if cols > 1 else v.copy()
+
+    def agree(self, k, pairs, rtol, where=None):
+        """Compare the buffers after step k with (name, value) pairs computed
+        independently: the largest relative difference (to |value| + 1e-3).
+        On one beyond rtol, say which and where, and exit with status 1."""
+        worst = 0.0
+        for name, mine in pairs:
+            theirs = self.get(k + 1, name)
+            err = np.max(np.abs(theirs - mine) / (np.abs(mine) + 1e-3))
+            worst = max(worst, err)
+            if not err <= rtol:
+                print(f"step {k}{where or ''}: {name} differs by {err:.3g} (relative)\n"
+                      f" dendc {theirs}\n numpy {mine}")
+                sys.exit(1)
+        return worst
