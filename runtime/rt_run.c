@@ -78,6 +78,15 @@ typedef struct Driver {
     int64_t pres;           /* training presentations so far in this run */
     int64_t pres_step;      /* steps of the current presentation so far */
     int64_t *phase_at;      /* with phases: per step of a presentation, its phase or -1 */
+    /* A presentation as runs of steps with the same flags and phase, worked
+     * out once (plan_presentations): [0] evaluating, [1] training. */
+    struct Segment {
+        int64_t n;          /* steps */
+        int32_t flags;
+        int64_t phase;      /* -1: none */
+        int ends_phase;     /* its last step is the phase's last: snapshots follow */
+    } *segs[2];
+    int nsegs[2];
     double *base_params;    /* with phases: params as outside every phase */
     int64_t step_in_pres;   /* with phases or t: the step of the presentation next */
     int rec_done;           /* the records are complete and written */
@@ -283,39 +292,43 @@ static void phase_params(Driver *dr, int64_t k)
         dr->params[d->phases[k].sets[i].param] = dr->base_params[d->phases[k].sets[i].value_param];
 }
 
-/* The steps of one presentation.  Without phases (or t): the lag's steps,
- * then the rest.  With them: runs of steps that share a phase and flags;
- * each phase's params hold during it, and its snapshots are taken after
- * its last step. */
+/* The runs of equal flags and phase that make up a presentation: the lag's
+ * steps, then the rest, cut further where phases begin and end. */
+static void plan_presentations(Driver *dr)
+{
+    for (int train = 0; train < 2; train++) {
+        struct Segment *seg = rt_xcalloc((size_t)dr->nsteps + 1, sizeof *seg);
+        int n = 0;
+        for (int64_t s = 0; s < dr->nsteps;) {
+            int64_t k = dr->phase_at ? dr->phase_at[s] : -1;
+            int32_t f = step_flags(dr, s, train);
+            int64_t e = s + 1;
+            while (e < dr->nsteps && (dr->phase_at ? dr->phase_at[e] : -1) == k && step_flags(dr, e, train) == f)
+                e++;
+            seg[n++] = (struct Segment){ e - s, f, k, k >= 0 && (e == dr->nsteps || dr->phase_at[e] != k) };
+            s = e;
+        }
+        dr->segs[train] = seg;
+        dr->nsegs[train] = n;
+    }
+}
+
+/* The steps of one presentation, segment by segment: each phase's params
+ * hold during it, and its snapshots are taken after its last step. */
 static void present_steps(Driver *dr, int train)
 {
     const RtDesc *d = dr->d;
     dr->step_in_pres = 0;
-    if (!dr->phase_at && d->t_param < 0) {
-        if (!train) {
-            run_steps(dr, 0, dr->nsteps);
-        } else {
-            run_steps(dr, RT_NUDGE | RT_NOISE, dr->nlag);
-            run_steps(dr, RT_TRAIN, dr->nsteps - dr->nlag);
-        }
-        return;
-    }
-    for (int64_t s = 0; s < dr->nsteps;) {
-        int64_t k = dr->phase_at ? dr->phase_at[s] : -1;
-        int32_t f = step_flags(dr, s, train);
-        int64_t e = s + 1;
-        while (e < dr->nsteps && (dr->phase_at ? dr->phase_at[e] : -1) == k && step_flags(dr, e, train) == f)
-            e++;
+    for (int i = 0; i < dr->nsegs[train]; i++) {
+        const struct Segment *seg = &dr->segs[train][i];
         if (dr->phase_at)
-            phase_params(dr, k);
-        run_steps(dr, f, e - s);
-        if (k >= 0 && (e == dr->nsteps || dr->phase_at[e] != k))
-            for (int i = 0; i < d->nsnapshots; i++)
-                if (d->snapshots[i].phase == k)
-                    memcpy(dr->state + d->bufs[d->snapshots[i].dst].offset,
-                           dr->state + d->bufs[d->snapshots[i].src].offset,
-                           (size_t)d->bufs[d->snapshots[i].src].len * sizeof(double));
-        s = e;
+            phase_params(dr, seg->phase);
+        run_steps(dr, seg->flags, seg->n);
+        for (int j = 0; seg->ends_phase && j < d->nsnapshots; j++)
+            if (d->snapshots[j].phase == seg->phase)
+                memcpy(dr->state + d->bufs[d->snapshots[j].dst].offset,
+                       dr->state + d->bufs[d->snapshots[j].src].offset,
+                       (size_t)d->bufs[d->snapshots[j].src].len * sizeof(double));
     }
     if (dr->phase_at)
         phase_params(dr, -1);
@@ -996,6 +1009,7 @@ static int driver_setup(Driver *dr, const RtModel *m, const RtDesc *d, RtOptions
         return 1;
     if (d->nphases && phase_steps(dr, prog) < 0)
         return 1;
+    plan_presentations(dr);
     if (!o->bench && rt_mkdir_p(o->out) < 0) {
         fprintf(stderr, "%s: cannot create output directory '%s': %s\n", prog, o->out,
                 strerror(errno));
@@ -1069,6 +1083,8 @@ static void driver_free(Driver *dr)
     free(dr->sums);
     free(dr->perm);
     free(dr->phase_at);
+    free(dr->segs[0]);
+    free(dr->segs[1]);
     free(dr->base_params);
     free(dr->metrics_path);
     free(dr->state);
