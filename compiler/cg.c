@@ -18,7 +18,8 @@
  *           (rt_fill_t for a matrix stored transposed, layout.c)
  *   GUARD   if ((flags & mask) == mask && cond != 0) { body }
  * The step function runs the flush kernel instead of the step under
- * IRF_FLUSH (fuse.c).
+ * IRF_FLUSH (fuse.c), and the settle kernel (the steady-state solver) under
+ * IRF_SETTLE.
  *
  * No fast-math flags anywhere: matrix-vector products are explicit 8-lane
  * vector code in a fixed order (see cg_gen_matvec_loop), element-wise
@@ -48,7 +49,8 @@
 /* The step kernel's flags are the runtime's: it passes RT_* and GUARD
  * statements test IRF_*. */
 _Static_assert((int)IRF_LEARN == (int)RT_LEARN && (int)IRF_NUDGE == (int)RT_NUDGE
-                   && (int)IRF_NOISE == (int)RT_NOISE && (int)IRF_FLUSH == (int)RT_FLUSH,
+                   && (int)IRF_NOISE == (int)RT_NOISE && (int)IRF_FLUSH == (int)RT_FLUSH
+                   && (int)IRF_SETTLE == (int)RT_SETTLE,
                "ir.h's IRF_* and dendrt.h's RT_* flags must agree");
 /* Internal errors are compiler bugs (the IR broke one of ir.h's rules):
  * report them in plain words and let cg_module fail at the end, while still
@@ -339,6 +341,17 @@ static void gen_kernel_fn(CgModule *g, const char *name, const IrKernel *k, int 
         cg_gen_stmts(g, g->m->flush.stmts, g->m->flush.nstmts);
         LLVMBuildRetVoid(g->b);
         LLVMPositionBuilderAtEnd(g->b, step);
+        if (g->m->settle.nstmts) {
+            /* flags & SETTLE: the steady-state solver instead of a step */
+            bit = LLVMBuildAnd(g->b, g->flags, LLVMConstInt(g->i32, IRF_SETTLE, 0), "");
+            LLVMBasicBlockRef settle = new_block(g, "settle"), euler = new_block(g, "euler");
+            LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, bit, LLVMConstInt(g->i32, 0, 0), ""), settle,
+                            euler);
+            LLVMPositionBuilderAtEnd(g->b, settle);
+            cg_gen_stmts(g, g->m->settle.stmts, g->m->settle.nstmts);
+            LLVMBuildRetVoid(g->b);
+            LLVMPositionBuilderAtEnd(g->b, euler);
+        }
     }
     cg_gen_stmts(g, k->stmts, k->nstmts);
     LLVMBuildRetVoid(g->b);

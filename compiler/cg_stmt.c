@@ -257,6 +257,28 @@ static void gen_guard(CgModule *g, const IrStmt *s)
     LLVMBuildCondBr(g->b, on, then, join);
     LLVMPositionBuilderAtEnd(g->b, then);
     const char *label = g->label;
+    if (s->u.guard.repeat) {
+        /* for (k = 0; k < (int64_t)repeat; k++) body: the runtime checks
+         * the count (a whole number from 1 on) before any step. */
+        LLVMValueRef n = LLVMBuildFPToSI(g->b, cg_gen_expr(g, s->u.guard.repeat), g->i64, "times");
+        LLVMBasicBlockRef entry = LLVMGetInsertBlock(g->b);
+        LLVMBasicBlockRef head = new_block(g, "repeat"), body = new_block(g, "pass");
+        LLVMBuildBr(g->b, head);
+        LLVMPositionBuilderAtEnd(g->b, head);
+        LLVMValueRef k = LLVMBuildPhi(g->b, g->i64, "k");
+        LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, k, n, ""), body, join);
+        LLVMPositionBuilderAtEnd(g->b, body);
+        cg_gen_stmts(g, s->u.guard.body, s->u.guard.nbody);
+        LLVMValueRef next = LLVMBuildAdd(g->b, k, const_i64(g, 1), "k.next");
+        LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
+        LLVMBuildBr(g->b, head);
+        LLVMValueRef vals[] = { const_i64(g, 0), next };
+        LLVMBasicBlockRef from[] = { entry, latch };
+        LLVMAddIncoming(k, vals, from, 2);
+        g->label = label;
+        LLVMPositionBuilderAtEnd(g->b, join);
+        return;
+    }
     cg_gen_stmts(g, s->u.guard.body, s->u.guard.nbody);
     g->label = label;
     LLVMBuildBr(g->b, join);

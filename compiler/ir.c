@@ -574,7 +574,13 @@ static void dump_stmt(FILE *out, const IrModel *m, const IrStmt *s, int depth)
         dump_seed(out, s->u.rng.fixed_seed);
         break;
     case IRS_GUARD:
+        if (s->u.guard.repeat) {
+            fputs("repeat ", out);
+            dump_expr(out, m, s->u.guard.repeat);
+            fputs(" times", out);
+        }
         if (s->u.guard.mask) {
+            fputs(s->u.guard.repeat ? ", " : "", out);
             fputs("flags ", out);
             dump_flags(out, s->u.guard.mask);
         }
@@ -642,6 +648,14 @@ void ir_dump(FILE *out, const IrModel *m)
     dump_kernel(out, m, m->step.name ? m->step.name : "step", &m->step);
     if (m->flush.nstmts)
         dump_kernel(out, m, "flush (the step under flags flush)", &m->flush);
+    if (m->settle.nstmts) {
+        char title[192];
+        snprintf(title, sizeof title, "settle (the step under flags settle: the steady-state solver, used when "
+                 "p%d; passes p%d, update time step p%d)", m->steady_on, m->steady_passes, m->steady_dt);
+        dump_kernel(out, m, title, &m->settle);
+    } else if (m->steady_why) {
+        fprintf(out, "settle: none (the steady solver cannot solve this model: %s)\n", m->steady_why);
+    }
     for (int t = 0; t < m->nteachers; t++) {
         const IrTeacher *te = &m->teachers[t];
         fprintf(out, "teacher %d %s: in %s, out %s, inputs ~ %s(", t, te->name,
@@ -841,6 +855,13 @@ char *ir_descriptor(Arena *a, const IrModel *m)
         sb_printf(&sb, "lag_param %d\n", x->lag_param);
     if (x->has_t)
         sb_printf(&sb, "t_param %d\n", x->t_param);
+    if (m->settle.nstmts) {
+        sb_printf(&sb, "steady %d %d %d\n", m->steady_on, m->steady_passes, m->steady_dt);
+        for (int k = 0; k < m->nsomas; k++)
+            sb_printf(&sb, "steady_soma %d\n", m->somas[k]->id);
+    }
+    else if (m->steady_why)
+        sb_printf(&sb, "no_steady %s\n", m->steady_why);
     for (int k = 0; k < x->nphases; k++) {
         const IrPhase *ph = &x->phases[k];
         sb_printf(&sb, "phase %d %s %d %d %d %d %d\n", k, ph->name, ph->from_param, ph->to_param, ph->learn,

@@ -142,6 +142,7 @@ enum {
     IRF_NUDGE = 2,      /* target nudging on (off during evaluation) */
     IRF_NOISE = 4,      /* somatic noise on (off during evaluation: deterministic test error) */
     IRF_FLUSH = 8,      /* no step: run the flush kernel (apply deferred updates) instead */
+    IRF_SETTLE = 16,    /* no step: run the settle kernel (the steady-state solver) instead */
 };
 
 /* What a FILL writes: draws, or (IDENTITY) 1 on a square matrix's diagonal
@@ -193,6 +194,9 @@ struct IrStmt {
                                            amplitude of 0 draws nothing) */
             struct IrStmt **body;
             int nbody;
+            IrExpr *repeat;             /* unless NULL: the body runs this many times
+                                           (an expression over params, rounded down;
+                                           the steady solver's passes) */
         } guard;
     } u;
 };
@@ -335,6 +339,19 @@ typedef struct IrModel {
                                a fused matvec still defers (fuse.c) and computes
                                metrics' values and references; the step runs it, and nothing
                                else, under IRF_FLUSH.  Often empty. */
+    IrKernel settle;        /* the steady-state solver (lower.c's lower_settle): one
+                               presented pattern settled to its fixed point and, under
+                               IRF_LEARN, learned from once; the step runs it, and
+                               nothing else, under IRF_SETTLE.  Empty when the model
+                               cannot be solved so: steady_why says why */
+    const char *steady_why; /* NULL when settle is made */
+    IrBuf **somas;          /* the somatic potentials of the populations (not the
+                               inputs), which --validate-steady compares */
+    int nsomas;
+    int steady_passes;      /* params: how many passes (forward and backward sweep) ... */
+    int steady_dt;          /* ... and the time step of the one update per pattern (ms) */
+    int steady_on;          /* ... and whether a run uses it (1, from `solver steady`) or
+                               the Euler step (0): params, so a checkpoint keeps them */
     IrTeacher *teachers;
     int nteachers;
     IrExperiment exp;

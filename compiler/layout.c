@@ -243,4 +243,5 @@ void layout_model(Comp *c, IrModel *m)
     rewrite_stmts(&L, m->init.stmts, m->init.nstmts);
     rewrite_stmts(&L, m->step.stmts, m->step.nstmts);
     rewrite_stmts(&L, m->flush.stmts, m->flush.nstmts);
+    rewrite_stmts(&L, m->settle.stmts, m->settle.nstmts);
 }

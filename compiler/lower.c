@@ -835,58 +835,66 @@ static IrBuf *conn_source(Lower *L, const SemaConn *cn)
     return cn->src_var == SYM_SOMA ? pb->u : cn->src_var == SYM_STATE ? pb->st[cn->src_index] : pb->r;
 }
 
-/* 1. Dendritic potentials: each projection's product (or, one to one, its
- * element-wise sum) into its dendrite, in declaration order. */
-static void step_dendrites(Lower *L, IrKernel *k)
+/* The potential of dendrite d of population p: each projection's product
+ * (or, one to one, its element-wise sum) into it, in declaration order. */
+static void pop_dendrite(Lower *L, IrKernel *k, SemaPop *p, int d)
 {
     SemaModel *s = L->s;
-    for (int i = 0; i < s->npops; i++) {
-        SemaPop *p = &s->pops[i];
-        if (p->is_input)
+    int i = p->index;
+    int first = 1;
+    for (int c = 0; c < s->nconns; c++) {
+        SemaConn *cn = &s->conns[c];
+        if (cn->dst != p || cn->dend != d)
             continue;
-        for (int d = 0; d < p->type->ndends; d++) {
-            int first = 1;
-            for (int c = 0; c < s->nconns; c++) {
-                SemaConn *cn = &s->conns[c];
-                if (cn->dst != p || cn->dend != d)
-                    continue;
-                IrBuf *dend = L->pops[i].dend[d], *own = L->drive[c], *src = conn_source(L, cn);
-                if (cn->one_to_one) {
-                    IrExpr *v = ir_load(L->a, src, IDX_I);
-                    if (cn->weight)
-                        v = ir_binary(L->a, IROP_MUL, param_expr(L, cn->weight), v);
-                    if (!first)
-                        v = ir_binary(L->a, IROP_ADD, ir_load(L->a, dend, IDX_I), v);
-                    add(L, k, vec(L, dend, v, arena_printf(L->a, "%s %s= %s (one to one)", dend->name,
-                                                           first ? "" : "+", src->name)));
-                    first = 0;
-                    continue;
-                }
-                const char *sent = cn->src_var == SYM_RATE ? cn->src->name : src->name;
-                IrStmt *mv = ir_stmt(L->a, IRS_MATVEC, own ? own : dend,
-                                     own ? arena_printf(L->a, "%s = %s %s (read by its rule)", own->name, cn->name,
-                                                        sent)
-                                         : arena_printf(L->a, "%s.%s += %s %s", p->name, p->type->dends[d].name,
-                                                        cn->name, sent));
-                mv->u.matvec.w = L->w[c];
-                mv->u.matvec.src = src;
-                mv->u.matvec.accumulate = !first && !own;
-                mv->u.matvec.transposed = cn->transposed;
-                add(L, k, mv);
-                if (own) {
-                    IrExpr *v = ir_load(L->a, own, IDX_I);
-                    if (!first)
-                        v = ir_binary(L->a, IROP_ADD, ir_load(L->a, dend, IDX_I), v);
-                    add(L, k, vec(L, dend, v, arena_printf(L->a, "%s.%s += %s", p->name, p->type->dends[d].name,
-                                                           own->name)));
-                }
-                first = 0;
-            }
-            if (first)  /* a dendrite nothing projects to sits at rest */
-                add(L, k, vec(L, L->pops[i].dend[d], ir_const(L->a, 0), "no projection targets this dendrite"));
-            ou_add_all(L, k, p, SYM_DEND, d, L->pops[i].dend[d]);
+        IrBuf *dend = L->pops[i].dend[d], *own = L->drive[c], *src = conn_source(L, cn);
+        if (cn->one_to_one) {
+            IrExpr *v = ir_load(L->a, src, IDX_I);
+            if (cn->weight)
+                v = ir_binary(L->a, IROP_MUL, param_expr(L, cn->weight), v);
+            if (!first)
+                v = ir_binary(L->a, IROP_ADD, ir_load(L->a, dend, IDX_I), v);
+            add(L, k, vec(L, dend, v, arena_printf(L->a, "%s %s= %s (one to one)", dend->name,
+                                                   first ? "" : "+", src->name)));
+            first = 0;
+            continue;
         }
+        const char *sent = cn->src_var == SYM_RATE ? cn->src->name : src->name;
+        IrStmt *mv = ir_stmt(L->a, IRS_MATVEC, own ? own : dend,
+                             own ? arena_printf(L->a, "%s = %s %s (read by its rule)", own->name, cn->name,
+                                                sent)
+                                 : arena_printf(L->a, "%s.%s += %s %s", p->name, p->type->dends[d].name,
+                                                cn->name, sent));
+        mv->u.matvec.w = L->w[c];
+        mv->u.matvec.src = src;
+        mv->u.matvec.accumulate = !first && !own;
+        mv->u.matvec.transposed = cn->transposed;
+        add(L, k, mv);
+        if (own) {
+            IrExpr *v = ir_load(L->a, own, IDX_I);
+            if (!first)
+                v = ir_binary(L->a, IROP_ADD, ir_load(L->a, dend, IDX_I), v);
+            add(L, k, vec(L, dend, v, arena_printf(L->a, "%s.%s += %s", p->name, p->type->dends[d].name,
+                                                   own->name)));
+        }
+        first = 0;
     }
+    if (first)  /* a dendrite nothing projects to sits at rest */
+        add(L, k, vec(L, L->pops[i].dend[d], ir_const(L->a, 0), "no projection targets this dendrite"));
+    ou_add_all(L, k, p, SYM_DEND, d, L->pops[i].dend[d]);
+}
+
+static void pop_dendrites(Lower *L, IrKernel *k, SemaPop *p)
+{
+    for (int d = 0; d < p->type->ndends; d++)
+        pop_dendrite(L, k, p, d);
+}
+
+/* 1. Dendritic potentials, population by population. */
+static void step_dendrites(Lower *L, IrKernel *k)
+{
+    for (int i = 0; i < L->s->npops; i++)
+        if (!L->s->pops[i].is_input)
+            pop_dendrites(L, k, &L->s->pops[i]);
 }
 
 /* 2. Derivatives of the somatic potentials, with the nudging terms. */
@@ -943,8 +951,9 @@ static void step_derivatives(Lower *L, IrKernel *k)
 }
 
 /* 3. Plasticity: each learning projection's (filtered) update, all under
- * one LEARN guard. */
-static void step_plasticity(Lower *L, IrKernel *k, IrExpr *dt)
+ * one LEARN guard.  The steady solver's one update per pattern (settled)
+ * skips the filter: settled, the filter holds the update itself. */
+static void plasticity(Lower *L, IrKernel *k, IrExpr *dt, int settled)
 {
     SemaModel *s = L->s;
     IrStmt **learn = arena_alloc(L->a, (size_t)(2 * s->nconns + 1) * sizeof *learn);
@@ -964,7 +973,7 @@ static void step_plasticity(Lower *L, IrKernel *k, IrExpr *dt)
         IrExpr *dw = lx(L, &cx, body);
         IrExpr *w = ir_load(L->a, L->w[c], IDX_IJ);
         const char *why = arena_printf(L->a, "d%s/dt = %s", cn->name, cn->rule ? cn->rule->name : "inline rule");
-        if (cn->filter) {
+        if (cn->filter && !settled) {
             IrExpr *f = ir_load(L->a, L->wf[c], IDX_IJ);
             IrExpr *rate = ir_binary(L->a, IROP_DIV, dt, param_expr(L, cn->filter));
             IrStmt *sf = ir_stmt(L->a, IRS_MAT, L->wf[c], arena_printf(L->a, "low-pass filtered %s", why));
@@ -1091,9 +1100,416 @@ static void lower_step(Lower *L)
     IrExpr *dt = ir_param(L->a, L->dt);
     step_dendrites(L, k);
     step_derivatives(L, k);
-    step_plasticity(L, k, dt);
+    plasticity(L, k, dt, 0);
     step_somas(L, k, dt);
     step_input_filters(L, k, dt);
+}
+
+/* ------------------------------------------- the steady-state solver
+ *
+ * `solver steady` (or --solver steady) does not integrate a presentation
+ * step by step: it solves for the network the pattern settles to.  With its
+ * dendrites held, a soma relaxes to the fixed point of its ODE.  For
+ * du/dt = A + B u (affine in u, which the default form always is)
+ *
+ *     u* = -A / B = (sum_d g_d v_d + sum_n g_n u_n) / (g_l + sum_d g_d + sum_n g_n)
+ *
+ * The populations depend on one another through their rates, so the
+ * network's fixed point is found by sweeps (Gauss-Seidel): the populations
+ * in order of their distance from the inputs (forward), then in the reverse
+ * order (top-down), each setting its dendrites from the current rates, then
+ * u* and r = phi(u*).  A pass is both sweeps, and the run makes
+ * params[steady.passes] of them; one pass is the two-sweep scheme of
+ * Sacramento et al. (2018) for MNIST, more converge to the settled network
+ * when the sweeps contract (--validate-steady measures how far it is).
+ *
+ * Every pattern starts from u = 0, with the inputs at their presented values
+ * (the input filters' fixed point), so that a pattern's result does not
+ * depend on the patterns before it.  After the passes the dendrites are
+ * brought up to date with the final rates and, under LEARN, each rule is
+ * applied once, with the time step params[steady.dt] (by default
+ * t_present - learning_lag, the time a presentation learns for) and without
+ * its filter (settled, a filter holds the update itself).  Noise is left
+ * out: the solver gives the mean network.
+ */
+
+/* How e, in a neuron's scope, depends on its soma variable: 0 not at all,
+ * 1 affinely, 2 otherwise, with *why the sub-expression that is not affine. */
+static int soma_dependence(Lower *L, const Scope *sc, AstNode *e, AstNode **why)
+{
+    int a, b;
+    switch (e->kind) {
+    case AST_NAME:
+        return sema_lookup(L->s, sc, e->name).kind == SYM_SOMA;
+    case AST_DERIV:
+        *why = e;
+        return 2;
+    case AST_UNARY:
+        a = soma_dependence(L, sc, e->u.op.lhs, why);
+        if (a == 1 && e->u.op.op != OP_NEG) {
+            *why = e;
+            return 2;
+        }
+        return a;
+    case AST_BINARY:
+        a = soma_dependence(L, sc, e->u.op.lhs, why);
+        if (a == 2)
+            return 2;
+        b = soma_dependence(L, sc, e->u.op.rhs, why);
+        if (b == 2)
+            return 2;
+        switch (e->u.op.op) {
+        case OP_ADD:
+        case OP_SUB:
+            return a > b ? a : b;
+        case OP_MUL:
+            if (a && b)
+                break;
+            return a > b ? a : b;
+        case OP_DIV:
+            if (b)
+                break;
+            return a;
+        default:
+            if (a || b)
+                break;
+            return 0;
+        }
+        *why = e;
+        return 2;
+    case AST_CALL:
+        for (int i = 0; i < e->u.call.args.len; i++)
+            if (soma_dependence(L, sc, e->u.call.args.items[i], why)) {
+                *why = e;
+                return 2;
+            }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* Why the steady solver cannot solve this model, with the declaration at
+ * fault in *where (NULL when none is) and what to say there in *note, or
+ * NULL when it can. */
+static const char *steady_blocker(Lower *L, AstNode **where, const char **note)
+{
+    SemaModel *s = L->s;
+    *where = NULL;
+    *note = "here";
+    if (s->exp.nphases) {
+        *where = s->exp.phases[0].decl;
+        *note = "the first phase";
+        return "its presentation has phases, and a settled network has no time within a pattern";
+    }
+    if (s->reads_t)
+        return "it reads t, the time within a presentation, which a settled network does not have";
+    for (int i = 0; i < s->npops; i++) {
+        SemaPop *p = &s->pops[i];
+        if (p->is_input)
+            continue;
+        SemaNeuron *n = p->type;
+        if (n->nstates) {
+            *where = n->states[0].decl;
+            *note = "the state variable";
+            return arena_printf(L->a, "neuron '%s' has a state variable of its own ('%s'), and the steady "
+                                "solver settles somatic potentials only", n->name, n->states[0].name);
+        }
+        if (n->nous) {
+            *where = n->ous[0].decl;
+            *note = "the Ornstein-Uhlenbeck noise";
+            return arena_printf(L->a, "neuron '%s' has Ornstein-Uhlenbeck noise, a process in time, which "
+                                "a settled network does not have", n->name);
+        }
+        if (!n->ode)
+            continue;
+        Scope sc = { .kind = SCOPE_NEURON, .neuron = n };
+        AstNode *why = NULL;
+        int dep = soma_dependence(L, &sc, n->ode->u.def.value, &why);
+        if (dep == 0) {
+            *where = n->ode;
+            *note = "its ODE";
+            return arena_printf(L->a, "the soma of neuron '%s' has d%s/dt independent of %s: there is no "
+                                "fixed point to solve for", n->name, n->soma->name, n->soma->name);
+        }
+        if (dep == 2) {
+            *where = why;
+            *note = arena_printf(L->a, "this term is not linear in %s", n->soma->name);
+            return arena_printf(L->a, "d%s/dt of neuron '%s' is not linear in %s, so its fixed point has no "
+                                "closed form (the solver needs d%s/dt = A + B %s, with A and B free of %s)",
+                                n->soma->name, n->name, n->soma->name, n->soma->name, n->soma->name,
+                                n->soma->name);
+        }
+    }
+    return NULL;
+}
+
+/* The order of a sweep: the populations (inputs left out) by their distance
+ * from the inputs along projections, nearest first (forward) or last
+ * (backward); populations no projection reaches (a bias) count as nearest.
+ * Among populations at the same distance, one nudged toward another comes
+ * after it (an interneuron after the layer it mirrors), otherwise
+ * declaration order.  Fills order[] and returns its length. */
+static int sweep_order(Lower *L, int backward, int *order)
+{
+    SemaModel *s = L->s;
+    int *level = arena_alloc(L->a, (size_t)(s->npops + 1) * sizeof *level);
+    for (int i = 0; i < s->npops; i++)
+        level[i] = s->pops[i].is_input ? 0 : -1;
+    for (int changed = 1; changed;) {       /* breadth first, by relaxation */
+        changed = 0;
+        for (int c = 0; c < s->nconns; c++) {
+            SemaConn *cn = &s->conns[c];
+            int from = level[cn->src->index], *to = &level[cn->dst->index];
+            if (from >= 0 && (*to < 0 || *to > from + 1)) {
+                *to = from + 1;
+                changed = 1;
+            }
+        }
+    }
+    int n = 0;
+    for (int i = 0; i < s->npops; i++)
+        if (!s->pops[i].is_input)
+            order[n++] = i;
+    for (int i = 0; i < n; i++)
+        if (level[order[i]] < 0)
+            level[order[i]] = 0;
+    /* Insertion sort: stable, so declaration order breaks ties. */
+    for (int i = 1; i < n; i++) {
+        int x = order[i], j = i;
+        while (j > 0 && (backward ? level[order[j - 1]] < level[x] : level[order[j - 1]] > level[x])) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = x;
+    }
+    for (int moved = 1, guard_n = 0; moved && guard_n < n * n + 1; guard_n++) {
+        moved = 0;
+        for (int k = 0; k < s->nnudges; k++) {
+            SemaNudge *nd = &s->nudges[k];
+            if (!nd->toward || level[nd->pop->index] != level[nd->toward->index])
+                continue;
+            int a = -1, b = -1;
+            for (int i = 0; i < n; i++) {
+                if (order[i] == nd->pop->index)
+                    a = i;
+                if (order[i] == nd->toward->index)
+                    b = i;
+            }
+            if (a < 0 || b < 0 || a > b)
+                continue;
+            int x = order[a];       /* move the nudged population just after b */
+            memmove(&order[a], &order[a + 1], (size_t)(b - a) * sizeof *order);
+            order[b] = x;
+            moved = 1;
+        }
+    }
+    return n;
+}
+
+/* u* of population p (element i): (A, -B) of du/dt = A + B u, the nudges
+ * included, the one toward the target only if `with_target`. */
+static IrExpr *fixed_point(Lower *L, SemaPop *p, int with_target)
+{
+    SemaNeuron *n = p->type;
+    PopBufs *pb = &L->pops[p->index];
+    IrExpr *num = NULL, *den;
+    if (!n->ode) {
+        den = param_expr(L, n->soma->u.comp.conductance);
+        for (int d = 0; d < n->ndends; d++) {
+            IrExpr *g = param_expr(L, n->dends[d].decl->u.comp.conductance);
+            IrExpr *gv = ir_binary(L->a, IROP_MUL, g, ir_load(L->a, pb->dend[d], IDX_I));
+            num = num ? ir_binary(L->a, IROP_ADD, num, gv) : gv;
+            den = ir_binary(L->a, IROP_ADD, den, g);
+        }
+        if (!num)
+            num = ir_const(L->a, 0);
+    } else {
+        /* A = f(0), -B = f(0) - f(1) */
+        Ctx cx = { .sc = { .kind = SCOPE_NEURON, .neuron = n }, .pop = p, .idx = IDX_I };
+        cx.soma_subst = ir_const(L->a, 0);
+        num = lx(L, &cx, n->ode->u.def.value);
+        cx.soma_subst = ir_const(L->a, 1);
+        den = ir_binary(L->a, IROP_SUB, num, lx(L, &cx, n->ode->u.def.value));
+    }
+    for (int j = 0; j < L->s->nnudges; j++) {
+        SemaNudge *nd = &L->s->nudges[j];
+        if (nd->pop != p || (!nd->toward && !with_target))
+            continue;
+        IrBuf *toward = nd->toward ? L->pops[nd->toward->index].u : L->target;
+        IrExpr *g = param_expr(L, nd->conductance);
+        num = ir_binary(L->a, IROP_ADD, num, ir_binary(L->a, IROP_MUL, g, ir_load(L->a, toward, IDX_I)));
+        den = ir_binary(L->a, IROP_ADD, den, g);
+    }
+    return ir_binary(L->a, IROP_DIV, num, den);
+}
+
+static int nudged_toward_target(Lower *L, SemaPop *p)
+{
+    for (int j = 0; j < L->s->nnudges; j++)
+        if (L->s->nudges[j].pop == p && !L->s->nudges[j].toward)
+            return 1;
+    return 0;
+}
+
+/* The updates of a pass, in order: pop[q] is the population updated q-th
+ * (the forward sweep, then the backward one).  An update that would
+ * recompute what is already there is left out (the result is the same, bit
+ * for bit): dend[q][d] says whether dendrite d is computed at q, done[q]
+ * whether the population's soma and rate are. */
+typedef struct Pass {
+    int len;
+    int *pop;
+    uint8_t *done;
+    uint8_t **dend;
+} Pass;
+
+/* Was population `who` updated at a position strictly between a and b? */
+static int updated_between(const Pass *ps, int who, int a, int b)
+{
+    for (int q = a + 1; q < b; q++)
+        if (ps->pop[q] == who && ps->done[q])
+            return 1;
+    return 0;
+}
+
+/* Does dendrite d of p, at position q of the pass, already hold what it
+ * would be computed to: it was computed earlier in the pass, and none of
+ * its sources has been updated since?  (Inputs do not change in a pass.) */
+static int dendrite_current(Lower *L, const Pass *ps, int q, SemaPop *p, int d)
+{
+    int last = -1;
+    for (int j = 0; j < q; j++)
+        if (ps->pop[j] == p->index && ps->dend[j][d])
+            last = j;
+    if (last < 0)
+        return 0;
+    for (int c = 0; c < L->s->nconns; c++) {
+        SemaConn *cn = &L->s->conns[c];
+        if (cn->dst == p && cn->dend == d && updated_between(ps, cn->src->index, last, q))
+            return 0;
+    }
+    return 1;
+}
+
+/* Update q of the pass: population pop[q]'s dendrites, u* and r = phi(u*),
+ * or what of it changes. */
+static void settle_pop(Lower *L, IrKernel *k, Pass *ps, int q)
+{
+    SemaPop *p = &L->s->pops[ps->pop[q]];
+    PopBufs *pb = &L->pops[p->index];
+    int nd = p->type->ndends, same = 1, last = -1;
+    ps->dend[q] = arena_alloc(L->a, (size_t)nd + 1);
+    for (int d = 0; d < nd; d++) {
+        ps->dend[q][d] = !dendrite_current(L, ps, q, p, d);
+        same &= !ps->dend[q][d];
+    }
+    for (int j = 0; j < q; j++)
+        if (ps->pop[j] == p->index && ps->done[j])
+            last = j;
+    for (int j = 0; j < L->s->nnudges; j++) {
+        SemaNudge *nd_ = &L->s->nudges[j];
+        if (nd_->pop == p && nd_->toward && last >= 0 && updated_between(ps, nd_->toward->index, last, q))
+            same = 0;
+    }
+    ps->done[q] = !(same && last >= 0);
+    if (!ps->done[q])
+        return;
+    for (int d = 0; d < nd; d++)
+        if (ps->dend[q][d])
+            pop_dendrite(L, k, p, d);
+    add(L, k, vec(L, pb->u, fixed_point(L, p, 0), arena_printf(L->a, "%s.%s = its fixed point", p->name,
+                                                                  p->type->soma->name)));
+    if (nudged_toward_target(L, p)) {
+        IrStmt *st = vec(L, pb->u, fixed_point(L, p, 1),
+                         arena_printf(L->a, "%s.%s = its fixed point, nudged toward the target", p->name,
+                                      p->type->soma->name));
+        add(L, k, guard(L, IRF_NUDGE, &st, 1));
+    }
+    add(L, k, vec(L, pb->r, phi_of(L, p, IDX_I, NULL), arena_printf(L->a, "rates of %s", p->name)));
+}
+
+static void lower_settle(Lower *L)
+{
+    SemaModel *s = L->s;
+    SemaExperiment *x = &s->exp;
+    AstNode *where;
+    const char *note;
+    const char *why = steady_blocker(L, &where, &note);
+    if (why) {
+        L->m->steady_why = why;
+        if (x->steady) {
+            diag_error(&L->c->diag, x->solver->span, "the steady solver cannot solve model '%s': %s", s->name,
+                       why);
+            if (where)
+                diag_note(&L->c->diag, where->span, "%s", note);
+        }
+        return;
+    }
+    L->m->steady_on = ir_param_add(L->a, L->m, intern_cstr(&L->c->names, "steady.on"), x->steady, NULL);
+    L->m->steady_passes = ir_param_add(L->a, L->m, intern_cstr(&L->c->names, "steady.passes"),
+                                       x->steady ? x->steady_passes : 1, NULL);
+    if (x->steady_dt) {
+        L->m->steady_dt = add_phase_param(L, "steady.dt", x->steady_dt);
+    } else {
+        IrExpr *t = ir_param(L->a, L->present);
+        double v = L->m->params[L->present].value;
+        if (x->learning_lag) {
+            t = ir_binary(L->a, IROP_SUB, t, ir_param(L->a, L->lag));
+            v -= L->m->params[L->lag].value;
+        }
+        L->m->steady_dt = ir_param_add(L->a, L->m, intern_cstr(&L->c->names, "steady.dt"), v, t);
+    }
+
+    L->m->somas = arena_alloc(L->a, (size_t)(s->npops + 1) * sizeof *L->m->somas);
+    for (int i = 0; i < s->npops; i++)
+        if (!s->pops[i].is_input)
+            L->m->somas[L->m->nsomas++] = L->pops[i].u;
+    IrKernel *k = &L->m->settle;
+    k->name = "settle";
+    /* The start: inputs at their presented values, every soma at 0 and its
+     * derivative too (what a rate reading du/dt sees at a fixed point). */
+    for (int i = 0; i < s->npops; i++) {
+        SemaPop *p = &s->pops[i];
+        PopBufs *pb = &L->pops[i];
+        if (p->is_input) {
+            if (pb->r != pb->u)
+                add(L, k, vec(L, pb->r, ir_load(L->a, pb->u, IDX_I),
+                              arena_printf(L->a, "%s: the input filter's fixed point", pb->r->name)));
+            continue;
+        }
+        add(L, k, vec(L, pb->u, ir_const(L->a, 0), arena_printf(L->a, "%s starts at rest", pb->u->name)));
+        add(L, k, vec(L, pb->du, ir_const(L->a, 0), arena_printf(L->a, "%s: settled", pb->du->name)));
+        add(L, k, vec(L, pb->r, phi_of(L, p, IDX_I, NULL), arena_printf(L->a, "rates of %s", p->name)));
+    }
+    /* A pass: the forward sweep, then the backward sweep. */
+    int *order = arena_alloc(L->a, (size_t)(s->npops + 1) * sizeof *order);
+    int n = sweep_order(L, 0, order);
+    Pass ps = { .len = 2 * n };
+    ps.pop = arena_alloc(L->a, (size_t)(2 * n + 1) * sizeof *ps.pop);
+    memcpy(ps.pop, order, (size_t)n * sizeof *order);
+    sweep_order(L, 1, order);
+    memcpy(ps.pop + n, order, (size_t)n * sizeof *order);
+    ps.done = arena_alloc(L->a, (size_t)(2 * n + 1));
+    ps.dend = arena_alloc(L->a, (size_t)(2 * n + 1) * sizeof *ps.dend);
+    IrKernel pass = { 0 };
+    for (int q = 0; q < ps.len; q++)
+        settle_pop(L, &pass, &ps, q);
+    IrStmt *rep = ir_stmt(L->a, IRS_GUARD, NULL, "a pass: the forward sweep, then the backward sweep");
+    rep->u.guard.repeat = ir_param(L->a, L->m->steady_passes);
+    rep->u.guard.body = pass.stmts;
+    rep->u.guard.nbody = pass.nstmts;
+    add(L, k, rep);
+    /* The rules read dendrites (and `drive`) that match the final rates:
+     * those whose sources changed after their last computation in the
+     * pass are computed again. */
+    for (int i = 0; i < n; i++) {
+        SemaPop *p = &s->pops[ps.pop[i]];
+        for (int d = 0; d < p->type->ndends; d++)
+            if (!dendrite_current(L, &ps, ps.len, p, d))
+                pop_dendrite(L, k, p, d);
+    }
+    plasticity(L, k, ir_param(L->a, L->m->steady_dt), 1);
 }
 
 static void lower_teachers(Lower *L)
@@ -1336,5 +1752,6 @@ IrModel *lower_model(Comp *c, SemaModel *s)
     lower_step(&L);
     lower_teachers(&L);
     lower_experiment(&L);
+    lower_settle(&L);
     return L.m;
 }

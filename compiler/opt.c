@@ -200,6 +200,7 @@ static void opt_stmt(Opt *o, IrKernel *out, IrStmt *s)
         IrStmt *g = ir_stmt(o->a, IRS_GUARD, s->dst, s->comment);
         g->u.guard.mask = s->u.guard.mask;
         g->u.guard.cond = s->u.guard.cond;
+        g->u.guard.repeat = s->u.guard.repeat;
         g->u.guard.body = body.stmts;
         g->u.guard.nbody = body.nstmts;
         ir_kernel_add(o->a, out, g);
@@ -252,6 +253,7 @@ void opt_model(Comp *c, IrModel *m)
     o.ncol = arena_alloc(o.a, (size_t)(m->nbufs + 1) * sizeof *o.ncol);
     opt_kernel(&o, &m->init);
     opt_kernel(&o, &m->step);
+    opt_kernel(&o, &m->settle);
     for (int t = 0; t < m->nteachers; t++) {
         opt_kernel(&o, &m->teachers[t].init);
         opt_kernel(&o, &m->teachers[t].eval);

@@ -328,6 +328,7 @@ static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
     KW_TOWARD "toward" KW_RULE "rule" KW_TEACHER "teacher" KW_SEED "seed"
     KW_WEIGHTS "weights" KW_TARGET "target" KW_EXPERIMENT "experiment"
     KW_DATA "data" KW_DT "dt" KW_EPOCHS "epochs" KW_EPOCH "epoch" KW_LEARNING_LAG "learning_lag"
+    KW_SOLVER "solver"
     KW_RECORD "record" KW_STATE "state" KW_PHASE "phase" KW_ONE_TO_ONE "one_to_one" KW_WEIGHT "weight"
     KW_PRESENT "present" KW_FOR "for" KW_VARIANT "variant" KW_EVERY "every" KW_EVALUATE "evaluate"
 
@@ -689,6 +690,7 @@ exp_items
  *          | "data" name "=" (name | call) "{" table_rows "}"    (table { ... })
  *          | "dt" expr | "epochs" expr | "seed" expr
  *          | "learning_lag" expr
+ *          | "solver" (name | call)      (solver euler, solver steady(passes 2))
  *          | "record" ref { "," ref } "every" expr "for" expr name   (name: patterns)
  *          | "present" assigns "for" expr
  *          | every_head ":" "evaluate" [name] name "=" expr
@@ -718,6 +720,8 @@ exp_item
     | "epochs" ok expr      { $$ = mk_def(P, AST_SETTING, @$, $1, @1, $3); }
     | "seed" ok expr        { $$ = mk_def(P, AST_SETTING, @$, $1, @1, $3); }
     | "learning_lag" ok expr { $$ = mk_def(P, AST_SETTING, @$, $1, @1, $3); }
+    | "solver" ok call      { $$ = mk_def(P, AST_SETTING, @$, $1, @1, $3); }
+    | "solver" ok name      { $$ = mk_def(P, AST_SETTING, @$, $1, @1, ex_name(P, @3, $3)); }
     | "record" ok refs "every" expr "for" expr name
         {
             $$ = mk(P, AST_RECORD, @$);
@@ -1188,7 +1192,7 @@ static int yyreport_syntax_error(const yypcontext_t *yctx, void *scanner, ParseC
         msg_quote_src(&m, P, l);
     }
     int total = ngroups + nlist + (close_kind != YYSYMBOL_YYEMPTY);
-    if (total > 0 && total <= 10) {   /* longer lists read as noise */
+    if (total > 0 && total <= 12) {   /* longer lists read as noise */
         msg_add(&m, ", expected ");
         int k = 0;
         for (int i = 0; i < ngroups; i++, k++)

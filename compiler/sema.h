@@ -206,6 +206,11 @@ typedef struct SemaExperiment {
     int onehot;                 /* target = onehot(sample.label, on ON, off OFF) */
     double on, off;
     AstNode *learning_lag;      /* `learning_lag 10 ms`, or NULL */
+    AstNode *solver;            /* the `solver ...` setting, or NULL (euler) */
+    int steady;                 /* `solver steady(...)`: the default solver is the steady one */
+    int steady_passes;          /* its passes (default 1) */
+    AstNode *steady_dt;         /* its `dt`: the time step of the one update per
+                                   pattern, or NULL (t_present - learning_lag) */
     int epochs;
     SemaData *data;
     int ndata;

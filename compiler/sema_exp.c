@@ -1023,6 +1023,43 @@ static void check_record(Sema *S, AstNode *it, SemaExperiment *x)
     }
 }
 
+/* `solver euler`, `solver steady` or `solver steady(passes 2, dt 80 ms)`:
+ * which solver a run uses unless --solver says otherwise.  Whether the
+ * model can be solved for its steady state is lowering's question
+ * (lower.c's steady_blocker), asked only when it is. */
+static void check_solver(Sema *S, AstNode *v, SemaExperiment *x)
+{
+    x->steady_passes = 1;
+    if (v->kind == AST_NAME && strcmp(v->name, "euler") == 0)
+        return;
+    if (v->kind == AST_NAME && strcmp(v->name, "steady") == 0) {
+        x->steady = 1;
+        return;
+    }
+    if (v->kind != AST_CALL || v->u.call.callee_object || strcmp(v->name, "steady") != 0) {
+        ERR(S, v->span, "unknown solver: 'solver' takes 'euler' (the default: the ODE, step by step) or "
+            "'steady' / 'steady(passes N, dt T)' (the settled network, solved per pattern)");
+        return;
+    }
+    x->steady = 1;
+    for (int i = 0; i < v->u.call.args.len; i++) {
+        const char *kw = v->u.call.arg_names.len > i ? v->u.call.arg_names.items[i] : NULL;
+        AstNode *a = v->u.call.args.items[i];
+        long passes;
+        if (kw && strcmp(kw, "passes") == 0) {
+            if (sema_const_int(S, a, "'passes'", 1, 100000, &passes))
+                x->steady_passes = (int)passes;
+        } else if (kw && strcmp(kw, "dt") == 0) {
+            x->steady_dt = a;
+            sema_check_param_expr(S, a);
+        } else {
+            ERR(S, a->span, "steady(...) takes 'passes N' (forward and backward sweeps, default 1) and "
+                "'dt T' (the time step of the one weight update per pattern, default t_present - "
+                "learning_lag)");
+        }
+    }
+}
+
 void sema_check_experiment(Sema *S)
 {
     AstNode *d = S->experiment;
@@ -1082,10 +1119,15 @@ void sema_check_experiment(Sema *S)
                     ERR(S, it->span, "'learning_lag' is given twice");
                 x->learning_lag = it->u.def.value;
                 sema_check_param_expr(S, x->learning_lag);
+            } else if (strcmp(it->name, "solver") == 0) {
+                if (x->solver)
+                    ERR(S, it->span, "'solver' is given twice");
+                x->solver = it;
+                check_solver(S, it->u.def.value, x);
             } else {
                 ERR(S, name_span(it), "unknown experiment setting '%s'", it->name);
-                const char *known[] = { "dt", "epochs", "learning_lag" };
-                sema_hint(S, name_span(it), diag_closest(it->name, known, 3));
+                const char *known[] = { "dt", "epochs", "learning_lag", "solver" };
+                sema_hint(S, name_span(it), diag_closest(it->name, known, 4));
             }
             break;
         case AST_PRESENT:

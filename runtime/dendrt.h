@@ -21,7 +21,12 @@
  *        one Euler step of dt = params[dt]; flags are RT_LEARN | RT_NUDGE
  *        | RT_NOISE; or, with RT_FLUSH, no step: apply the weight updates
  *        the compiled step still defers (they join the next step's pass
- *        over each matrix), so the state holds every weight as of now
+ *        over each matrix), so the state holds every weight as of now;
+ *        or, with RT_SETTLE (models with a `steady` record), no step: the
+ *        steady-state solver settles the presented pattern (passes
+ *        params[PASSES] of forward and backward sweeps, every soma at its
+ *        fixed point) and, with RT_LEARN, applies each rule once with the
+ *        time step params[DT], unfiltered; RT_NUDGE nudges toward the target
  *   void dendc_teacher_init(double *state, const double *params, RtRun *run, int32_t k);
  *   void dendc_teacher(double *state, const double *params, RtRun *run, int32_t k);
  *        teacher k: draw its weights / map its `in` buffer to its `out` buffer
@@ -92,6 +97,16 @@
  *   t_param K                            optional; params[K] is set to the
  *                                        time since the onset of the
  *                                        presentation (ms) before each step
+ *   steady ON PASSES DT                  optional: the step under RT_SETTLE
+ *                                        is the steady-state solver, with
+ *                                        params[PASSES] passes and update
+ *                                        time step params[DT] (ms); runs
+ *                                        use it when params[ON] is 1
+ *   steady_soma BUF_ID                   after `steady`, repeated: the
+ *                                        somatic potentials of the populations
+ *                                        (what --validate-steady compares)
+ *   no_steady REASON...                  optional, instead: why the model
+ *                                        cannot be solved so (rest of line)
  *   phase K NAME FROM TO LEARN NUDGE NOISE    K = 0, 1, ... in order; during
  *                                        steps llround(params[FROM]/dt) ..
  *                                        llround(params[TO]/dt) - 1 of each
@@ -163,7 +178,7 @@ extern "C" {
  * RT_NOISE: somatic noise on.  Training runs with all three (RT_LEARN off
  * during the learning lag); evaluation with none, so test metrics are
  * deterministic.  Must match IRF_* in ir.h. */
-enum { RT_LEARN = 1, RT_NUDGE = 2, RT_NOISE = 4, RT_FLUSH = 8 };
+enum { RT_LEARN = 1, RT_NUDGE = 2, RT_NOISE = 4, RT_FLUSH = 8, RT_SETTLE = 16 };
 #define RT_TRAIN (RT_LEARN | RT_NUDGE | RT_NOISE)
 enum { RT_DIST_UNIFORM = 0, RT_DIST_NORMAL = 1 }; /* must match IrDist */
 enum { RT_STREAM_INIT = 1, RT_STREAM_NOISE = 1000, RT_STREAM_OU = 1 << 19, RT_STREAM_RUNTIME = 1 << 20 };

@@ -2,6 +2,7 @@
  *
  *   MODEL [--set NAME=VALUE]... [--seed N] [--epochs N] [--out DIR] [--trace N]
  *         [--checkpoint-every N] [--resume DIR] [--bench STEPS] [--quiet] [--help]
+ *         [--solver euler|steady[:PASSES]] [--validate-steady PATTERNS]
  *         [--variant NAME] [--list-variants] [--compare A,B] [--seeds A..B]
  *         [--threads N]
  *
@@ -27,7 +28,7 @@
 typedef enum OptKind {
     OPT_SET, OPT_SEED, OPT_EPOCHS, OPT_OUT, OPT_QUIET, OPT_TRACE, OPT_CHECKPOINT_EVERY,
     OPT_RESUME, OPT_BENCH, OPT_HELP, OPT_VARIANT, OPT_LIST_VARIANTS, OPT_COMPARE,
-    OPT_SEEDS, OPT_THREADS
+    OPT_SEEDS, OPT_THREADS, OPT_SOLVER, OPT_VALIDATE_STEADY
 } OptKind;
 
 /* Where an option is valid: in one run, in a table of runs (--seeds or
@@ -54,6 +55,8 @@ static const struct {
     { "--checkpoint-every", OPT_CHECKPOINT_EVERY, 1, SCOPE_ANY, NULL },
     { "--resume", OPT_RESUME, 1, SCOPE_SINGLE, "" },
     { "--bench", OPT_BENCH, 1, SCOPE_SINGLE, "" },
+    { "--solver", OPT_SOLVER, 1, SCOPE_ANY, NULL },
+    { "--validate-steady", OPT_VALIDATE_STEADY, 1, SCOPE_SINGLE, "" },
     { "--help", OPT_HELP, 0, SCOPE_ANY, NULL },
     { "-h", OPT_HELP, 0, SCOPE_ANY, NULL },
     { "--variant", OPT_VARIANT, 1, SCOPE_ANY, NULL },
@@ -267,6 +270,25 @@ static int parse_count(const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
+/* --solver euler | steady | steady:PASSES into o->solver (0 euler, 1
+ * steady) and o->solver_passes (0: the model's). */
+static int parse_solver(const char *value, RtOptions *o)
+{
+    uint64_t n = 0;
+    if (strcmp(value, "euler") == 0) {
+        o->solver = 0;
+        o->solver_passes = 0;
+        return 0;
+    }
+    if (strncmp(value, "steady", 6) != 0 || (value[6] != '\0' && value[6] != ':'))
+        return -1;
+    if (value[6] == ':' && (parse_count(value + 7, 100000, &n) < 0 || n == 0))
+        return -1;
+    o->solver = 1;
+    o->solver_passes = (int64_t)n;
+    return 0;
+}
+
 int rt_cli_bind(const RtDesc *d, const char *prog, RtOptions *o, FILE *err)
 {
     size_t n = d->nparams ? (size_t)d->nparams : 1;
@@ -321,6 +343,7 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
     o->seed = 1;
     o->seed_lo = o->seed_hi = 1;
     o->threads = 1;
+    o->solver = -1;
     o->sets = rt_xcalloc((size_t)(argc > 0 ? argc : 0) + 1, sizeof *o->sets);  /* one per argument at most */
 
     for (int i = 1; i < argc; i++) {
@@ -438,6 +461,21 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
             }
             o->bench = (int64_t)u;
             break;
+        case OPT_SOLVER:
+            if (parse_solver(value, o) < 0) {
+                fprintf(err, "%s: --solver: expected 'euler', 'steady' or 'steady:PASSES' (1..100000), "
+                        "found '%s'\n", prog, value);
+                return usage_error(err, prog);
+            }
+            break;
+        case OPT_VALIDATE_STEADY:
+            if (parse_count(value, 100000000, &u) < 0 || u == 0) {
+                fprintf(err, "%s: --validate-steady: expected a number of patterns >= 1, found '%s'\n",
+                        prog, value);
+                return usage_error(err, prog);
+            }
+            o->validate = (int64_t)u;
+            break;
         case OPT_HELP:
             help = 1;
             break;
@@ -507,10 +545,19 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
         /* A benchmark times the step function alone: it writes nothing, so
          * the options that exist to write or read outputs make no sense. */
         const char *what = o->resume ? "--resume" : o->every_given ? "--checkpoint-every"
-                         : o->trace > 0 ? "--trace" : NULL;
+                         : o->trace > 0 ? "--trace" : o->validate ? "--validate-steady" : NULL;
         if (what) {
             fprintf(err, "%s: %s cannot be combined with --bench (a benchmark reads and "
                     "writes no files)\n", prog, what);
+            return usage_error(err, prog);
+        }
+    }
+    if (o->validate) {
+        const char *what = o->resume ? "--resume" : o->every_given ? "--checkpoint-every"
+                         : o->trace > 0 ? "--trace" : NULL;
+        if (what) {
+            fprintf(err, "%s: %s cannot be combined with --validate-steady (a validation trains "
+                    "nothing it keeps and writes no files)\n", prog, what);
             return usage_error(err, prog);
         }
     }
@@ -518,11 +565,11 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
         /* A resumed run continues the run it was: its params, seed and
          * recording are the checkpoint's. */
         const char *what = o->nsets ? "--set" : o->seed_given ? "--seed"
-                         : o->trace > 0 ? "--trace" : NULL;
+                         : o->trace > 0 ? "--trace" : o->solver >= 0 ? "--solver" : NULL;
         if (what) {
             fprintf(err, "%s: %s cannot be combined with --resume (a resumed run keeps the "
                     "%s it started with)\n", prog, what,
-                    o->nsets ? "parameters" : o->seed_given ? "seed" : "settings");
+                    o->nsets ? "parameters" : o->seed_given ? "seed" : o->solver >= 0 ? "solver" : "settings");
             return usage_error(err, prog);
         }
         if (!o->out_given) {
@@ -590,6 +637,13 @@ void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,
             "  --bench STEPS     present the first training sample and time STEPS steps\n"
             "                    (learning and nudged), writing nothing; the last line\n"
             "                    printed is steps_per_s=N\n"
+            "  --solver euler|steady[:PASSES]\n"
+            "                    integrate each presentation step by step (euler), or solve\n"
+            "                    for the network it settles to, with PASSES forward and\n"
+            "                    backward sweeps (steady; default: the model's solver)\n"
+            "  --validate-steady N\n"
+            "                    run both solvers on the first N test patterns and print\n"
+            "                    how far apart they are (rel_rms=X last); writes nothing\n"
             "  --quiet           no progress line, no summary, no warnings\n"
             "  --help            this help\n\n"
             "Ctrl-C (or SIGTERM) writes DIR/checkpoint at the current sample and exits with\n"

@@ -25,7 +25,7 @@ const char *const rt_role_names[RT_ROLE__COUNT] = {
 typedef enum RecKind {
     REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_F32, REC_TRANSPOSED, REC_TEACHER,
     REC_DATASET, REC_DATA, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET_INPUT, REC_TARGET, REC_ONEHOT,
-    REC_EPOCHS, REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_T_PARAM, REC_PHASE, REC_PHASE_SET,
+    REC_EPOCHS, REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_T_PARAM, REC_STEADY, REC_STEADY_SOMA, REC_NO_STEADY, REC_PHASE, REC_PHASE_SET,
     REC_SNAPSHOT, REC_METRIC, REC_REF, REC_REF_TRANSPOSED, REC_COMPUTED,
     REC_RECORD, REC_END, REC__COUNT
 } RecKind;
@@ -58,6 +58,9 @@ static const struct {
     [REC_PRESENT_PARAM] = { "present_param", 1, 0 },
     [REC_LAG_PARAM] = { "lag_param", 1, 2 },
     [REC_T_PARAM] = { "t_param", 1, 2 },
+    [REC_STEADY] = { "steady", 3, 2 },
+    [REC_STEADY_SOMA] = { "steady_soma", 1, 1 },
+    [REC_NO_STEADY] = { "no_steady", -1, 2 },
     [REC_PHASE] = { "phase", 7, 1 },
     [REC_PHASE_SET] = { "phase_set", 3, 1 },
     [REC_SNAPSHOT] = { "snapshot", 3, 1 },
@@ -428,6 +431,23 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
         return field_int(p, f[0], "lag_param", 0, d->nparams - 1, &d->lag_param);
     case REC_T_PARAM:
         return field_int(p, f[0], "t_param", 0, d->nparams - 1, &d->t_param);
+    case REC_STEADY:
+        if (field_int(p, f[0], "steady on", 0, d->nparams - 1, &d->steady_on) < 0
+            || field_int(p, f[1], "steady passes", 0, d->nparams - 1, &d->steady_passes) < 0
+            || field_int(p, f[2], "steady dt", 0, d->nparams - 1, &d->steady_dt) < 0)
+            return -1;
+        return 0;
+    case REC_STEADY_SOMA: {
+        int b;
+        if (field_int(p, f[0], "steady_soma buffer", 0, d->nbufs - 1, &b) < 0)
+            return -1;
+        d->steady_somas = grow(d->steady_somas, &p->caps[kind], d->nsteady_somas, sizeof *d->steady_somas);
+        d->steady_somas[d->nsteady_somas++] = b;
+        return 0;
+    }
+    case REC_NO_STEADY:
+        d->no_steady = rt_xstrdup(rest);
+        return 0;
     case REC_PHASE: {
         int k;
         if (field_int(p, f[0], "phase index", d->nphases, d->nphases, &k) < 0)
@@ -689,6 +709,7 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
     d->target = -1;
     d->lag_param = -1;
     d->t_param = -1;
+    d->steady_on = d->steady_passes = d->steady_dt = -1;
     d->onehot_on = 1;
     d->onehot_off = 0;
     if (errlen)
@@ -717,6 +738,11 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
         if (strncmp(line, "title", 5) == 0 && (line[5] == ' ' || line[5] == '\0')) {
             rest = line[5] ? line + 6 : "";
             line[5] = '\0';
+            f[0] = line;
+            nf = 1;
+        } else if (strncmp(line, "no_steady ", 10) == 0) {
+            rest = line + 10;
+            line[9] = '\0';
             f[0] = line;
             nf = 1;
         } else if (strncmp(line, "data ", 5) == 0) {
@@ -935,11 +961,14 @@ void rt_desc_free(RtDesc *d)
     free(d->records);
     free(d->model);
     free(d->title);
+    free(d->no_steady);
+    free(d->steady_somas);
     free(d->experiment);
     memset(d, 0, sizeof *d);
     d->target = -1;
     d->lag_param = -1;
     d->t_param = -1;
+    d->steady_on = d->steady_passes = d->steady_dt = -1;
 }
 
 int rt_desc_param_find(const RtDesc *d, const char *name)

@@ -186,6 +186,13 @@ typedef struct RtDesc {
     int dt_param, present_param;
     int lag_param;          /* params index of the learning lag, -1 when none */
     int t_param;            /* params index of t, the time in the presentation, or -1 */
+    int steady_on;          /* params indexes of the steady solver's switch (1: runs
+                               use it, 0: the Euler step), ... */
+    int steady_passes;      /* ... its passes and ... */
+    int steady_dt;          /* ... its update time step; all -1 when the model has none */
+    char *no_steady;        /* why the model has no steady solver, or NULL */
+    int *steady_somas;      /* buffers: the populations' somatic potentials */
+    int nsteady_somas;
     RtPhaseDesc *phases;   int nphases;
     RtSnapshotDesc *snapshots; int nsnapshots;
     RtMetricDesc *metrics; int nmetrics;
@@ -228,6 +235,9 @@ typedef struct RtOptions {
     int64_t checkpoint_every;   /* --checkpoint-every N (epochs); 0: none */
     char *resume;           /* --resume DIR (owned), NULL when not given */
     int64_t bench;          /* --bench N: time N steps, write nothing; 0: off */
+    int solver;             /* --solver: 0 euler, 1 steady, -1 not given (the model's) */
+    int64_t solver_passes;  /* --solver steady:N: N; 0 when not given */
+    int64_t validate;       /* --validate-steady N: compare the solvers on N patterns; 0: off */
     int seed_given, epochs_given, out_given, every_given;
     double *params;         /* the bound model's defaults with --set applied (owned, nparams) */
     uint8_t *overridden;    /* 1 where --set gave the value (owned, nparams) */

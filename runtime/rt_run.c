@@ -56,6 +56,7 @@ typedef struct Driver {
     RtRun run;
     RtData *data;           /* per data set, made when first needed */
     uint8_t *made;
+    int steady;             /* presentations are settled (RT_SETTLE), not stepped */
     int64_t nsteps;         /* steps per presentation */
     int64_t nlag;           /* of which the first nlag learn nothing (lag_param) */
     int64_t epochs;
@@ -313,11 +314,34 @@ static void plan_presentations(Driver *dr)
     }
 }
 
+/* The steady solver's presentation: one call of the step under RT_SETTLE
+ * (learning and nudged while training), traced and recorded as one step at
+ * the end of the presentation. */
+static void present_settled(Driver *dr, int train)
+{
+    int32_t flags = train ? RT_LEARN | RT_NUDGE : 0;
+    int tracing = dr->trace && train && dr->trace_rows <= dr->o->trace;
+    if (tracing && dr->trace_rows == 0)
+        trace_row(dr);
+    dr->m->step(dr->state, dr->params, &dr->run, RT_SETTLE | flags);
+    dr->steps++;
+    if (tracing)
+        trace_row(dr);
+    if (train && dr->rec && !dr->rec_done) {
+        dr->pres_step = dr->nsteps;
+        record_step(dr);
+    }
+}
+
 /* The steps of one presentation, segment by segment: each phase's params
  * hold during it, and its snapshots are taken after its last step. */
 static void present_steps(Driver *dr, int train)
 {
     const RtDesc *d = dr->d;
+    if (dr->steady) {
+        present_settled(dr, train);
+        return;
+    }
     dr->step_in_pres = 0;
     for (int i = 0; i < dr->nsegs[train]; i++) {
         const struct Segment *seg = &dr->segs[train][i];
@@ -865,15 +889,169 @@ static int run_bench(Driver *dr)
     double t, el;
     present(dr, dataset(dr, d->train), 0);
     t = rt_now();
-    run_steps(dr, RT_TRAIN, n);
+    if (dr->steady)
+        for (int64_t k = 0; k < n; k++)
+            dr->m->step(dr->state, dr->params, &dr->run, RT_SETTLE | RT_LEARN | RT_NUDGE);
+    else
+        run_steps(dr, RT_TRAIN, n);
     el = rt_now() - t;
     if (!(el > 0))
         el = 1e-9;              /* below the clock's resolution */
     if (!dr->o->quiet)
-        printf("%s: %lld steps of the first %s sample (learning, nudged) in %.3f s\n",
-               d->model, (long long)n, d->datasets[d->train].name, el);
-    printf("steps_per_s=%.6g\n", (double)n / el);
+        printf("%s: %lld %s of the first %s sample (learning, nudged) in %.3f s\n", d->model, (long long)n,
+               dr->steady ? "settled presentations" : "steps", d->datasets[d->train].name, el);
+    printf("%s=%.6g\n", dr->steady ? "patterns_per_s" : "steps_per_s", (double)n / el);
     return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* sqrt(num / den), 0 for 0 / 0 */
+static double rel_rms(double num, double den)
+{
+    return num == 0 ? 0 : sqrt(num / den);
+}
+
+/* The somatic potentials after presentation s of `data`, from the state
+ * left by the ones before: stepped (Euler, nudged toward the target, no
+ * noise, no plasticity) or settled the same way with params[steady.passes]
+ * passes.  Into out. */
+static void validation_pattern(Driver *dr, const RtData *data, int64_t s, int settled, double *out)
+{
+    const RtDesc *d = dr->d;
+    present(dr, data, s);
+    if (settled)
+        dr->m->step(dr->state, dr->params, &dr->run, RT_SETTLE | RT_NUDGE);
+    else
+        run_steps(dr, RT_NUDGE, dr->nsteps);
+    for (int k = 0; k < d->nsteady_somas; k++) {
+        const RtBufDesc *b = &d->bufs[d->steady_somas[k]];
+        memcpy(out, dr->state + b->offset, (size_t)b->len * sizeof *out);
+        out += b->len;
+    }
+}
+
+/* --validate-steady N: how far the steady solver is from the network the
+ * Euler step settles to, from the initial weights.
+ *   1. Plasticity off: the first N patterns of the first metric's data set
+ *      (else the training set), each presented for t_present with the Euler
+ *      step, nudged toward its target (so that errors travel top-down; from
+ *      a self-predicting start, without a target even one pass is exact),
+ *      and settled; per population the relative
+ *      RMS difference of the somatic potentials at the end of the
+ *      presentation, sqrt(sum (u_euler - u_steady)^2 / sum u_euler^2) over
+ *      the N patterns, for 1, 2, 3, 5, 10 and 20 passes and the run's.
+ *   2. Plasticity on: the first N training patterns (nudged, learning after
+ *      the lag, no noise) with each solver from the same start; per learning
+ *      matrix the relative RMS difference of the weight changes,
+ *      rms(dW_euler - dW_steady) / rms(dW_euler).
+ * The last line is rel_rms=X: part 1's over all populations, with the
+ * run's passes.  Nothing is written. */
+static int run_validate(Driver *dr)
+{
+    const RtDesc *d = dr->d;
+    int k0 = d->nmetrics && d->metrics[0].kind != RT_METRIC_ANGLE ? d->metrics[0].dataset : d->train;
+    RtData *data = dataset(dr, k0);
+    int64_t n = dr->o->validate < data->n ? dr->o->validate : data->n;
+    int64_t width = 0;
+    for (int k = 0; k < d->nsteady_somas; k++)
+        width += d->bufs[d->steady_somas[k]].len;
+    double *ref = rt_xcalloc((size_t)(n * width) + 1, sizeof *ref), *got = rt_xcalloc((size_t)width + 1, sizeof *got);
+    double *num = rt_xcalloc((size_t)d->nsteady_somas + 1, sizeof *num);
+    double *den = rt_xcalloc((size_t)d->nsteady_somas + 1, sizeof *den);
+    double own = dr->params[d->steady_passes], result = 0;
+    int rc = 0;
+    memcpy(dr->saved, dr->state, dr->state_bytes);
+    printf("%s: the steady solver against %lld steps of %g ms, nudged, plasticity off, on %lld %s patterns\n", d->model,
+           (long long)dr->nsteps, dr->params[d->dt_param], (long long)n, d->datasets[k0].name);
+    for (int64_t s = 0; s < n; s++)
+        validation_pattern(dr, data, s, 0, ref + s * width);
+    static const double curve[] = { 1, 2, 3, 5, 10, 20 };
+    for (int c = 0; c <= 6; c++) {
+        double passes = c < 6 ? curve[c] : own;
+        if (c == 6 && (own == 1 || own == 2 || own == 3 || own == 5 || own == 10 || own == 20))
+            passes = own;   /* printed again, with the populations */
+        memcpy(dr->state, dr->saved, dr->state_bytes);
+        dr->params[d->steady_passes] = passes;
+        memset(num, 0, (size_t)d->nsteady_somas * sizeof *num);
+        memset(den, 0, (size_t)d->nsteady_somas * sizeof *den);
+        for (int64_t s = 0; s < n; s++) {
+            validation_pattern(dr, data, s, 1, got);
+            const double *r = ref + s * width, *g = got;
+            for (int k = 0; k < d->nsteady_somas; k++) {
+                int64_t len = d->bufs[d->steady_somas[k]].len;
+                for (int64_t i = 0; i < len; i++) {
+                    num[k] += (r[i] - g[i]) * (r[i] - g[i]);
+                    den[k] += r[i] * r[i];
+                }
+                r += len;
+                g += len;
+            }
+        }
+        double tn = 0, td = 0;
+        for (int k = 0; k < d->nsteady_somas; k++) {
+            tn += num[k];
+            td += den[k];
+        }
+        if (c < 6) {
+            printf("  passes %-6g rel_rms %.3e\n", passes, rel_rms(tn, td));
+            continue;
+        }
+        printf("with the run's %g passes, per population:\n", own);
+        for (int k = 0; k < d->nsteady_somas; k++)
+            printf("  %-16s rel_rms %.3e\n", d->bufs[d->steady_somas[k]].name, rel_rms(num[k], den[k]));
+        result = rel_rms(tn, td);
+    }
+    dr->params[d->steady_passes] = own;
+
+    /* 2. Plasticity on. */
+    RtData *train = dataset(dr, d->train);
+    int64_t m = dr->o->validate < train->n ? dr->o->validate : train->n;
+    double *w0 = rt_xmalloc(dr->state_bytes + 1), *we = rt_xmalloc(dr->state_bytes + 1);
+    memcpy(dr->state, dr->saved, dr->state_bytes);
+    for (int64_t s = 0; s < m; s++) {
+        present(dr, train, s);
+        run_steps(dr, RT_NUDGE, dr->nlag);
+        run_steps(dr, RT_LEARN | RT_NUDGE, dr->nsteps - dr->nlag);
+    }
+    flush(dr);
+    memcpy(we, dr->state, dr->state_bytes);
+    memcpy(dr->state, dr->saved, dr->state_bytes);
+    memcpy(w0, dr->state, dr->state_bytes);
+    for (int64_t s = 0; s < m; s++) {
+        present(dr, train, s);
+        dr->m->step(dr->state, dr->params, &dr->run, RT_SETTLE | RT_LEARN | RT_NUDGE);
+    }
+    printf("plasticity on, %lld %s patterns: weight changes, steady against Euler\n", (long long)m,
+           d->datasets[d->train].name);
+    for (int b = 0; b < d->nbufs; b++) {
+        const RtBufDesc *bd = &d->bufs[b];
+        if (bd->role != RT_ROLE_WEIGHT)
+            continue;
+        double *x0 = rt_xcalloc((size_t)bd->len + 1, sizeof *x0), *xe = rt_xcalloc((size_t)bd->len + 1, sizeof *xe);
+        double *xs = rt_xcalloc((size_t)bd->len + 1, sizeof *xs);
+        rt_buf_get(bd, w0, x0);
+        rt_buf_get(bd, we, xe);
+        rt_buf_get(bd, dr->state, xs);
+        double nn = 0, dd = 0;
+        for (int64_t i = 0; i < bd->len; i++) {
+            nn += ((xe[i] - x0[i]) - (xs[i] - x0[i])) * ((xe[i] - x0[i]) - (xs[i] - x0[i]));
+            dd += (xe[i] - x0[i]) * (xe[i] - x0[i]);
+        }
+        if (dd > 0 || nn > 0)
+            printf("  %-16s dW rel_rms %.3e\n", bd->name, dd > 0 ? sqrt(nn / dd) : INFINITY);
+        free(x0);
+        free(xe);
+        free(xs);
+    }
+    printf("rel_rms=%.6e\n", result);
+    if (fflush(stdout) != 0)
+        rc = 1;
+    free(w0);
+    free(we);
+    free(ref);
+    free(got);
+    free(num);
+    free(den);
+    return rc;
 }
 
 /* The phases' windows in steps: dr->phase_at[s] is the phase of step s of a
@@ -962,6 +1140,46 @@ static int64_t lag_steps(const RtDesc *d, const double *params, int64_t nsteps, 
     return nsteps;
 }
 
+/* The run's solver: the model's (params[steady.on]), or --solver's; the
+ * steady one only where the model has it, with a whole number of passes.
+ * -1 after a message. */
+static int choose_solver(Driver *dr, const char *prog)
+{
+    const RtDesc *d = dr->d;
+    const RtOptions *o = dr->o;
+    if (d->steady_on < 0) {
+        if (o->solver == 1 || o->validate) {
+            fprintf(stderr, "%s: %s: the steady solver cannot solve model '%s': %s\n", prog,
+                    o->validate ? "--validate-steady" : "--solver steady", d->model,
+                    d->no_steady ? d->no_steady : "it was compiled without one");
+            return -1;
+        }
+        return 0;
+    }
+    if (o->solver >= 0)
+        dr->params[d->steady_on] = o->solver;
+    if (o->solver_passes)
+        dr->params[d->steady_passes] = (double)o->solver_passes;
+    double on = dr->params[d->steady_on], passes = dr->params[d->steady_passes];
+    if (on != 0 && on != 1) {
+        fprintf(stderr, "%s: %s = %g: expected 1 (the steady solver) or 0 (the Euler step)\n", prog,
+                d->params[d->steady_on].name, on);
+        return -1;
+    }
+    if (!(passes >= 1 && passes <= 100000 && passes == floor(passes))) {
+        fprintf(stderr, "%s: %s = %g: expected a whole number of passes from 1 to 100000\n", prog,
+                d->params[d->steady_passes].name, passes);
+        return -1;
+    }
+    if (!isfinite(dr->params[d->steady_dt])) {
+        fprintf(stderr, "%s: %s = %g: expected a finite time step\n", prog, d->params[d->steady_dt].name,
+                dr->params[d->steady_dt]);
+        return -1;
+    }
+    dr->steady = on == 1 && !o->validate;
+    return 0;
+}
+
 /* The set-up of a run, paired with driver_free: the params (derived, or the
  * checkpoint's with --resume), the steps per sample, DIR, the state block
  * (init and teacher_init, or the checkpoint's state), every data set the
@@ -1000,6 +1218,8 @@ static int driver_setup(Driver *dr, const RtModel *m, const RtDesc *d, RtOptions
                                          : "from the checkpoint");
             return 1;
         }
+    if (choose_solver(dr, prog) < 0)
+        return 1;
     dr->nsteps = steps_per_sample(d, dr->params, prog);
     if (dr->nsteps < 0)
         return 1;
@@ -1010,7 +1230,7 @@ static int driver_setup(Driver *dr, const RtModel *m, const RtDesc *d, RtOptions
     if (d->nphases && phase_steps(dr, prog) < 0)
         return 1;
     plan_presentations(dr);
-    if (!o->bench && rt_mkdir_p(o->out) < 0) {
+    if (!o->bench && !o->validate && rt_mkdir_p(o->out) < 0) {
         fprintf(stderr, "%s: cannot create output directory '%s': %s\n", prog, o->out,
                 strerror(errno));
         return 1;
@@ -1018,7 +1238,7 @@ static int driver_setup(Driver *dr, const RtModel *m, const RtDesc *d, RtOptions
     /* Recordings cover the first presentations of a run; a resumed run
      * keeps the files its first part wrote (they are written as soon as
      * they are complete) and records nothing more. */
-    if (d->nrecords && !o->bench && !dr->resumed) {
+    if (d->nrecords && !o->bench && !o->validate && !dr->resumed) {
         dr->rec = rt_xcalloc((size_t)d->nrecords, sizeof *dr->rec);
         dr->rec_t = rt_xcalloc((size_t)d->nrecords, sizeof *dr->rec_t);
         dr->rec_n = rt_xcalloc((size_t)d->nrecords, sizeof *dr->rec_n);
@@ -1026,7 +1246,8 @@ static int driver_setup(Driver *dr, const RtModel *m, const RtDesc *d, RtOptions
         dr->rec_every = rt_xcalloc((size_t)d->nrecords, sizeof *dr->rec_every);
         for (int k = 0; k < d->nrecords; k++) {
             int64_t every = llround(d->records[k].every_ms / dr->params[d->dt_param]);
-            dr->rec_every[k] = every < 1 ? 1 : every;
+            /* settled, a presentation has one time: its end */
+            dr->rec_every[k] = dr->steady ? dr->nsteps : every < 1 ? 1 : every;
         }
     }
 
@@ -1185,7 +1406,7 @@ int rt_run(const RtModel *m, const RtDesc *d, RtOptions *o, const char *prog)
     Driver dr;
     int rc = 1;
     if (driver_setup(&dr, m, d, o, prog) == 0)
-        rc = o->bench ? run_bench(&dr) : train(&dr);
+        rc = o->bench ? run_bench(&dr) : o->validate ? run_validate(&dr) : train(&dr);
     driver_free(&dr);
     return rc;
 }

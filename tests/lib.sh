@@ -33,6 +33,11 @@ ok()   { _pass=$((_pass + 1)); echo "ok - $*"; }
 fail() { _fail=$((_fail + 1)); echo "FAIL - $*"; }
 # check DESCRIPTION COMMAND...: pass when the command succeeds.
 check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+
+# An --dump=ir listing without its settle kernel (the steady-state solver's,
+# which repeats the step's products and rates): for tests that count what
+# the Euler step does.
+without_settle() { awk '/^kernel settle/ { s = 1; next } /^[^ ]/ { s = 0 } !s' "$1"; }
 # expect_status NAME STATUS PATTERN CMD...: the command must exit with
 # STATUS and (if PATTERN is not empty) print something matching it.
 expect_status() {   # NAME STATUS PATTERN CMD...

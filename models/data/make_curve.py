@@ -24,6 +24,16 @@ import numpy as np
 D, HIDDEN = 12, 6
 
 
+def matmul(x, y):
+    """x @ y summed term by term in order, as the reference BLAS does: the
+    same bits whichever BLAS NumPy is linked with (OpenBLAS's kernels round
+    differently)."""
+    out = np.zeros((x.shape[0], y.shape[1]))
+    for k in range(x.shape[1]):
+        out = out + x[:, k:k + 1] * y[k:k + 1, :]
+    return out
+
+
 def curve():
     rs = np.random.RandomState(7)
     a = rs.randn(HIDDEN, 1) * 3.0
@@ -32,7 +42,7 @@ def curve():
 
     def draw(n):
         t = rs.uniform(-1, 1, (n, 1))
-        return np.tanh(t @ a.T + b) @ m.T + 0.02 * rs.randn(n, D)
+        return matmul(np.tanh(matmul(t, a.T) + b), m.T) + 0.02 * rs.randn(n, D)
 
     train = draw(500)
     test = draw(200)
