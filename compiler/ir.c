@@ -642,6 +642,8 @@ void ir_dump(FILE *out, const IrModel *m)
             fprintf(out, " (in %s)", b->parent->name);
         if (b->transposed)
             fprintf(out, " (stored transposed: the model's %dx%d)", b->cols, b->rows);
+        if (b->init_file_shown)
+            fprintf(out, " = file(\"%s\")", b->init_file_shown);
         fputc('\n', out);
     }
     dump_kernel(out, m, m->init.name ? m->init.name : "init", &m->init);
@@ -799,6 +801,9 @@ char *ir_descriptor(Arena *a, const IrModel *m)
     for (int k = 0; k < m->nbufs; k++)
         if (m->bufs[k]->transposed)
             sb_printf(&sb, "transposed %d\n", k);
+    for (int k = 0; k < m->nbufs; k++)
+        if (m->bufs[k]->init_file)
+            sb_printf(&sb, "init_file %d %s\n", k, m->bufs[k]->init_file);
     for (int t = 0; t < m->nteachers; t++) {
         const IrTeacher *te = &m->teachers[t];
         sb_printf(&sb, "teacher %d %s %s %.17g %.17g %d %d\n", t, te->name,

@@ -101,6 +101,10 @@ typedef struct IrBuf {
                                filters); rows*cols floats in ceil(rows*cols/2)
                                doubles.  Arithmetic is still double: loads widen,
                                stores round. */
+    const char *init_file;  /* a weight declared `init file(...)`: the .npy's
+                               absolute path (the descriptor's `init_file`; the
+                               runtime stores its values before init runs), or NULL */
+    const char *init_file_shown;    /* the same as the model names it (dumps) */
 } IrBuf;
 
 /* How a LOAD indexes its buffer inside a VEC (i) or MAT (i, j) statement. */

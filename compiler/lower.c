@@ -765,6 +765,11 @@ static void lower_init(Lower *L)
             add(L, k, f);
             continue;
         }
+        if (cn->init_file) {        /* stored by the runtime before this kernel runs */
+            L->w[i]->init_file = cn->init_file;
+            L->w[i]->init_file_shown = cn->init_file_shown;
+            continue;
+        }
         if (!cn->init)
             continue;               /* zero, as the state block starts */
         IrStmt *f = ir_stmt(L->a, IRS_FILL, L->w[i], arena_printf(L->a, "initial weights of %s", cn->name));

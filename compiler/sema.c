@@ -15,6 +15,7 @@
  * one checked, so a user sees all problems at once.
  */
 #include "sema_int.h"
+#include "dendrt.h"         /* rt_npy_info, rt_npy_check_matrix: `init file`'s header */
 
 #include <math.h>
 #include <stdlib.h>
@@ -674,6 +675,39 @@ static AstNode *find_rule(SemaModel *m, const char *name)
  * than giving a formula over other weights.  A call of a name that is
  * neither a distribution nor a function is taken as a misspelt
  * distribution. */
+/* `init file("W1.npy")`: the weights are the file's, the matrix as the
+ * model writes it (receiving x sending) and as a run's final/ writes it.
+ * Its header is checked here, where the model names it; the runtime reads
+ * the values when the run starts and checks the file again. */
+static int check_init_file(Sema *S, AstNode *d, SemaConn *cn)
+{
+    AstNode *e = cn->init, *str = e->u.call.args.len == 1 ? e->u.call.args.items[0] : NULL;
+    const char *shown, *abs;
+    char why[256];
+    RtNpyInfo h;
+    if (!str || str->kind != AST_STR || (e->u.call.arg_names.len > 0 && e->u.call.arg_names.items[0])) {
+        ERR(S, e->span, "'file' takes the weights' .npy file, a string: init file(\"%s.npy\")", d->name);
+        return 0;
+    }
+    sema_data_path(S, str->span, str->name, &shown, &abs);
+    if (strpbrk(abs, "\n\r\t")) {      /* the descriptor holds it on one line */
+        ERR(S, str->span, "a weights file's path cannot contain a newline, a carriage return or a tab");
+        return 0;
+    }
+    if (rt_npy_info(abs, &h, why, sizeof why) < 0) {
+        ERR(S, str->span, "cannot use weights file '%s': %s", shown, why);
+        return 0;
+    }
+    if (rt_npy_check_matrix(&h, cn->dst->size, cn->src->size, why, sizeof why) < 0) {
+        ERR(S, str->span, "weights file '%s' does not fit %s, a %dx%d matrix (%s x %s): %s", shown, d->name,
+            cn->dst->size, cn->src->size, cn->dst->name, cn->src->name, why);
+        return 0;
+    }
+    cn->init_file = abs;
+    cn->init_file_shown = shown;
+    return 1;
+}
+
 static int is_dist_call(AstNode *e)
 {
     if (e->kind != AST_CALL || e->u.call.callee_object)
@@ -811,6 +845,12 @@ static void check_conn(Sema *S, AstNode *d)
             return;
         }
         cn.identity = 1;
+        cn.init = NULL;
+    } else if (cn.init && cn.init->kind == AST_CALL && !cn.init->u.call.callee_object
+               && strcmp(cn.init->name, "file") == 0) {
+        /* The projection stays (zeros) after an error: its uses are not
+         * reported again as unknown. */
+        check_init_file(S, d, &cn);
         cn.init = NULL;
     } else if (cn.init && !is_dist_call(cn.init)) {
         /* A formula over other weights (the self-predicting state): checked

@@ -98,6 +98,8 @@ typedef struct SemaConn {
     int one_to_one;             /* no matrix: dendrite[i] += weight * source[i] */
     AstNode *weight;            /* one_to_one: the scalar weight, or NULL for 1 */
     int identity;               /* `init identity`: a square matrix, 1 on the diagonal */
+    const char *init_file;      /* `init file("W1.npy")`: the .npy's absolute path, or NULL */
+    const char *init_file_shown;    /* the same as messages and dumps show it */
 } SemaConn;
 
 typedef struct SemaNudge {

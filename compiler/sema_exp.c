@@ -60,6 +60,11 @@ static void data_path(Sema *S, Span sp, const char *written, const char **shown,
     free(real);
 }
 
+void sema_data_path(Sema *S, Span sp, const char *written, const char **shown, const char **abs)
+{
+    data_path(S, sp, written, shown, abs);
+}
+
 static const char *dtype_word(const RtNpyInfo *h)
 {
     return h->kind == 'f' ? (h->size == 8 ? "float64" : "float32") : (h->size == 8 ? "int64" : "int32");

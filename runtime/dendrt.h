@@ -317,6 +317,11 @@ int rt_npy_info(const char *path, RtNpyInfo *info, char *why, size_t whylen);
 /* rt_npy_info, then the elements as doubles (converted exactly from
  * float32 and int32; int64 beyond 2^53 is refused) in a malloc'd array. */
 int rt_npy_load(const char *path, RtNpyInfo *info, double **data, char *why, size_t whylen);
+/* Does the header describe a rows x cols weight matrix as a run's final/
+ * writes it (rt_weights.c): float64 or float32, shape (rows, cols), or
+ * (rows,) when cols == 1?  0, or -1 with why ("it has shape (3, 4);
+ * expected (4, 3): ...").  The compiler checks `init file(...)` with it. */
+int rt_npy_check_matrix(const RtNpyInfo *h, int64_t rows, int64_t cols, char *why, size_t whylen);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,7 @@
 /* rt_cli.c: the command line of every compiled model.
  *
  *   MODEL [--set NAME=VALUE]... [--seed N] [--epochs N] [--out DIR] [--trace N]
- *         [--checkpoint-every N] [--resume DIR] [--bench STEPS] [--quiet] [--help]
+ *         [--checkpoint-every N] [--resume DIR] [--init DIR] [--bench STEPS] [--quiet] [--help]
  *         [--solver euler|steady[:PASSES]] [--validate-steady PATTERNS]
  *         [--variant NAME] [--list-variants] [--compare A,B] [--seeds A..B]
  *         [--threads N]
@@ -28,7 +28,7 @@
 typedef enum OptKind {
     OPT_SET, OPT_SEED, OPT_EPOCHS, OPT_OUT, OPT_QUIET, OPT_TRACE, OPT_CHECKPOINT_EVERY,
     OPT_RESUME, OPT_BENCH, OPT_HELP, OPT_VARIANT, OPT_LIST_VARIANTS, OPT_COMPARE,
-    OPT_SEEDS, OPT_THREADS, OPT_SOLVER, OPT_VALIDATE_STEADY
+    OPT_SEEDS, OPT_THREADS, OPT_SOLVER, OPT_VALIDATE_STEADY, OPT_INIT
 } OptKind;
 
 /* Where an option is valid: in one run, in a table of runs (--seeds or
@@ -54,6 +54,7 @@ static const struct {
     { "--trace", OPT_TRACE, 1, SCOPE_ANY, NULL },
     { "--checkpoint-every", OPT_CHECKPOINT_EVERY, 1, SCOPE_ANY, NULL },
     { "--resume", OPT_RESUME, 1, SCOPE_SINGLE, "" },
+    { "--init", OPT_INIT, 1, SCOPE_ANY, NULL },
     { "--bench", OPT_BENCH, 1, SCOPE_SINGLE, "" },
     { "--solver", OPT_SOLVER, 1, SCOPE_ANY, NULL },
     { "--validate-steady", OPT_VALIDATE_STEADY, 1, SCOPE_SINGLE, "" },
@@ -453,6 +454,14 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
             free(o->resume);
             o->resume = rt_xstrdup(value);
             break;
+        case OPT_INIT:
+            if (*value == '\0') {
+                fprintf(err, "%s: --init: empty directory name\n", prog);
+                return usage_error(err, prog);
+            }
+            free(o->init);
+            o->init = rt_xstrdup(value);
+            break;
         case OPT_BENCH:
             if (parse_count(value, INT64_MAX, &u) < 0 || u == 0) {
                 fprintf(err, "%s: --bench: expected a number of steps >= 1, found '%s'\n",
@@ -565,11 +574,13 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
         /* A resumed run continues the run it was: its params, seed and
          * recording are the checkpoint's. */
         const char *what = o->nsets ? "--set" : o->seed_given ? "--seed"
-                         : o->trace > 0 ? "--trace" : o->solver >= 0 ? "--solver" : NULL;
+                         : o->trace > 0 ? "--trace" : o->solver >= 0 ? "--solver"
+                         : o->init ? "--init" : NULL;
         if (what) {
             fprintf(err, "%s: %s cannot be combined with --resume (a resumed run keeps the "
                     "%s it started with)\n", prog, what,
-                    o->nsets ? "parameters" : o->seed_given ? "seed" : o->solver >= 0 ? "solver" : "settings");
+                    o->nsets ? "parameters" : o->seed_given ? "seed" : o->solver >= 0 ? "solver"
+                    : o->init ? "weights" : "settings");
             return usage_error(err, prog);
         }
         if (!o->out_given) {
@@ -590,6 +601,7 @@ int rt_cli_run_options(const RtOptions *o, const RtDesc *d, const char *prog, ui
     run->ncompare = 0;
     run->seeds_given = 0;
     run->resume = NULL;
+    run->init = o->init ? rt_xstrdup(o->init) : NULL;
     run->sets = rt_xmalloc(((size_t)o->nsets + 1) * sizeof *run->sets);
     memcpy(run->sets, o->sets, (size_t)o->nsets * sizeof *run->sets);
     run->seed = seed;
@@ -606,6 +618,7 @@ void rt_cli_free(RtOptions *o)
     free(o->overridden);
     free(o->out);
     free(o->resume);
+    free(o->init);
     free(o->sets);
     free(o->compare);
     memset(o, 0, sizeof *o);
@@ -616,8 +629,8 @@ void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,
 {
     int width = 4;
     fprintf(out, "usage: %s [--set NAME=VALUE]... [--seed N] [--epochs N] [--out DIR] "
-            "[--trace N]\n       %*s [--checkpoint-every N] [--resume DIR] [--bench STEPS] "
-            "[--quiet]\n\n",
+            "[--trace N]\n       %*s [--checkpoint-every N] [--resume DIR] [--init DIR] "
+            "[--bench STEPS] [--quiet]\n\n",
             prog, (int)strlen(prog), "");
     fprintf(out, "%s", d->model);
     if (d->title && *d->title)
@@ -634,6 +647,8 @@ void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,
             "  --resume DIR      continue the run whose checkpoint is in DIR/checkpoint,\n"
             "                    with its params and seed, to the same results as without\n"
             "                    the interruption; outputs go to DIR unless --out is given\n"
+            "  --init DIR        start every weight that has a file DIR/NAME.npy (a run's\n"
+            "                    final/, say) from it; the others keep their init\n"
             "  --bench STEPS     present the first training sample and time STEPS steps\n"
             "                    (learning and nudged), writing nothing; the last line\n"
             "                    printed is steps_per_s=N\n"

@@ -23,7 +23,8 @@ const char *const rt_role_names[RT_ROLE__COUNT] = {
  * number of times (contiguously), OPTIONAL ones at most once; the others
  * exactly once. */
 typedef enum RecKind {
-    REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_F32, REC_TRANSPOSED, REC_TEACHER,
+    REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_F32, REC_TRANSPOSED, REC_INIT_FILE,
+    REC_TEACHER,
     REC_DATASET, REC_DATA, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET_INPUT, REC_TARGET, REC_ONEHOT,
     REC_EPOCHS, REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_T_PARAM, REC_STEADY, REC_STEADY_SOMA, REC_NO_STEADY, REC_PHASE, REC_PHASE_SET,
     REC_SNAPSHOT, REC_METRIC, REC_REF, REC_REF_TRANSPOSED, REC_COMPUTED,
@@ -33,7 +34,8 @@ typedef enum RecKind {
 static const struct {
     const char *word;
     int nfields;            /* fields after the word; -1: title (rest of line);
-                               -3: three fields, then the rest of the line (data) */
+                               -N (N > 1): N - 1 fields, then the rest of the line
+                               (a path or values: data, init_file) */
     int repeated;           /* 1: any number; 2: optional (0 or 1) */
 } recs[REC__COUNT] = {
     [REC_HEADER] = { "dendc-model", 1, 0 },
@@ -44,9 +46,10 @@ static const struct {
     [REC_BUF] = { "buf", 6, 1 },
     [REC_F32] = { "f32", 1, 1 },
     [REC_TRANSPOSED] = { "transposed", 1, 1 },
+    [REC_INIT_FILE] = { "init_file", -2, 1 },
     [REC_TEACHER] = { "teacher", 7, 1 },
     [REC_DATASET] = { "dataset", 6, 1 },
-    [REC_DATA] = { "data", -3, 1 },
+    [REC_DATA] = { "data", -4, 1 },
     [REC_EXPERIMENT] = { "experiment", 1, 0 },
     [REC_TRAIN] = { "train", 1, 0 },
     [REC_INPUT] = { "input", 1, 0 },
@@ -304,6 +307,20 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
         if (b->role != RT_ROLE_WEIGHT && b->role != RT_ROLE_FILTER)
             return fail(p, "buffer '%s': only weights and filters can be transposed", b->name);
         b->transposed = 1;
+        return 0;
+    }
+    case REC_INIT_FILE: {
+        int id;
+        if (field_int(p, f[0], "init_file buffer", 0, d->nbufs - 1, &id) < 0)
+            return -1;
+        RtBufDesc *b = &d->bufs[id];
+        if (b->role != RT_ROLE_WEIGHT)
+            return fail(p, "buffer '%s': only weights are read from files", b->name);
+        if (b->init_file)
+            return fail(p, "buffer '%s' has two init_file records", b->name);
+        if (*rest == '\0')
+            return fail(p, "init_file %d: no path", id);
+        b->init_file = rt_xstrdup(rest);
         return 0;
     }
     case REC_TEACHER: {
@@ -697,6 +714,18 @@ static int split(Parser *p, char *line, char **f, int *n)
     }
 }
 
+/* The fields before the rest of the line, the word included, of a record
+ * that ends in a path or values (nfields < -1); 0 for the others. */
+static int rest_fields(const char *line)
+{
+    for (int k = 0; k < REC__COUNT; k++) {
+        size_t n = strlen(recs[k].word);
+        if (recs[k].nfields < -1 && strncmp(line, recs[k].word, n) == 0 && line[n] == ' ')
+            return -recs[k].nfields;
+    }
+    return 0;
+}
+
 int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
 {
     Parser p = { .d = d, .line = 0, .err = err, .errlen = errlen };
@@ -718,7 +747,7 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
         char *nl = strchr(line, '\n');
         char *f[MAX_FIELDS];
         int nf;
-        int kind;
+        int kind, nfixed;
         p.line++;
         if (!nl && *line == '\0') {
             fail(&p, prev < 0 ? "empty descriptor" : "missing 'end'");
@@ -745,11 +774,11 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
             line[9] = '\0';
             f[0] = line;
             nf = 1;
-        } else if (strncmp(line, "data ", 5) == 0) {
-            /* The word and three fields, then the path or the values. */
+        } else if ((nfixed = rest_fields(line)) > 0) {
+            /* The word and its fields, then a path or values. */
             char *s = line;
             nf = 0;
-            while (nf < 4) {
+            while (nf < nfixed) {
                 char *sp = strchr(s, ' ');
                 f[nf++] = s;
                 if (!sp) {
@@ -759,8 +788,8 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
                 *sp = '\0';
                 s = sp + 1;
             }
-            if (nf < 4) {
-                fail(&p, "'data' takes 3 fields and a path or values");
+            if (nf < nfixed) {
+                fail(&p, "'%s' takes %d fields and a path or values", f[0], nfixed - 1);
                 goto out;
             }
             rest = s;
@@ -852,6 +881,20 @@ void rt_buf_get(const RtBufDesc *b, const double *state, double *out)
         out[i] = f[i];
 }
 
+void rt_buf_set(const RtBufDesc *b, double *state, const double *in)
+{
+    double *d = state + b->offset;
+    float *f = (float *)(void *)d;
+    for (int64_t i = 0; i < b->rows; i++)
+        for (int64_t j = 0; j < b->cols; j++) {
+            int64_t at = b->transposed ? j * b->rows + i : i * b->cols + j;
+            if (b->f32)
+                f[at] = (float)in[i * b->cols + j];
+            else
+                d[at] = in[i * b->cols + j];
+        }
+}
+
 /* A value is not finite when its exponent bits are all ones (NaN, inf).
  * Adding one to the lowest exponent bit carries into the sign bit exactly
  * then, so a whole buffer is tested with an AND, an ADD and an OR per
@@ -934,8 +977,10 @@ void rt_desc_free(RtDesc *d)
 {
     for (int i = 0; i < d->nparams; i++)
         free(d->params[i].name);
-    for (int i = 0; i < d->nbufs; i++)
+    for (int i = 0; i < d->nbufs; i++) {
         free(d->bufs[i].name);
+        free(d->bufs[i].init_file);
+    }
     for (int i = 0; i < d->nteachers; i++)
         free(d->teachers[i].name);
     for (int i = 0; i < d->ndatasets; i++) {

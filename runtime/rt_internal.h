@@ -83,11 +83,17 @@ typedef struct RtBufDesc {
     int f32;                /* stored as len floats (dendc --precision single) */
     int transposed;         /* stored column by column: [i,j] at j*rows + i
                                (dendc's layout.c, for matrices with short rows) */
+    char *init_file;        /* a weight's initial values are this .npy's (the
+                               absolute path of `init file(...)`), or NULL */
 } RtBufDesc;
 
 /* Buffer b of the state block as len doubles in out, row by row (widening
  * floats, and in the model's order when stored transposed). */
 void rt_buf_get(const RtBufDesc *b, const double *state, double *out);
+/* The inverse: in (len doubles, row by row, the model's order) stored into
+ * buffer b, rounded to float when b is f32, column by column when
+ * transposed. */
+void rt_buf_set(const RtBufDesc *b, double *state, const double *in);
 /* The first element (in storage order) of buffer b that is NaN or infinite,
  * or -1 when all are finite; and element i of b, as stored, widened. */
 int64_t rt_buf_nonfinite(const RtBufDesc *b, const double *state);
@@ -234,6 +240,7 @@ typedef struct RtOptions {
     int64_t trace;          /* --trace N: record the state after the first N training steps */
     int64_t checkpoint_every;   /* --checkpoint-every N (epochs); 0: none */
     char *resume;           /* --resume DIR (owned), NULL when not given */
+    char *init;             /* --init DIR (owned): given weights, NULL when not given */
     int64_t bench;          /* --bench N: time N steps, write nothing; 0: off */
     int solver;             /* --solver: 0 euler, 1 steady, -1 not given (the model's) */
     int64_t solver_passes;  /* --solver steady:N: N; 0 when not given */
@@ -334,6 +341,33 @@ typedef struct RtData {
 int rt_data_make(RtData *out, const RtDesc *d, int k, const RtModel *m, double *state,
                  const double *params, uint64_t run_seed);
 void rt_data_free(RtData *data);
+
+/* ---- rt_weights.c: given weights (`init file(...)`, --init DIR) ---- */
+
+/* The weights a run is given, read before it writes anything. */
+typedef struct RtGiven {
+    int n;
+    int *buf;               /* descriptor buffer indexes (weights) */
+    double **vals;          /* their values, rows x cols, row by row (the model's order) */
+    int *after_init;        /* 0: `init file`, stored before the model's init;
+                               1: --init DIR, stored after it */
+} RtGiven;
+/* Buffer b's values from the .npy at `path`: float64 or float32, shape
+ * (rows, cols), or (rows,) when cols == 1 (what final/ writes), every value
+ * finite.  0 with *vals malloc'd, or -1 with why. */
+int rt_weights_read(const RtBufDesc *b, const char *path, double **vals, char *why,
+                    size_t whylen);
+/* Every `init file` weight of d, then with init_dir (--init DIR, may be
+ * NULL) every weight with a file init_dir/NAME.npy.  Refused: a file that
+ * does not fit; in DIR, a NAME.npy that is no weight, filter or state of d
+ * (filters' and states' are not loaded), or no weight file at all.  Unless
+ * quiet, says on err which weights DIR gave and which kept their init.  0,
+ * or 1 after a message on err naming the file (*g empty). */
+int rt_given_read(RtGiven *g, const RtDesc *d, const char *init_dir, const char *prog,
+                  int quiet, FILE *err);
+/* Store the given weights of one kind (after_init 0 or 1) into state. */
+void rt_given_apply(const RtGiven *g, const RtDesc *d, double *state, int after_init);
+void rt_given_free(RtGiven *g);
 
 /* ---- rt_out.c: files ---- */
 

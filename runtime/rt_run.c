@@ -2,7 +2,8 @@
  * once, or once per run of --seeds/--compare).
  *
  *   options (parsed and bound to the model by rt_cli.c) -> params (derive;
- *   or the checkpoint's with --resume) -> state block (init, teacher_init)
+ *   or the checkpoint's with --resume) -> given weights read (rt_weights.c)
+ *   -> state block (`init file` weights, init, --init's weights, teacher_init)
  *   -> data sets -> (--resume: the checkpoint's state) -> evaluate epoch 0
  *   -> for each epoch: train on a shuffled pass over the training set,
  *   evaluate when due, checkpoint when due -> final weights and state ->
@@ -96,6 +97,7 @@ typedef struct Driver {
     /* What driver_setup acquired beyond the above, for driver_free */
     const char **metric_names;  /* the table's column names (it borrows them) */
     RtCheckpoint ck;        /* --resume: the checkpoint read */
+    RtGiven given;          /* `init file` weights and --init DIR's, read at set-up */
     int resumed;
     int64_t e0, i0;         /* where training starts: epoch e0 at sample i0 */
     int ev0;                /* epoch e0's evaluation is already done */
@@ -776,6 +778,47 @@ out:
     return rc;
 }
 
+/* What the checksums cannot catch: an edit whose writer also rewrote them.
+ * A param not given with --set is the model's default or its derived
+ * value, so the params are derived again from the defaults and the --set
+ * ones and must come out the same to the bit; t and the params a phase
+ * sets change during a presentation and are not compared.  A run writes no
+ * state that is not finite.  0, or 1 after a message naming the file. */
+static int checkpoint_consistent(Driver *dr, const RtCheckpoint *c)
+{
+    const RtDesc *d = dr->d;
+    double *want = rt_xmalloc(((size_t)d->nparams + 1) * sizeof *want);
+    int bad = -1, k;
+    for (int i = 0; i < d->nparams; i++)
+        want[i] = c->overridden[i] || d->params[i].derived ? c->params[i] : d->params[i].value;
+    dr->m->derive(want, c->overridden);
+    for (int i = 0; i < d->nparams && bad < 0; i++) {
+        int transient = i == d->t_param;
+        for (int j = 0; j < d->nphases; j++)
+            for (int s = 0; s < d->phases[j].nsets; s++)
+                transient |= d->phases[j].sets[s].param == i;
+        if (!c->overridden[i] && !transient && memcmp(&want[i], &c->params[i], sizeof want[i]) != 0)
+            bad = i;
+    }
+    if (bad >= 0) {
+        fprintf(stderr, "%s: cannot resume from '%s/checkpoint/params.npy': parameter '%s' is "
+                "%.17g there, but the run did not --set it and the model's value is %.17g (the "
+                "checkpoint was edited)\n", dr->prog, dr->o->resume, d->params[bad].name,
+                c->params[bad], want[bad]);
+        free(want);
+        return 1;
+    }
+    free(want);
+    k = rt_state_nonfinite(d, c->state, 0);
+    if (k >= 0) {
+        fprintf(stderr, "%s: cannot resume from '%s/checkpoint/state.npy': buffer '%s' holds a "
+                "value that is not finite, which no run writes (the checkpoint was edited)\n",
+                dr->prog, dr->o->resume, d->bufs[k].name);
+        return 1;
+    }
+    return 0;
+}
+
 /* --resume: read the checkpoint and take over its seed, params, epochs and
  * checkpoint interval (unless given now).  Nothing is written here, so a bad
  * checkpoint leaves the directory as it was.  0, or 1 after a message. */
@@ -788,6 +831,8 @@ static int load_checkpoint(Driver *dr, RtOptions *o, RtCheckpoint *c)
         free(where);
         return 1;
     }
+    if (checkpoint_consistent(dr, c))
+        return 1;
     if (c->format < 2 && !o->quiet)
         fprintf(stderr, "%s: warning: the checkpoint in '%s' has no checksums (format %d): "
                 "its contents cannot be checked\n", dr->prog, o->resume, c->format);
@@ -1230,6 +1275,10 @@ static int driver_setup(Driver *dr, const RtModel *m, const RtDesc *d, RtOptions
     if (d->nphases && phase_steps(dr, prog) < 0)
         return 1;
     plan_presentations(dr);
+    /* Given weights are read before DIR is made: a missing or mismatched
+     * file leaves it untouched.  A resumed run's are in its checkpoint. */
+    if (!dr->resumed && rt_given_read(&dr->given, d, o->init, prog, o->quiet, stderr))
+        return 1;
     if (!o->bench && !o->validate && rt_mkdir_p(o->out) < 0) {
         fprintf(stderr, "%s: cannot create output directory '%s': %s\n", prog, o->out,
                 strerror(errno));
@@ -1268,7 +1317,9 @@ static int driver_setup(Driver *dr, const RtModel *m, const RtDesc *d, RtOptions
     if (o->trace > 0)
         dr->trace = rt_xmalloc((size_t)(o->trace + 1) * dr->state_bytes + 1);
     dr->run = (RtRun){ .seed = o->seed, .counter = 0, .phase = 0 };
+    rt_given_apply(&dr->given, d, dr->state, 0);
     m->init(dr->state, dr->params, &dr->run);
+    rt_given_apply(&dr->given, d, dr->state, 1);
     for (int k = 0; k < d->nteachers; k++)
         m->teacher_init(dr->state, dr->params, &dr->run, k);
     /* Draw every data set the experiment uses before training starts (a
@@ -1308,6 +1359,7 @@ static void driver_free(Driver *dr)
     free(dr->segs[1]);
     free(dr->base_params);
     free(dr->metrics_path);
+    rt_given_free(&dr->given);
     free(dr->state);
     free(dr->saved);
     free(dr->trace);
