@@ -789,7 +789,8 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
                 s = sp + 1;
             }
             if (nf < nfixed) {
-                fail(&p, "'%s' takes %d fields and a path or values", f[0], nfixed - 1);
+                fail(&p, "'%s' takes %d field%s and a path or values", f[0], nfixed - 1,
+                     nfixed == 2 ? "" : "s");
                 goto out;
             }
             rest = s;
@@ -819,6 +820,11 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
         }
         if (recs[kind].nfields >= 0 && nf - 1 != recs[kind].nfields) {
             fail(&p, "'%s' takes %d fields, found %d", f[0], recs[kind].nfields, nf - 1);
+            goto out;
+        }
+        if (recs[kind].nfields < -1 && nf < -recs[kind].nfields) {     /* the word alone */
+            fail(&p, "'%s' takes %d field%s and a path or values", f[0], -recs[kind].nfields - 1,
+                 recs[kind].nfields == -2 ? "" : "s");
             goto out;
         }
         if (parse_record(&p, (RecKind)kind, f + 1, rest) < 0)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Checkpoints are checked before a run resumes from them: a changed byte in
 # any of their files (checkpoint.txt records the CRC-32 of each, and of
-# itself), files that are not regular files, and positions the runtime never
-# writes are refused with exit 1, the file named, nothing in DIR changed;
+# itself), edits whose writer rewrote the checksums but that change a param
+# the run did not --set or leave a value that is not finite, files that are
+# not regular files, and positions the runtime never writes are refused
+# with exit 1, the file named, nothing in DIR changed;
 # CRLF line ends and old checkpoints without checksums (format 1, with a
 # warning) are read.  A checkpoint's state.npy holds the weights with every
 # deferred update applied, and taking checkpoints changes no result.  Also:
@@ -86,6 +88,43 @@ refused "checkpoint of another version" "by a different version of this model (d
   "sed -i 's/^descriptor .*/descriptor 0123456789abcdef/' '$ck/checkpoint.txt'; reseal '$ck/checkpoint.txt'"
 refused "a changed checksum line" "cannot resume from '$ck/state.npy': $changed" \
   "sed -i 's/^checksum state.npy .*/checksum state.npy 01234567/' '$ck/checkpoint.txt'; reseal '$ck/checkpoint.txt'"
+
+# (a2) edits whose writer also rewrote every checksum: refused where they
+# change what no run writes.  A param the run did not --set is the model's
+# (derived ones derived again), and no run writes a value that is not finite.
+# set_double FILE INDEX VALUE: element INDEX of an npy's float64 data, then
+# its `checksum` line and the seal rewritten to match.
+set_double() {
+  "$PYTHON_NUMPY" - "$1" "$2" "$3" <<'PY'
+import os, struct, sys, zlib
+path, k, v = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+b = bytearray(open(path, "rb").read())
+at = 10 + struct.unpack("<H", b[8:10])[0] + 8 * k
+b[at:at + 8] = struct.pack("<d", v)
+open(path, "wb").write(b)
+txt = os.path.join(os.path.dirname(path), "checkpoint.txt")
+name = os.path.basename(path).encode()
+lines = open(txt, "rb").read().split(b"\n")
+lines = [b"checksum %s %08x" % (name, zlib.crc32(bytes(b))) if l.startswith(b"checksum " + name + b" ") else l
+         for l in lines]
+open(txt, "wb").write(b"\n".join(lines))
+PY
+  reseal "$(dirname "$1")/checkpoint.txt"
+}
+p0=$(sed -n 's/^param \([^ ]*\) 0$/\1/p' "$TMP/b/checkpoint/checkpoint.txt" | head -1)
+refused "an edited param, checksums rewritten" \
+  "cannot resume from '$ck/params.npy': parameter '$p0' is 0.25 there, but the run did not --set it" \
+  "set_double '$ck/params.npy' 0 0.25"
+w0=$(sed -n 's/^  b[0-9]* W weight 5x10 @\([0-9]*\)$/\1/p' <<<"$("$DENDC" --dump=ir "$srcdir/examples/teacher_student.dend")")
+refused "a NaN weight, checksums rewritten" \
+  "cannot resume from '$ck/state.npy': buffer 'W' holds a value that is not finite" \
+  "set_double '$ck/state.npy' $((w0 + 3)) nan"
+# The same param edit marked as given with --set is what a --set run writes.
+rm -rf "$TMP/d"; cp -r "$TMP/b" "$TMP/d"
+set_double "$ck/params.npy" 0 0.25
+sed -i "s/^param $p0 0\$/param $p0 1/" "$ck/checkpoint.txt"
+reseal "$ck/checkpoint.txt"
+check "the same edit as a --set: resumed" "$ts" --quiet --resume "$TMP/d" --epochs 3
 
 # (b) files that are not regular files: refused at once, named.
 refused "checkpoint.txt is a FIFO" "cannot resume from '$ck/checkpoint.txt': not a regular file (a FIFO)" \
