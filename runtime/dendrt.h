@@ -16,7 +16,8 @@
  *   void dendc_derive(double *params, const uint8_t *overridden);
  *        compute every derived param k (in order) unless overridden[k]
  *   void dendc_init(double *state, const double *params, RtRun *run);
- *        initial weights; `state` is already zeroed
+ *        initial weights; `state` is already zeroed, but for the weights
+ *        the runtime stored from `init_file` records, which it leaves
  *   void dendc_step(double *state, const double *params, RtRun *run, int32_t flags);
  *        one Euler step of dt = params[dt]; flags are RT_LEARN | RT_NUDGE
  *        | RT_NOISE; or, with RT_FLUSH, no step: apply the weight updates
@@ -32,7 +33,23 @@
  *        teacher k: draw its weights / map its `in` buffer to its `out` buffer
  *
  * `state` is one block of doubles, 64-byte aligned, holding every buffer at
- * the offsets the descriptor gives.
+ * the offsets the descriptor gives.  What a reader of the raw block (a
+ * --trace row, a checkpoint's state.npy) finds there:
+ *   - a buffer is ROWS*COLS doubles from OFFSET, a matrix row by row (the
+ *     model's [post, pre]: [i,j] at i*COLS + j), except
+ *   - an `f32` buffer: ROWS*COLS floats packed from byte 8*OFFSET (two per
+ *     double of the block), and
+ *   - a `transposed` buffer: stored column by column, [i,j] at j*ROWS + i;
+ *   - a weight whose update the compiler defers (compiler/fuse.c: applied in
+ *     the next step's pass over the matrix; a temp buffer NAME.pending is
+ *     then non-zero) lags the model by that update until the step under
+ *     RT_FLUSH applies it.  --trace rows are taken between steps and may
+ *     hold such a pending update; checkpoints and final/ are written after
+ *     RT_FLUSH, so they hold none, and --init loads into a state that has
+ *     none yet.
+ * final/NAME.npy holds every weight, filter and state buffer as float64 in
+ * the model's shape and order (widened from float, transposed back), and
+ * --init reads exactly that.
  *
  * ---------------------------------------------------------------------------
  * The model descriptor: text, one record per line, fields separated by one
@@ -48,6 +65,18 @@
  *   f32 ID                               optional, after the bufs: buffer ID
  *                                        (a weight or filter) holds ROWS*COLS
  *                                        floats, not doubles (--precision single)
+ *   transposed ID                        optional, after those: buffer ID (a
+ *                                        weight or filter) is stored column by
+ *                                        column, [i,j] at j*ROWS + i (layout.c)
+ *   init_file ID PATH                    optional, after those: weight ID's
+ *                                        initial values are the .npy at PATH
+ *                                        (absolute, the rest of the line;
+ *                                        `init file(...)`): float64/float32 of
+ *                                        shape (ROWS, COLS), or (ROWS,) when
+ *                                        COLS is 1, checked when the run
+ *                                        starts and stored (rounded to float,
+ *                                        transposed, as the buffer is) before
+ *                                        dendc_init runs, which leaves them
  *   teacher K NAME DIST A B IN_BUF OUT_BUF     DIST: uniform|normal; inputs
  *                                        of samples are drawn from DIST(A, B)
  *   dataset K NAME teacher N SEED TEACHER_K    SEED < 0: the run's --seed
@@ -138,7 +167,8 @@
  *                                        under RT_FLUSH too (rms(R.u - x))
  *   end
  *
- * Records come in this order; `param`, `buf`, `teacher`, `dataset`, `data`,
+ * Records come in this order; `param`, `buf`, `f32`, `transposed`,
+ * `init_file`, `teacher`, `dataset`, `data`,
  * `metric`, `ref`, `computed` and `record` repeat (zero or more), `onehot`,
  * `target_input` and `lag_param` are optional, the others appear once.  `onehot` is required when the training set is labelled
  * and target >= 0, and when an mse metric is on a labelled set; it is an

@@ -697,6 +697,11 @@ void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,
             fprintf(out, "seed from --seed\n");
     }
 
+    for (int i = 0, n = 0; i < d->nbufs; i++)
+        if (d->bufs[i].init_file)
+            fprintf(out, "%s  %s: initial weights from %s\n", n++ ? "" : "\ngiven weights:\n",
+                    d->bufs[i].name, d->bufs[i].init_file);
+
     fprintf(out, "\nexperiment %s: %lld epochs on %s; each sample is presented to %s for "
             "%s = %g in steps of %s = %g\n",
             d->experiment, (long long)d->epochs, d->datasets[d->train].name,

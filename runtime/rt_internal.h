@@ -456,7 +456,15 @@ int rt_metrics_write(const char *path, const RtMetricsTable *t);
  * Format 1 is format 2 without the checksum lines and with a bare `end`; it
  * is read (rt_run.c warns that it cannot be checked).  A checkpoint whose
  * files are not regular files, whose checksums disagree or whose position is
- * not one the runtime writes is refused.
+ * not one the runtime writes is refused.  The checksums catch damage and
+ * any edit that leaves them stale; an edit whose writer rewrote them is
+ * caught where it makes a checkpoint no run writes (rt_run.c): a param not
+ * marked `1` (given with --set) that is not the model's default or, derived,
+ * does not derive again to the same bits (t and the params phases set are
+ * not compared: they change during a presentation), or a value of the state
+ * that is not finite.  A finite weight edited that way cannot be told from
+ * a trained one.  state.npy is the raw block: f32 buffers packed two floats
+ * to a double, transposed ones column by column (dendrt.h).
  */
 typedef struct RtCheckpoint {
     int format;             /* read: 1 (no checksums) or 2 */

@@ -778,6 +778,16 @@ out:
     return rc;
 }
 
+/* v in as few digits as read back as v (up to 17). */
+static void shortest(char *buf, size_t n, double v)
+{
+    for (int digits = 6; digits <= 17; digits++) {
+        snprintf(buf, n, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
 /* What the checksums cannot catch: an edit whose writer also rewrote them.
  * A param not given with --set is the model's default or its derived
  * value, so the params are derived again from the defaults and the --set
@@ -801,10 +811,13 @@ static int checkpoint_consistent(Driver *dr, const RtCheckpoint *c)
             bad = i;
     }
     if (bad >= 0) {
+        char have_s[32], want_s[32];
+        shortest(have_s, sizeof have_s, c->params[bad]);
+        shortest(want_s, sizeof want_s, want[bad]);
         fprintf(stderr, "%s: cannot resume from '%s/checkpoint/params.npy': parameter '%s' is "
-                "%.17g there, but the run did not --set it and the model's value is %.17g (the "
+                "%s there, but the run did not --set it and the model's value is %s (the "
                 "checkpoint was edited)\n", dr->prog, dr->o->resume, d->params[bad].name,
-                c->params[bad], want[bad]);
+                have_s, want_s);
         free(want);
         return 1;
     }
