@@ -460,8 +460,9 @@ int rt_metrics_write(const char *path, const RtMetricsTable *t);
  * any edit that leaves them stale; an edit whose writer rewrote them is
  * caught where it makes a checkpoint no run writes (rt_run.c): a param not
  * marked `1` (given with --set) that is not the model's default or, derived,
- * does not derive again to the same bits (t and the params phases set are
- * not compared: they change during a presentation), or a value of the state
+ * does not derive again to the same bits (t, the params phases set and the
+ * solver's switch and passes are the run's own: not compared), or a value
+ * of the state
  * that is not finite.  A finite weight edited that way cannot be told from
  * a trained one.  state.npy is the raw block: f32 buffers packed two floats
  * to a double, transposed ones column by column (dendrt.h).

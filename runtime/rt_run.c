@@ -788,28 +788,36 @@ static void shortest(char *buf, size_t n, double v)
     }
 }
 
+/* Params a run sets itself, not through --set: t and the params a phase
+ * sets (they change during a presentation) and the solver's switch and
+ * passes (--solver). */
+static int set_by_run(const RtDesc *d, int i)
+{
+    int set = i == d->t_param || i == d->steady_on || i == d->steady_passes;
+    for (int j = 0; j < d->nphases; j++)
+        for (int s = 0; s < d->phases[j].nsets; s++)
+            set |= d->phases[j].sets[s].param == i;
+    return set;
+}
+
 /* What the checksums cannot catch: an edit whose writer also rewrote them.
- * A param not given with --set is the model's default or its derived
- * value, so the params are derived again from the defaults and the --set
- * ones and must come out the same to the bit; t and the params a phase
- * sets change during a presentation and are not compared.  A run writes no
- * state that is not finite.  0, or 1 after a message naming the file. */
+ * A param not given with --set (nor set by the run itself) is the model's
+ * default or its derived value, so the params are derived again from the
+ * defaults and the others and must come out the same to the bit.  A run
+ * writes no state that is not finite.  0, or 1 after a message naming the
+ * file. */
 static int checkpoint_consistent(Driver *dr, const RtCheckpoint *c)
 {
     const RtDesc *d = dr->d;
     double *want = rt_xmalloc(((size_t)d->nparams + 1) * sizeof *want);
     int bad = -1, k;
     for (int i = 0; i < d->nparams; i++)
-        want[i] = c->overridden[i] || d->params[i].derived ? c->params[i] : d->params[i].value;
+        want[i] = c->overridden[i] || d->params[i].derived || set_by_run(d, i) ? c->params[i]
+                                                                              : d->params[i].value;
     dr->m->derive(want, c->overridden);
-    for (int i = 0; i < d->nparams && bad < 0; i++) {
-        int transient = i == d->t_param;
-        for (int j = 0; j < d->nphases; j++)
-            for (int s = 0; s < d->phases[j].nsets; s++)
-                transient |= d->phases[j].sets[s].param == i;
-        if (!c->overridden[i] && !transient && memcmp(&want[i], &c->params[i], sizeof want[i]) != 0)
+    for (int i = 0; i < d->nparams && bad < 0; i++)
+        if (!c->overridden[i] && !set_by_run(d, i) && memcmp(&want[i], &c->params[i], sizeof want[i]) != 0)
             bad = i;
-    }
     if (bad >= 0) {
         char have_s[32], want_s[32];
         shortest(have_s, sizeof have_s, c->params[bad]);
