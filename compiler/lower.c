@@ -1472,21 +1472,6 @@ static void lower_settle(Lower *L)
             L->m->somas[L->m->nsomas++] = L->pops[i].u;
     IrKernel *k = &L->m->settle;
     k->name = "settle";
-    /* The start: inputs at their presented values, every soma at 0 and its
-     * derivative too (what a rate reading du/dt sees at a fixed point). */
-    for (int i = 0; i < s->npops; i++) {
-        SemaPop *p = &s->pops[i];
-        PopBufs *pb = &L->pops[i];
-        if (p->is_input) {
-            if (pb->r != pb->u)
-                add(L, k, vec(L, pb->r, ir_load(L->a, pb->u, IDX_I),
-                              arena_printf(L->a, "%s: the input filter's fixed point", pb->r->name)));
-            continue;
-        }
-        add(L, k, vec(L, pb->u, ir_const(L->a, 0), arena_printf(L->a, "%s starts at rest", pb->u->name)));
-        add(L, k, vec(L, pb->du, ir_const(L->a, 0), arena_printf(L->a, "%s: settled", pb->du->name)));
-        add(L, k, vec(L, pb->r, phi_of(L, p, IDX_I, NULL), arena_printf(L->a, "rates of %s", p->name)));
-    }
     /* A pass: the forward sweep, then the backward sweep. */
     int *order = arena_alloc(L->a, (size_t)(s->npops + 1) * sizeof *order);
     int n = sweep_order(L, 0, order);
@@ -1500,6 +1485,37 @@ static void lower_settle(Lower *L)
     IrKernel pass = { 0 };
     for (int q = 0; q < ps.len; q++)
         settle_pop(L, &pass, &ps, q);
+    /* The rates a pass reads before it updates them (the layers above, in
+     * the first forward sweep) start at rest, phi(0). */
+    uint8_t *updated = arena_alloc(L->a, (size_t)s->npops + 1), *read_early = arena_alloc(L->a, (size_t)s->npops + 1);
+    for (int q = 0; q < ps.len; q++) {
+        SemaPop *p = &s->pops[ps.pop[q]];
+        for (int c = 0; c < s->nconns; c++) {
+            SemaConn *cn = &s->conns[c];
+            if (cn->dst == p && ps.done[q] && ps.dend[q][cn->dend] && !updated[cn->src->index])
+                read_early[cn->src->index] = 1;
+        }
+        updated[p->index] |= ps.done[q];
+    }
+
+    /* The start: inputs at their presented values, every soma at 0 and its
+     * derivative too (what a rate reading du/dt sees at a fixed point). */
+    for (int i = 0; i < s->npops; i++) {
+        SemaPop *p = &s->pops[i];
+        PopBufs *pb = &L->pops[i];
+        if (p->is_input) {
+            if (pb->r != pb->u)
+                add(L, k, vec(L, pb->r, ir_load(L->a, pb->u, IDX_I),
+                              arena_printf(L->a, "%s: the input filter's fixed point", pb->r->name)));
+            continue;
+        }
+        add(L, k, vec(L, pb->u, ir_const(L->a, 0), arena_printf(L->a, "%s starts at rest", pb->u->name)));
+        if (p->type->rate_reads_deriv)
+            add(L, k, vec(L, pb->du, ir_const(L->a, 0), arena_printf(L->a, "%s: settled", pb->du->name)));
+        if (read_early[i])
+            add(L, k, vec(L, pb->r, phi_of(L, p, IDX_I, NULL),
+                          arena_printf(L->a, "rates of %s at rest: read before it is updated", p->name)));
+    }
     IrStmt *rep = ir_stmt(L->a, IRS_GUARD, NULL, "a pass: the forward sweep, then the backward sweep");
     rep->u.guard.repeat = ir_param(L->a, L->m->steady_passes);
     rep->u.guard.body = pass.stmts;
