@@ -415,6 +415,12 @@ int ir_param_find(const IrModel *m, const char *name)
 
 /* Shortest of %.15g / %.17g that reads back exactly: readable for the usual
  * 0.1, and still exact for the rest. */
+/* The descriptor's and the dump's word for a stored data set kind. */
+static const char *stored_word(IrDataKind k)
+{
+    return k == DATA_NPY ? "npy" : k == DATA_TABLE ? "table" : k == DATA_IDX ? "idx" : "csv";
+}
+
 static void print_double(FILE *out, double v)
 {
     char buf[40];
@@ -680,16 +686,20 @@ void ir_dump(FILE *out, const IrModel *m)
             if (ds->kind == DATA_YINYANG)
                 fprintf(out, "  dataset %d %s: yinyang, n %d, seed %lld\n", d, ds->name, ds->n,
                         (long long)ds->seed);
-            else if (ds->kind == DATA_NPY || ds->kind == DATA_TABLE) {
-                fprintf(out, "  dataset %d %s: %s, n %d, inputs %d", d, ds->name,
-                        ds->kind == DATA_NPY ? "npy" : "table", ds->n, ds->in_size);
+            else if (ir_data_stored(ds->kind)) {
+                fprintf(out, "  dataset %d %s: %s, n %d, inputs %d", d, ds->name, stored_word(ds->kind), ds->n,
+                        ds->in_size);
                 if (ds->file_in)
                     fprintf(out, " from \"%s\"", ds->file_in);
+                if (ds->kind == DATA_CSV)
+                    fprintf(out, ", header %d, label column %d", ds->csv_header, ds->csv_label);
+                if (ds->have_scale)
+                    fprintf(out, ", scale %.17g", ds->scale);
                 if (ds->out == IRDATA_LABELS)
                     fprintf(out, ", labels of %d classes", ds->classes);
                 else if (ds->out == IRDATA_TARGETS)
                     fprintf(out, ", targets of %d", ds->out_size);
-                if (ds->file_out)
+                if (ds->file_out && ds->kind != DATA_CSV)
                     fprintf(out, " from \"%s\"", ds->file_out);
                 fputc('\n', out);
             } else
@@ -815,9 +825,8 @@ char *ir_descriptor(Arena *a, const IrModel *m)
         const IrDataset *ds = &x->datasets[d];
         if (ds->kind == DATA_YINYANG)
             sb_printf(&sb, "dataset %d %s yinyang %d %lld -1\n", d, ds->name, ds->n, (long long)ds->seed);
-        else if (ds->kind == DATA_NPY || ds->kind == DATA_TABLE)
-            sb_printf(&sb, "dataset %d %s %s %d -1 -1\n", d, ds->name, ds->kind == DATA_NPY ? "npy" : "table",
-                      ds->n);
+        else if (ir_data_stored(ds->kind))
+            sb_printf(&sb, "dataset %d %s %s %d -1 -1\n", d, ds->name, stored_word(ds->kind), ds->n);
         else
             sb_printf(&sb, "dataset %d %s teacher %d %lld %d\n", d, ds->name, ds->n,
                       (long long)ds->seed, ds->teacher);
@@ -825,7 +834,7 @@ char *ir_descriptor(Arena *a, const IrModel *m)
     /* The npy files, or the table's values (all of them, on one line). */
     for (int d = 0; d < x->ndatasets; d++) {
         const IrDataset *ds = &x->datasets[d];
-        if (ds->kind != DATA_NPY && ds->kind != DATA_TABLE)
+        if (!ir_data_stored(ds->kind))
             continue;
         for (int part = 0; part < 2; part++) {
             IrDataOut o = part == 0 ? IRDATA_NONE : ds->out;
@@ -834,7 +843,7 @@ char *ir_descriptor(Arena *a, const IrModel *m)
             int width = part == 0 ? ds->in_size : o == IRDATA_LABELS ? ds->classes : ds->out_size;
             sb_printf(&sb, "data %d %s %d ", d, part == 0 ? "input" : o == IRDATA_LABELS ? "labels" : "targets",
                       width);
-            if (ds->kind == DATA_NPY)
+            if (ds->kind != DATA_TABLE)
                 sb_printf(&sb, "%s", part == 0 ? ds->path_in : ds->path_out);
             else {
                 const double *v = part == 0 ? ds->in_vals : ds->out_vals;
@@ -845,6 +854,13 @@ char *ir_descriptor(Arena *a, const IrModel *m)
             sb_printf(&sb, "\n");
         }
     }
+    /* How a CSV file is read, then the scales of the inputs read from files. */
+    for (int d = 0; d < x->ndatasets; d++)
+        if (x->datasets[d].kind == DATA_CSV)
+            sb_printf(&sb, "data_csv %d %d %d\n", d, x->datasets[d].csv_header, x->datasets[d].csv_label);
+    for (int d = 0; d < x->ndatasets; d++)
+        if (x->datasets[d].have_scale)
+            sb_printf(&sb, "data_scale %d %.17g\n", d, x->datasets[d].scale);
     sb_printf(&sb, "experiment %s\n", x->name ? x->name : "none");
     sb_printf(&sb, "train %d\n", x->train);
     sb_printf(&sb, "input %d\n", x->input ? x->input->id : -1);

@@ -223,7 +223,15 @@ typedef enum IrDataKind {
     DATA_YINYANG,           /* the Yin-Yang data set: 4 inputs, labels of 3 classes */
     DATA_NPY,               /* read from .npy files by the runtime */
     DATA_TABLE,             /* written in the model: the values travel in the descriptor */
+    DATA_IDX,               /* read from IDX files (MNIST's format) by the runtime */
+    DATA_CSV,               /* read from a CSV file by the runtime */
 } IrDataKind;
+
+/* The kinds whose samples are stored (`data` descriptor records), not drawn. */
+static inline int ir_data_stored(IrDataKind k)
+{
+    return k == DATA_NPY || k == DATA_TABLE || k == DATA_IDX || k == DATA_CSV;
+}
 
 /* What an npy or table sample gives besides its input. */
 typedef enum IrDataOut { IRDATA_NONE, IRDATA_LABELS, IRDATA_TARGETS } IrDataOut;
@@ -243,14 +251,18 @@ typedef struct IrDataset {
     int n;                  /* samples */
     int64_t seed;
     int teacher;            /* DATA_TEACHER: index into IrModel.teachers, else -1 */
-    /* DATA_NPY and DATA_TABLE: */
+    /* DATA_NPY, DATA_TABLE, DATA_IDX, DATA_CSV (the stored kinds): */
     int in_size;            /* values per sample */
     IrDataOut out;
     int classes;            /* IRDATA_LABELS: the number of classes */
     int out_size;           /* IRDATA_TARGETS: a target's length */
-    const char *file_in, *file_out;     /* NPY: the files as the model names them (dumps) */
-    const char *path_in, *path_out;     /* NPY: their absolute paths (the descriptor) */
+    const char *file_in, *file_out;     /* NPY, IDX, CSV: the files as the model names them (dumps) */
+    const char *path_in, *path_out;     /* their absolute paths (the descriptor) */
     const double *in_vals, *out_vals;   /* TABLE: n x in_size; n labels or n x out_size */
+    int have_scale;         /* NPY, IDX, CSV: inputs are multiplied by scale */
+    double scale;
+    int csv_header;         /* CSV: header lines; the label's column or -1 */
+    int csv_label;
 } IrDataset;
 
 typedef enum IrMetricKind {

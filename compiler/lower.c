@@ -1632,8 +1632,9 @@ static void lower_experiment(Lower *L)
         o->n = d->n;
         o->seed = d->seed;
         o->teacher = d->teacher ? (int)(d->teacher - L->s->teachers) : -1;
-        if (d->kind == SDATA_NPY || d->kind == SDATA_TABLE) {
-            o->kind = d->kind == SDATA_NPY ? DATA_NPY : DATA_TABLE;
+        if (d->kind == SDATA_NPY || d->kind == SDATA_TABLE || d->kind == SDATA_IDX || d->kind == SDATA_CSV) {
+            o->kind = d->kind == SDATA_NPY ? DATA_NPY : d->kind == SDATA_TABLE ? DATA_TABLE
+                    : d->kind == SDATA_IDX ? DATA_IDX : DATA_CSV;
             o->seed = -1;
             o->in_size = d->in_size;
             o->out = d->out == SOUT_LABELS ? IRDATA_LABELS : d->out == SOUT_TARGETS ? IRDATA_TARGETS : IRDATA_NONE;
@@ -1645,6 +1646,10 @@ static void lower_experiment(Lower *L)
             o->path_out = d->path_out;
             o->in_vals = d->in_vals;
             o->out_vals = d->out_vals;
+            o->have_scale = d->have_scale;
+            o->scale = d->scale;
+            o->csv_header = d->csv_header;
+            o->csv_label = d->csv_label;
         }
     }
     x->has_t = L->t >= 0;

@@ -344,7 +344,7 @@ static AstList list_add(ParseCtx *P, AstList l, AstNode *n)
 %type <AstList> neuron_items rule_items teacher_items exp_items assigns refs phase_items  /* block bodies */
 %type <AstList> table_rows values     /* a table data set: its rows; a row's values */
 %type <AstNode *> table_row             /* one sample of a table */
-%type <Ex> expr primary ref call opt_lowpass opt_seed    /* expressions with their depth */
+%type <Ex> expr primary ref call opt_lowpass opt_seed kwnum  /* expressions with their depth */
 %type <ArgList> opt_args args           /* call arguments */
 %type <NameList> opt_names names        /* fn and rule parameters */
 %type <const char *> name field dotted opt_string  /* interned names; the title */
@@ -884,8 +884,9 @@ call
 
 /* opt_args = [ arg { "," arg } ]
  * arg = expr | STRING | name kwval   (keyword argument: `seed 42`)
- * kwval = NUMBER | STRING | ref (a keyword's value starts with a number, a
- *                               string or a name, so `seed -1` stays `seed - 1`) */
+ * kwval = kwnum | STRING | ref  (a keyword's value starts with a number, a
+ *                               string or a name, so `seed -1` stays `seed - 1`)
+ * kwnum = NUMBER | NUMBER "/" NUMBER   (a ratio: `scale 1/255`) */
 opt_args
     : %empty            { $$ = (ArgList){ 0 }; }
     | args
@@ -893,15 +894,20 @@ opt_args
 
 args
     : expr                      { $$ = args_add(P, (ArgList){ 0 }, NULL, $1); }
-    | name NUMBER               { $$ = args_add(P, (ArgList){ 0 }, $1, ex_num(P, @2, $2)); }
+    | name kwnum                { $$ = args_add(P, (ArgList){ 0 }, $1, $2); }
     | name ref                  { $$ = args_add(P, (ArgList){ 0 }, $1, $2); }
     | STRING                    { $$ = args_add(P, (ArgList){ 0 }, NULL, ex_str(P, @1, $1)); }
     | name STRING               { $$ = args_add(P, (ArgList){ 0 }, $1, ex_str(P, @2, $2)); }
     | args ',' expr             { $$ = args_add(P, $1, NULL, $3); }
-    | args ',' name NUMBER      { $$ = args_add(P, $1, $3, ex_num(P, @4, $4)); }
+    | args ',' name kwnum       { $$ = args_add(P, $1, $3, $4); }
     | args ',' name ref         { $$ = args_add(P, $1, $3, $4); }
     | args ',' STRING           { $$ = args_add(P, $1, NULL, ex_str(P, @3, $3)); }
     | args ',' name STRING      { $$ = args_add(P, $1, $3, ex_str(P, @4, $4)); }
+    ;
+
+kwnum
+    : NUMBER                    { $$ = ex_num(P, @1, $1); }
+    | NUMBER '/' NUMBER         { $$ = ex_binary(P, @$, OP_DIV, ex_num(P, @1, $1), ex_num(P, @3, $3)); }
     ;
 
 /* name = IDENT | "dendrite" | "input" | "target" | "dt" | "seed" | "epoch" | "epochs" | "state"

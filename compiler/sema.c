@@ -1295,17 +1295,20 @@ void sema_dump(FILE *out, const SemaModel *m)
                 x->has_target ? " target" : "");
         for (int i = 0; i < x->ndata; i++) {
             const SemaData *sd = &x->data[i];
-            if (sd->kind == SDATA_NPY || sd->kind == SDATA_TABLE) {
-                fprintf(out, "  data %s = %s: %d samples of %d", sd->name, sd->kind == SDATA_NPY ? "npy" : "table",
-                        sd->n, sd->in_size);
+            if (sd->kind == SDATA_NPY || sd->kind == SDATA_TABLE || sd->kind == SDATA_IDX || sd->kind == SDATA_CSV) {
+                static const char *const words[] = { [SDATA_NPY] = "npy", [SDATA_TABLE] = "table",
+                                                     [SDATA_IDX] = "idx", [SDATA_CSV] = "csv" };
+                fprintf(out, "  data %s = %s: %d samples of %d", sd->name, words[sd->kind], sd->n, sd->in_size);
                 if (sd->file_in)
                     fprintf(out, " from \"%s\"", sd->file_in->name);
                 if (sd->out == SOUT_LABELS)
                     fprintf(out, ", labels of %d classes", sd->classes);
                 else if (sd->out == SOUT_TARGETS)
                     fprintf(out, ", targets of %d", sd->out_size);
-                if (sd->file_out)
+                if (sd->file_out && sd->file_out != sd->file_in)
                     fprintf(out, " from \"%s\"", sd->file_out->name);
+                if (sd->have_scale)
+                    fprintf(out, ", scale %.17g", sd->scale);
                 fputc('\n', out);
                 continue;
             }

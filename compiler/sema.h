@@ -126,6 +126,8 @@ typedef enum SemaDataKind {
     SDATA_YINYANG,              /* yinyang(5000, seed 42): 4 inputs, a label of 3 classes */
     SDATA_NPY,                  /* npy("x.npy", labels "y.npy", classes 3): read at run time */
     SDATA_TABLE,                /* table { [0, 1] -> 1; ... }: written in the model */
+    SDATA_IDX,                  /* idx("images", "labels"), mnist(train), fashion_mnist(test, 200) */
+    SDATA_CSV,                  /* csv("f.csv", label 0, header 1): read at run time */
 } SemaDataKind;
 
 /* What a sample of an npy or table data set gives besides its input. */
@@ -146,11 +148,18 @@ typedef struct SemaData {
     int64_t seed;
     SemaDataOut out;            /* NPY, TABLE: labels, targets or nothing */
     int out_size;               /* SOUT_TARGETS: a target vector's length */
-    AstNode *file_in, *file_out;    /* NPY: the STR nodes of the samples' and the
-                                       labels' or targets' files, as written */
-    const char *path_in, *path_out; /* NPY: those files' absolute paths (relative
-                                       ones are from the model file's directory) */
+    AstNode *file_in, *file_out;    /* NPY, IDX, CSV: the STR nodes of the samples'
+                                       and the labels' or targets' files, as written
+                                       (mnist(...): made up, the files found);
+                                       CSV: file_out is file_in when labelled */
+    const char *path_in, *path_out; /* those files' absolute paths (relative ones
+                                       are from the model file's directory) */
     double *in_vals, *out_vals;     /* TABLE: n x in_size; n labels or n x out_size */
+    int have_scale;             /* NPY, IDX, CSV with `scale S`: inputs times S */
+    double scale;
+    int csv_header;             /* CSV: lines skipped before the rows */
+    int csv_label;              /* CSV: the label's column (0-based), or -1 */
+    int img_rows, img_cols;     /* IDX: an image's shape, for messages */
 } SemaData;
 
 typedef struct SemaMetric {

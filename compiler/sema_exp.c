@@ -9,12 +9,13 @@
 #include <config.h>         /* _GNU_SOURCE (realpath), from AC_USE_SYSTEM_EXTENSIONS */
 #endif
 #include "sema_int.h"
-#include "dendrt.h"         /* rt_npy_info, rt_npy_load: the runtime's own .npy reader */
+#include "dendrt.h"         /* rt_npy_info, rt_idx_info, rt_csv_load: the runtime's own readers */
 
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static SemaTeacher *find_teacher(SemaModel *m, const char *name)
 {
@@ -38,7 +39,7 @@ static Span keyword_span(Span value, const char *kw)
     return value;
 }
 
-/* ---- npy and table data sets ---- */
+/* ---- data sets read from files (npy, idx, csv, mnist) and tables ---- */
 
 /* A data file named in the model, relative to the model file's directory:
  * as messages show it (the directory as the user named the model) and
@@ -137,10 +138,30 @@ static long npy_part(Sema *S, AstNode *str, const char *what, int ints, long row
     return (long)h.shape[0];
 }
 
-/* npy("x.npy" [, labels "y.npy", classes N | , targets "t.npy"]) */
+/* `scale S` of a data set read from files: every input value times S. */
+static int data_scale(Sema *S, AstNode *a, SemaData *sd)
+{
+    double v;
+    if (sd->have_scale) {
+        ERR(S, keyword_span(a->span, "scale"), "'scale' is given twice");
+        return 0;
+    }
+    if (!sema_eval_const(S, a, &v))
+        return 0;
+    if (!isfinite(v) || v == 0) {
+        ERR(S, a->span, "the scale multiplies every input value: a finite number other than 0, not %g", v);
+        return 0;
+    }
+    sd->have_scale = 1;
+    sd->scale = v;
+    return 1;
+}
+
+/* npy("x.npy" [, labels "y.npy", classes N | , targets "t.npy"] [, scale S]) */
 static int check_npy(Sema *S, AstNode *src, SemaData *sd)
 {
-    static const char *const usage = "npy takes the samples' file, then 'labels FILE, classes N' or 'targets FILE'";
+    static const char *const usage = "npy takes the samples' file, then 'labels FILE, classes N' or 'targets FILE', "
+                                     "and 'scale S'";
     AstNode *labels = NULL, *targets = NULL, *classes = NULL;
     sd->kind = SDATA_NPY;
     for (int i = 0; i < src->u.call.args.len; i++) {
@@ -165,11 +186,14 @@ static int check_npy(Sema *S, AstNode *src, SemaData *sd)
             *slot = a;
         } else if (kw && strcmp(kw, "classes") == 0) {
             classes = a;
+        } else if (kw && strcmp(kw, "scale") == 0) {
+            if (!data_scale(S, a, sd))
+                return 0;
         } else if (kw) {
             Span ks = keyword_span(a->span, kw);
             ERR(S, ks, "unknown argument '%s': %s", kw, usage);
-            const char *known[] = { "labels", "targets", "classes" };
-            sema_hint(S, ks, diag_closest(kw, known, 3));
+            const char *known[] = { "labels", "targets", "classes", "scale" };
+            sema_hint(S, ks, diag_closest(kw, known, 4));
             return 0;
         } else {
             ERR(S, a->span, "too many arguments: %s", usage);
@@ -231,6 +255,349 @@ static int check_npy(Sema *S, AstNode *src, SemaData *sd)
             return 0;
     }
     return 1;
+}
+
+/* An IDX file named in the model (or found by mnist(...)), read whole
+ * now, so that a file that does not fit is reported where the model names
+ * it: images (two or more dimensions) or labels (one). */
+static int idx_part(Sema *S, AstNode *str, int labels, RtIdxInfo *h, const char **abs, const char **shown)
+{
+    char why[256];
+    const char *what = labels ? "labels" : "images";
+    data_path(S, str->span, str->name, shown, abs);
+    if (strpbrk(*abs, "\n\r\t")) {      /* the descriptor holds it on one line */
+        ERR(S, str->span, "a data file's path cannot contain a newline, a carriage return or a tab");
+        return 0;
+    }
+    if (rt_idx_info(*abs, h, why, sizeof why) < 0) {
+        ERR(S, str->span, "cannot use %s file '%s': %s", what, *shown, why);
+        return 0;
+    }
+    if (labels && h->ndim != 1) {
+        ERR(S, str->span, "labels file '%s' holds items of %lld values (images?); labels are one byte each, IDX "
+            "magic 0x00000801", *shown, (long long)h->width);
+        return 0;
+    }
+    if (!labels && h->ndim < 2) {
+        ERR(S, str->span, "images file '%s' holds one byte per item (labels?); images are IDX magic 0x00000803 "
+            "(count, rows, columns)", *shown);
+        return 0;
+    }
+    if (h->count > 100000000L) {
+        ERR(S, str->span, "%s file '%s' has %lld items, more than %ld", what, *shown, (long long)h->count,
+            100000000L);
+        return 0;
+    }
+    return 1;
+}
+
+/* The IDX pair of idx(...) and mnist(...): their headers and sizes, the
+ * first `first` samples (all when first is NULL), and every label used
+ * checked against the classes. */
+static int idx_files(Sema *S, SemaData *sd, AstNode *img, AstNode *lab, AstNode *first)
+{
+    RtIdxInfo hi, hl;
+    const char *shown_in, *shown_out;
+    if (!idx_part(S, img, 0, &hi, &sd->path_in, &shown_in) || !idx_part(S, lab, 1, &hl, &sd->path_out, &shown_out))
+        return 0;
+    if (hl.count != hi.count) {
+        ERR(S, lab->span, "labels file '%s' has %lld labels, but images file '%s' has %lld images", shown_out,
+            (long long)hl.count, shown_in, (long long)hi.count);
+        return 0;
+    }
+    long n = (long)hi.count;
+    if (first) {
+        long v;
+        if (!sema_const_int(S, first, "the number of samples", 1, 100000000L, &v))
+            return 0;
+        if (v > n) {
+            ERR(S, first->span, "the first %ld samples: images file '%s' has only %ld", v, shown_in, n);
+            return 0;
+        }
+        n = v;
+    }
+    sd->file_in = img;
+    sd->file_out = lab;
+    sd->out = SOUT_LABELS;
+    sd->n = (int)n;
+    sd->in_size = (int)hi.width;
+    sd->img_rows = hi.ndim == 3 ? (int)hi.dims[1] : 0;
+    sd->img_cols = hi.ndim == 3 ? (int)hi.dims[2] : 0;
+    uint8_t *labels;
+    char why[256];
+    if (rt_idx_load(sd->path_out, &hl, n, &labels, why, sizeof why) < 0) {
+        ERR(S, lab->span, "cannot read labels file '%s': %s", shown_out, why);
+        return 0;
+    }
+    for (long i = 0; i < n; i++)
+        if (labels[i] >= sd->classes) {
+            ERR(S, lab->span, "label %ld in '%s' is %d, not a class index 0..%d (classes %d)", i, shown_out,
+                labels[i], sd->classes - 1, sd->classes);
+            free(labels);
+            return 0;
+        }
+    free(labels);
+    return 1;
+}
+
+/* idx("images", "labels" [, N] [, classes C] [, scale S]) */
+static int check_idx(Sema *S, AstNode *src, SemaData *sd)
+{
+    static const char *const usage = "idx takes the images' file, the labels' file, then the number of samples "
+                                     "(all when left out), 'classes N' and 'scale S'";
+    AstNode *files[2] = { NULL, NULL }, *first = NULL, *classes = NULL;
+    sd->kind = SDATA_IDX;
+    sd->classes = 10;
+    for (int i = 0; i < src->u.call.args.len; i++) {
+        const char *kw = src->u.call.arg_names.len > i ? src->u.call.arg_names.items[i] : NULL;
+        AstNode *a = src->u.call.args.items[i];
+        if (!kw && i < 2) {
+            if (a->kind != AST_STR) {
+                ERR(S, a->span, "expected the %s file, a string: idx(\"train-images-idx3-ubyte.gz\", "
+                    "\"train-labels-idx1-ubyte.gz\")", i == 0 ? "images'" : "labels'");
+                return 0;
+            }
+            files[i] = a;
+        } else if (!kw && i == 2) {
+            first = a;
+        } else if (kw && strcmp(kw, "classes") == 0 && !classes) {
+            classes = a;
+        } else if (kw && strcmp(kw, "scale") == 0) {
+            if (!data_scale(S, a, sd))
+                return 0;
+        } else if (kw) {
+            Span ks = keyword_span(a->span, kw);
+            ERR(S, ks, strcmp(kw, "classes") == 0 ? "'%s' is given twice" : "unknown argument '%s': %s", kw, usage);
+            const char *known[] = { "classes", "scale" };
+            sema_hint(S, ks, strcmp(kw, "classes") == 0 ? NULL : diag_closest(kw, known, 2));
+            return 0;
+        } else {
+            ERR(S, a->span, "too many arguments: %s", usage);
+            return 0;
+        }
+    }
+    if (!files[1]) {
+        ERR(S, src->span, "'idx(...)' needs the images' and the labels' files, e.g. "
+            "idx(\"train-images-idx3-ubyte.gz\", \"train-labels-idx1-ubyte.gz\")");
+        return 0;
+    }
+    long v;
+    if (classes) {
+        if (!sema_const_int(S, classes, "the number of classes", 1, 256, &v))
+            return 0;
+        sd->classes = (int)v;
+    }
+    return idx_files(S, sd, files[0], files[1], first);
+}
+
+/* A regular file at dir/name (or dir/name.gz): its path, or NULL. */
+static const char *find_file(Sema *S, const char *dir, const char *name)
+{
+    struct stat st;
+    for (int gz = 1; gz >= 0; gz--) {
+        const char *p = arena_printf(&S->c->arena, "%s/%s%s", dir, name, gz ? ".gz" : "");
+        if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+            return p;
+    }
+    return NULL;
+}
+
+/* mnist(train|test [, N] [, scale S]), fashion_mnist(...): the standard IDX
+ * files, looked for in $DENDC_DATA/SUB, $DENDC_DATA and
+ * /usr/share/datasets/SUB, where SUB is mnist or fashion-mnist. */
+static int check_mnist(Sema *S, AstNode *src, SemaData *sd, int fashion)
+{
+    const char *title = fashion ? "Fashion-MNIST" : "MNIST", *sub = fashion ? "fashion-mnist" : "mnist";
+    const char *usage = fashion ? "fashion_mnist takes train or test, then the number of samples (all when left "
+                                  "out) and 'scale S', e.g. fashion_mnist(test, 1000)"
+                                : "mnist takes train or test, then the number of samples (all when left out) and "
+                                  "'scale S', e.g. mnist(test, 1000)";
+    AstNode *which = NULL, *first = NULL;
+    sd->kind = SDATA_IDX;
+    sd->classes = 10;
+    for (int i = 0; i < src->u.call.args.len; i++) {
+        const char *kw = src->u.call.arg_names.len > i ? src->u.call.arg_names.items[i] : NULL;
+        AstNode *a = src->u.call.args.items[i];
+        if (!kw && i == 0) {
+            if (a->kind != AST_NAME || (strcmp(a->name, "train") != 0 && strcmp(a->name, "test") != 0)) {
+                ERR(S, a->span, "expected train or test: %s", usage);
+                const char *known[] = { "train", "test" };
+                if (a->kind == AST_NAME)
+                    sema_hint(S, a->span, diag_closest(a->name, known, 2));
+                return 0;
+            }
+            which = a;
+        } else if (!kw && i == 1) {
+            first = a;
+        } else if (kw && strcmp(kw, "scale") == 0) {
+            if (!data_scale(S, a, sd))
+                return 0;
+        } else if (kw) {
+            Span ks = keyword_span(a->span, kw);
+            ERR(S, ks, "unknown argument '%s': %s", kw, usage);
+            const char *known[] = { "scale" };
+            sema_hint(S, ks, diag_closest(kw, known, 1));
+            return 0;
+        } else {
+            ERR(S, a->span, "too many arguments: %s", usage);
+            return 0;
+        }
+    }
+    if (!which) {
+        ERR(S, src->span, "'%s(...)' needs train or test: %s", src->name, usage);
+        return 0;
+    }
+    int train = strcmp(which->name, "train") == 0;
+    const char *prefix = train ? "train" : "t10k";
+    const char *img_name = arena_printf(&S->c->arena, "%s-images-idx3-ubyte", prefix);
+    const char *lab_name = arena_printf(&S->c->arena, "%s-labels-idx1-ubyte", prefix);
+    const char *env = getenv("DENDC_DATA");
+    const char *dirs[3];
+    int ndirs = 0;
+    if (env && *env) {
+        dirs[ndirs++] = arena_printf(&S->c->arena, "%s/%s", env, sub);
+        dirs[ndirs++] = env;
+    }
+    dirs[ndirs++] = arena_printf(&S->c->arena, "/usr/share/datasets/%s", sub);
+    for (int i = 0; i < ndirs; i++) {
+        const char *img = find_file(S, dirs[i], img_name), *lab = find_file(S, dirs[i], lab_name);
+        if (!img || !lab)
+            continue;
+        /* Absolute, for the descriptor: $DENDC_DATA may be relative. */
+        char *real = realpath(dirs[i], NULL);
+        const char *dir = real ? arena_printf(&S->c->arena, "%s", real) : dirs[i];
+        free(real);
+        AstNode *f[2];
+        for (int k = 0; k < 2; k++) {
+            f[k] = ast_new(&S->c->arena, AST_STR, which->span);
+            f[k]->name = arena_printf(&S->c->arena, "%s%s", dir, strrchr(k == 0 ? img : lab, '/'));
+        }
+        return idx_files(S, sd, f[0], f[1], first);
+    }
+    const char *looked = "";
+    for (int i = 0; i < ndirs; i++)
+        looked = arena_printf(&S->c->arena, "%s%s%s", looked, i == 0 ? "" : i + 1 < ndirs ? ", " : " and ", dirs[i]);
+    ERR(S, src->span, "cannot find the %s %s set: no %s[.gz] with %s[.gz]", title, train ? "training" : "test",
+        img_name, lab_name);
+    NOTE(S, src->span, "looked in %s%s", looked, env && *env ? "" : " ($DENDC_DATA is not set)");
+    if (fashion)
+        NOTE(S, src->span, "install Debian's dataset-fashion-mnist, or set DENDC_DATA to a directory that holds "
+             "the four files (or a fashion-mnist/ directory of them), or name the files: idx(\"%s.gz\", \"%s.gz\")",
+             img_name, lab_name);
+    else
+        NOTE(S, src->span, "MNIST is not packaged by Debian: download its four files into a directory and set "
+             "DENDC_DATA to it (or to a directory above an mnist/ one), or name the files: idx(\"%s.gz\", "
+             "\"%s.gz\")", img_name, lab_name);
+    return 0;
+}
+
+/* csv("f.csv" [, label COL] [, classes N] [, header H] [, scale S]): one
+ * sample per row; the inputs are every column but the label's. */
+static int check_csv(Sema *S, AstNode *src, SemaData *sd)
+{
+    static const char *const usage = "csv takes the file, then 'label COLUMN' (0 the first, -1 the last), "
+                                     "'classes N', 'header LINES' and 'scale S'";
+    AstNode *file = NULL, *label = NULL, *classes = NULL, *header = NULL;
+    sd->kind = SDATA_CSV;
+    sd->csv_label = -1;
+    for (int i = 0; i < src->u.call.args.len; i++) {
+        const char *kw = src->u.call.arg_names.len > i ? src->u.call.arg_names.items[i] : NULL;
+        AstNode *a = src->u.call.args.items[i];
+        AstNode **slot = !kw ? NULL : strcmp(kw, "label") == 0 ? &label : strcmp(kw, "classes") == 0 ? &classes
+                       : strcmp(kw, "header") == 0 ? &header : NULL;
+        if (!kw && i == 0) {
+            if (a->kind != AST_STR) {
+                ERR(S, a->span, "expected the file, a string: csv(\"samples.csv\", ...)");
+                return 0;
+            }
+            file = a;
+        } else if (slot) {
+            if (*slot) {
+                ERR(S, keyword_span(a->span, kw), "'%s' is given twice", kw);
+                return 0;
+            }
+            *slot = a;
+        } else if (kw && strcmp(kw, "scale") == 0) {
+            if (!data_scale(S, a, sd))
+                return 0;
+        } else if (kw) {
+            Span ks = keyword_span(a->span, kw);
+            ERR(S, ks, "unknown argument '%s': %s", kw, usage);
+            const char *known[] = { "label", "classes", "header", "scale" };
+            sema_hint(S, ks, diag_closest(kw, known, 4));
+            return 0;
+        } else {
+            ERR(S, a->span, "too many arguments: %s", usage);
+            return 0;
+        }
+    }
+    if (!file) {
+        ERR(S, src->span, "'csv(...)' needs the file, e.g. csv(\"samples.csv\", label 0, header 1)");
+        return 0;
+    }
+    if (classes && !label) {
+        ERR(S, keyword_span(classes->span, "classes"), "'classes' goes with 'label COLUMN'");
+        return 0;
+    }
+    long v, col = 0, ncls = 0;
+    if (header) {
+        if (!sema_const_int(S, header, "the number of header lines", 0, 1 << 20, &v))
+            return 0;
+        sd->csv_header = (int)v;
+    }
+    if (label && !sema_const_int(S, label, "the label's column", -(1L << 24), 1L << 24, &col))
+        return 0;
+    if (classes && !sema_const_int(S, classes, "the number of classes", 1, 1L << 20, &ncls))
+        return 0;
+    const char *shown;
+    char why[256];
+    int64_t rows, cols;
+    double *vals;
+    data_path(S, file->span, file->name, &shown, &sd->path_in);
+    if (strpbrk(sd->path_in, "\n\r\t")) {
+        ERR(S, file->span, "a data file's path cannot contain a newline, a carriage return or a tab");
+        return 0;
+    }
+    if (rt_csv_load(sd->path_in, sd->csv_header, &rows, &cols, &vals, why, sizeof why) < 0) {
+        ERR(S, file->span, "cannot use CSV file '%s': %s", shown, why);
+        return 0;
+    }
+    int ok = 1;
+    if (rows > 100000000L) {
+        ERR(S, file->span, "CSV file '%s' has %lld rows, more than %ld", shown, (long long)rows, 100000000L);
+        ok = 0;
+    } else if (label && (col >= cols || col < -cols)) {
+        ERR(S, label->span, "CSV file '%s' has %lld columns; there is no column %ld (0 is the first, -1 the last)",
+            shown, (long long)cols, col);
+        ok = 0;
+    } else if (label && cols < 2) {
+        ERR(S, label->span, "CSV file '%s' has one column: a label, and no inputs", shown);
+        ok = 0;
+    }
+    sd->file_in = file;
+    sd->n = (int)rows;
+    sd->in_size = (int)(cols - (label != NULL));
+    if (ok && label) {
+        sd->csv_label = (int)(col < 0 ? cols + col : col);
+        sd->out = SOUT_LABELS;
+        sd->file_out = file;
+        sd->path_out = sd->path_in;
+        /* Without 'classes', as many as the largest label needs (as a table). */
+        double top = -1;
+        for (int64_t r = 0; r < rows && ok; r++) {
+            double lab = vals[r * cols + sd->csv_label];
+            if (!(lab >= 0 && lab == floor(lab) && lab < (classes ? (double)ncls : 1 << 20))) {
+                ERR(S, label->span, "label %lld (line %lld of '%s') is %g, not a class index%s", (long long)r,
+                    (long long)(r + 1 + sd->csv_header), shown, lab,
+                    classes ? arena_printf(&S->c->arena, " 0..%ld (classes %ld)", ncls - 1, ncls) : "");
+                ok = 0;
+            }
+            top = lab > top ? lab : top;
+        }
+        sd->classes = classes ? (int)ncls : (int)top + 1;
+    }
+    free(vals);
+    return ok;
 }
 
 /* table [(classes N)] { [x0, x1, ...] -> LABEL | [x0, ...] -> [t0, ...]  ... } */
@@ -336,27 +703,30 @@ static void check_data(Sema *S, AstNode *it, SemaExperiment *x)
         return;
     }
     SemaTeacher *t = find_teacher(S->m, src->name);
-    if (!t && strcmp(src->name, "npy") == 0) {
-        SemaData sd = { .name = it->name, .decl = it };
-        if (check_npy(S, src, &sd))
-            x->data[x->ndata++] = sd;
-        return;
+    if (!t) {
+        static const char *const files[] = { "npy", "idx", "csv", "mnist", "fashion_mnist" };
+        int f = 0;
+        while (f < 5 && strcmp(src->name, files[f]) != 0)
+            f++;
+        if (f < 5) {
+            SemaData sd = { .name = it->name, .decl = it, .csv_label = -1 };
+            int ok = f == 0 ? check_npy(S, src, &sd) : f == 1 ? check_idx(S, src, &sd)
+                   : f == 2 ? check_csv(S, src, &sd) : check_mnist(S, src, &sd, f == 4);
+            if (ok)
+                x->data[x->ndata++] = sd;
+            return;
+        }
     }
     int yinyang = !t && strcmp(src->name, "yinyang") == 0;
     if (!t && !yinyang) {
-        if (strcmp(src->name, "idx") == 0 || strcmp(src->name, "csv") == 0)
-            ERR(S, name_span(src), "data set '%s' is not supported yet; this version has yinyang(...), npy(...), "
-                "table { ... } and teacher data sets", src->name);
-        else {
-            const char *known = "yinyang, npy, table";
-            for (int i = 0; i < S->m->nteachers; i++)
-                known = arena_printf(&S->c->arena, "%s, %s", known, S->m->teachers[i].name);
-            ERR(S, name_span(src), "unknown data set or teacher '%s' (the known ones: %s)", src->name, known);
-            AstKind k = AST_TEACHER;
-            const char *best = sema_closest_global(S, src->name, &k, 1);
-            const char *builtin[] = { "yinyang", "npy", "table" };
-            sema_hint(S, name_span(src), best ? best : diag_closest(src->name, builtin, 3));
-        }
+        const char *known = "yinyang, npy, idx, csv, mnist, fashion_mnist, table";
+        for (int i = 0; i < S->m->nteachers; i++)
+            known = arena_printf(&S->c->arena, "%s, %s", known, S->m->teachers[i].name);
+        ERR(S, name_span(src), "unknown data set or teacher '%s' (the known ones: %s)", src->name, known);
+        AstKind k = AST_TEACHER;
+        const char *best = sema_closest_global(S, src->name, &k, 1);
+        const char *builtin[] = { "yinyang", "npy", "idx", "csv", "mnist", "fashion_mnist", "table" };
+        sema_hint(S, name_span(src), best ? best : diag_closest(src->name, builtin, 7));
         return;
     }
     SemaData sd = { .name = it->name, .decl = it, .teacher = t, .seed = 0 };
@@ -1269,7 +1639,10 @@ static void check_teacher_body(Sema *S, SemaTeacher *t, SemaPop *target_pop)
 static void check_stored_fits(Sema *S, SemaData *sd, SemaExperiment *x, SemaPop *target_pop)
 {
     Span sp = name_span(sd->decl);
-    const char *what = sd->kind == SDATA_NPY ? arena_printf(&S->c->arena, " (file '%s')", sd->file_in->name) : "";
+    const char *what = sd->kind == SDATA_TABLE ? ""
+                     : sd->img_rows ? arena_printf(&S->c->arena, " (file '%s', images of %dx%d)", sd->file_in->name,
+                                                   sd->img_rows, sd->img_cols)
+                     : arena_printf(&S->c->arena, " (file '%s')", sd->file_in->name);
     if (x->input && x->input->size != sd->in_size) {
         ERR(S, sd->file_in ? sd->file_in->span : sp, "data set '%s' has samples of %d values%s, but input '%s' has %d",
             sd->name, sd->in_size, what, x->input->name, x->input->size);
@@ -1322,7 +1695,7 @@ void sema_check_teachers_and_metrics(Sema *S)
             target_pop->size);
     for (int i = 0; i < x->ndata && x->decl; i++) {
         SemaData *sd = &x->data[i];
-        if (sd->kind == SDATA_NPY || sd->kind == SDATA_TABLE) {
+        if (sd->kind == SDATA_NPY || sd->kind == SDATA_TABLE || sd->kind == SDATA_IDX || sd->kind == SDATA_CSV) {
             check_stored_fits(S, sd, x, target_pop);
             continue;
         }

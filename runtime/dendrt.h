@@ -88,18 +88,42 @@
  *                                        the run starts (`data` records)
  *   dataset K NAME table N -1 -1         N samples written in the model (`data`
  *                                        records hold the values)
- *   data K input WIDTH REST              npy and table sets, after every
- *   data K labels CLASSES REST           `dataset`: WIDTH values per sample
- *   data K targets WIDTH REST            (labels: class indexes 0..CLASSES-1,
- *                                        presented one-hot like Yin-Yang's);
- *                                        REST is the file's absolute path (the
- *                                        rest of the line) for npy, the N*WIDTH
+ *   dataset K NAME idx N -1 -1           the first N samples of an IDX pair
+ *                                        (rt_idx_info), read when the run
+ *                                        starts; labels required
+ *   dataset K NAME csv N -1 -1           the N rows of a CSV file (after its
+ *                                        header), read when the run starts
+ *   data K input WIDTH REST              stored sets (npy, table, idx, csv),
+ *   data K labels CLASSES REST           after every `dataset`: WIDTH values
+ *   data K targets WIDTH REST            per sample (labels: class indexes
+ *                                        0..CLASSES-1, presented one-hot like
+ *                                        Yin-Yang's); REST is the file's
+ *                                        absolute path (the rest of the line)
+ *                                        for npy, idx and csv, the N*WIDTH
  *                                        (labels: N) values, %.17g, one space
  *                                        apart, for table.  `input` is required,
- *                                        labels or targets optional.  A file is
- *                                        float64/float32 (labels int64/int32)
- *                                        of shape (N, ...), WIDTH values a row,
+ *                                        labels or targets optional.  A .npy
+ *                                        file is float64/float32 (labels
+ *                                        int64/int32) of shape (N, ...), WIDTH
+ *                                        values a row.  idx: input is the
+ *                                        images file (at least N items of
+ *                                        WIDTH bytes), labels the labels file
+ *                                        (as many items, each < CLASSES); no
+ *                                        targets.  csv: both name the same
+ *                                        file, of N rows of WIDTH columns, one
+ *                                        more with labels; no targets.  All
  *                                        checked when the run starts
+ *   data_csv K HEADER LABEL_COLUMN       csv set K, after the `data` records
+ *                                        (required for csv): HEADER lines are
+ *                                        skipped; LABEL_COLUMN (0-based) holds
+ *                                        the label, the other columns are the
+ *                                        input, or -1: no labels record
+ *   data_scale K SCALE                   optional, npy, idx and csv sets, after
+ *                                        the `data_csv` records: every input
+ *                                        value is multiplied by SCALE (%.17g);
+ *                                        without it idx bytes are divided by
+ *                                        255 (presented in [0, 1]), npy and
+ *                                        csv values are as read
  *   experiment NAME
  *   train DATASET_K
  *   input BUF_ID
@@ -168,7 +192,7 @@
  *   end
  *
  * Records come in this order; `param`, `buf`, `f32`, `transposed`,
- * `init_file`, `teacher`, `dataset`, `data`,
+ * `init_file`, `teacher`, `dataset`, `data`, `data_csv`, `data_scale`,
  * `metric`, `ref`, `computed` and `record` repeat (zero or more), `onehot`,
  * `target_input` and `lag_param` are optional, the others appear once.  `onehot` is required when the training set is labelled
  * and target >= 0, and when an mse metric is on a labelled set; it is an
@@ -352,6 +376,38 @@ int rt_npy_load(const char *path, RtNpyInfo *info, double **data, char *why, siz
  * (rows,) when cols == 1?  0, or -1 with why ("it has shape (3, 4);
  * expected (4, 3): ...").  The compiler checks `init file(...)` with it. */
 int rt_npy_check_matrix(const RtNpyInfo *h, int64_t rows, int64_t cols, char *why, size_t whylen);
+
+/* ---- IDX files (rt_files.c): MNIST's format, gzip-compressed or plain ---- */
+enum { RT_IDX_MAXDIM = 4, RT_IDX_MAXWIDTH = 1 << 24 };
+typedef struct RtIdxInfo {
+    int ndim;               /* 1 (labels: magic 0x00000801) .. RT_IDX_MAXDIM;
+                               images are 3 (0x00000803: n, rows, cols) */
+    int64_t dims[RT_IDX_MAXDIM];
+    int64_t count;          /* items: dims[0] */
+    int64_t width;          /* bytes per item: the product of the other dims */
+    int gzip;               /* the file is gzip-compressed (zlib reads both) */
+} RtIdxInfo;
+/* Read and check the IDX file at `path`, gzip-compressed or not: the magic
+ * (0x00, 0x00, type 0x08 unsigned byte, 1..4 dimensions), the big-endian
+ * dimensions, and that the file holds exactly the data they announce (the
+ * whole file is read, so a truncated .gz is found).  0, or -1 with why
+ * ("not an IDX file ...", "IDX type 0x0d (float) ...", "truncated ...",
+ * "damaged gzip data: ...") in why. */
+int rt_idx_info(const char *path, RtIdxInfo *info, char *why, size_t whylen);
+/* rt_idx_info, keeping the first n items (all when n < 0 or n > count):
+ * n * width bytes in a malloc'd *data. */
+int rt_idx_load(const char *path, RtIdxInfo *info, int64_t n, uint8_t **data, char *why, size_t whylen);
+
+/* ---- CSV files (rt_files.c): a table of numbers ---- */
+/* Read the CSV file at `path`: `skip` header lines, then one row per line,
+ * cells separated by commas (spaces and tabs around a cell allowed, CRLF
+ * line ends too), every row as long as the first, blank lines only at the
+ * end, every cell a finite number (strtod's syntax).  *vals: rows x cols
+ * doubles, row by row, malloc'd.  0, or -1 with why ("line 3, column 2:
+ * 'abc' is not a number", "line 4 has 3 columns, but the first row has 4",
+ * "no rows") in why. */
+int rt_csv_load(const char *path, int skip, int64_t *rows, int64_t *cols, double **vals, char *why,
+                size_t whylen);
 
 #ifdef __cplusplus
 }

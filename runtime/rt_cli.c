@@ -678,8 +678,13 @@ void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,
         fprintf(out, "\ndata sets:\n");
     for (int i = 0; i < d->ndatasets; i++) {
         const RtDatasetDesc *ds = &d->datasets[i];
-        if (ds->kind == RT_DATA_NPY) {
+        if (ds->kind == RT_DATA_NPY || ds->kind == RT_DATA_CSV) {
             fprintf(out, "  %s: %lld samples from %s\n", ds->name, (long long)ds->n, ds->path_in);
+            continue;
+        }
+        if (ds->kind == RT_DATA_IDX) {
+            fprintf(out, "  %s: %lld images from %s, labels from %s\n", ds->name, (long long)ds->n, ds->path_in,
+                    ds->path_out);
             continue;
         }
         if (ds->kind == RT_DATA_TABLE) {

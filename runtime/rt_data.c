@@ -17,6 +17,13 @@
  * here, since a compiled model may run after they changed, and every
  * mismatch names the file and what is wrong.  Table data sets (`data train =
  * table { [0, 1] -> 1 }`) arrive in the descriptor itself.
+ *
+ * IDX data sets (`idx("train-images-idx3-ubyte.gz", "train-labels...")`,
+ * and the mnist(...) / fashion_mnist(...) the compiler resolves to them)
+ * and CSV data sets are read the same way through rt_files.c.  IDX images
+ * stay bytes, 1 per pixel rather than 8: a sample is converted when it is
+ * presented (rt_data_input), through a table of the 256 values.  Every
+ * file is read once per process and shared (the cache below).
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>         /* _GNU_SOURCE, from AC_USE_SYSTEM_EXTENSIONS */
@@ -339,43 +346,327 @@ static int set_labels(RtData *out, const RtDesc *d, const RtDatasetDesc *ds, con
     return 0;
 }
 
+/* ---- files read once: the cache ----
+ *
+ * A data file's contents, as a data set uses them, are read once per
+ * process and shared: by the runs of a --seeds/--compare table made one
+ * after another, and (forked after rt_data_hold filled the cache) by its
+ * workers, whose copies of these pages stay shared as nothing writes them.
+ * An entry is keyed by everything that shaped it (file, part, samples,
+ * width, scale, CSV options, classes) and freed when its last user lets
+ * it go. */
+struct RtDataFile {
+    RtDataFile *next;
+    char *key;
+    int refs;
+    uint8_t *bytes;         /* IDX images: n x width bytes, as stored */
+    double *vals;           /* the others: n x width doubles, scaled */
+};
+
+static RtDataFile *cache;
+static RtDataFile **holds;  /* rt_data_hold's entries, released by rt_data_release */
+static int nholds, capholds;
+
+static char *file_key(const RtDatasetDesc *ds, int part)
+{
+    const char *path = part == 0 ? ds->path_in : ds->path_out;
+    size_t n = strlen(path) + 160;
+    char *key = rt_xmalloc(n);
+    snprintf(key, n, "%d %d %lld %lld %lld %d %d %d %d %.17g %s", (int)ds->kind, part, (long long)ds->n,
+             (long long)ds->din, (long long)ds->dout, ds->nclasses, ds->csv_skip, ds->csv_label, ds->have_scale,
+             ds->scale, path);
+    return key;
+}
+
+static RtDataFile *cache_find(const char *key)
+{
+    for (RtDataFile *f = cache; f; f = f->next)
+        if (strcmp(f->key, key) == 0) {
+            f->refs++;
+            return f;
+        }
+    return NULL;
+}
+
+/* Enters what was read under key (taken over), or, when the key is there
+ * already, frees it and shares the entry. */
+static RtDataFile *cache_add(char *key, uint8_t *bytes, double *vals)
+{
+    RtDataFile *f = cache_find(key);
+    if (f) {
+        free(key);
+        free(bytes);
+        free(vals);
+        return f;
+    }
+    f = rt_xcalloc(1, sizeof *f);
+    *f = (RtDataFile){ .next = cache, .key = key, .refs = 1, .bytes = bytes, .vals = vals };
+    cache = f;
+    return f;
+}
+
+static void cache_release(RtDataFile *f)
+{
+    if (!f || --f->refs > 0)
+        return;
+    for (RtDataFile **p = &cache; *p; p = &(*p)->next)
+        if (*p == f) {
+            *p = f->next;
+            break;
+        }
+    free(f->key);
+    free(f->bytes);
+    free(f->vals);
+    free(f);
+}
+
+static void scale_values(const RtDatasetDesc *ds, double *v, int64_t count)
+{
+    if (ds->have_scale)
+        for (int64_t i = 0; i < count; i++)
+            v[i] *= ds->scale;
+}
+
+/* Labels read from a file, checked against the classes, so that a bad
+ * one is reported when the files are read (before anything is written). */
+static int check_labels(RtData *out, const RtDatasetDesc *ds, const double *lab, const char *path)
+{
+    for (int64_t s = 0; s < ds->n; s++)
+        if (!(lab[s] >= 0 && lab[s] < ds->nclasses && lab[s] == floor(lab[s]))) {
+            snprintf(out->why, sizeof out->why, "'%.300s' (labels): label %lld is %g, not a class index 0..%d "
+                     "(classes %d)", path, (long long)s, lab[s], ds->nclasses - 1, ds->nclasses);
+            return -1;
+        }
+    return 0;
+}
+
+/* The first ds->n images and labels of an IDX pair. */
+static int read_idx(RtData *out, const RtDatasetDesc *ds, uint8_t **img, double **lab)
+{
+    RtIdxInfo hi, hl;
+    uint8_t *raw = NULL;
+    char why[256];
+    if (rt_idx_load(ds->path_in, &hi, ds->n, img, why, sizeof why) < 0) {
+        snprintf(out->why, sizeof out->why, "'%s' (images): %s", ds->path_in, why);
+        return -1;
+    }
+    if (hi.ndim < 2 || hi.width != ds->din || hi.count < ds->n) {
+        if (hi.ndim < 2)
+            snprintf(out->why, sizeof out->why, "'%s' (images): a 1-dimensional IDX file (labels?), not images",
+                     ds->path_in);
+        else if (hi.width != ds->din)
+            snprintf(out->why, sizeof out->why, "'%s' (images): images of %lld values, but the model was compiled "
+                     "for %lld; recompile it after changing the data", ds->path_in, (long long)hi.width,
+                     (long long)ds->din);
+        else
+            snprintf(out->why, sizeof out->why, "'%s' (images): %lld images, but the model was compiled for %lld; "
+                     "recompile it after changing the data", ds->path_in, (long long)hi.count, (long long)ds->n);
+        goto fail;
+    }
+    if (rt_idx_load(ds->path_out, &hl, ds->n, &raw, why, sizeof why) < 0) {
+        snprintf(out->why, sizeof out->why, "'%s' (labels): %s", ds->path_out, why);
+        goto fail;
+    }
+    if (hl.ndim != 1 || hl.count != hi.count) {
+        if (hl.ndim != 1)
+            snprintf(out->why, sizeof out->why, "'%s' (labels): a %d-dimensional IDX file, not labels (one "
+                     "dimension)", ds->path_out, hl.ndim);
+        else
+            snprintf(out->why, sizeof out->why, "'%s' (labels): %lld labels, but the images file '%s' has %lld "
+                     "images", ds->path_out, (long long)hl.count, ds->path_in, (long long)hi.count);
+        goto fail;
+    }
+    *lab = rt_xmalloc((size_t)ds->n * sizeof **lab + 1);
+    for (int64_t s = 0; s < ds->n; s++)
+        (*lab)[s] = raw[s];
+    free(raw);
+    if (check_labels(out, ds, *lab, ds->path_out) < 0) {
+        free(*lab);
+        *lab = NULL;
+        free(*img);
+        *img = NULL;
+        return -1;
+    }
+    return 0;
+fail:
+    free(raw);
+    free(*img);
+    *img = NULL;
+    return -1;
+}
+
+/* A CSV file's inputs (scaled) and labels. */
+static int read_csv(RtData *out, const RtDatasetDesc *ds, double **in, double **lab)
+{
+    int64_t rows, cols;
+    double *v;
+    char why[256];
+    int labelled = ds->csv_label >= 0;
+    if (rt_csv_load(ds->path_in, ds->csv_skip, &rows, &cols, &v, why, sizeof why) < 0) {
+        snprintf(out->why, sizeof out->why, "'%s': %s", ds->path_in, why);
+        return -1;
+    }
+    if (rows != ds->n || cols != ds->din + labelled || (labelled && ds->csv_label >= cols)) {
+        snprintf(out->why, sizeof out->why, "'%s': %lld rows of %lld columns, but the model was compiled for %lld "
+                 "rows of %lld%s; recompile it after changing the data", ds->path_in, (long long)rows,
+                 (long long)cols, (long long)ds->n, (long long)(ds->din + labelled),
+                 labelled ? " (the inputs and a label)" : "");
+        free(v);
+        return -1;
+    }
+    *in = rt_xmalloc((size_t)(rows * ds->din) * sizeof **in + 1);
+    *lab = labelled ? rt_xmalloc((size_t)rows * sizeof **lab) : NULL;
+    for (int64_t r = 0; r < rows; r++) {
+        double *dst = *in + r * ds->din;
+        for (int64_t c = 0; c < cols; c++) {
+            if (c == ds->csv_label)
+                (*lab)[r] = v[r * cols + c];
+            else
+                *dst++ = v[r * cols + c];
+        }
+    }
+    free(v);
+    scale_values(ds, *in, rows * ds->din);
+    if (labelled && check_labels(out, ds, *lab, ds->path_in) < 0) {
+        free(*in);
+        free(*lab);
+        return -1;
+    }
+    return 0;
+}
+
+/* The cache entries of a data set read from files: its inputs, and its
+ * labels or targets (NULL when it has neither), from the cache or read
+ * now.  0, or -1 with out->why (nothing held). */
+static int open_files(RtData *out, const RtDatasetDesc *ds, RtDataFile **fin, RtDataFile **fout)
+{
+    char *kin = file_key(ds, 0), *kout = ds->out != RT_OUT_NONE ? file_key(ds, 1) : NULL;
+    *fin = cache_find(kin);
+    *fout = kout ? cache_find(kout) : NULL;
+    if (*fin && (*fout || !kout)) {
+        free(kin);
+        free(kout);
+        return 0;
+    }
+    cache_release(*fin);
+    cache_release(*fout);
+    *fin = *fout = NULL;
+    uint8_t *bytes = NULL;
+    double *in = NULL, *vout = NULL;
+    int rc = 0;
+    if (ds->kind == RT_DATA_IDX)
+        rc = read_idx(out, ds, &bytes, &vout);
+    else if (ds->kind == RT_DATA_CSV)
+        rc = read_csv(out, ds, &in, &vout);
+    else {
+        in = load_part(out, ds->path_in, "samples", ds->n, ds->din, 0);
+        if (!in)
+            rc = -1;
+        else if (kout) {
+            int labels = ds->out == RT_OUT_LABELS;
+            vout = load_part(out, ds->path_out, labels ? "labels" : "targets", ds->n, labels ? 1 : ds->dout,
+                             labels);
+            if (!vout || (labels && check_labels(out, ds, vout, ds->path_out) < 0)) {
+                free(in);
+                free(vout);
+                rc = -1;
+            }
+        }
+        if (rc == 0)
+            scale_values(ds, in, ds->n * ds->din);
+    }
+    if (rc < 0) {
+        free(kin);
+        free(kout);
+        return -1;
+    }
+    *fin = cache_add(kin, bytes, in);
+    *fout = kout ? cache_add(kout, NULL, vout) : NULL;
+    return 0;
+}
+
 static int make_stored(RtData *out, const RtDesc *d, const RtDatasetDesc *ds)
 {
-    int npy = ds->kind == RT_DATA_NPY;
+    int table = ds->kind == RT_DATA_TABLE;
+    const double *vout = ds->vals_out;
     out->n = ds->n;
     out->din = ds->din;
-    if (npy) {
-        out->in = load_part(out, ds->path_in, "samples", ds->n, ds->din, 0);
-        if (!out->in)
-            return -1;
-    } else {
+    if (table) {
         out->in = rt_xmalloc((size_t)(ds->n * ds->din) * sizeof(double) + 1);
         memcpy(out->in, ds->in, (size_t)(ds->n * ds->din) * sizeof(double));
+    } else {
+        if (open_files(out, ds, &out->file_in, &out->file_out) < 0)
+            return -1;
+        out->in = out->file_in->vals;
+        out->in8 = out->file_in->bytes;
+        for (int b = 0; b < 256; b++)   /* IDX: pixels to [0, 1] exactly as x / 255 */
+            out->lut[b] = ds->have_scale ? b * ds->scale : b / 255.0;
+        vout = out->file_out ? out->file_out->vals : NULL;
     }
     char where[300];
-    snprintf(where, sizeof where, npy ? "'%.280s' (labels)" : "data set '%.280s'", npy ? ds->path_out : ds->name);
-    if (ds->out == RT_OUT_LABELS) {
-        double *lab = npy ? load_part(out, ds->path_out, "labels", ds->n, 1, 1) : ds->vals_out;
-        if (!lab)
-            return -1;
-        int rc = set_labels(out, d, ds, lab, where);
-        if (npy)
-            free(lab);
-        return rc;
-    }
+    snprintf(where, sizeof where, table ? "data set '%.280s'" : "'%.280s' (labels)", table ? ds->name : ds->path_out);
+    if (ds->out == RT_OUT_LABELS)
+        return set_labels(out, d, ds, vout, where);
     if (ds->out == RT_OUT_TARGETS) {
         out->dout = ds->dout;
-        if (npy) {
-            out->target = load_part(out, ds->path_out, "targets", ds->n, ds->dout, 0);
-            return out->target ? 0 : -1;
+        if (!table) {
+            out->target = out->file_out->vals;      /* borrowed, like in */
+            return 0;
         }
         out->target = rt_xmalloc((size_t)(ds->n * ds->dout) * sizeof(double) + 1);
-        memcpy(out->target, ds->vals_out, (size_t)(ds->n * ds->dout) * sizeof(double));
+        memcpy(out->target, vout, (size_t)(ds->n * ds->dout) * sizeof(double));
         return 0;
     }
     out->dout = 0;
     out->target = rt_xmalloc(1);
     return 0;
+}
+
+/* The data sets the experiment uses: the training set and the metrics'. */
+static int used(const RtDesc *d, int k)
+{
+    if (k == d->train)
+        return 1;
+    for (int j = 0; j < d->nmetrics; j++)
+        if (d->metrics[j].dataset == k)
+            return 1;
+    return 0;
+}
+
+int rt_data_hold(const RtDesc *d, const char *prog)
+{
+    int mark = nholds;
+    for (int k = 0; k < d->ndatasets; k++) {
+        const RtDatasetDesc *ds = &d->datasets[k];
+        if (!rt_data_stored(ds->kind) || ds->kind == RT_DATA_TABLE || !used(d, k))
+            continue;
+        RtData tmp;
+        RtDataFile *fin, *fout;
+        memset(&tmp, 0, sizeof tmp);
+        if (open_files(&tmp, ds, &fin, &fout) < 0) {
+            fprintf(stderr, "%s: data set '%s': %s\n", prog, ds->name, tmp.why);
+            rt_data_release(mark);
+            return -1;
+        }
+        if (nholds + 2 > capholds) {
+            capholds = capholds ? 2 * capholds : 16;
+            holds = rt_xrealloc(holds, (size_t)capholds, sizeof *holds);
+        }
+        holds[nholds++] = fin;
+        holds[nholds++] = fout;
+    }
+    return mark;
+}
+
+void rt_data_release(int mark)
+{
+    while (nholds > mark && nholds > 0)
+        cache_release(holds[--nholds]);
+    if (nholds == 0) {
+        free(holds);
+        holds = NULL;
+        capholds = 0;
+    }
 }
 
 static void make_labelled(RtData *out, const RtDesc *d, const RtDatasetDesc *ds,
@@ -398,10 +689,12 @@ static void make_labelled(RtData *out, const RtDesc *d, const RtDatasetDesc *ds,
 /* `target_input`: the target of each sample is its input (an autoencoder). */
 static void target_is_input(RtData *out)
 {
-    free(out->target);
+    if (!out->file_out || out->target != out->file_out->vals)
+        free(out->target);
     out->dout = out->din;
     out->target = rt_xmalloc((size_t)(out->n * out->din) * sizeof(double) + 1);
-    memcpy(out->target, out->in, (size_t)(out->n * out->din) * sizeof(double));
+    for (int64_t s = 0; s < out->n; s++)
+        rt_data_input(out, s, out->target + s * out->din);
 }
 
 static void make_teacher(RtData *out, const RtDesc *d, int k, const RtModel *m, double *state,
@@ -414,7 +707,7 @@ int rt_data_make(RtData *out, const RtDesc *d, int k, const RtModel *m, double *
     memset(out, 0, sizeof *out);
     if (ds->kind == RT_DATA_YINYANG)
         make_labelled(out, d, ds, run_seed);
-    else if (ds->kind == RT_DATA_NPY || ds->kind == RT_DATA_TABLE) {
+    else if (rt_data_stored(ds->kind)) {
         if (make_stored(out, d, ds) < 0) {
             char why[sizeof out->why];
             memcpy(why, out->why, sizeof why);
@@ -459,8 +752,12 @@ static void make_teacher(RtData *out, const RtDesc *d, int k, const RtModel *m, 
 
 void rt_data_free(RtData *data)
 {
-    free(data->in);
-    free(data->target);
+    if (!data->file_in)
+        free(data->in);
+    if (!data->file_out || data->target != data->file_out->vals)
+        free(data->target);
+    cache_release(data->file_in);
+    cache_release(data->file_out);
     free(data->labels);
     memset(data, 0, sizeof *data);
 }

@@ -25,7 +25,8 @@ const char *const rt_role_names[RT_ROLE__COUNT] = {
 typedef enum RecKind {
     REC_HEADER, REC_MODEL, REC_TITLE, REC_STATE_SIZE, REC_PARAM, REC_BUF, REC_F32, REC_TRANSPOSED, REC_INIT_FILE,
     REC_TEACHER,
-    REC_DATASET, REC_DATA, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET_INPUT, REC_TARGET, REC_ONEHOT,
+    REC_DATASET, REC_DATA, REC_DATA_CSV, REC_DATA_SCALE, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET_INPUT,
+    REC_TARGET, REC_ONEHOT,
     REC_EPOCHS, REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_T_PARAM, REC_STEADY, REC_STEADY_SOMA, REC_NO_STEADY, REC_PHASE, REC_PHASE_SET,
     REC_SNAPSHOT, REC_METRIC, REC_REF, REC_REF_TRANSPOSED, REC_COMPUTED,
     REC_RECORD, REC_END, REC__COUNT
@@ -50,6 +51,8 @@ static const struct {
     [REC_TEACHER] = { "teacher", 7, 1 },
     [REC_DATASET] = { "dataset", 6, 1 },
     [REC_DATA] = { "data", -4, 1 },
+    [REC_DATA_CSV] = { "data_csv", 3, 1 },
+    [REC_DATA_SCALE] = { "data_scale", 2, 1 },
     [REC_EXPERIMENT] = { "experiment", 1, 0 },
     [REC_TRAIN] = { "train", 1, 0 },
     [REC_INPUT] = { "input", 1, 0 },
@@ -169,7 +172,7 @@ int64_t rt_desc_data_din(const RtDesc *d, int k)
     const RtDatasetDesc *ds = &d->datasets[k];
     if (ds->kind == RT_DATA_YINYANG)
         return RT_YINYANG_DIN;
-    if (ds->kind == RT_DATA_NPY || ds->kind == RT_DATA_TABLE)
+    if (rt_data_stored(ds->kind))
         return ds->din;
     return d->bufs[d->teachers[ds->teacher].in_buf].len;
 }
@@ -181,7 +184,7 @@ int64_t rt_desc_data_dout(const RtDesc *d, int k)
         return rt_desc_data_din(d, k);
     if (ds->nclasses > 0)
         return ds->nclasses;
-    if (ds->kind == RT_DATA_NPY || ds->kind == RT_DATA_TABLE)
+    if (rt_data_stored(ds->kind))
         return ds->out == RT_OUT_TARGETS ? ds->dout : 0;
     return d->bufs[d->teachers[ds->teacher].out_buf].len;
 }
@@ -377,8 +380,14 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
                             "'%s'", ds->name, f[5]);
             return 0;
         }
-        if (strcmp(f[2], "npy") == 0 || strcmp(f[2], "table") == 0) {
-            ds->kind = strcmp(f[2], "npy") == 0 ? RT_DATA_NPY : RT_DATA_TABLE;
+        static const char *const stored[] = { "npy", "table", "idx", "csv" };
+        static const RtDataKind stored_kind[] = { RT_DATA_NPY, RT_DATA_TABLE, RT_DATA_IDX, RT_DATA_CSV };
+        int sk = 0;
+        while (sk < 4 && strcmp(f[2], stored[sk]) != 0)
+            sk++;
+        if (sk < 4) {
+            ds->kind = stored_kind[sk];
+            ds->csv_label = -1;
             ds->seed = -1;
             if (field_i64(p, f[3], "dataset size", 1, RT_DATASET_MAX, &ds->n) < 0)
                 return -1;
@@ -390,11 +399,48 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
     }
     case REC_DATA:
         return parse_data(p, f, rest);
+    case REC_DATA_CSV: {
+        int k;
+        if (field_int(p, f[0], "data set", 0, d->ndatasets - 1, &k) < 0)
+            return -1;
+        RtDatasetDesc *ds = &d->datasets[k];
+        if (ds->kind != RT_DATA_CSV)
+            return fail(p, "data set '%s' is not a csv data set", ds->name);
+        if (ds->have_csv)
+            return fail(p, "data set '%s' has two 'data_csv' records", ds->name);
+        ds->have_csv = 1;
+        if (field_int(p, f[1], "csv header lines", 0, 1 << 20, &ds->csv_skip) < 0
+            || field_int(p, f[2], "csv label column", -1, 1 << 24, &ds->csv_label) < 0)
+            return -1;
+        if ((ds->csv_label >= 0) != (ds->out == RT_OUT_LABELS))
+            return fail(p, "data set '%s': a label column goes with a 'labels' record", ds->name);
+        return 0;
+    }
+    case REC_DATA_SCALE: {
+        int k;
+        if (field_int(p, f[0], "data set", 0, d->ndatasets - 1, &k) < 0)
+            return -1;
+        RtDatasetDesc *ds = &d->datasets[k];
+        if (ds->kind != RT_DATA_NPY && ds->kind != RT_DATA_IDX && ds->kind != RT_DATA_CSV)
+            return fail(p, "data set '%s' is not read from a file: it has no scale", ds->name);
+        if (ds->have_scale)
+            return fail(p, "data set '%s' has two 'data_scale' records", ds->name);
+        if (field_f64(p, f[1], "data scale", &ds->scale) < 0)
+            return -1;
+        if (!isfinite(ds->scale))
+            return fail(p, "data set '%s': scale %g is not finite", ds->name, ds->scale);
+        ds->have_scale = 1;
+        return 0;
+    }
     case REC_EXPERIMENT:
         for (int k = 0; k < d->ndatasets; k++) {
             const RtDatasetDesc *ds = &d->datasets[k];
-            if ((ds->kind == RT_DATA_NPY || ds->kind == RT_DATA_TABLE) && !ds->have_in)
+            if (rt_data_stored(ds->kind) && !ds->have_in)
                 return fail(p, "data set '%s' has no 'data %d input' record", ds->name, k);
+            if (ds->kind == RT_DATA_CSV && !ds->have_csv)
+                return fail(p, "csv data set '%s' has no 'data_csv' record", ds->name);
+            if (ds->kind == RT_DATA_IDX && ds->out != RT_OUT_LABELS)
+                return fail(p, "idx data set '%s' has no labels record", ds->name);
         }
         d->experiment = rt_xstrdup(f[0]);
         return 0;
@@ -641,8 +687,11 @@ static int parse_data(Parser *p, char **f, const char *rest)
         || field_i64(p, f[2], "data width", 1, INT32_MAX, &width) < 0)
         return -1;
     RtDatasetDesc *ds = &d->datasets[k];
-    if (ds->kind != RT_DATA_NPY && ds->kind != RT_DATA_TABLE)
-        return fail(p, "data set '%s' is not an npy or table data set", ds->name);
+    if (!rt_data_stored(ds->kind))
+        return fail(p, "data set '%s' is not a stored data set (npy, table, idx, csv)", ds->name);
+    if (part == 2 && (ds->kind == RT_DATA_IDX || ds->kind == RT_DATA_CSV))
+        return fail(p, "%s data set '%s' has labels, not targets", ds->kind == RT_DATA_IDX ? "idx" : "csv",
+                    ds->name);
     if (part == 0 ? ds->have_in : ds->out != RT_OUT_NONE)
         return fail(p, "data set '%s' has two '%s' records", ds->name, part == 0 ? "input" : "labels/targets");
     if (part == 1 && width > INT32_MAX / 2)
@@ -652,7 +701,7 @@ static int parse_data(Parser *p, char **f, const char *rest)
     int64_t count = ds->n * (part == 1 ? 1 : width);
     char **path = part == 0 ? &ds->path_in : &ds->path_out;
     double **vals = part == 0 ? &ds->in : &ds->vals_out;
-    if (ds->kind == RT_DATA_NPY) {
+    if (ds->kind != RT_DATA_TABLE) {
         if (*rest == '\0')
             return fail(p, "data set '%s': no file", ds->name);
         *path = rt_xstrdup(rest);

@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>          /* memcpy, in rt_data_input */
 
 #include "dendrt.h"
 
@@ -111,7 +112,15 @@ typedef enum RtDataKind {
     RT_DATA_YINYANG,        /* labelled: rt_yinyang's samples and labels */
     RT_DATA_NPY,            /* read from .npy files when the run starts */
     RT_DATA_TABLE,          /* written in the model: the values are in the descriptor */
+    RT_DATA_IDX,            /* read from IDX files (MNIST's format) when the run starts */
+    RT_DATA_CSV,            /* read from a CSV file when the run starts */
 } RtDataKind;
+
+/* The kinds whose samples are stored (`data` records), not drawn. */
+static inline int rt_data_stored(RtDataKind k)
+{
+    return k == RT_DATA_NPY || k == RT_DATA_TABLE || k == RT_DATA_IDX || k == RT_DATA_CSV;
+}
 
 /* What an npy or table data set gives besides its inputs. */
 typedef enum RtDataOut {
@@ -130,13 +139,19 @@ typedef struct RtDatasetDesc {
     int64_t seed;           /* < 0: the run's --seed (yinyang: its low 32 bits) */
     int teacher;            /* RT_DATA_TEACHER: the teacher index; else -1 */
     int nclasses;           /* labelled kinds: the number of classes; else 0 */
-    /* RT_DATA_NPY and RT_DATA_TABLE (the `data` records): */
+    /* The stored kinds (rt_data_stored; the `data` records): */
     int64_t din;            /* input length */
     RtDataOut out;          /* labels, targets or nothing */
     int64_t dout;           /* RT_OUT_TARGETS: the target length */
-    char *path_in, *path_out;   /* NPY: the files (absolute, as the compiler resolved them) */
+    char *path_in, *path_out;   /* NPY, IDX, CSV: the files (absolute, as the
+                                   compiler resolved them; CSV: the same file) */
     double *in, *vals_out;  /* TABLE: n x din inputs; n labels or n x dout targets */
     int have_in;            /* the input record was given */
+    double scale;           /* `data_scale`: inputs are multiplied by it ... */
+    int have_scale;         /* ... when given; else IDX bytes are divided by 255 */
+    int csv_skip;           /* CSV (`data_csv`): header lines skipped */
+    int csv_label;          /* CSV: the label's column (0-based), or -1 */
+    int have_csv;
 } RtDatasetDesc;
 
 typedef struct RtMetricDesc {
@@ -319,14 +334,32 @@ enum { RT_RUN_DIVERGED = 65 };
 
 /* ---- rt_data.c: data sets ---- */
 
+typedef struct RtDataFile RtDataFile;   /* a file's contents, shared (rt_data.c) */
+
 typedef struct RtData {
     int64_t n;              /* samples */
     int64_t din, dout;      /* input and target lengths */
-    double *in;             /* n x din, row-major */
+    double *in;             /* n x din, row-major; NULL when in8 holds them */
+    const uint8_t *in8;     /* IDX images: n x din bytes, sample value lut[byte] */
+    double lut[256];
     double *target;         /* n x dout (labelled sets: the one-hot vectors) */
     int64_t *labels;        /* labelled sets: n class indexes; NULL otherwise */
+    RtDataFile *file_in, *file_out;     /* in (in8) and target borrow these
+                                           when not NULL, and do not own them */
     char why[512];          /* rt_data_make's failure: the file and what is wrong */
 } RtData;
+
+/* Sample s's input into dst[0..din): what presenting a sample costs, so
+ * it stays a copy, or a table lookup per byte for IDX images. */
+static inline void rt_data_input(const RtData *data, int64_t s, double *dst)
+{
+    if (data->in8) {
+        const uint8_t *b = data->in8 + s * data->din;
+        for (int64_t i = 0; i < data->din; i++)
+            dst[i] = data->lut[b[i]];
+    } else
+        memcpy(dst, data->in + s * data->din, (size_t)data->din * sizeof(double));
+}
 
 /* Make data set k; 0, or -1 with the reason in out->why (an npy set whose
  * file is missing or does not fit the model; nothing is left allocated).
@@ -341,6 +374,15 @@ typedef struct RtData {
 int rt_data_make(RtData *out, const RtDesc *d, int k, const RtModel *m, double *state,
                  const double *params, uint64_t run_seed);
 void rt_data_free(RtData *data);
+/* Reads the files of every file data set the experiment of d uses (its
+ * training set and the metrics' sets) into this process's cache, where
+ * rt_data_make finds them, and holds them there until rt_data_release:
+ * so a table of runs reads each file once, its forked workers share the
+ * pages, and a bad file is reported before anything is written.  Returns a
+ * mark for rt_data_release, or -1 after printing "PROG: data set 'NAME':
+ * WHY" (then nothing is held). */
+int rt_data_hold(const RtDesc *d, const char *prog);
+void rt_data_release(int mark);
 
 /* ---- rt_weights.c: given weights (`init file(...)`, --init DIR) ---- */
 

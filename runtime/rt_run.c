@@ -132,8 +132,7 @@ static RtData *dataset(Driver *dr, int k)
 static void present(Driver *dr, const RtData *data, int64_t s)
 {
     const RtDesc *d = dr->d;
-    memcpy(dr->state + d->bufs[d->input].offset, data->in + s * data->din,
-           (size_t)data->din * sizeof(double));
+    rt_data_input(data, s, dr->state + d->bufs[d->input].offset);
     if (d->target >= 0)
         memcpy(dr->state + d->bufs[d->target].offset, data->target + s * data->dout,
                (size_t)data->dout * sizeof(double));
@@ -1478,8 +1477,13 @@ int rt_run(const RtModel *m, const RtDesc *d, RtOptions *o, const char *prog)
 {
     Driver dr;
     int rc = 1;
+    /* Data files first: a bad one stops the run before --out is made. */
+    int mark = rt_data_hold(d, prog);
+    if (mark < 0)
+        return 1;
     if (driver_setup(&dr, m, d, o, prog) == 0)
         rc = o->bench ? run_bench(&dr) : o->validate ? run_validate(&dr) : train(&dr);
     driver_free(&dr);
+    rt_data_release(mark);
     return rc;
 }

@@ -122,6 +122,18 @@ static int compare(const char *prog, const RtVariant *v, const RtDesc *descs, co
     uint8_t *diverged = rt_xcalloc((size_t)nruns, 1);
     int ndiverged = 0;
     int status = 0;
+    /* Every run's data files, read once here: the runs made in this
+     * process find them in the cache, forked workers share them. */
+    int mark = -1;
+    for (int w = 0; w < nw && status == 0; w++) {
+        int m = rt_data_hold(&descs[which[w]], prog);
+        if (m < 0)
+            status = 1;
+        else if (mark < 0)
+            mark = m;
+    }
+    if (status)
+        goto done;
     if (rt_mkdir_p(out) < 0) {
         fprintf(stderr, "%s: cannot create output directory '%s': %s\n", prog, out, strerror(errno));
         status = 1;
@@ -308,6 +320,8 @@ static int compare(const char *prog, const RtVariant *v, const RtDesc *descs, co
         status = 1;
     }
 done:
+    if (mark >= 0)
+        rt_data_release(mark);
     free(vals);
     free(diverged);
     return status;
