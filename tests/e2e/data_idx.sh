@@ -90,6 +90,16 @@ write_model "$TMP/csv.dend" "data train = csv(\"$fix/digits.csv\", label 0, clas
 expect_status "csv with a header, the label first, scale 1/255: runs" 0 "" \
   "$DENDC" run "$TMP/csv.dend" -- --quiet --out "$TMP/csv"
 check "csv: agrees with NumPy" "$PYTHON_NUMPY" "$TMP/ref.py" "$TMP/csv" csv 20 "$fix"
+"$PYTHON_NUMPY" - "$fix" "$TMP" <<'PY'
+import sys
+import numpy as np
+t = np.loadtxt(sys.argv[1] + "/digits.csv", delimiter=",", skiprows=1)
+np.save(sys.argv[2] + "/px.npy", t[:, 1:])
+np.save(sys.argv[2] + "/py.npy", t[:, 0].astype(np.int64))
+PY
+write_model "$TMP/npy.dend" "data train = npy(\"px.npy\", labels \"py.npy\", classes 10, scale 1/255)"
+expect_status "npy with scale 1/255: runs" 0 "" "$DENDC" run "$TMP/npy.dend" -- --quiet --out "$TMP/npy"
+check "npy with scale 1/255: the csv's metrics, to the byte" cmp "$TMP/csv/metrics.csv" "$TMP/npy/metrics.csv"
 "$DENDC" --dump=ir "$TMP/csv.dend" >"$TMP/csv.ir" 2>&1
 check "csv: the dump shows the header, the label column and the scale" \
   grep -q 'csv, n 20, inputs 16 from ".*digits.csv", header 1, label column 0, scale 0.0039215686274509803, labels of 10 classes' \
