@@ -122,7 +122,7 @@ END_TEST
 START_TEST(test_idx_bad)
 {
     make_tmpdir();
-    unsigned char buf[4096], gzbuf[4096];
+    unsigned char buf[4096] = { 0 }, gzbuf[4096];
     uint32_t dims[3] = { 20, 4, 4 };
     size_t len = make_idx(buf, 3, dims, 0);
     char *p = tmp_path("bad");
