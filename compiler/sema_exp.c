@@ -491,11 +491,11 @@ static int check_mnist(Sema *S, AstNode *src, SemaData *sd, int fashion)
     return 0;
 }
 
-/* csv("f.csv" [, label COL] [, classes N] [, header H] [, scale S]): one
+/* csv("f.csv" [, label COL|last] [, classes N] [, header H] [, scale S]): one
  * sample per row; the inputs are every column but the label's. */
 static int check_csv(Sema *S, AstNode *src, SemaData *sd)
 {
-    static const char *const usage = "csv takes the file, then 'label COLUMN' (0 the first, -1 the last), "
+    static const char *const usage = "csv takes the file, then 'label COLUMN' (0 the first, or 'label last'), "
                                      "'classes N', 'header LINES' and 'scale S'";
     AstNode *file = NULL, *label = NULL, *classes = NULL, *header = NULL;
     sd->kind = SDATA_CSV;
@@ -545,7 +545,10 @@ static int check_csv(Sema *S, AstNode *src, SemaData *sd)
             return 0;
         sd->csv_header = (int)v;
     }
-    if (label && !sema_const_int(S, label, "the label's column", -(1L << 24), 1L << 24, &col))
+    /* `label last`: a keyword's value cannot be negative (`label -1` reads
+     * as `label - 1`), and the last column is a common place for it. */
+    int last = label && label->kind == AST_NAME && strcmp(label->name, "last") == 0;
+    if (label && !last && !sema_const_int(S, label, "the label's column (or 'last')", 0, 1L << 24, &col))
         return 0;
     if (classes && !sema_const_int(S, classes, "the number of classes", 1, 1L << 20, &ncls))
         return 0;
@@ -566,8 +569,8 @@ static int check_csv(Sema *S, AstNode *src, SemaData *sd)
     if (rows > 100000000L) {
         ERR(S, file->span, "CSV file '%s' has %lld rows, more than %ld", shown, (long long)rows, 100000000L);
         ok = 0;
-    } else if (label && (col >= cols || col < -cols)) {
-        ERR(S, label->span, "CSV file '%s' has %lld columns; there is no column %ld (0 is the first, -1 the last)",
+    } else if (label && col >= cols) {
+        ERR(S, label->span, "CSV file '%s' has %lld columns; there is no column %ld (0 is the first; 'label last' for the last)",
             shown, (long long)cols, col);
         ok = 0;
     } else if (label && cols < 2) {
@@ -578,7 +581,7 @@ static int check_csv(Sema *S, AstNode *src, SemaData *sd)
     sd->n = (int)rows;
     sd->in_size = (int)(cols - (label != NULL));
     if (ok && label) {
-        sd->csv_label = (int)(col < 0 ? cols + col : col);
+        sd->csv_label = (int)(last ? cols - 1 : col);
         sd->out = SOUT_LABELS;
         sd->file_out = file;
         sd->path_out = sd->path_in;

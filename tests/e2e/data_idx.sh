@@ -96,7 +96,12 @@ import numpy as np
 t = np.loadtxt(sys.argv[1] + "/digits.csv", delimiter=",", skiprows=1)
 np.save(sys.argv[2] + "/px.npy", t[:, 1:])
 np.save(sys.argv[2] + "/py.npy", t[:, 0].astype(np.int64))
+np.savetxt(sys.argv[2] + "/last.csv", np.hstack([t[:, 1:], t[:, :1]]), fmt="%d", delimiter=", ")
 PY
+write_model "$TMP/last.dend" "data train = csv(\"last.csv\", label last, scale 1/255)"
+expect_status "csv, no header, 'label last', classes from the labels: runs" 0 "" \
+  "$DENDC" run "$TMP/last.dend" -- --quiet --out "$TMP/last"
+check "csv with the label last: the same metrics, to the byte" cmp "$TMP/csv/metrics.csv" "$TMP/last/metrics.csv"
 write_model "$TMP/npy.dend" "data train = npy(\"px.npy\", labels \"py.npy\", classes 10, scale 1/255)"
 expect_status "npy with scale 1/255: runs" 0 "" "$DENDC" run "$TMP/npy.dend" -- --quiet --out "$TMP/npy"
 check "npy with scale 1/255: the csv's metrics, to the byte" cmp "$TMP/csv/metrics.csv" "$TMP/npy/metrics.csv"

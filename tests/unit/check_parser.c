@@ -468,6 +468,24 @@ START_TEST(test_data_sets)
     ck_assert_ptr_null(row->u.row.label);
     ck_assert_int_eq(row->u.row.out.len, 2);
     parsed_free(p);
+    /* A keyword's value may be a ratio (`scale 1/255`), and only that: a
+     * keyword followed by '-' is still a subtraction. */
+    p = parse("experiment e {\n  data x = csv(\"a.csv\", scale 1/255, label 0)\n"
+              "  data y = idx(\"i\", \"l\", seed -1)\n}\n");
+    ck_assert_msg(errors(p) == 0, "%s", p->out);
+    it = decl(p, 0)->u.block.items.items;
+    src = it[0]->u.data.source;
+    ck_assert_str_eq(src->u.call.arg_names.items[1], "scale");
+    AstNode *ratio = src->u.call.args.items[1];
+    ck_assert_int_eq(ratio->kind, AST_BINARY);
+    ck_assert_int_eq(ratio->u.op.op, OP_DIV);
+    ck_assert_double_eq(ratio->u.op.lhs->u.num, 1);
+    ck_assert_double_eq(ratio->u.op.rhs->u.num, 255);
+    ck_assert_str_eq(src->u.call.arg_names.items[2], "label");
+    src = it[1]->u.data.source;
+    ck_assert_ptr_null(src->u.call.arg_names.items[2]);
+    ck_assert_int_eq(src->u.call.args.items[2]->u.op.op, OP_SUB);
+    parsed_free(p);
     /* A row without its arrow: reported at the row, and parsing goes on. */
     p = parse("experiment e {\n  data t = table { [1, 0] 2 }\n  epochs 3\n}\n");
     ck_assert_int_eq(errors(p), 1);
