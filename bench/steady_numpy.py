@@ -28,7 +28,7 @@ when not installed.
 
 usage: steady_numpy.py [--seconds S] [--passes N] [--float32] [--check]
 Prints the BLAS NumPy loaded, then one line per configuration:
-    steady_numpy MODE B=b passes=n: patterns_per_s=X
+    steady_numpy MODE train B=b passes=n: patterns_per_s=X cpu_patterns_per_s=Y
 """
 import argparse
 import os
@@ -173,13 +173,21 @@ def timed(fn, seconds):
         fn(i)
     while time.perf_counter() - t0 < seconds / 5:
         fn(i)
-    n, t0 = 0, time.perf_counter()
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
     while True:
         fn(n)
         n += 1
         el = time.perf_counter() - t0
         if el >= seconds:
-            return n, el
+            return n, el, time.process_time() - c0
+
+
+def line(what, patterns, el, cpu):
+    """The result line: patterns per second of wall time, and per second of
+    this process's CPU time (all its threads), which a machine busy with
+    other work inflates less."""
+    print(f"steady_numpy {what}: patterns_per_s={patterns / el:.1f} "
+          f"cpu_patterns_per_s={patterns / cpu:.1f}", flush=True)
 
 
 def check(X, T, passes, dtype):
@@ -235,17 +243,16 @@ def main():
             def step(i):
                 lo = (i * B) % (len(y) - B)
                 net.train_batch(X[lo:lo + B].T, T[lo:lo + B].T, a.passes)
-            n, el = timed(step, a.seconds)
-            print(f"steady_numpy {mode} train B={B} passes={a.passes}: "
-                  f"patterns_per_s={n * B / el:.1f}", flush=True)
+            n, el, cpu = timed(step, a.seconds)
+            line(f"{mode} train B={B} passes={a.passes}", n * B, el, cpu)
     net = Net(np.random.default_rng(2), dtype, True)
     B = 1000
 
     def ev(i):
         lo = (i * B) % (len(y) - B)
         net.predict(X[lo:lo + B].T, a.passes)
-    n, el = timed(ev, a.seconds)
-    print(f"steady_numpy cached evaluate B={B} passes={a.passes}: patterns_per_s={n * B / el:.1f}")
+    n, el, cpu = timed(ev, a.seconds)
+    line(f"cached evaluate B={B} passes={a.passes}", n * B, el, cpu)
 
 
 if __name__ == "__main__":
