@@ -7,7 +7,10 @@
 # commit why the numbers moved; then regenerate the list with
 #   DENDC_GOLDEN_UPDATE=1 make check TESTS=tests/e2e/golden_runs.sh
 # The runs are shortened (fewer epochs, shorter presentations) to keep the
-# suite fast; every code path of the full runs is still taken.
+# suite fast; every code path of the full runs is still taken.  Models of
+# the image-scale data sets run on the first images only (a copy of the
+# model in $TMP, MODEL starting with tmp/), and only where Debian's
+# dataset-fashion-mnist is installed.
 . "$srcdir/tests/lib.sh"
 golden="$srcdir/tests/golden/runs.sha256"
 
@@ -40,7 +43,19 @@ runs=(
   "mirror|models/mirror2017.dend||--epochs 1"
   "mirror_short|models/mirror2017.dend||--epochs 2 --set t_present=4 --set predict.to=2 --set nudging.from=2"
   "guerguiev|models/guerguiev2017.dend||--epochs 1 --set t_ph=10 --set t_s=6 --set t_present=21"
+  "sac_steady|models/sacramento2018.dend||--solver steady --epochs 2"
+  "sac_bp_steady3|models/sacramento2018.dend||--variant bp --solver steady:3 --epochs 1"
 )
+if [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
+  sed -e 's/fashion_mnist(train)/fashion_mnist(train, 600)/' -e 's/fashion_mnist(test)/fashion_mnist(test, 200)/' \
+    "$srcdir/models/sacramento2018_fmnist.dend" >"$TMP/sacramento2018_fmnist_short.dend"
+  runs+=("fmnist|tmp/sacramento2018_fmnist_short.dend||--epochs 2"
+         "fmnist_bp|tmp/sacramento2018_fmnist_short.dend||--variant bp --epochs 1"
+         "fmnist_euler|tmp/sacramento2018_fmnist_short.dend||--solver euler --epochs 1 --set t_present=1 --set learning_lag=0.5")
+else
+  echo "the fmnist runs are skipped: Debian's dataset-fashion-mnist is not installed"
+  grep -v ' fmnist' "$golden" >"$TMP/golden" 2>/dev/null; golden=$TMP/golden
+fi
 
 : > "$TMP/now.sha256"
 for r in "${runs[@]}"; do
@@ -48,7 +63,9 @@ for r in "${runs[@]}"; do
   bin="$TMP/bin_$(basename "$model" .dend)${cflags:+_single}"
   if [ ! -x "$bin" ]; then
     # shellcheck disable=SC2086
-    "$DENDC" $cflags "$srcdir/$model" -o "$bin" || { fail "$name: compiles"; continue; }
+    src=$srcdir/$model
+    [ "${model#tmp/}" != "$model" ] && src=$TMP/${model#tmp/}
+    "$DENDC" $cflags "$src" -o "$bin" || { fail "$name: compiles"; continue; }
   fi
   # shellcheck disable=SC2086
   if ! "$bin" --quiet $rflags --out "$TMP/$name" >"$TMP/$name.log" 2>&1; then
