@@ -1130,7 +1130,9 @@ static void lower_step(Lower *L)
  *
  * Every pattern starts from u = 0, with the inputs at their presented values
  * (the input filters' fixed point), so that a pattern's result does not
- * depend on the patterns before it.  After the passes the dendrites are
+ * depend on the patterns before it.  A dendrite fed by inputs alone is
+ * computed once, before the passes; within a pass, an update that would
+ * recompute what is already there is left out (Pass, below).  After the passes the dendrites are
  * brought up to date with the final rates and, under LEARN, each rule is
  * applied once, with the time step params[steady.dt] (by default
  * t_present - learning_lag, the time a presentation learns for) and without
@@ -1378,12 +1380,30 @@ static int updated_between(const Pass *ps, int who, int a, int b)
     return 0;
 }
 
+/* Is dendrite d of p fed by inputs alone?  Then it does not change within
+ * a pattern: it is computed once, before the passes. */
+static int fed_by_inputs(Lower *L, SemaPop *p, int d)
+{
+    int any = 0;
+    for (int c = 0; c < L->s->nconns; c++) {
+        SemaConn *cn = &L->s->conns[c];
+        if (cn->dst != p || cn->dend != d)
+            continue;
+        if (!cn->src->is_input)
+            return 0;
+        any = 1;
+    }
+    return any;
+}
+
 /* Does dendrite d of p, at position q of the pass, already hold what it
- * would be computed to: it was computed earlier in the pass, and none of
- * its sources has been updated since?  (Inputs do not change in a pass.) */
+ * would be computed to: it is fed by inputs alone, or it was computed
+ * earlier in the pass and none of its sources has been updated since? */
 static int dendrite_current(Lower *L, const Pass *ps, int q, SemaPop *p, int d)
 {
     int last = -1;
+    if (fed_by_inputs(L, p, d))
+        return 1;
     for (int j = 0; j < q; j++)
         if (ps->pop[j] == p->index && ps->dend[j][d])
             last = j;
@@ -1516,6 +1536,10 @@ static void lower_settle(Lower *L)
             add(L, k, vec(L, pb->r, phi_of(L, p, IDX_I, NULL),
                           arena_printf(L->a, "rates of %s at rest: read before it is updated", p->name)));
     }
+    for (int i = 0; i < s->npops; i++)
+        for (int d = 0; !s->pops[i].is_input && d < s->pops[i].type->ndends; d++)
+            if (fed_by_inputs(L, &s->pops[i], d))
+                pop_dendrite(L, k, &s->pops[i], d);
     IrStmt *rep = ir_stmt(L->a, IRS_GUARD, NULL, "a pass: the forward sweep, then the backward sweep");
     rep->u.guard.repeat = ir_param(L->a, L->m->steady_passes);
     rep->u.guard.body = pass.stmts;
