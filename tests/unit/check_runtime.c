@@ -969,6 +969,48 @@ START_TEST(test_desc_optional_parts)
 }
 END_TEST
 
+/* The steady solver's records: its three params and the somatic buffers,
+ * or the reason there is none (the rest of the line, spaces kept); out of
+ * range and out of order are refused. */
+START_TEST(test_desc_steady)
+{
+    char err[256];
+    RtDesc d;
+    char *a = patched("present_param 1\n", "present_param 1\nsteady 2 3 1\nsteady_soma 3\n");
+    ck_assert_msg(rt_desc_parse(&d, a, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(d.steady_on, 2);
+    ck_assert_int_eq(d.steady_passes, 3);
+    ck_assert_int_eq(d.steady_dt, 1);
+    ck_assert_int_eq(d.nsteady_somas, 1);
+    ck_assert_int_eq(d.steady_somas[0], 3);
+    ck_assert_ptr_null(d.no_steady);
+    rt_desc_free(&d);
+    char *b = patched("present_param 1\n", "present_param 1\nno_steady it reads t, the time\n");
+    ck_assert_msg(rt_desc_parse(&d, b, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(d.steady_on, -1);
+    ck_assert_str_eq(d.no_steady, "it reads t, the time");
+    rt_desc_free(&d);
+    ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
+    ck_assert_int_eq(d.steady_on, -1);
+    ck_assert_int_eq(d.nsteady_somas, 0);
+    rt_desc_free(&d);
+    char *c = patched("present_param 1\n", "present_param 1\nsteady 2 9 1\n");
+    ck_assert_int_eq(rt_desc_parse(&d, c, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "steady passes 9 out of range") != NULL, "%s", err);
+    char *e = patched("present_param 1\n", "present_param 1\nsteady_soma 3\n");
+    ck_assert_int_eq(rt_desc_parse(&d, e, err, sizeof err), 0);     /* somas without steady: harmless */
+    rt_desc_free(&d);
+    char *f = patched("dt_param 0\n", "steady 2 3 1\ndt_param 0\n");
+    ck_assert_int_eq(rt_desc_parse(&d, f, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "missing 'dt_param' record before 'steady'") != NULL, "%s", err);
+    free(a);
+    free(b);
+    free(c);
+    free(e);
+    free(f);
+}
+END_TEST
+
 /* The divergence test: the first NaN or infinity of a buffer, of either
  * precision, at every position (the unrolled part and the tail), and none
  * among the extreme finite values. */
@@ -1147,6 +1189,43 @@ START_TEST(test_cli_options)
     cli_free(&r);
     r = cli("-h", NULL, NULL, NULL);
     ck_assert_int_eq(r.status, RT_CLI_HELP);
+    cli_free(&r);
+}
+END_TEST
+
+/* --solver and --validate-steady: the forms accepted, and the mistakes. */
+START_TEST(test_cli_solver)
+{
+    CliResult r = cli(NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.o.solver, -1);                  /* the model's */
+    ck_assert_int_eq(r.o.solver_passes, 0);
+    ck_assert_int_eq(r.o.validate, 0);
+    cli_free(&r);
+    r = cli("--solver", "steady", NULL, NULL);
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert_int_eq(r.o.solver, 1);
+    ck_assert_int_eq(r.o.solver_passes, 0);
+    cli_free(&r);
+    r = cli("--solver=steady:7", "--validate-steady", "20", NULL);
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert_int_eq(r.o.solver, 1);
+    ck_assert_int_eq(r.o.solver_passes, 7);
+    ck_assert_int_eq(r.o.validate, 20);
+    cli_free(&r);
+    r = cli("--solver", "steady:3", "--solver", "euler");     /* the last one wins */
+    ck_assert_int_eq(r.o.solver, 0);
+    ck_assert_int_eq(r.o.solver_passes, 0);
+    cli_free(&r);
+    expect_error("--solver", "rk4", NULL, "--solver: expected 'euler', 'steady' or 'steady:PASSES'");
+    expect_error("--solver", "steady:0", NULL, "found 'steady:0'");
+    expect_error("--solver", "steady:", NULL, "found 'steady:'");
+    expect_error("--solver", "steady:1x", NULL, "found 'steady:1x'");
+    expect_error("--solver", "steadyx", NULL, "found 'steadyx'");
+    expect_error("--solver", "steady:100001", NULL, "found 'steady:100001'");
+    expect_error("--validate-steady", "0", NULL, "--validate-steady: expected a number of patterns >= 1");
+    r = cli("--validate-steady", "10", "--bench", "5");
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "--validate-steady cannot be combined with --bench"));
     cli_free(&r);
 }
 END_TEST
@@ -2549,6 +2628,7 @@ Suite *runtime_suite(void)
     tcase_add_loop_test(desc, test_desc_reject, 0, (int)(sizeof bad_descs / sizeof bad_descs[0]));
     tcase_add_test(desc, test_desc_reject_misc);
     tcase_add_test(desc, test_desc_optional_parts);
+    tcase_add_test(desc, test_desc_steady);
     tcase_add_test(desc, test_transposed_storage);
     tcase_add_test(desc, test_desc_labelled);
     tcase_add_test(desc, test_buf_nonfinite);
@@ -2561,6 +2641,7 @@ Suite *runtime_suite(void)
     tcase_add_test(cl, test_cli_defaults);
     tcase_add_test(cl, test_cli_options);
     tcase_add_test(cl, test_cli_errors);
+    tcase_add_test(cl, test_cli_solver);
     tcase_add_test(cl, test_cli_runs);
     tcase_add_test(cl, test_cli_runs_errors);
     tcase_add_test(cl, test_cli_usage);
