@@ -42,7 +42,7 @@ void comp_free(Comp *c);
  * recover from; never NULL. */
 AstFile *parse_file(Comp *c, const SrcFile *src);
 
-/* Phase 2 (sema.c, sema_expr.c, sema_exp.c): resolve imports and names,
+/* Phase 2 (sema.c, sema_expr.c, sema_exp.c, sema_data.c): resolve imports and names,
  * check the model.  Returns NULL only if errors were reported. */
 SemaModel *sema_check(Comp *c, AstFile *main_file);
 

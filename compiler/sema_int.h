@@ -91,9 +91,13 @@ SemaPop *sema_resolve_pop(Sema *S, const char *name, Span sp, const char *no_inp
 /* uniform(a, b) or normal(mean, std), `what` naming its use in messages;
  * 0 after reporting if it is not one. */
 int sema_check_dist(Sema *S, AstNode *e, const char *what);
+
+/* sema_data.c: the data sets */
 /* A file the model names (a data set's, `init file`'s), relative to the
  * model file's directory: *shown as messages give it, *abs for the runtime. */
 void sema_data_path(Sema *S, Span sp, const char *written, const char **shown, const char **abs);
+/* One `data NAME = ...` of the experiment, into x->data. */
+void sema_check_data(Sema *S, AstNode *it, SemaExperiment *x);
 
 /* sema_exp.c: the experiment and the teachers */
 /* A teacher's weights, input distribution and target (its body is checked
