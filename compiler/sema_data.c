@@ -39,6 +39,16 @@ static Span keyword_span(Span value, const char *kw)
     return value;
 }
 
+/* An unknown keyword argument of a data set: the message, with `usage`,
+ * and the closest of the `known` keywords as a hint. */
+static void unknown_arg(Sema *S, AstNode *a, const char *kw, const char *usage,
+                        const char *const *known, int n)
+{
+    Span ks = keyword_span(a->span, kw);
+    ERR(S, ks, "unknown argument '%s': %s", kw, usage);
+    sema_hint(S, ks, diag_closest(kw, known, n));
+}
+
 /* ---- data sets read from files (npy, idx, csv, mnist) and tables ---- */
 
 /* A data file named in the model, relative to the model file's directory:
@@ -190,10 +200,8 @@ static int check_npy(Sema *S, AstNode *src, SemaData *sd)
             if (!data_scale(S, a, sd))
                 return 0;
         } else if (kw) {
-            Span ks = keyword_span(a->span, kw);
-            ERR(S, ks, "unknown argument '%s': %s", kw, usage);
             const char *known[] = { "labels", "targets", "classes", "scale" };
-            sema_hint(S, ks, diag_closest(kw, known, 4));
+            unknown_arg(S, a, kw, usage, known, 4);
             return 0;
         } else {
             ERR(S, a->span, "too many arguments: %s", usage);
@@ -366,10 +374,11 @@ static int check_idx(Sema *S, AstNode *src, SemaData *sd)
             if (!data_scale(S, a, sd))
                 return 0;
         } else if (kw) {
-            Span ks = keyword_span(a->span, kw);
-            ERR(S, ks, strcmp(kw, "classes") == 0 ? "'%s' is given twice" : "unknown argument '%s': %s", kw, usage);
             const char *known[] = { "classes", "scale" };
-            sema_hint(S, ks, strcmp(kw, "classes") == 0 ? NULL : diag_closest(kw, known, 2));
+            if (strcmp(kw, "classes") == 0)
+                ERR(S, keyword_span(a->span, kw), "'%s' is given twice", kw);
+            else
+                unknown_arg(S, a, kw, usage, known, 2);
             return 0;
         } else {
             ERR(S, a->span, "too many arguments: %s", usage);
@@ -433,10 +442,8 @@ static int check_mnist(Sema *S, AstNode *src, SemaData *sd, int fashion)
             if (!data_scale(S, a, sd))
                 return 0;
         } else if (kw) {
-            Span ks = keyword_span(a->span, kw);
-            ERR(S, ks, "unknown argument '%s': %s", kw, usage);
             const char *known[] = { "scale" };
-            sema_hint(S, ks, diag_closest(kw, known, 1));
+            unknown_arg(S, a, kw, usage, known, 1);
             return 0;
         } else {
             ERR(S, a->span, "too many arguments: %s", usage);
@@ -521,10 +528,8 @@ static int check_csv(Sema *S, AstNode *src, SemaData *sd)
             if (!data_scale(S, a, sd))
                 return 0;
         } else if (kw) {
-            Span ks = keyword_span(a->span, kw);
-            ERR(S, ks, "unknown argument '%s': %s", kw, usage);
             const char *known[] = { "label", "classes", "header", "scale" };
-            sema_hint(S, ks, diag_closest(kw, known, 4));
+            unknown_arg(S, a, kw, usage, known, 4);
             return 0;
         } else {
             ERR(S, a->span, "too many arguments: %s", usage);
@@ -754,10 +759,8 @@ void sema_check_data(Sema *S, AstNode *it, SemaExperiment *x)
             if (sema_const_int(S, a, "a seed", 0, yinyang ? 4294967295L : 2147483647L, &v))
                 sd.seed = v;
         } else if (kw) {
-            Span ks = keyword_span(a->span, kw);
-            ERR(S, ks, "unknown argument '%s': %s", kw, what);
             const char *known[] = { "seed" };
-            sema_hint(S, ks, diag_closest(kw, known, 1));
+            unknown_arg(S, a, kw, what, known, 1);
             return;
         } else {
             ERR(S, a->span, "too many arguments: %s", what);

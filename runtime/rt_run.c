@@ -1029,11 +1029,10 @@ static int run_validate(Driver *dr)
            (long long)dr->nsteps, dr->params[d->dt_param], (long long)n, d->datasets[k0].name);
     for (int64_t s = 0; s < n; s++)
         validation_pattern(dr, data, s, 0, ref + s * width);
+    /* The curve over the passes, then the run's own, per population. */
     static const double curve[] = { 1, 2, 3, 5, 10, 20 };
     for (int c = 0; c <= 6; c++) {
         double passes = c < 6 ? curve[c] : own;
-        if (c == 6 && (own == 1 || own == 2 || own == 3 || own == 5 || own == 10 || own == 20))
-            passes = own;   /* printed again, with the populations */
         memcpy(dr->state, dr->saved, dr->state_bytes);
         dr->params[d->steady_passes] = passes;
         memset(num, 0, (size_t)d->nsteady_somas * sizeof *num);
@@ -1070,7 +1069,7 @@ static int run_validate(Driver *dr)
     /* 2. Plasticity on. */
     RtData *train = dataset(dr, d->train);
     int64_t m = dr->o->validate < train->n ? dr->o->validate : train->n;
-    double *w0 = rt_xmalloc(dr->state_bytes + 1), *we = rt_xmalloc(dr->state_bytes + 1);
+    double *we = rt_xmalloc(dr->state_bytes + 1);     /* the Euler run's end; dr->saved is the start */
     memcpy(dr->state, dr->saved, dr->state_bytes);
     for (int64_t s = 0; s < m; s++) {
         present(dr, train, s);
@@ -1080,7 +1079,6 @@ static int run_validate(Driver *dr)
     flush(dr);
     memcpy(we, dr->state, dr->state_bytes);
     memcpy(dr->state, dr->saved, dr->state_bytes);
-    memcpy(w0, dr->state, dr->state_bytes);
     for (int64_t s = 0; s < m; s++) {
         present(dr, train, s);
         dr->m->step(dr->state, dr->params, &dr->run, RT_SETTLE | RT_LEARN | RT_NUDGE);
@@ -1093,13 +1091,14 @@ static int run_validate(Driver *dr)
             continue;
         double *x0 = rt_xcalloc((size_t)bd->len + 1, sizeof *x0), *xe = rt_xcalloc((size_t)bd->len + 1, sizeof *xe);
         double *xs = rt_xcalloc((size_t)bd->len + 1, sizeof *xs);
-        rt_buf_get(bd, w0, x0);
+        rt_buf_get(bd, dr->saved, x0);
         rt_buf_get(bd, we, xe);
         rt_buf_get(bd, dr->state, xs);
         double nn = 0, dd = 0;
         for (int64_t i = 0; i < bd->len; i++) {
-            nn += ((xe[i] - x0[i]) - (xs[i] - x0[i])) * ((xe[i] - x0[i]) - (xs[i] - x0[i]));
-            dd += (xe[i] - x0[i]) * (xe[i] - x0[i]);
+            double de = xe[i] - x0[i], ds = xs[i] - x0[i];
+            nn += (de - ds) * (de - ds);
+            dd += de * de;
         }
         if (dd > 0 || nn > 0)
             printf("  %-16s dW rel_rms %.3e\n", bd->name, dd > 0 ? sqrt(nn / dd) : INFINITY);
@@ -1110,7 +1109,6 @@ static int run_validate(Driver *dr)
     printf("rel_rms=%.6e\n", result);
     if (fflush(stdout) != 0)
         rc = 1;
-    free(w0);
     free(we);
     free(ref);
     free(got);
@@ -1234,11 +1232,6 @@ static int choose_solver(Driver *dr, const char *prog)
     if (!(passes >= 1 && passes <= 100000 && passes == floor(passes))) {
         fprintf(stderr, "%s: %s = %g: expected a whole number of passes from 1 to 100000\n", prog,
                 d->params[d->steady_passes].name, passes);
-        return -1;
-    }
-    if (!isfinite(dr->params[d->steady_dt])) {
-        fprintf(stderr, "%s: %s = %g: expected a finite time step\n", prog, d->params[d->steady_dt].name,
-                dr->params[d->steady_dt]);
         return -1;
     }
     dr->steady = on == 1 && !o->validate;
