@@ -18,8 +18,12 @@
  *           (rt_fill_t for a matrix stored transposed, layout.c)
  *   GUARD   if ((flags & mask) == mask && cond != 0) { body }
  * The step function runs the flush kernel instead of the step under
- * IRF_FLUSH (fuse.c), and the settle kernel (the steady-state solver) under
- * IRF_SETTLE.
+ * IRF_FLUSH (fuse.c), the settle kernel (the steady-state solver) under
+ * IRF_SETTLE, and the batched kernels (batch.c) with IRF_BATCH too.  In a
+ * batched kernel a statement runs per slot (a loop over RtRun.nslots with
+ * the slot's copies of the per-pattern buffers), a product row by row with
+ * the slots inside (each weight row read once for all of them), and a
+ * weight update as the mean over the slots (cg_stmt.c).
  *
  * No fast-math flags anywhere: matrix-vector products are explicit 8-lane
  * vector code in a fixed order (see cg_gen_matvec_loop), element-wise
@@ -253,6 +257,7 @@ LLVMValueRef cg_new_function(CgModule *g, const char *name, LLVMTypeRef ty)
                                                       (unsigned)strlen(g->features)));
     g->fn = fn;
     g->state = g->params = g->run = g->flags = g->i = g->j = NULL;
+    g->slots = g->nslots = g->slot = NULL;
     g->label = NULL;
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, fn, "entry");
     LLVMPositionBuilderAtEnd(g->b, entry);
@@ -322,6 +327,18 @@ static void gen_derive(CgModule *g)
     LLVMBuildRetVoid(g->b);
 }
 
+/* if (flags & BATCH) { batched kernel k; return } */
+static void gen_if_batch(CgModule *g, const IrKernel *k)
+{
+    LLVMValueRef bit = LLVMBuildAnd(g->b, g->flags, LLVMConstInt(g->i32, IRF_BATCH, 0), "");
+    LLVMBasicBlockRef batch = new_block(g, "batch"), one = new_block(g, "one");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, bit, LLVMConstInt(g->i32, 0, 0), ""), batch, one);
+    LLVMPositionBuilderAtEnd(g->b, batch);
+    cg_gen_batched(g, k);
+    LLVMBuildRetVoid(g->b);
+    LLVMPositionBuilderAtEnd(g->b, one);
+}
+
 /* void dendc_init(double *state, const double *params, RtRun *run)
  * void dendc_step(double *state, const double *params, RtRun *run, int32_t flags) */
 static void gen_kernel_fn(CgModule *g, const char *name, const IrKernel *k, int with_flags)
@@ -330,6 +347,15 @@ static void gen_kernel_fn(CgModule *g, const char *name, const IrKernel *k, int 
     LLVMValueRef fn = cg_new_function(g, name,
                                    LLVMFunctionType(g->void_ty, args, with_flags ? 4 : 3, 0));
     kernel_args(g, fn);
+    if (!with_flags && g->c->blas) {
+        /* --blas: OpenBLAS computes on this thread only.  A run's threads
+         * are its --threads workers; OpenBLAS's own would compete with them. */
+        LLVMTypeRef ity = LLVMFunctionType(g->void_ty, &g->i32, 1, 0);
+        LLVMValueRef set = LLVMGetNamedFunction(g->mod, "openblas_set_num_threads");
+        if (!set)
+            set = LLVMAddFunction(g->mod, "openblas_set_num_threads", ity);
+        LLVMBuildCall2(g->b, ity, set, (LLVMValueRef[]){ LLVMConstInt(g->i32, 1, 0) }, 1, "");
+    }
     if (with_flags) {
         g->flags = LLVMGetParam(fn, 3);
         LLVMSetValueName2(g->flags, "flags", 5);
@@ -348,10 +374,14 @@ static void gen_kernel_fn(CgModule *g, const char *name, const IrKernel *k, int 
             LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, bit, LLVMConstInt(g->i32, 0, 0), ""), settle,
                             euler);
             LLVMPositionBuilderAtEnd(g->b, settle);
+            if (g->m->settle_batch.nstmts)
+                gen_if_batch(g, &g->m->settle_batch);
             cg_gen_stmts(g, g->m->settle.stmts, g->m->settle.nstmts);
             LLVMBuildRetVoid(g->b);
             LLVMPositionBuilderAtEnd(g->b, euler);
         }
+        if (g->m->step_batch.nstmts)
+            gen_if_batch(g, &g->m->step_batch);
     }
     cg_gen_stmts(g, k->stmts, k->nstmts);
     LLVMBuildRetVoid(g->b);

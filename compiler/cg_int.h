@@ -63,6 +63,10 @@ struct CgModule {
     /* The function being generated: its arguments (NULL where it has none)
      * and the loop indices in scope (NULL outside the loop). */
     LLVMValueRef fn, state, params, run, flags;
+    /* In a batched kernel (batch.c): RtRun.slots and .nslots, loaded once,
+     * and the start of the slot being generated for (NULL outside a loop
+     * over the slots). */
+    LLVMValueRef slots, nslots, slot;
     LLVMValueRef i, j;
     int64_t ni, nj;                     /* their trip counts, for bounds checks */
     /* Loads of row vectors ([i]) made before a MAT's inner loop: cg_gen_load
@@ -125,12 +129,24 @@ LLVMValueRef cg_gen_let(CgModule *g, const IrExpr *e, CgLet *how, int fl);
 LLVMValueRef cg_gen_vexpr(CgModule *g, const IrExpr *e, LLVMValueRef i, LLVMValueRef j0, int n, int fl);
 LLVMValueRef cg_gen_rexpr(CgModule *g, const IrExpr *e, LLVMValueRef i0, int64_t c, int fl);
 void cg_gen_matvec_loop(CgModule *g, const IrStmt *s, int fused, int64_t r0);
+int cg_gen_matvec_slots(CgModule *g, const IrStmt *s);
+int cg_gen_mean_rows(CgModule *g, const IrStmt *s);
 int64_t cg_gen_matvec_rows8(CgModule *g, const IrStmt *s);
 int cg_row_vectorisable(const IrExpr *e, int cols);
 int64_t cg_gen_mat_rows8(CgModule *g, const IrStmt *s);
 
 /* ---- cg_stmt.c ---- */
 void cg_gen_stmts(CgModule *g, IrStmt *const *stmts, int n);
+/* A batched kernel (batch.c): loads RtRun's slots and nslots, then its
+ * statements. */
+void cg_gen_batched(CgModule *g, const IrKernel *k);
+/* for (b = 0; b < nslots; b++), with g->slot at slot b (cg_stmt.c). */
+typedef struct SlotLoop {
+    LLVMBasicBlockRef body;
+    LLVMValueRef b;
+} SlotLoop;
+void cg_slot_loop_begin(CgModule *g, SlotLoop *l);
+void cg_slot_loop_end(CgModule *g, SlotLoop *l);
 
 /* ---- small helpers ---- */
 
@@ -158,15 +174,18 @@ static inline LLVMValueRef const_i64(CgModule *g, int64_t v)
 
 static inline LLVMValueRef const_f64(CgModule *g, double v) { return LLVMConstReal(g->f64, v); }
 
-/* &state[buf->offset + index] */
+/* &state[buf->offset + index], or for a batch slot's copy (batch.c)
+ * &slot[buf->offset + index] in the slot being generated for, or for the
+ * slots' scratch &slots[buf->offset + index]. */
 static inline LLVMValueRef buf_elem_ptr(CgModule *g, const IrBuf *buf, LLVMValueRef index)
 {
-    if (!g->state) {
-        cg_internal_error(g, "buffer '%s' used in a function without state", buf->name);
+    LLVMValueRef start = buf->slot == SLOT_EACH ? g->slot : buf->slot == SLOT_SCRATCH ? g->slots : g->state;
+    if (!start) {
+        cg_internal_error(g, "buffer '%s' used where it has no memory", buf->name);
         return LLVMConstNull(g->ptr);
     }
     LLVMValueRef base_ix = const_i64(g, buf->offset);
-    LLVMValueRef base = LLVMBuildInBoundsGEP2(g->b, g->f64, g->state, &base_ix, 1, buf->name);
+    LLVMValueRef base = LLVMBuildInBoundsGEP2(g->b, g->f64, start, &base_ix, 1, buf->name);
     if (!index)
         return base;
     LLVMTypeRef elem = buf->f32 ? LLVMFloatTypeInContext(g->ctx) : g->f64;

@@ -8,6 +8,7 @@
 #include "dendrt.h"                 /* RT_DIST_*: rt_fill's distributions */
 
 #include <llvm-c/Core.h>
+#include <stddef.h>
 
 /* ---- statements ---- */
 
@@ -22,7 +23,9 @@ static int unreadable_load(const IrExpr *e, void *ctx)
     if (e->kind != IR_LOAD || e->u.load.index == IDX_0)
         return 0;
     const IrBuf *b = e->u.load.buf;
-    return !(e->u.load.index == IDX_I && b->offset + (b->f32 ? (r->n + 1) / 2 : r->n) <= r->g->m->state_size);
+    int64_t end = b->slot == SLOT_EACH ? r->g->m->slot_size : b->slot == SLOT_SCRATCH ? r->g->m->slot_scratch
+                                                                                      : r->g->m->state_size;
+    return !(e->u.load.index == IDX_I && b->offset + (b->f32 ? (r->n + 1) / 2 : r->n) <= end);
 }
 
 /* Can every load of e read n elements without leaving the state block?
@@ -287,7 +290,174 @@ static void gen_guard(CgModule *g, const IrStmt *s)
 
 static int buf_in_model(CgModule *g, const IrBuf *b)
 {
+    if (b && b->slot != SLOT_STATE) {
+        for (int k = 0; k < g->m->nslot_bufs; k++)
+            if (g->m->slot_bufs[k] == b)
+                return 1;
+        return 0;
+    }
     return b && b->id >= 0 && b->id < g->m->nbufs && g->m->bufs[b->id] == b;
+}
+
+/* ---- batched kernels (batch.c) ---- */
+
+void cg_slot_loop_begin(CgModule *g, SlotLoop *l)
+{
+    if (!g->slots) {
+        cg_internal_error(g, "a loop over the batch slots outside a batched kernel");
+        g->slots = LLVMConstNull(g->ptr);
+        g->nslots = const_i64(g, 1);
+    }
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+    l->body = new_block(g, "slot");
+    LLVMBuildBr(g->b, l->body);
+    LLVMPositionBuilderAtEnd(g->b, l->body);
+    l->b = LLVMBuildPhi(g->b, g->i64, "b");
+    LLVMValueRef zero = const_i64(g, 0);
+    LLVMAddIncoming(l->b, &zero, &pre, 1);
+    /* slot b starts after the scratch: slots + scratch + b * slot_size */
+    LLVMValueRef at = LLVMBuildNUWAdd(g->b, const_i64(g, g->m->slot_scratch),
+                                      LLVMBuildNUWMul(g->b, l->b, const_i64(g, g->m->slot_size), ""), "slot.at");
+    g->slot = LLVMBuildInBoundsGEP2(g->b, g->f64, g->slots, &at, 1, "slot");
+}
+
+/* The loop runs at least once: the runtime never calls with nslots < 1. */
+void cg_slot_loop_end(CgModule *g, SlotLoop *l)
+{
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
+    LLVMValueRef next = LLVMBuildNUWAdd(g->b, l->b, const_i64(g, 1), "b.next");
+    LLVMBasicBlockRef exit = new_block(g, "slots.done");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, next, g->nslots, ""), l->body, exit);
+    LLVMAddIncoming(l->b, &next, &latch, 1);
+    LLVMPositionBuilderAtEnd(g->b, exit);
+    g->slot = NULL;
+}
+
+/* &slots[k]: the scratch, where a mean update sums a row over the slots */
+static LLVMValueRef scratch_ptr(CgModule *g, LLVMValueRef k)
+{
+    return LLVMBuildInBoundsGEP2(g->b, g->f64, g->slots, &k, 1, "sum");
+}
+
+/* A shared dst from per-pattern values (IrBatch): for each row, the sum
+ * over the slots of the row's values, in slot order, in the scratch, then
+ * dst = sum / n (BATCH_MEAN) or dst + sum / n (BATCH_MEAN_ADD).  Each
+ * slot's values read dst as it was: it is written after the row's sums. */
+static void gen_mean(CgModule *g, const IrStmt *s)
+{
+    int mat = s->kind == IRS_MAT;
+    int64_t rows = s->dst->rows, cols = mat ? s->dst->cols : 1;
+    LLVMValueRef n = LLVMBuildSIToFP(g->b, g->nslots, g->f64, "n");
+    Loop li, lj;
+    SlotLoop sl;
+    g->ni = rows;
+    g->nj = cols;
+    g->i = cg_loop_begin(g, &li, rows, "i");
+    LLVMValueRef j = cg_loop_begin(g, &lj, cols, "j");        /* sum[j] = 0 */
+    LLVMSetAlignment(LLVMBuildStore(g->b, const_f64(g, 0), scratch_ptr(g, j)), 8);
+    cg_loop_end(g, &lj);
+    cg_slot_loop_begin(g, &sl);                                 /* sum[j] += value_b(i, j) */
+    j = cg_loop_begin(g, &lj, cols, "j");
+    g->j = mat ? j : NULL;
+    LLVMValueRef p = scratch_ptr(g, j);
+    LLVMValueRef sum = LLVMBuildLoad2(g->b, g->f64, p, "sum");
+    LLVMSetAlignment(sum, 8);
+    LLVMSetAlignment(LLVMBuildStore(g->b, LLVMBuildFAdd(g->b, sum, cg_gen_expr(g, s->u.value), ""), p), 8);
+    cg_loop_end(g, &lj);
+    cg_slot_loop_end(g, &sl);
+    j = cg_loop_begin(g, &lj, cols, "j");                       /* dst = [dst +] sum / n */
+    sum = LLVMBuildLoad2(g->b, g->f64, scratch_ptr(g, j), "sum");
+    LLVMSetAlignment(sum, 8);
+    LLVMValueRef v = LLVMBuildFDiv(g->b, sum, n, "mean");
+    LLVMValueRef ix = mat ? row_major(g, g->i, cols, j) : g->i;
+    if (s->batch == BATCH_MEAN_ADD)
+        v = LLVMBuildFAdd(g->b, load_elem(g, s->dst, ix), v, "");
+    store_value(g, s->dst, ix, v);
+    cg_loop_end(g, &lj);
+    g->j = NULL;
+    cg_loop_end(g, &li);
+    g->i = NULL;
+}
+
+/* A batched product through OpenBLAS (dendc --blas): the slots' sources
+ * are the rows of a row-major matrix A with leading dimension slot_size, so
+ * are their results C, and W is B (read transposed for W src):
+ *     C = A W^T (+ C)   or, for W^T src,   C = A W (+ C)
+ * cblas_dgemm(RowMajor, NoTrans, Trans|NoTrans, nslots, rows, cols, 1, A,
+ * slot_size, W, W's cols, accumulate, C, slot_size).  Its sums are in
+ * OpenBLAS's order, not ir.h's: not the bits of the unbatched product. */
+static void gen_dgemm(CgModule *g, const IrStmt *s)
+{
+    enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
+    LLVMTypeRef i32 = g->i32;
+    LLVMTypeRef args[] = { i32, i32, i32, i32, i32, i32, g->f64, g->ptr, i32, g->ptr, i32, g->f64, g->ptr, i32 };
+    LLVMTypeRef ty = LLVMFunctionType(g->void_ty, args, 14, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(g->mod, "cblas_dgemm");
+    if (!fn)
+        fn = LLVMAddFunction(g->mod, "cblas_dgemm", ty);
+    const IrBuf *w = s->u.matvec.w, *src = s->u.matvec.src, *dst = s->dst;
+    LLVMValueRef a_at = const_i64(g, g->m->slot_scratch + src->offset);
+    LLVMValueRef c_at = const_i64(g, g->m->slot_scratch + dst->offset);
+    LLVMValueRef ld = LLVMConstInt(i32, (unsigned long long)g->m->slot_size, 0);
+    LLVMValueRef v[] = {
+        LLVMConstInt(i32, ROW_MAJOR, 0),
+        LLVMConstInt(i32, NO_TRANS, 0),
+        LLVMConstInt(i32, s->u.matvec.transposed ? NO_TRANS : TRANS, 0),
+        LLVMBuildTrunc(g->b, g->nslots, i32, "m"),
+        LLVMConstInt(i32, (unsigned long long)dst->rows, 0),
+        LLVMConstInt(i32, (unsigned long long)src->rows, 0),
+        const_f64(g, 1),
+        LLVMBuildInBoundsGEP2(g->b, g->f64, g->slots, &a_at, 1, "A"),
+        ld,
+        buf_elem_ptr(g, w, NULL),
+        LLVMConstInt(i32, (unsigned long long)w->cols, 0),
+        const_f64(g, s->u.matvec.accumulate ? 1 : 0),
+        LLVMBuildInBoundsGEP2(g->b, g->f64, g->slots, &c_at, 1, "C"),
+        ld,
+    };
+    LLVMBuildCall2(g->b, ty, fn, v, 14, "");
+}
+
+/* A statement of a batched kernel, by how it runs over the slots. */
+static int gen_batched_stmt(CgModule *g, const IrStmt *s)
+{
+    SlotLoop sl;
+    switch (s->batch) {
+    case BATCH_NONE:
+        return 0;
+    case BATCH_EACH:
+        if (s->kind == IRS_MATVEC && g->c->blas && !s->u.matvec.w->f32) {
+            gen_dgemm(g, s);
+            return 1;
+        }
+        if (s->kind == IRS_MATVEC && cg_gen_matvec_slots(g, s))
+            return 1;
+        cg_slot_loop_begin(g, &sl);
+        if (s->kind == IRS_VEC)
+            gen_vec(g, s);
+        else if (s->kind == IRS_MAT)
+            gen_mat(g, s);
+        else
+            gen_matvec(g, s);
+        cg_slot_loop_end(g, &sl);
+        return 1;
+    case BATCH_MEAN:
+    case BATCH_MEAN_ADD:
+        if (!cg_gen_mean_rows(g, s))
+            gen_mean(g, s);
+        return 1;
+    }
+    return 0;
+}
+
+void cg_gen_batched(CgModule *g, const IrKernel *k)
+{
+    g->slots = LLVMBuildLoad2(g->b, g->ptr, LLVMBuildInBoundsGEP2(g->b, g->i8, g->run,
+                              (LLVMValueRef[]){ const_i64(g, offsetof(RtRun, slots)) }, 1, ""), "slots");
+    g->nslots = LLVMBuildLoad2(g->b, g->i64, LLVMBuildInBoundsGEP2(g->b, g->i8, g->run,
+                               (LLVMValueRef[]){ const_i64(g, offsetof(RtRun, nslots)) }, 1, ""), "nslots");
+    cg_gen_stmts(g, k->stmts, k->nstmts);
+    g->slots = g->nslots = NULL;
 }
 
 static void gen_stmt(CgModule *g, const IrStmt *s)
@@ -300,6 +470,8 @@ static void gen_stmt(CgModule *g, const IrStmt *s)
     }
     /* Empty buffers: nothing to do (and the loops assume at least one trip). */
     if (s->kind != IRS_GUARD && (s->dst->rows <= 0 || s->dst->cols <= 0))
+        return;
+    if (gen_batched_stmt(g, s))
         return;
     switch (s->kind) {
     case IRS_VEC:    gen_vec(g, s); break;

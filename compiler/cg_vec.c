@@ -112,9 +112,22 @@ static LLVMValueRef tree_sum(CgModule *g, LLVMValueRef *l, int n)
     return LLVMBuildFAdd(g->b, tree_sum(g, l, n / 2), tree_sum(g, l + n / 2, n - n / 2), "");
 }
 
-/* for r0 <= i < rows: dst[i] (+)= sum_j W[i,j] src[j], with W's deferred
- * update applied first when `fused`. */
-void cg_gen_matvec_loop(CgModule *g, const IrStmt *s, int fused, int64_t r0)
+/* src's last n % lanes elements (as the product's precision). */
+static void load_tail(CgModule *g, const IrStmt *s, LLVMValueRef *tail_x)
+{
+    const IrBuf *src = s->u.matvec.src;
+    int fl = s->u.matvec.w->f32, lanes = fl ? LANES_F32 : LANES;
+    int64_t n = src->rows, nb = n / lanes;
+    for (int64_t jj = nb * lanes; jj < n; jj++) {
+        tail_x[jj - nb * lanes] = load_elem(g, src, const_i64(g, jj));
+        if (fl)
+            tail_x[jj - nb * lanes] = cg_to_float(g, tail_x[jj - nb * lanes]);
+    }
+}
+
+/* Row i of the product: dst[i] (+)= sum_j W[i,j] src[j], with W's deferred
+ * update applied first when `fused`; tail_x from load_tail. */
+static void row_product(CgModule *g, const IrStmt *s, int fused, LLVMValueRef i, LLVMValueRef *tail_x)
 {
     const IrBuf *dst = s->dst, *w = s->u.matvec.w, *src = s->u.matvec.src;
     int tr = s->u.matvec.transposed, fl = w->f32;
@@ -122,18 +135,6 @@ void cg_gen_matvec_loop(CgModule *g, const IrStmt *s, int fused, int64_t r0)
     LLVMTypeRef et = fl ? LLVMFloatTypeInContext(g->ctx) : g->f64;
     int64_t n = src->rows, nb = n / lanes;
     LLVMTypeRef vt = LLVMVectorType(et, (unsigned)lanes);
-    /* src's last n % lanes elements, loaded before the loop over rows (as
-     * preload_rows: fixed addresses in the loop keep it scalar) */
-    LLVMValueRef tail_x[LANES_F32];
-    for (int64_t jj = nb * lanes; jj < n; jj++) {
-        tail_x[jj - nb * lanes] = load_elem(g, src, const_i64(g, jj));
-        if (fl)
-            tail_x[jj - nb * lanes] = cg_to_float(g, tail_x[jj - nb * lanes]);
-    }
-    Loop li;
-    LLVMValueRef i = cg_loop_begin(g, &li, dst->rows - r0, "i");
-    if (r0)
-        i = LLVMBuildNUWAdd(g->b, i, const_i64(g, r0), "row");
     g->i = i;
     g->ni = dst->rows;
     g->nj = n;
@@ -194,9 +195,151 @@ void cg_gen_matvec_loop(CgModule *g, const IrStmt *s, int fused, int64_t r0)
         total = LLVMBuildFAdd(g->b, load_elem(g, dst, i), total, "");
     g->label = s->comment;
     store_elem(g, dst, i, total);
+}
+
+/* for r0 <= i < rows: dst[i] (+)= sum_j W[i,j] src[j], with W's deferred
+ * update applied first when `fused`.  src's tail is loaded before the loop
+ * over rows (as preload_rows: fixed addresses in the loop keep it scalar). */
+void cg_gen_matvec_loop(CgModule *g, const IrStmt *s, int fused, int64_t r0)
+{
+    LLVMValueRef tail_x[LANES_F32];
+    load_tail(g, s, tail_x);
+    Loop li;
+    LLVMValueRef i = cg_loop_begin(g, &li, s->dst->rows - r0, "i");
+    if (r0)
+        i = LLVMBuildNUWAdd(g->b, i, const_i64(g, r0), "row");
+    row_product(g, s, fused, i, tail_x);
     cg_loop_end(g, &li);
     g->i = NULL;
 }
+
+/* Slots a batched product does at once: as many independent sums, each in
+ * its own register, which hide the latency of the additions that a single
+ * sum waits on. */
+enum { SLOT_GROUP = 4 };
+
+/* Row i of the product for the SLOT_GROUP slots from slot b on: one pass
+ * over the row of W, each weight vector loaded once and multiplied with
+ * each slot's src.  Per slot these are row_product's operations in its
+ * order (8 lane sums, the tree, the tail in order), so each slot's result
+ * has the bits it has alone. */
+static void row_product_group(CgModule *g, const IrStmt *s, LLVMValueRef i, LLVMValueRef b)
+{
+    const IrBuf *dst = s->dst, *w = s->u.matvec.w, *src = s->u.matvec.src;
+    int fl = w->f32, lanes = fl ? LANES_F32 : LANES;
+    LLVMTypeRef et = fl ? LLVMFloatTypeInContext(g->ctx) : g->f64;
+    LLVMTypeRef vt = LLVMVectorType(et, (unsigned)lanes);
+    int64_t n = src->rows, nb = n / lanes;
+    LLVMValueRef slot[SLOT_GROUP], acc[SLOT_GROUP], out[SLOT_GROUP];
+    for (int k = 0; k < SLOT_GROUP; k++) {
+        LLVMValueRef at = LLVMBuildNUWAdd(g->b, const_i64(g, g->m->slot_scratch),
+                                          LLVMBuildNUWMul(g->b, LLVMBuildNUWAdd(g->b, b, const_i64(g, k), ""),
+                                                          const_i64(g, g->m->slot_size), ""), "");
+        slot[k] = LLVMBuildInBoundsGEP2(g->b, g->f64, g->slots, &at, 1, "slot.k");
+        out[k] = LLVMConstNull(vt);
+    }
+    g->i = i;
+    Loop lb;
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+    LLVMValueRef jb = cg_loop_begin(g, &lb, nb, "jb");
+    for (int k = 0; k < SLOT_GROUP; k++) {
+        acc[k] = LLVMBuildPhi(g->b, vt, "lanes");
+        LLVMAddIncoming(acc[k], &out[k], &pre, 1);
+    }
+    LLVMValueRef j0 = LLVMBuildNUWMul(g->b, jb, const_i64(g, lanes), "j0");
+    LLVMValueRef wv = vload(g, w, row_major(g, i, w->cols, j0), lanes, 1);
+    for (int k = 0; k < SLOT_GROUP; k++) {
+        g->slot = slot[k];
+        LLVMValueRef xv = vload(g, src, j0, lanes, 0);
+        if (fl)
+            xv = cg_to_float(g, xv);
+        out[k] = LLVMBuildFAdd(g->b, acc[k], LLVMBuildFMul(g->b, wv, xv, "prod"), "sum");
+    }
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
+    for (int k = 0; k < SLOT_GROUP; k++)
+        LLVMAddIncoming(acc[k], &out[k], &latch, 1);
+    cg_loop_end(g, &lb);
+    for (int k = 0; k < SLOT_GROUP; k++) {
+        g->slot = slot[k];
+        LLVMValueRef l[LANES_F32];
+        for (int q = 0; q < lanes; q++)
+            l[q] = LLVMBuildExtractElement(g->b, out[k], const_i64(g, q), "");
+        LLVMValueRef total = tree_sum(g, l, lanes);
+        for (int64_t jj = nb * lanes; jj < n; jj++) {
+            LLVMValueRef x = load_elem(g, src, const_i64(g, jj));
+            if (fl)
+                x = cg_to_float(g, x);
+            total = LLVMBuildFAdd(g->b, total, LLVMBuildFMul(g->b, weight_elem(g, w, i, const_i64(g, jj)), x,
+                                                             "prod"), "sum");
+        }
+        if (fl)
+            total = LLVMBuildFPExt(g->b, total, g->f64, "");
+        if (s->u.matvec.accumulate)
+            total = LLVMBuildFAdd(g->b, load_elem(g, dst, i), total, "");
+        g->label = s->comment;
+        store_elem(g, dst, i, total);
+    }
+    g->slot = NULL;
+}
+
+/* A product of a batched kernel, each pattern's dst[b] = W src[b], row by
+ * row with the slots inside: a row of W is read from memory once for all
+ * the slots, where a loop over the slots around whole products would read
+ * all of W once per slot.  The slots go SLOT_GROUP at a time
+ * (row_product_group), the rest one by one (row_product); either way each
+ * slot's sums are those of the unbatched product, bit for bit.  Returns 0
+ * for the products this does not take (transposed: tied weights; rows
+ * shorter than a vector, which cg_gen_matvec_rows8 does), which the caller
+ * then makes slot by slot. */
+int cg_gen_matvec_slots(CgModule *g, const IrStmt *s)
+{
+    const IrBuf *w = s->u.matvec.w;
+    if (s->u.matvec.transposed || s->u.matvec.ndefer || s->u.matvec.src->rows < (w->f32 ? LANES_F32 : LANES))
+        return 0;
+    Loop li;
+    LLVMValueRef i = cg_loop_begin(g, &li, s->dst->rows, "i");
+    /* b = 0; while (b + GROUP <= nslots) { group at b; b += GROUP } */
+    LLVMBasicBlockRef entry = LLVMGetInsertBlock(g->b);
+    LLVMBasicBlockRef head = new_block(g, "groups"), body = new_block(g, "group"), rest = new_block(g, "rest");
+    LLVMBuildBr(g->b, head);
+    LLVMPositionBuilderAtEnd(g->b, head);
+    LLVMValueRef b = LLVMBuildPhi(g->b, g->i64, "b");
+    LLVMValueRef end = LLVMBuildNUWAdd(g->b, b, const_i64(g, SLOT_GROUP), "");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULE, end, g->nslots, ""), body, rest);
+    LLVMPositionBuilderAtEnd(g->b, body);
+    row_product_group(g, s, i, b);
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
+    LLVMBuildBr(g->b, head);
+    LLVMValueRef zero = const_i64(g, 0);
+    LLVMAddIncoming(b, &zero, &entry, 1);
+    LLVMAddIncoming(b, &end, &latch, 1);
+    /* for (; b < nslots; b++) one slot */
+    LLVMPositionBuilderAtEnd(g->b, rest);
+    LLVMBasicBlockRef rhead = new_block(g, "slots.rest"), rbody = new_block(g, "slot.rest"),
+                      done = new_block(g, "slots.done");
+    LLVMBuildBr(g->b, rhead);
+    LLVMPositionBuilderAtEnd(g->b, rhead);
+    LLVMValueRef r = LLVMBuildPhi(g->b, g->i64, "b");
+    LLVMAddIncoming(r, &b, &rest, 1);
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, r, g->nslots, ""), rbody, done);
+    LLVMPositionBuilderAtEnd(g->b, rbody);
+    LLVMValueRef at = LLVMBuildNUWAdd(g->b, const_i64(g, g->m->slot_scratch),
+                                      LLVMBuildNUWMul(g->b, r, const_i64(g, g->m->slot_size), ""), "");
+    g->slot = LLVMBuildInBoundsGEP2(g->b, g->f64, g->slots, &at, 1, "slot");
+    LLVMValueRef tail_x[LANES_F32];
+    load_tail(g, s, tail_x);
+    row_product(g, s, 0, i, tail_x);
+    g->slot = NULL;
+    LLVMValueRef next = LLVMBuildNUWAdd(g->b, r, const_i64(g, 1), "");
+    LLVMBasicBlockRef rlatch = LLVMGetInsertBlock(g->b);
+    LLVMBuildBr(g->b, rhead);
+    LLVMAddIncoming(r, &next, &rlatch, 1);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    cg_loop_end(g, &li);
+    g->i = NULL;
+    return 1;
+}
+
 /* ---- element-wise matrix statements with short rows ----
  * A MAT over a 120x4 matrix (a weight update of a 4-input layer) would loop
  * over each row's 4 elements as scalar code.  Instead 8 rows at a time:
@@ -347,4 +490,82 @@ int64_t cg_gen_matvec_rows8(CgModule *g, const IrStmt *s)
     store_value(g, dst, i0, acc);
     cg_loop_end(g, &lb);
     return nblk * LANES;
+}
+
+/* ---- mean updates of a batched kernel ----
+ * dst[i,j] (+)= (v_0 + ... + v_{n-1}) / n over the n slots (IrBatch), in
+ * vector code: for each row and block of 8 columns, the slots' values are
+ * summed in a register, in slot order from 0, then divided and stored.
+ * The same operations on the same values as cg_stmt.c's scalar gen_mean,
+ * which does the statements this cannot (returns 0): values other than
+ * + - * / of loads at [i], [j], [0] and [i,j] (cg_row_vectorisable), float
+ * weights, rows shorter than a vector. */
+
+/* sum over the slots of e at (g->i, j0 .. j0+n-1), n lanes: a loop with
+ * the sum in a phi; starts at 0 and adds slot 0, 1, ... */
+static LLVMValueRef slot_sum(CgModule *g, const IrExpr *e, LLVMValueRef j0, int n)
+{
+    LLVMTypeRef vt = LLVMVectorType(g->f64, (unsigned)n);
+    LLVMBasicBlockRef entry = LLVMGetInsertBlock(g->b);
+    LLVMBasicBlockRef head = new_block(g, "mean.slots"), body = new_block(g, "mean.slot"), done = new_block(g, "mean");
+    LLVMBuildBr(g->b, head);
+    LLVMPositionBuilderAtEnd(g->b, head);
+    LLVMValueRef b = LLVMBuildPhi(g->b, g->i64, "b"), acc = LLVMBuildPhi(g->b, vt, "sum");
+    LLVMValueRef zero = const_i64(g, 0), zeros = LLVMConstNull(vt);
+    LLVMAddIncoming(b, &zero, &entry, 1);
+    LLVMAddIncoming(acc, &zeros, &entry, 1);
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, b, g->nslots, ""), body, done);
+    LLVMPositionBuilderAtEnd(g->b, body);
+    LLVMValueRef at = LLVMBuildNUWAdd(g->b, const_i64(g, g->m->slot_scratch),
+                                      LLVMBuildNUWMul(g->b, b, const_i64(g, g->m->slot_size), ""), "");
+    g->slot = LLVMBuildInBoundsGEP2(g->b, g->f64, g->slots, &at, 1, "slot");
+    LLVMValueRef v = n == 1 ? cg_gen_expr(g, e) : cg_gen_vexpr(g, e, g->i, j0, n, 0);
+    if (n == 1)
+        v = LLVMBuildInsertElement(g->b, LLVMGetPoison(vt), v, const_i64(g, 0), "");
+    LLVMValueRef next_acc = LLVMBuildFAdd(g->b, acc, v, "sum");
+    LLVMValueRef next_b = LLVMBuildNUWAdd(g->b, b, const_i64(g, 1), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
+    LLVMBuildBr(g->b, head);
+    LLVMAddIncoming(b, &next_b, &latch, 1);
+    LLVMAddIncoming(acc, &next_acc, &latch, 1);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    g->slot = NULL;
+    return acc;
+}
+
+int cg_gen_mean_rows(CgModule *g, const IrStmt *s)
+{
+    const IrBuf *dst = s->dst;
+    int64_t cols = dst->cols, nb = cols / LANES;
+    if (s->kind != IRS_MAT || dst->f32 || nb == 0 || !cg_row_vectorisable(s->u.value, dst->cols))
+        return 0;
+    LLVMValueRef n = LLVMBuildSIToFP(g->b, g->nslots, g->f64, "n");
+    Loop li, lb;
+    g->ni = dst->rows;
+    g->nj = cols;
+    LLVMValueRef i = cg_loop_begin(g, &li, dst->rows, "i");
+    g->i = i;
+    LLVMValueRef jb = cg_loop_begin(g, &lb, nb, "jb");
+    LLVMValueRef j0 = LLVMBuildNUWMul(g->b, jb, const_i64(g, LANES), "j0");
+    LLVMValueRef v = LLVMBuildFDiv(g->b, slot_sum(g, s->u.value, j0, LANES), splat(g, n, LANES), "mean");
+    LLVMValueRef ix = row_major(g, i, dst->cols, j0);
+    if (s->batch == BATCH_MEAN_ADD)
+        v = LLVMBuildFAdd(g->b, vload(g, dst, ix, LANES, 0), v, "");
+    g->label = s->comment;
+    store_value(g, dst, ix, v);
+    cg_loop_end(g, &lb);
+    for (int64_t jj = nb * LANES; jj < cols; jj++) {        /* the last columns, one by one */
+        LLVMValueRef j = const_i64(g, jj);
+        g->j = j;
+        LLVMValueRef sum = LLVMBuildExtractElement(g->b, slot_sum(g, s->u.value, NULL, 1), const_i64(g, 0), "");
+        LLVMValueRef m = LLVMBuildFDiv(g->b, sum, n, "mean");
+        ix = row_major(g, i, dst->cols, j);
+        if (s->batch == BATCH_MEAN_ADD)
+            m = LLVMBuildFAdd(g->b, load_elem(g, dst, ix), m, "");
+        store_value(g, dst, ix, m);
+        g->j = NULL;
+    }
+    cg_loop_end(g, &li);
+    g->i = NULL;
+    return 1;
 }

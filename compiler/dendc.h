@@ -7,10 +7,11 @@
  *
  *     source --parse_file--> AST --variant_split--> AST per variant
  *       --sema_check--> SemaModel --lower_model--> IrModel
- *       [from -O1:  --layout_model--> --opt_model--> --fuse_model-->]  IrModel
+ *       [from -O1:  --layout_model--> --opt_model--> --fuse_model-->]
+ *       --batch_model--> IrModel
  *       --cg_module_variants--> LLVM module --(cg_optimize)--> emit_executable or jit_run
  *
- * --dump=ast|sema|lower|layout|opt|fuse|ir|llvm prints the result of the
+ * --dump=ast|sema|lower|layout|opt|fuse|batch|ir|llvm prints the result of the
  * named phase and stops (ir: the IR code generation gets).
  */
 #ifndef DENDC_DENDC_H
@@ -32,6 +33,7 @@ typedef struct Comp {
     const char *stdlib_dir; /* where `import std.NAME` finds NAME.dend */
     int opt_level;          /* 0..3, LLVM optimisation (default 3) */
     int single;             /* --precision single: weights and filters stored as float */
+    int blas;               /* --blas: batched products call OpenBLAS's cblas_dgemm */
 } Comp;
 
 void comp_init(Comp *c, FILE *diag_out);
@@ -65,6 +67,11 @@ void opt_model(Comp *c, IrModel *m);
  * matrix-vector product (one pass over W per step); the model's flush
  * kernel applies what is still deferred.  Results stay bit-identical. */
 void fuse_model(Comp *c, IrModel *m);
+
+/* Phase 3d (batch.c): the batched kernels, the settle kernel and the
+ * evaluation step over several patterns at once, on per-slot copies of
+ * the per-pattern buffers.  Runs at every optimisation level. */
+void batch_model(Comp *c, IrModel *m);
 
 /* Phase 4 (cg.c, jit.c, emit.c): see cg.h. */
 

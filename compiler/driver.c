@@ -66,6 +66,7 @@ void comp_free(Comp *c)
     X(LAYOUT, "layout") \
     X(OPT, "opt")      \
     X(FUSE, "fuse")    \
+    X(BATCH, "batch")  \
     X(IR, "ir")        \
     X(LLVM, "llvm")
 
@@ -89,6 +90,7 @@ typedef struct Options {
     int opt_level;          /* -O0 .. -O3, wherever on the line */
     int ir_passes;          /* layout, opt and fuse (off: -O0 or --no-ir-passes) */
     int single;             /* --precision single */
+    int blas;               /* --blas */
     const char *input;
     const char *output;     /* -o */
     int run_argc;           /* arguments after `--` for the model */
@@ -113,11 +115,15 @@ static void usage(FILE *out)
         "options:\n"
         "  -o FILE          name of the executable (default: MODEL without .dend, here)\n"
         "  --dump=PHASE     print the result of PHASE and stop: ast, sema, lower,\n"
-        "                   layout, opt, fuse, ir (what code generation gets), llvm\n"
+        "                   layout, opt, fuse, batch (ir and the batched kernels),\n"
+        "                   ir (what code generation gets, less those), llvm\n"
         "  -O0 .. -O3       optimisation level (the IR passes layout, opt and fuse\n"
         "                   from -O1, LLVM default<On>; default -O3)\n"
         "  --no-ir-passes   skip layout, opt and fuse at any -O level (they never\n"
         "                   change a result: for checking that they do not)\n"
+        "  --blas           batched products (mini-batches, batched evaluation) call\n"
+        "                   OpenBLAS's cblas_dgemm instead of dendc's own loops, whose\n"
+        "                   sums are in the order of the unbatched product\n"
         "  --precision P    double (default) or single: store weights and their filters\n"
         "                   as float (half the memory traffic); products and updates\n"
         "                   over them compute in float, potentials and rates in double\n"
@@ -163,11 +169,19 @@ static int parse_args(int argc, char **argv, Options *o)
                     o->dump = (Dump)k;
             if (!o->dump) {
                 fprintf(stderr, "dendc: error: unknown phase '%s' in --dump (use ast, sema, lower, "
-                                "layout, opt, fuse, ir or llvm)\n", a + 7);
+                                "layout, opt, fuse, batch, ir or llvm)\n", a + 7);
                 return 2;
             }
         } else if (strcmp(a, "--no-ir-passes") == 0) {
             o->ir_passes = 0;
+        } else if (strcmp(a, "--blas") == 0) {
+#ifdef HAVE_OPENBLAS
+            o->blas = 1;
+#else
+            fprintf(stderr, "dendc: error: '--blas': this dendc was built without OpenBLAS (install the "
+                            "Debian package 'libopenblas-dev' and run ./configure again)\n");
+            return 2;
+#endif
         } else if (strcmp(a, "-o") == 0) {
             if (++i >= argc) {
                 fprintf(stderr, "dendc: error: '-o' needs a file name\n");
@@ -281,8 +295,14 @@ static IrModel *lower_and_pass(Comp *c, SemaModel *s, int ir_passes, Dump stop)
         for (size_t k = 0; k < sizeof passes / sizeof passes[0]; k++) {
             passes[k].run(c, m);
             if (diag_count(&c->diag) || stop == passes[k].dump)
-                break;
+                return m;
         }
+    if (stop == DUMP_LAYOUT || stop == DUMP_OPT || stop == DUMP_FUSE)
+        return m;               /* -O0 with --dump of a pass it skips: as lowered */
+    batch_model(c, m);          /* not an optimisation: at every level */
+    if (m->eval_batch > 1 && !m->step_batch.nstmts && m->batch_why && !m->settle.nstmts)
+        diag_error(&c->diag, s->exp.solver->span, "evaluation with the Euler step cannot be batched: %s",
+                   m->batch_why);
     return m;
 }
 
@@ -346,6 +366,8 @@ static int run_pipeline(Comp *c, const Options *o, const char *const **names_out
         for (int k = 0; k < n; k++) {
             variant_header(k, names);
             ir_dump(stdout, ir[k]);
+            if (o->dump == DUMP_BATCH)
+                ir_dump_batch(stdout, ir[k]);
         }
         return 0;
     }
@@ -577,6 +599,7 @@ int driver_main(int argc, char **argv)
     comp_init(&c, stderr);
     c.opt_level = o.opt_level;
     c.single = o.single;
+    c.blas = o.blas;
     static const char *const rel[] = { "../stdlib", "../share/dendc/stdlib", NULL };
     c.stdlib_dir = find_resource(&c, "DENDC_STDLIB", rel, DENDC_STDLIB_DIR);
     int status = run_pipeline(&c, &o, NULL, NULL);

@@ -135,7 +135,7 @@ int emit_executable(Comp *c, CgModule *cm, const char *exe_path, const char *run
     char *what = arena_printf(&c->arena, "link '%s'", exe_path);
     /* cc RUNTIME_LDFLAGS... -o TMP_EXE OBJS... RUNTIME_LIB -lm -lz */
     char *flags = arena_strdup(&c->arena, DENDC_RUNTIME_LDFLAGS);
-    char *argv[7 + CG_MAX_OBJECTS + sizeof DENDC_RUNTIME_LDFLAGS / 2 + 1];
+    char *argv[7 + CG_MAX_OBJECTS + sizeof DENDC_RUNTIME_LDFLAGS / 2 + sizeof DENDC_OPENBLAS_LIBS / 2 + 1];
     int argc = 0;
     argv[argc++] = (char *)LINKER;
     for (char *save = NULL, *f = strtok_r(flags, " ", &save); f; f = strtok_r(NULL, " ", &save))
@@ -147,6 +147,10 @@ int emit_executable(Comp *c, CgModule *cm, const char *exe_path, const char *run
     argv[argc++] = (char *)runtime_lib;
     argv[argc++] = (char *)"-lm";
     argv[argc++] = (char *)"-lz";
+    char *blas = arena_strdup(&c->arena, c->blas ? DENDC_OPENBLAS_LIBS : "");
+    for (char *save = NULL, *f = strtok_r(blas, " ", &save); f && argc < (int)(sizeof argv / sizeof *argv) - 1;
+         f = strtok_r(NULL, " ", &save))
+        argv[argc++] = f;
     argv[argc] = NULL;
     int status = run_program(c, argv, what);
     if (status < 0)

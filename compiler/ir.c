@@ -537,16 +537,19 @@ static void dump_seed(FILE *out, int64_t seed)
         fprintf(out, "seed %lld", (long long)seed);
 }
 
+static const char *const batch_names[] = { "", "each slot: ", "mean over the slots: ", "mean over the slots: " };
+
 static void dump_stmt(FILE *out, const IrModel *m, const IrStmt *s, int depth)
 {
-    fprintf(out, "%*s%s ", 2 + 2 * depth, "", ir_stmt_names[s->kind]);
+    fprintf(out, "%*s%s %s", 2 + 2 * depth, "", ir_stmt_names[s->kind], batch_names[s->batch]);
     switch (s->kind) {
     case IRS_VEC:
-        fprintf(out, "%s[i] = ", s->dst->name);
-        dump_expr(out, m, s->u.value);
-        break;
     case IRS_MAT:
-        fprintf(out, "%s[i,j] = ", s->dst->name);
+        fprintf(out, "%s[%s] = ", s->dst->name, s->kind == IRS_VEC ? "i" : "i,j");
+        if (s->batch == BATCH_MEAN_ADD)
+            fprintf(out, "%s[%s] + mean_b ", s->dst->name, s->kind == IRS_VEC ? "i" : "i,j");
+        else if (s->batch == BATCH_MEAN)
+            fputs("mean_b ", out);
         dump_expr(out, m, s->u.value);
         break;
     case IRS_MATVEC:
@@ -620,6 +623,25 @@ static void dump_kernel(FILE *out, const IrModel *m, const char *label, const Ir
     fprintf(out, "kernel %s:\n", label);
     for (int i = 0; i < k->nstmts; i++)
         dump_stmt(out, m, k->stmts[i], 0);
+}
+
+void ir_dump_batch(FILE *out, const IrModel *m)
+{
+    fprintf(out, "batch slots: %lld doubles of scratch, then %lld per slot:\n", (long long)m->slot_scratch,
+            (long long)m->slot_size);
+    for (int k = 0; k < m->nslot_bufs; k++) {
+        const IrBuf *b = m->slot_bufs[k];
+        fprintf(out, "  %s %dx%d @%lld", b->name, b->rows, b->cols, (long long)b->offset);
+        if (b->parent)
+            fprintf(out, " (in %s)", b->parent->name);
+        fputc('\n', out);
+    }
+    if (m->settle_batch.nstmts)
+        dump_kernel(out, m, "settle_batch (the step under flags settle, batch)", &m->settle_batch);
+    if (m->step_batch.nstmts)
+        dump_kernel(out, m, "step_batch (the step under flags batch: evaluation)", &m->step_batch);
+    else if (m->batch_why)
+        fprintf(out, "step_batch: none (evaluation runs pattern by pattern: %s)\n", m->batch_why);
 }
 
 void ir_dump(FILE *out, const IrModel *m)
@@ -883,6 +905,21 @@ char *ir_descriptor(Arena *a, const IrModel *m)
     }
     else if (m->steady_why)
         sb_printf(&sb, "no_steady %s\n", m->steady_why);
+    if (m->settle.nstmts)
+        sb_printf(&sb, "steady_batch %d\n", m->steady_batch);
+    if (m->settle_batch.nstmts || m->step_batch.nstmts) {
+        sb_printf(&sb, "slots %lld %lld\n", (long long)m->slot_scratch, (long long)m->slot_size);
+        for (int k = 0; k < m->nslot_bufs; k++)
+            if (m->slot_bufs[k]->slot == SLOT_EACH && !m->slot_bufs[k]->parent)
+                sb_printf(&sb, "slot %d %lld %d\n", m->slot_bufs[k]->twin_of->id, (long long)m->slot_bufs[k]->offset,
+                          m->slot_bufs[k]->slot_use);
+    }
+    if (m->eval_batch)
+        sb_printf(&sb, "eval_batch %d\n", m->eval_batch);
+    if (m->step_batch.nstmts)
+        sb_printf(&sb, "batch_step\n");
+    else if (m->batch_why)
+        sb_printf(&sb, "no_batch %s\n", m->batch_why);
     for (int k = 0; k < x->nphases; k++) {
         const IrPhase *ph = &x->phases[k];
         sb_printf(&sb, "phase %d %s %d %d %d %d %d\n", k, ph->name, ph->from_param, ph->to_param, ph->learn,

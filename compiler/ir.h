@@ -86,6 +86,17 @@ extern const char *const ir_role_names[];
  * element-wise loop run into it (cg_stmt.c, gen_vec). */
 enum { IR_BUF_ALIGN = 8 };
 
+/* Where a buffer lives.  Batched kernels (batch.c) work on B patterns at
+ * once: each per-pattern buffer (potentials, rates, inputs, targets, their
+ * temporaries) has a copy per batch slot, outside the state block, in
+ * memory the runtime gives the step (RtRun.slots): scratch first, then
+ * slot 0, slot 1, ... of IrModel.slot_size doubles each. */
+typedef enum IrBufSlot {
+    SLOT_STATE,     /* in the state block (offset from its start) */
+    SLOT_EACH,      /* one copy per slot (offset from the slot's start) */
+    SLOT_SCRATCH,   /* shared by the slots (offset from RtRun.slots) */
+} IrBufSlot;
+
 typedef struct IrBuf {
     int id;                 /* index in IrModel.bufs */
     const char *name;       /* "S.u", "W", "W.filter", "S.basal", ... (for dumps, --dump, records) */
@@ -105,6 +116,11 @@ typedef struct IrBuf {
                                absolute path (the descriptor's `init_file`; the
                                runtime stores its values before init runs), or NULL */
     const char *init_file_shown;    /* the same as the model names it (dumps) */
+    IrBufSlot slot;         /* where offset counts from: the state block, or
+                               the batch slots' memory (batch.c) */
+    struct IrBuf *twin_of;  /* SLOT_EACH: the per-pattern buffer this is a
+                               batch slot's copy of ... */
+    int slot_use;           /* ... and the kernels using it: 1 settle_batch, 2 step_batch */
 } IrBuf;
 
 /* How a LOAD indexes its buffer inside a VEC (i) or MAT (i, j) statement. */
@@ -147,7 +163,20 @@ enum {
     IRF_NOISE = 4,      /* somatic noise on (off during evaluation: deterministic test error) */
     IRF_FLUSH = 8,      /* no step: run the flush kernel (apply deferred updates) instead */
     IRF_SETTLE = 16,    /* no step: run the settle kernel (the steady-state solver) instead */
+    IRF_BATCH = 32,     /* the batched kernel of the step or settle (batch.c), over
+                           RtRun.nslots patterns */
 };
+
+/* How a statement of a batched kernel runs over the slots (batch.c). */
+typedef enum IrBatch {
+    BATCH_NONE,     /* once: it reads and writes nothing per pattern */
+    BATCH_EACH,     /* once per slot: dst and what it reads per pattern are
+                       that slot's copies (VEC, MAT, MATVEC) */
+    BATCH_MEAN,     /* a shared dst (a weight) from per-pattern values:
+                       dst = (v_0 + v_1 + ... + v_{n-1}) / n over the n slots */
+    BATCH_MEAN_ADD, /* the same for an update dst = dst + v: dst = dst +
+                       (v_0 + ... + v_{n-1}) / n, v the statement's value */
+} IrBatch;
 
 /* What a FILL writes: draws, or (IDENTITY) 1 on a square matrix's diagonal
  * and 0 elsewhere, which codegen writes itself (no draws, no stream). */
@@ -158,6 +187,7 @@ struct IrStmt {
     IrStmtKind kind;
     const char *comment;                /* why this statement exists: printed by dumps
                                            and emitted as the LLVM value names' prefix */
+    IrBatch batch;                      /* in a batched kernel (batch.c), else BATCH_NONE */
     IrBuf *dst;                         /* VEC, MAT, MATVEC, RANDN, FILL */
     union {
         IrExpr *value;                  /* VEC, MAT: e(i) or e(i, j) */
@@ -368,6 +398,20 @@ typedef struct IrModel {
     int steady_dt;          /* ... and the time step of the one update per pattern (ms) */
     int steady_on;          /* ... and whether a run uses it (1, from `solver steady`) or
                                the Euler step (0): params, so a checkpoint keeps them */
+    /* Batched kernels (batch.c): settle_batch is the settle kernel over
+     * RtRun.nslots patterns, learning from their mean update; step_batch
+     * the evaluation step (no flags) over as many.  Empty when the model
+     * has none, batch_why (step) saying why. */
+    IrKernel settle_batch;
+    IrKernel step_batch;
+    const char *batch_why;
+    IrBuf **slot_bufs;      /* the per-slot copies (SLOT_EACH) and scratch */
+    int nslot_bufs, capslot_bufs;
+    int64_t slot_size;      /* doubles per slot (a multiple of IR_BUF_ALIGN) */
+    int64_t slot_scratch;   /* doubles of scratch before slot 0 (the same) */
+    int steady_batch;       /* param: the steady solver's training mini-batch */
+    int eval_batch;         /* the model's `eval_batch B` (test patterns at once), 0 if not
+                               given; step_batch is made only when it is (> 1) */
     IrTeacher *teachers;
     int nteachers;
     IrExperiment exp;
@@ -440,6 +484,8 @@ int ir_param_find(const IrModel *m, const char *name);      /* -1 if absent */
 
 /* --dump=ir */
 void ir_dump(FILE *out, const IrModel *m);
+/* The batched kernels and the slots' layout (--dump=batch). */
+void ir_dump_batch(FILE *out, const IrModel *m);
 /* The runtime's model description (see runtime/dendrt.h, "The model
  * descriptor"), as text; codegen embeds it in the module. */
 char *ir_descriptor(Arena *a, const IrModel *m);

@@ -10,6 +10,7 @@
  * exporting its symbols (-rdynamic); anything else LLVM decides to call
  * (memset for a zeroing loop, exp2 for pow(2, x)) comes from the process.
  */
+#include "config.h"     /* HAVE_OPENBLAS */
 #include "jit.h"
 
 #include <math.h>
@@ -20,6 +21,9 @@
 #include <llvm-c/Error.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
+#ifdef HAVE_OPENBLAS
+#include <cblas.h>
+#endif
 
 struct Jit {
     Comp *c;
@@ -39,6 +43,10 @@ const JitSymbol jit_runtime_symbols[] = {
     SYM(round), SYM(rint), SYM(nearbyint), SYM(cbrt),
     /* loop idioms */
     SYM(memset), SYM(memcpy), SYM(memmove),
+#ifdef HAVE_OPENBLAS
+    /* dendc --blas */
+    SYM(cblas_dgemm), SYM(openblas_set_num_threads),
+#endif
 };
 #undef SYM
 const int jit_nruntime_symbols = (int)(sizeof jit_runtime_symbols / sizeof jit_runtime_symbols[0]);

@@ -1460,6 +1460,7 @@ static void lower_settle(Lower *L)
     SemaExperiment *x = &s->exp;
     AstNode *where;
     const char *note;
+    L->m->eval_batch = x->eval_batch;
     const char *why = steady_blocker(L, &where, &note);
     if (why) {
         L->m->steady_why = why;
@@ -1485,6 +1486,8 @@ static void lower_settle(Lower *L)
         }
         L->m->steady_dt = ir_param_add(L->a, L->m, intern_cstr(&L->c->names, "steady.dt"), v, t);
     }
+    L->m->steady_batch = ir_param_add(L->a, L->m, intern_cstr(&L->c->names, "steady.batch"),
+                                      x->steady ? x->steady_batch : 1, NULL);
 
     L->m->somas = arena_alloc(L->a, (size_t)(s->npops + 1) * sizeof *L->m->somas);
     for (int i = 0; i < s->npops; i++)

@@ -220,6 +220,8 @@ typedef struct SemaExperiment {
     AstNode *solver;            /* the `solver ...` setting, or NULL (euler) */
     int steady;                 /* `solver steady(...)`: the default solver is the steady one */
     int steady_passes;          /* its passes (default 1) */
+    int steady_batch;           /* its mini-batch: patterns per (mean) weight update (default 1) */
+    int eval_batch;             /* `eval_batch B` of either solver: test patterns at once (0: not given) */
     AstNode *steady_dt;         /* its `dt`: the time step of the one update per
                                    pattern, or NULL (t_present - learning_lag) */
     int epochs;

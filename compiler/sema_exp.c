@@ -644,37 +644,51 @@ static void check_record(Sema *S, AstNode *it, SemaExperiment *x)
     }
 }
 
-/* `solver euler`, `solver steady` or `solver steady(passes 2, dt 80 ms)`:
- * which solver a run uses unless --solver says otherwise.  Whether the
- * model can be solved for its steady state is lowering's question
- * (lower.c's steady_blocker), asked only when it is. */
+/* `solver euler`, `solver euler(eval_batch 16)`, `solver steady` or
+ * `solver steady(passes 2, batch 10, eval_batch 64, dt 80 ms)`: which
+ * solver a run uses unless --solver says otherwise, and its batches.
+ * Whether the model can be solved for its steady state is lowering's
+ * question (lower.c's steady_blocker), asked only when it is. */
 static void check_solver(Sema *S, AstNode *v, SemaExperiment *x)
 {
+    static const char usage[] = "unknown solver: 'solver' takes 'euler' (the default: the ODE, step by step), "
+                                "'euler(eval_batch B)', or 'steady' / 'steady(passes N, batch B, eval_batch B, "
+                                "dt T)' (the settled network, solved per pattern)";
     x->steady_passes = 1;
-    if (v->kind == AST_NAME && strcmp(v->name, "euler") == 0)
-        return;
-    if (v->kind == AST_NAME && strcmp(v->name, "steady") == 0) {
-        x->steady = 1;
-        return;
-    }
-    if (v->kind != AST_CALL || v->u.call.callee_object || strcmp(v->name, "steady") != 0) {
-        ERR(S, v->span, "unknown solver: 'solver' takes 'euler' (the default: the ODE, step by step) or "
-            "'steady' / 'steady(passes N, dt T)' (the settled network, solved per pattern)");
+    x->steady_batch = 1;
+    int steady = v->kind == AST_NAME || v->kind == AST_CALL ? strcmp(v->name, "steady") == 0 : 0;
+    int euler = v->kind == AST_NAME || v->kind == AST_CALL ? strcmp(v->name, "euler") == 0 : 0;
+    if ((v->kind != AST_NAME && v->kind != AST_CALL) || (v->kind == AST_CALL && v->u.call.callee_object)
+        || (!steady && !euler)) {
+        ERR(S, v->span, "%s", usage);
         return;
     }
-    x->steady = 1;
+    x->steady = steady;
+    if (v->kind == AST_NAME)
+        return;
     for (int i = 0; i < v->u.call.args.len; i++) {
         const char *kw = v->u.call.arg_names.len > i ? v->u.call.arg_names.items[i] : NULL;
         AstNode *a = v->u.call.args.items[i];
-        long passes;
-        if (kw && strcmp(kw, "passes") == 0) {
-            if (sema_const_int(S, a, "'passes'", 1, 100000, &passes))
-                x->steady_passes = (int)passes;
+        long n;
+        if (kw && strcmp(kw, "eval_batch") == 0) {
+            if (sema_const_int(S, a, "'eval_batch'", 1, 100000, &n))
+                x->eval_batch = (int)n;
+        } else if (euler) {
+            ERR(S, a->span, "euler(...) takes 'eval_batch B' (test patterns evaluated at once, each "
+                "starting from the state the pattern B before it left; default 1)");
+        } else if (kw && strcmp(kw, "passes") == 0) {
+            if (sema_const_int(S, a, "'passes'", 1, 100000, &n))
+                x->steady_passes = (int)n;
+        } else if (kw && strcmp(kw, "batch") == 0) {
+            if (sema_const_int(S, a, "'batch'", 1, 100000, &n))
+                x->steady_batch = (int)n;
         } else if (kw && strcmp(kw, "dt") == 0) {
             x->steady_dt = a;
             sema_check_param_expr(S, a);
         } else {
-            ERR(S, a->span, "steady(...) takes 'passes N' (forward and backward sweeps, default 1) and "
+            ERR(S, a->span, "steady(...) takes 'passes N' (forward and backward sweeps, default 1), "
+                "'batch B' (patterns per weight update, which is their updates' mean; default 1), "
+                "'eval_batch B' (test patterns evaluated at once; default 32) and "
                 "'dt T' (the time step of the one weight update per pattern, default t_present - "
                 "learning_lag)");
         }

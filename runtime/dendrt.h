@@ -27,7 +27,12 @@
  *        steady-state solver settles the presented pattern (passes
  *        params[PASSES] of forward and backward sweeps, every soma at its
  *        fixed point) and, with RT_LEARN, applies each rule once with the
- *        time step params[DT], unfiltered; RT_NUDGE nudges toward the target
+ *        time step params[DT], unfiltered; RT_NUDGE nudges toward the target;
+ *        with RT_SETTLE | RT_BATCH the same for the run->nslots patterns in
+ *        run->slots (each slot's copies of the per-pattern buffers, the
+ *        `slot` records), learning from the mean of their updates; with
+ *        RT_BATCH alone (a `batch_step` record), an evaluation step (no
+ *        other flags) of every slot
  *   void dendc_teacher_init(double *state, const double *params, RtRun *run, int32_t k);
  *   void dendc_teacher(double *state, const double *params, RtRun *run, int32_t k);
  *        teacher k: draw its weights / map its `in` buffer to its `out` buffer
@@ -160,6 +165,26 @@
  *                                        (what --validate-steady compares)
  *   no_steady REASON...                  optional, instead: why the model
  *                                        cannot be solved so (rest of line)
+ *   steady_batch K                       optional, after `steady`: params[K]
+ *                                        is the training mini-batch (the step
+ *                                        under RT_SETTLE | RT_BATCH learns
+ *                                        their updates' mean)
+ *   slots SCRATCH SIZE                   optional: the batched kernels'
+ *                                        memory, RtRun.slots, is SCRATCH
+ *                                        doubles, then RtRun.nslots slots of
+ *                                        SIZE doubles each
+ *   slot BUF_ID OFFSET USE               after `slots`, repeated: each slot
+ *                                        holds its copy of buffer BUF_ID at
+ *                                        OFFSET (per-pattern buffers), which
+ *                                        the batched settle (USE & 1) or step
+ *                                        (USE & 2) reads or writes
+ *   eval_batch B                         optional: the model's default of
+ *                                        test patterns evaluated at once
+ *   batch_step                           optional: the step under RT_BATCH
+ *                                        alone is an evaluation step (no
+ *                                        flags) of every slot
+ *   no_batch REASON...                   optional, instead: why evaluation
+ *                                        with the Euler step cannot be batched
  *   phase K NAME FROM TO LEARN NUDGE NOISE    K = 0, 1, ... in order; during
  *                                        steps llround(params[FROM]/dt) ..
  *                                        llround(params[TO]/dt) - 1 of each
@@ -232,7 +257,7 @@ extern "C" {
  * RT_NOISE: somatic noise on.  Training runs with all three (RT_LEARN off
  * during the learning lag); evaluation with none, so test metrics are
  * deterministic.  Must match IRF_* in ir.h. */
-enum { RT_LEARN = 1, RT_NUDGE = 2, RT_NOISE = 4, RT_FLUSH = 8, RT_SETTLE = 16 };
+enum { RT_LEARN = 1, RT_NUDGE = 2, RT_NOISE = 4, RT_FLUSH = 8, RT_SETTLE = 16, RT_BATCH = 32 };
 #define RT_TRAIN (RT_LEARN | RT_NUDGE | RT_NOISE)
 enum { RT_DIST_UNIFORM = 0, RT_DIST_NORMAL = 1 }; /* must match IrDist */
 enum { RT_STREAM_INIT = 1, RT_STREAM_NOISE = 1000, RT_STREAM_OU = 1 << 19, RT_STREAM_RUNTIME = 1 << 20 };
@@ -249,6 +274,8 @@ typedef struct RtRun {
     uint64_t seed;          /* --seed */
     uint64_t counter;       /* steps taken so far in the current phase */
     uint32_t phase;         /* 0 training, 1 evaluation: separates their noise */
+    double *slots;          /* RT_BATCH: the slots' memory (the `slots` record) ... */
+    int64_t nslots;         /* ... and how many patterns this call does (>= 1) */
 } RtRun;
 
 /* ---- called by generated code ---- */

@@ -3,6 +3,7 @@
  *   MODEL [--set NAME=VALUE]... [--seed N] [--epochs N] [--out DIR] [--trace N]
  *         [--checkpoint-every N] [--resume DIR] [--init DIR] [--bench STEPS] [--quiet] [--help]
  *         [--solver euler|steady[:PASSES]] [--validate-steady PATTERNS]
+ *         [--batch B] [--eval-batch B]
  *         [--variant NAME] [--list-variants] [--compare A,B] [--seeds A..B]
  *         [--threads N]
  *
@@ -28,7 +29,7 @@
 typedef enum OptKind {
     OPT_SET, OPT_SEED, OPT_EPOCHS, OPT_OUT, OPT_QUIET, OPT_TRACE, OPT_CHECKPOINT_EVERY,
     OPT_RESUME, OPT_BENCH, OPT_HELP, OPT_VARIANT, OPT_LIST_VARIANTS, OPT_COMPARE,
-    OPT_SEEDS, OPT_THREADS, OPT_SOLVER, OPT_VALIDATE_STEADY, OPT_INIT
+    OPT_SEEDS, OPT_THREADS, OPT_SOLVER, OPT_VALIDATE_STEADY, OPT_INIT, OPT_BATCH, OPT_EVAL_BATCH
 } OptKind;
 
 /* Where an option is valid: in one run, in a table of runs (--seeds or
@@ -58,6 +59,8 @@ static const struct {
     { "--bench", OPT_BENCH, 1, SCOPE_SINGLE, "" },
     { "--solver", OPT_SOLVER, 1, SCOPE_ANY, NULL },
     { "--validate-steady", OPT_VALIDATE_STEADY, 1, SCOPE_SINGLE, "" },
+    { "--batch", OPT_BATCH, 1, SCOPE_ANY, NULL },
+    { "--eval-batch", OPT_EVAL_BATCH, 1, SCOPE_ANY, NULL },
     { "--help", OPT_HELP, 0, SCOPE_ANY, NULL },
     { "-h", OPT_HELP, 0, SCOPE_ANY, NULL },
     { "--variant", OPT_VARIANT, 1, SCOPE_ANY, NULL },
@@ -485,6 +488,15 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
             }
             o->validate = (int64_t)u;
             break;
+        case OPT_BATCH:
+        case OPT_EVAL_BATCH:
+            if (parse_count(value, 100000, &u) < 0 || u == 0) {
+                fprintf(err, "%s: %s: expected a number of patterns from 1 to 100000, found '%s'\n", prog,
+                        opts[which].name, value);
+                return usage_error(err, prog);
+            }
+            *(opts[which].kind == OPT_BATCH ? &o->batch : &o->eval_batch) = (int64_t)u;
+            break;
         case OPT_HELP:
             help = 1;
             break;
@@ -575,11 +587,11 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
          * recording are the checkpoint's. */
         const char *what = o->nsets ? "--set" : o->seed_given ? "--seed"
                          : o->trace > 0 ? "--trace" : o->solver >= 0 ? "--solver"
-                         : o->init ? "--init" : NULL;
+                         : o->batch ? "--batch" : o->init ? "--init" : NULL;
         if (what) {
             fprintf(err, "%s: %s cannot be combined with --resume (a resumed run keeps the "
                     "%s it started with)\n", prog, what,
-                    o->nsets ? "parameters" : o->seed_given ? "seed" : o->solver >= 0 ? "solver"
+                    o->nsets ? "parameters" : o->seed_given ? "seed" : o->solver >= 0 || o->batch ? "solver"
                     : o->init ? "weights" : "settings");
             return usage_error(err, prog);
         }
@@ -656,6 +668,14 @@ void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,
             "                    integrate each presentation step by step (euler), or solve\n"
             "                    for the network it settles to, with PASSES forward and\n"
             "                    backward sweeps (steady; default: the model's solver)\n"
+            "  --batch B         the steady solver's mini-batch: B patterns at once, and\n"
+            "                    one weight update per batch, their updates' mean\n"
+            "                    (default: the model's `solver steady(batch B)`, else 1)\n"
+            "  --eval-batch B    evaluate B test patterns at once (default: the model's\n"
+            "                    eval_batch, else 32 with the steady solver, the same bits\n"
+            "                    as one by one, else 1; with the Euler step, compiled with\n"
+            "                    `solver euler(eval_batch B)`, each pattern starts from the\n"
+            "                    one B before it instead of the one just before)\n"
             "  --validate-steady N\n"
             "                    run both solvers on the first N test patterns and print\n"
             "                    how far apart they are (rel_rms=X last); writes nothing\n"

@@ -27,7 +27,8 @@ typedef enum RecKind {
     REC_TEACHER,
     REC_DATASET, REC_DATA, REC_DATA_CSV, REC_DATA_SCALE, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET_INPUT,
     REC_TARGET, REC_ONEHOT,
-    REC_EPOCHS, REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_T_PARAM, REC_STEADY, REC_STEADY_SOMA, REC_NO_STEADY, REC_PHASE, REC_PHASE_SET,
+    REC_EPOCHS, REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_T_PARAM, REC_STEADY, REC_STEADY_SOMA, REC_NO_STEADY,
+    REC_STEADY_BATCH, REC_SLOTS, REC_SLOT, REC_EVAL_BATCH, REC_BATCH_STEP, REC_NO_BATCH, REC_PHASE, REC_PHASE_SET,
     REC_SNAPSHOT, REC_METRIC, REC_REF, REC_REF_TRANSPOSED, REC_COMPUTED,
     REC_RECORD, REC_END, REC__COUNT
 } RecKind;
@@ -67,6 +68,12 @@ static const struct {
     [REC_STEADY] = { "steady", 3, 2 },
     [REC_STEADY_SOMA] = { "steady_soma", 1, 1 },
     [REC_NO_STEADY] = { "no_steady", -1, 2 },
+    [REC_STEADY_BATCH] = { "steady_batch", 1, 2 },
+    [REC_SLOTS] = { "slots", 2, 2 },
+    [REC_SLOT] = { "slot", 3, 1 },
+    [REC_EVAL_BATCH] = { "eval_batch", 1, 2 },
+    [REC_BATCH_STEP] = { "batch_step", 0, 2 },
+    [REC_NO_BATCH] = { "no_batch", -1, 2 },
     [REC_PHASE] = { "phase", 7, 1 },
     [REC_PHASE_SET] = { "phase_set", 3, 1 },
     [REC_SNAPSHOT] = { "snapshot", 3, 1 },
@@ -511,6 +518,37 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
     case REC_NO_STEADY:
         d->no_steady = rt_xstrdup(rest);
         return 0;
+    case REC_STEADY_BATCH:
+        if (d->steady_on < 0)
+            return fail(p, "steady_batch without steady");
+        return field_int(p, f[0], "steady_batch", 0, d->nparams - 1, &d->steady_batch);
+    case REC_SLOTS:
+        if (field_i64(p, f[0], "slots scratch", 0, INT64_MAX / 8, &d->slot_scratch) < 0
+            || field_i64(p, f[1], "slots size", 1, INT64_MAX / 8, &d->slot_size) < 0)
+            return -1;
+        return 0;
+    case REC_SLOT: {
+        RtSlotDesc sl;
+        if (field_int(p, f[0], "slot buffer", 0, d->nbufs - 1, &sl.buf) < 0
+            || field_i64(p, f[1], "slot offset", 0, d->slot_size - 1, &sl.offset) < 0
+            || field_int(p, f[2], "slot use", 1, 3, &sl.use) < 0)
+            return -1;
+        if (sl.offset + d->bufs[sl.buf].len > d->slot_size)
+            return fail(p, "slot of buffer %d runs past the slot's %lld doubles", sl.buf, (long long)d->slot_size);
+        d->slots = grow(d->slots, &p->caps[kind], d->nslots, sizeof *d->slots);
+        d->slots[d->nslots++] = sl;
+        return 0;
+    }
+    case REC_EVAL_BATCH:
+        return field_i64(p, f[0], "eval_batch", 1, 100000, &d->eval_batch);
+    case REC_BATCH_STEP:
+        if (d->slot_size <= 0)
+            return fail(p, "batch_step without slots");
+        d->batch_step = 1;
+        return 0;
+    case REC_NO_BATCH:
+        d->no_batch = rt_xstrdup(rest);
+        return 0;
     case REC_PHASE: {
         int k;
         if (field_int(p, f[0], "phase index", d->nphases, d->nphases, &k) < 0)
@@ -787,7 +825,7 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
     d->target = -1;
     d->lag_param = -1;
     d->t_param = -1;
-    d->steady_on = d->steady_passes = d->steady_dt = -1;
+    d->steady_on = d->steady_passes = d->steady_dt = d->steady_batch = -1;
     d->onehot_on = 1;
     d->onehot_off = 0;
     if (errlen)
@@ -818,9 +856,10 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
             line[5] = '\0';
             f[0] = line;
             nf = 1;
-        } else if (strncmp(line, "no_steady ", 10) == 0) {
-            rest = line + 10;
-            line[9] = '\0';
+        } else if (strncmp(line, "no_steady ", 10) == 0 || strncmp(line, "no_batch ", 9) == 0) {
+            size_t w = strcspn(line, " ");
+            rest = line + w + 1;
+            line[w] = '\0';
             f[0] = line;
             nf = 1;
         } else if ((nfixed = rest_fields(line)) > 0) {
@@ -1063,12 +1102,14 @@ void rt_desc_free(RtDesc *d)
     free(d->title);
     free(d->no_steady);
     free(d->steady_somas);
+    free(d->no_batch);
+    free(d->slots);
     free(d->experiment);
     memset(d, 0, sizeof *d);
     d->target = -1;
     d->lag_param = -1;
     d->t_param = -1;
-    d->steady_on = d->steady_passes = d->steady_dt = -1;
+    d->steady_on = d->steady_passes = d->steady_dt = d->steady_batch = -1;
 }
 
 int rt_desc_param_find(const RtDesc *d, const char *name)

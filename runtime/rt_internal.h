@@ -189,6 +189,13 @@ typedef struct RtSnapshotDesc {
     int phase, src, dst;
 } RtSnapshotDesc;
 
+/* A batch slot's copy of buffer buf, at offset doubles from the slot's start. */
+typedef struct RtSlotDesc {
+    int buf;
+    int64_t offset;
+    int use;                /* 1: the batched settle uses it, 2: the batched step */
+} RtSlotDesc;
+
 typedef struct RtDesc {
     char *model, *title;
     uint64_t hash;          /* rt_fnv1a64 of the descriptor text */
@@ -214,6 +221,14 @@ typedef struct RtDesc {
     char *no_steady;        /* why the model has no steady solver, or NULL */
     int *steady_somas;      /* buffers: the populations' somatic potentials */
     int nsteady_somas;
+    int steady_batch;       /* params index of the steady solver's mini-batch, or -1 */
+    int64_t slot_scratch;   /* the batched kernels' memory: scratch doubles, ... */
+    int64_t slot_size;      /* ... then doubles per slot (0: no batched kernels) */
+    RtSlotDesc *slots;      /* each slot's copies of the per-pattern buffers */
+    int nslots;
+    int64_t eval_batch;     /* the model's test patterns at once (`eval_batch B`), 0: not given */
+    int batch_step;         /* the step under RT_BATCH alone evaluates every slot */
+    char *no_batch;         /* else why not, or NULL */
     RtPhaseDesc *phases;   int nphases;
     RtSnapshotDesc *snapshots; int nsnapshots;
     RtMetricDesc *metrics; int nmetrics;
@@ -260,6 +275,8 @@ typedef struct RtOptions {
     int solver;             /* --solver: 0 euler, 1 steady, -1 not given (the model's) */
     int64_t solver_passes;  /* --solver steady:N: N; 0 when not given */
     int64_t validate;       /* --validate-steady N: compare the solvers on N patterns; 0: off */
+    int64_t batch;          /* --batch B: the steady solver's mini-batch; 0: the model's */
+    int64_t eval_batch;     /* --eval-batch B: test patterns at once; 0: the solver's default */
     int seed_given, epochs_given, out_given, every_given;
     double *params;         /* the bound model's defaults with --set applied (owned, nparams) */
     uint8_t *overridden;    /* 1 where --set gave the value (owned, nparams) */

@@ -58,6 +58,10 @@ typedef struct Driver {
     RtData *data;           /* per data set, made when first needed */
     uint8_t *made;
     int steady;             /* presentations are settled (RT_SETTLE), not stepped */
+    int64_t batch;          /* training presentations per call (the steady mini-batch), >= 1 */
+    int64_t eval_batch;     /* evaluated presentations per call, >= 1 */
+    double *slots;          /* RT_BATCH: the batched kernels' memory (the `slots` record) */
+    int input_slot, target_slot;    /* the input's and target's copies in d->slots, or -1 */
     int64_t nsteps;         /* steps per presentation */
     int64_t nlag;           /* of which the first nlag learn nothing (lag_param) */
     int64_t epochs;
@@ -136,6 +140,50 @@ static void present(Driver *dr, const RtData *data, int64_t s)
     if (d->target >= 0)
         memcpy(dr->state + d->bufs[d->target].offset, data->target + s * data->dout,
                (size_t)data->dout * sizeof(double));
+}
+
+/* Slot b of the batched kernels' memory. */
+static double *slot(const Driver *dr, int64_t b)
+{
+    return dr->slots + dr->d->slot_scratch + b * dr->d->slot_size;
+}
+
+/* Write sample s of `data` into slot b's input (and target). */
+static void present_slot(Driver *dr, const RtData *data, int64_t s, int64_t b)
+{
+    const RtDesc *d = dr->d;
+    rt_data_input(data, s, slot(dr, b) + d->slots[dr->input_slot].offset);
+    if (dr->target_slot >= 0)
+        memcpy(slot(dr, b) + d->slots[dr->target_slot].offset, data->target + s * data->dout,
+               (size_t)data->dout * sizeof(double));
+}
+
+/* Copy every per-pattern buffer between the state block and slot b: to the
+ * state block after a batched call (so that metrics, records and the
+ * divergence test read pattern b as if it had run alone), or from it (the
+ * state an evaluation's slots start from). */
+static void slot_copy(Driver *dr, int64_t b, int to_state)
+{
+    const RtDesc *d = dr->d;
+    for (int k = 0; k < d->nslots; k++) {
+        if (!(d->slots[k].use & (dr->steady ? 1 : 2)))
+            continue;
+        double *st = dr->state + d->bufs[d->slots[k].buf].offset, *sl = slot(dr, b) + d->slots[k].offset;
+        size_t n = (size_t)d->bufs[d->slots[k].buf].len * sizeof(double);
+        memcpy(to_state ? st : sl, to_state ? sl : st, n);
+    }
+}
+
+/* Are the per-pattern buffers of the state block finite (after
+ * slot_copy)?  The cheap part of the divergence test, made per pattern of
+ * a batch; the weights, which a batch changes once, are tested once. */
+static int slot_finite(const Driver *dr)
+{
+    const RtDesc *d = dr->d;
+    for (int k = 0; k < d->nslots; k++)
+        if ((d->slots[k].use & (dr->steady ? 1 : 2)) && rt_buf_nonfinite(&d->bufs[d->slots[k].buf], dr->state) >= 0)
+            return 0;
+    return 1;
 }
 
 /* Brings the state block up to date: applies the weight updates a fused
@@ -241,8 +289,9 @@ static void record_step(Driver *dr)
  * recorded. */
 static void run_steps(Driver *dr, int32_t flags, int64_t n)
 {
-    int tracing = dr->trace && flags != 0 && dr->trace_rows <= dr->o->trace;
-    int recording = flags != 0 && dr->rec && !dr->rec_done;
+    int train = (flags & ~RT_BATCH) != 0;
+    int tracing = dr->trace && train && dr->trace_rows <= dr->o->trace;
+    int recording = train && dr->rec && !dr->rec_done;
     if (tracing && dr->trace_rows == 0)
         trace_row(dr);          /* row 0: the state the first step starts from */
     for (int64_t t = 0; t < n; t++) {
@@ -258,7 +307,7 @@ static void run_steps(Driver *dr, int32_t flags, int64_t n)
             record_step(dr);
         }
     }
-    dr->steps += (uint64_t)n;
+    dr->steps += (uint64_t)n * (uint64_t)(flags & RT_BATCH ? dr->run.nslots : 1);
 }
 
 /* The flags of step s of a presentation: training (nudged and noisy, learning
@@ -315,18 +364,11 @@ static void plan_presentations(Driver *dr)
     }
 }
 
-/* The steady solver's presentation: one call of the step under RT_SETTLE
- * (learning and nudged while training), traced and recorded as one step at
- * the end of the presentation. */
-static void present_settled(Driver *dr, int train)
+/* After a settled presentation (its pattern in the state block): a --trace
+ * row and a record, each as one step at the presentation's end. */
+static void settled_done(Driver *dr, int train)
 {
-    int32_t flags = train ? RT_LEARN | RT_NUDGE : 0;
-    int tracing = dr->trace && train && dr->trace_rows <= dr->o->trace;
-    if (tracing && dr->trace_rows == 0)
-        trace_row(dr);
-    dr->m->step(dr->state, dr->params, &dr->run, RT_SETTLE | flags);
-    dr->steps++;
-    if (tracing)
+    if (train && dr->trace && dr->trace_rows <= dr->o->trace)
         trace_row(dr);
     if (train && dr->rec && !dr->rec_done) {
         dr->pres_step = dr->nsteps;
@@ -334,11 +376,41 @@ static void present_settled(Driver *dr, int train)
     }
 }
 
+/* The steady solver's presentation: one call of the step under RT_SETTLE
+ * (learning and nudged while training). */
+static void present_settled(Driver *dr, int train)
+{
+    if (train && dr->trace && dr->trace_rows == 0)
+        trace_row(dr);          /* row 0: the state the first presentation starts from */
+    dr->m->step(dr->state, dr->params, &dr->run, RT_SETTLE | (train ? RT_LEARN | RT_NUDGE : 0));
+    dr->steps++;
+    settled_done(dr, train);
+}
+
+/* The steady solver's n presentations in the slots at once: one call under
+ * RT_SETTLE | RT_BATCH, learning (while training) from the mean of their
+ * updates.  The caller then takes each pattern to the state block
+ * (slot_copy) and calls settled_done for it. */
+static void present_settled_batch(Driver *dr, int train, int64_t n)
+{
+    if (train && dr->trace && dr->trace_rows == 0)
+        trace_row(dr);
+    dr->run.nslots = n;
+    dr->m->step(dr->state, dr->params, &dr->run, RT_SETTLE | RT_BATCH | (train ? RT_LEARN | RT_NUDGE : 0));
+    dr->steps += (uint64_t)n;
+}
+
 /* The steps of one presentation, segment by segment: each phase's params
- * hold during it, and its snapshots are taken after its last step. */
-static void present_steps(Driver *dr, int train)
+ * hold during it, and its snapshots are taken after its last step.  With
+ * RT_BATCH in `batch`, of every slot's presentation at once (evaluation
+ * with the Euler step). */
+static void present_steps(Driver *dr, int train, int32_t batch)
 {
     const RtDesc *d = dr->d;
+    if (dr->steady && batch) {
+        present_settled_batch(dr, train, dr->run.nslots);
+        return;
+    }
     if (dr->steady) {
         present_settled(dr, train);
         return;
@@ -348,7 +420,7 @@ static void present_steps(Driver *dr, int train)
         const struct Segment *seg = &dr->segs[train][i];
         if (dr->phase_at)
             phase_params(dr, seg->phase);
-        run_steps(dr, seg->flags, seg->n);
+        run_steps(dr, seg->flags | batch, seg->n);
         for (int j = 0; seg->ends_phase && j < d->nsnapshots; j++)
             if (d->snapshots[j].phase == seg->phase)
                 memcpy(dr->state + d->bufs[d->snapshots[j].dst].offset,
@@ -473,18 +545,39 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
         dr->sums[j] = 0;
         refs |= (d->metrics[j].ref >= 0 || d->metrics[j].computed) && due[j] && d->metrics[j].dataset == k;
     }
+    /* Batched (--eval-batch), the patterns run B at a time in the slots.
+     * The steady solver's start from rest, so that changes no bit; the
+     * Euler step's start from the state their slot's last pattern left
+     * (the first B from the trained state), where one by one each starts
+     * from the pattern just before. */
+    int64_t B = dr->eval_batch;
+    if (B > 1 && !dr->steady)
+        for (int64_t b = 0; b < B; b++)
+            slot_copy(dr, b, 0);
     for (int64_t s = 0; s < data->n; s++) {
         const double *target = data->target + s * data->dout;
         /* Labelled sets: the class is the label, not the argmax of a one-hot
          * vector whose OFF value might not be below ON. */
         int64_t want = data->labels ? data->labels[s] : argmax(target, data->dout);
         present(dr, data, s);
-        present_steps(dr, 0);
+        if (B == 1) {
+            present_steps(dr, 0, 0);
+        } else {
+            if (s % B == 0) {       /* the next batch, then its patterns one by one */
+                int64_t n = data->n - s < B ? data->n - s : B;
+                for (int64_t b = 0; b < n; b++)
+                    present_slot(dr, data, s + b, b);
+                dr->run.nslots = n;
+                present_steps(dr, 0, RT_BATCH);
+            }
+            slot_copy(dr, s % B, 1);
+        }
         if (refs)
             flush(dr);      /* computes the metrics' values and references */
-        if (diverged(dr, "in the evaluation after epoch %lld, %s sample %lld (t = %.10g ms "
-                     "into it)", (long long)epoch, d->datasets[k].name, (long long)s + 1,
-                     (double)((s + 1) * dr->nsteps) * dr->params[d->dt_param]))
+        if ((B == 1 || !slot_finite(dr))
+            && diverged(dr, "in the evaluation after epoch %lld, %s sample %lld (t = %.10g ms "
+                        "into it)", (long long)epoch, d->datasets[k].name, (long long)s + 1,
+                        (double)((s + 1) * dr->nsteps) * dr->params[d->dt_param]))
             return -2;
         for (int j = 0; j < d->nmetrics; j++) {
             const RtMetricDesc *mt = &d->metrics[j];
@@ -643,6 +736,42 @@ static int evaluate(Driver *dr, int64_t epoch)
     return 0;
 }
 
+/* train_epoch with the steady solver's mini-batches: dr->batch samples at
+ * a time (the epoch's last batch may be smaller), one update per batch.
+ * Batches are counted from the epoch's first sample, and a stop signal
+ * takes effect between them, so a resumed run (from a checkpoint at a
+ * batch's end) makes the same batches. */
+static int64_t train_batches(Driver *dr, int64_t epoch, int64_t from, const RtData *data)
+{
+    const RtDesc *d = dr->d;
+    for (int64_t i = from; i < data->n;) {
+        int64_t n = data->n - i < dr->batch ? data->n - i : dr->batch;
+        for (int64_t b = 0; b < n; b++)
+            present_slot(dr, data, dr->perm[i + b], b);
+        present_settled_batch(dr, 1, n);
+        for (int64_t b = 0; b < n; b++) {
+            present(dr, data, dr->perm[i + b]);
+            slot_copy(dr, b, 1);
+            settled_done(dr, 1);
+            /* the weights once per batch (after its last pattern), the
+             * pattern's own values each time */
+            if ((b == n - 1 || !slot_finite(dr))
+                && diverged(dr, "at epoch %lld, sample %lld (t = %.10g ms)", (long long)epoch,
+                            (long long)(i + b) + 1, (double)(((epoch - 1) * data->n + i + b + 1) * dr->nsteps)
+                            * dr->params[d->dt_param]))
+                return i + b + 1;
+            if (record_presentation_done(dr))
+                dr->record_failed = 1;
+            dr->train_done += 1;
+            draw_progress(dr, epoch, 0);
+        }
+        i += n;
+        if (stop_signal)
+            return i;
+    }
+    return data->n;
+}
+
 /* Training epoch `epoch` (1-based) from its sample `from` on: every training
  * sample once, in the epoch's shuffled order, nudged throughout, learning
  * after the lag.  Returns how many of the epoch's samples have been
@@ -653,9 +782,11 @@ static int64_t train_epoch(Driver *dr, int64_t epoch, int64_t from)
     const RtDesc *d = dr->d;
     RtData *data = dataset(dr, d->train);
     rt_shuffle(dr->o->seed, (uint64_t)epoch, dr->perm, data->n);
+    if (dr->batch > 1)
+        return train_batches(dr, epoch, from, data);
     for (int64_t i = from; i < data->n; i++) {
         present(dr, data, dr->perm[i]);
-        present_steps(dr, 1);
+        present_steps(dr, 1, 0);
         if (diverged(dr, "at epoch %lld, sample %lld (t = %.10g ms)", (long long)epoch,
                      (long long)i + 1, (double)(((epoch - 1) * data->n + i + 1) * dr->nsteps)
                      * dr->params[d->dt_param]))
@@ -788,11 +919,11 @@ static void shortest(char *buf, size_t n, double v)
 }
 
 /* Params a run sets itself, not through --set: t and the params a phase
- * sets (they change during a presentation) and the solver's switch and
- * passes (--solver). */
+ * sets (they change during a presentation) and the solver's switch,
+ * passes (--solver) and mini-batch (--batch). */
 static int set_by_run(const RtDesc *d, int i)
 {
-    int set = i == d->t_param || i == d->steady_on || i == d->steady_passes;
+    int set = i == d->t_param || i == d->steady_on || i == d->steady_passes || i == d->steady_batch;
     for (int j = 0; j < d->nphases; j++)
         for (int s = 0; s < d->phases[j].nsets; s++)
             set |= d->phases[j].sets[s].param == i;
@@ -953,8 +1084,14 @@ static int run_bench(Driver *dr)
     int64_t n = dr->o->bench;
     double t, el;
     present(dr, dataset(dr, d->train), 0);
+    for (int64_t b = 0; dr->batch > 1 && b < dr->batch; b++)  /* a mini-batch: the first `batch` samples */
+        present_slot(dr, dataset(dr, d->train), b, b);
+    dr->run.nslots = dr->batch;
     t = rt_now();
-    if (dr->steady)
+    if (dr->steady && dr->batch > 1)
+        for (int64_t k = 0; k < n; k += dr->batch)
+            dr->m->step(dr->state, dr->params, &dr->run, RT_SETTLE | RT_BATCH | RT_LEARN | RT_NUDGE);
+    else if (dr->steady)
         for (int64_t k = 0; k < n; k++)
             dr->m->step(dr->state, dr->params, &dr->run, RT_SETTLE | RT_LEARN | RT_NUDGE);
     else
@@ -962,7 +1099,13 @@ static int run_bench(Driver *dr)
     el = rt_now() - t;
     if (!(el > 0))
         el = 1e-9;              /* below the clock's resolution */
-    if (!dr->o->quiet)
+    if (dr->steady && dr->batch > 1)
+        n = (n + dr->batch - 1) / dr->batch * dr->batch;
+    if (!dr->o->quiet && dr->steady && dr->batch > 1)
+        printf("%s: %lld settled presentations of the first %lld %s samples, %lld at a time (learning, "
+               "nudged) in %.3f s\n", d->model, (long long)n, (long long)dr->batch, d->datasets[d->train].name,
+               (long long)dr->batch, el);
+    else if (!dr->o->quiet)
         printf("%s: %lld %s of the first %s sample (learning, nudged) in %.3f s\n", d->model, (long long)n,
                dr->steady ? "settled presentations" : "steps", d->datasets[d->train].name, el);
     printf("%s=%.6g\n", dr->steady ? "patterns_per_s" : "steps_per_s", (double)n / el);
@@ -1203,6 +1346,74 @@ static int64_t lag_steps(const RtDesc *d, const double *params, int64_t nsteps, 
     return nsteps;
 }
 
+/* The run's batches (dr->batch, dr->eval_batch) and their memory: the
+ * steady solver's mini-batch is params[steady.batch] (--batch sets it);
+ * evaluation takes --eval-batch patterns at once, by default the model's
+ * `eval_batch`, else 32 with the steady solver (the same bits as one by
+ * one) and 1 with the Euler step (batched, each pattern starts from
+ * another's end: an opt-in the model compiles with `solver
+ * euler(eval_batch B)`).
+ * -1 after a message. */
+static int choose_batches(Driver *dr, const char *prog)
+{
+    const RtDesc *d = dr->d;
+    const RtOptions *o = dr->o;
+    dr->batch = dr->eval_batch = 1;
+    if (o->batch && d->steady_batch < 0) {
+        fprintf(stderr, "%s: --batch: mini-batches are the steady solver's, and model '%s' has none%s%s\n", prog,
+                d->model, d->no_steady ? ": " : "", d->no_steady ? d->no_steady : "");
+        return -1;
+    }
+    if (d->steady_batch >= 0) {
+        if (o->batch)
+            dr->params[d->steady_batch] = (double)o->batch;
+        double b = dr->params[d->steady_batch];
+        if (!(b >= 1 && b <= 100000 && b == floor(b))) {
+            fprintf(stderr, "%s: %s = %g: expected a whole number of patterns from 1 to 100000\n", prog,
+                    d->params[d->steady_batch].name, b);
+            return -1;
+        }
+        if (o->batch && !dr->steady) {
+            fprintf(stderr, "%s: --batch: mini-batches are the steady solver's; this run uses the Euler step "
+                    "(add --solver steady)\n", prog);
+            return -1;
+        }
+        if (dr->steady)
+            dr->batch = (int64_t)b;
+    }
+    if (o->eval_batch > 1 && !dr->steady && !d->batch_step) {
+        fprintf(stderr, "%s: --eval-batch: the Euler step of model '%s' evaluates pattern by pattern: %s\n", prog,
+                d->model, d->no_batch ? d->no_batch : "it has no batched step");
+        return -1;
+    }
+    if (d->slot_size > 0 && (dr->steady || d->batch_step))
+        dr->eval_batch = o->eval_batch ? o->eval_batch : d->eval_batch ? d->eval_batch : dr->steady ? 32 : 1;
+    int64_t n = dr->batch > dr->eval_batch ? dr->batch : dr->eval_batch;
+    if (n > 1) {
+        size_t bytes = (size_t)(d->slot_scratch + n * d->slot_size) * sizeof(double);
+        bytes = (bytes + 63) / 64 * 64;
+        dr->slots = aligned_alloc(64, bytes);
+        if (!dr->slots) {
+            fprintf(stderr, "%s: out of memory for %lld patterns at once\n", prog, (long long)n);
+            return -1;
+        }
+        memset(dr->slots, 0, bytes);
+        dr->run.slots = dr->slots;
+    }
+    dr->input_slot = dr->target_slot = -1;
+    for (int k = 0; k < d->nslots; k++) {
+        if (d->slots[k].buf == d->input)
+            dr->input_slot = k;
+        if (d->slots[k].buf == d->target)
+            dr->target_slot = k;
+    }
+    if (n > 1 && dr->input_slot < 0) {
+        fprintf(stderr, "%s: model '%s' has no per-slot copy of its input: cannot batch\n", prog, d->model);
+        return -1;
+    }
+    return 0;
+}
+
 /* The run's solver: the model's (params[steady.on]), or --solver's; the
  * steady one only where the model has it, with a whole number of passes.
  * -1 after a message. */
@@ -1217,7 +1428,7 @@ static int choose_solver(Driver *dr, const char *prog)
                     d->no_steady ? d->no_steady : "it was compiled without one");
             return -1;
         }
-        return 0;
+        return choose_batches(dr, prog);
     }
     if (o->solver >= 0)
         dr->params[d->steady_on] = o->solver;
@@ -1235,7 +1446,7 @@ static int choose_solver(Driver *dr, const char *prog)
         return -1;
     }
     dr->steady = on == 1 && !o->validate;
-    return 0;
+    return choose_batches(dr, prog);
 }
 
 /* The set-up of a run, paired with driver_free: the params (derived, or the
@@ -1329,7 +1540,7 @@ static int driver_setup(Driver *dr, const RtModel *m, const RtDesc *d, RtOptions
 
     if (o->trace > 0)
         dr->trace = rt_xmalloc((size_t)(o->trace + 1) * dr->state_bytes + 1);
-    dr->run = (RtRun){ .seed = o->seed, .counter = 0, .phase = 0 };
+    dr->run = (RtRun){ .seed = o->seed, .counter = 0, .phase = 0, .slots = dr->slots, .nslots = 1 };
     rt_given_apply(&dr->given, d, dr->state, 0);
     m->init(dr->state, dr->params, &dr->run);
     rt_given_apply(&dr->given, d, dr->state, 1);
@@ -1375,6 +1586,7 @@ static void driver_free(Driver *dr)
     rt_given_free(&dr->given);
     free(dr->state);
     free(dr->saved);
+    free(dr->slots);
     free(dr->trace);
     for (int k = 0; dr->rec && k < d->nrecords; k++) {
         free(dr->rec[k]);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Golden tests: every tests/diag/NAME.dend is compiled with `dendc --dump=ir`
-# from inside tests/diag (so file names in messages are stable).
+# (or the phase a comment `golden: --dump=PHASE` in it names) from inside
+# tests/diag (so file names in messages are stable).
 #   NAME.err beside it: the compile must fail with exit status 1 and exactly
 #                       that stderr (the diagnostics);
 #   NAME.ir beside it:  the compile must succeed with exactly that stdout.
@@ -16,7 +17,8 @@ for f in *.dend; do
   name=${f%.dend}
   out=$TMP/$name.out err=$TMP/$name.err
   status=0
-  timeout 20 "$DENDC" --dump=ir "$f" >"$out" 2>"$err.raw" || status=$?
+  phase=$(grep -o -m1 'golden: --dump=[a-z]*' "$f" | sed 's/.*=//')
+  timeout 20 "$DENDC" --dump="${phase:-ir}" "$f" >"$out" 2>"$err.raw" || status=$?
   while IFS= read -r line || [ -n "$line" ]; do
     printf '%s\n' "${line//"$DENDC_STDLIB"/STDLIB}"
   done <"$err.raw" >"$err"

@@ -86,7 +86,7 @@ check "--dump=opt differs from layout (hoisting)" sh -c "! cmp -s '$TMP/yy.layou
 check "--dump=fuse differs from opt (fusion)" sh -c "! cmp -s '$TMP/yy.opt' '$TMP/yy.fuse'"
 check "--dump=fuse is --dump=ir" cmp "$TMP/yy.fuse" "$TMP/yy.ir"
 check "-O0 --dump=fuse is the IR as lowered" sh -c "'$DENDC' -O0 --dump=fuse '$yy' | cmp - '$TMP/yy.lower'"
-expect_status "--dump of an unknown phase is refused" 2 "use ast, sema, lower, layout, opt, fuse, ir or llvm" \
+expect_status "--dump of an unknown phase is refused" 2 "use ast, sema, lower, layout, opt, fuse, batch, ir or llvm" \
   "$DENDC" --dump=lowr "$yy"
 check "-O1 hoists" sh -c "'$DENDC' -O1 --dump=ir '$traj' | grep -q '# hoisted:'"
 

@@ -76,11 +76,20 @@ steady_case steady3 steady:3 3 1e-10
 steady_case frozen steady 1 1e-12 $no_learning
 # shellcheck disable=SC2086
 steady_case frozen3 steady:3 3 1e-12 $no_learning
+# Mini-batches: the mean of the batch's updates, from the same weights; 7
+# leaves a last batch of 2 of the 5000 patterns, averaged over its own size.
+steady_case batch10 steady 1 1e-10 --batch 10
+steady_case batch7 steady 1 1e-10 --batch 7
 check "bp: initial weights" "$TMP/m" --quiet --variant bp --epochs 0 --out "$TMP/init_bp"
 check "bp: dendc --solver steady" "$TMP/m" --quiet --variant bp --solver steady --epochs 1 --out "$TMP/bp"
 check "bp: NumPy reference" "$PYTHON_NUMPY" "$ref" train --dendc "$DENDC" --model "$model" \
     --variant bp --init "$TMP/init_bp/final" --out "$TMP/bp.ref"
 check "bp: final weights and potentials agree (1e-6)" "$PYTHON_NUMPY" "$ref" compare "$TMP/bp" "$TMP/bp.ref" 1e-6
+check "bp, mini-batches of 10: dendc" "$TMP/m" --quiet --variant bp --solver steady --batch 10 --epochs 1 \
+    --out "$TMP/bp10"
+check "bp, mini-batches of 10: NumPy reference" "$PYTHON_NUMPY" "$ref" train --dendc "$DENDC" --model "$model" \
+    --variant bp --init "$TMP/init_bp/final" --out "$TMP/bp10.ref" --batch 10
+check "bp, mini-batches of 10: agree (1e-6)" "$PYTHON_NUMPY" "$ref" compare "$TMP/bp10" "$TMP/bp10.ref" 1e-6
 
 # --validate-steady N: both solvers on N test patterns, plasticity off; its
 # last line is rel_rms=X for the run's passes.  The reference's fixed point
