@@ -7,6 +7,7 @@
  *   dendc run [OPTIONS] MODEL.dend [-- ARGS]   JIT-compile and run in-process
  *   dendc data NAME --size N --seed S -o PREFIX  write a standard data set
  *   dendc compare FILE... --seeds A..B [-- ARGS]  one table over models (compare.c)
+ *   dendc plot DIR [--format F] [--out PATH]      pictures of DIR, by gnuplot (plot.c)
  *
  * Exit status: 0 success, 1 errors in the model (or a failed run, a data
  * set that could not be written, or no memory left), 2 bad command line.
@@ -111,6 +112,9 @@ static void usage(FILE *out)
         "                                            run every variant of each model on\n"
         "                                            each seed; one table of the final\n"
         "                                            metrics (mean ± std), DIR/compare.csv\n"
+        "       dendc plot DIR [--format png|svg|pdf] [--out FILE-OR-DIR] [--script]\n"
+        "                                            draw DIR's learning curves, tables and\n"
+        "                                            records with gnuplot (DIR/plots/)\n"
         "\n"
         "options:\n"
         "  -o FILE          name of the executable (default: MODEL without .dend, here)\n"
@@ -592,6 +596,8 @@ int driver_main(int argc, char **argv)
         return data_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "compare") == 0)
         return compare_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "plot") == 0)
+        return plot_main(argc - 1, argv + 1);
     int st = parse_args(argc, argv, &o);
     if (st >= 0)
         return st;

@@ -29,5 +29,7 @@ const char *driver_option_value(int argc, char **argv, int *i, const char *name)
 
 /* dendc compare (compare.c); argv[0] is "compare". */
 int compare_main(int argc, char **argv);
+/* dendc plot (plot.c); argv[0] is "plot". */
+int plot_main(int argc, char **argv);
 
 #endif
