@@ -92,8 +92,9 @@ for row, a, b in zip(blocks[0], *runs):
 assert len(blocks[0]) == 3, blocks[0]
 PY
 expect_status "dendc compare's table draws" 0 '' sh -c \
-  "'$DENDC' compare '$TMP/v.dend' --seeds 1..2 --out '$TMP/dc' --quiet -- --epochs 1 >/dev/null && '$DENDC' plot '$TMP/dc' --format svg"
-check "its labels are the variants" is_svg "$TMP/dc/plots/compare.svg" base slow zero_init
+  "'$DENDC' compare '$TMP/v.dend' '$srcdir/examples/teacher_student.dend' --seeds 1..2 --out '$TMP/dc' --quiet -- --epochs 1 >/dev/null && '$DENDC' plot '$TMP/dc' --format svg"
+check "its labels are model/variant, its runs under DIR/MODEL/" \
+  sh -c "grep -q 'v/zero_init' '$TMP/dc/plots/compare.svg' && grep -q 'teacher_student/base' '$TMP/dc/plots/curves.svg'"
 
 # ---- a sweep's table (the columns dendc plot documents) ----
 mkdir -p "$TMP/sw2" "$TMP/sw1"
@@ -140,11 +141,13 @@ expect_status "two directories" 2 "more than one directory" "$DENDC" plot "$TMP/
 expect_status "an unknown format" 2 "takes png, svg or pdf, not 'gif'" "$DENDC" plot "$TMP/run" --format gif
 expect_status "an unknown kind" 2 "unknown kind 'recrod' in --only; did you mean 'record'" \
   "$DENDC" plot "$TMP/run" --only recrod
-expect_status "--only a kind DIR has not" 2 "has no compare.csv \(--only compare\)" \
+expect_status "--only a kind DIR has not" 2 "has no compare.csv with values \(--only compare\)" \
   "$DENDC" plot "$TMP/run" --only compare
 expect_status "--out FILE for two pictures" 2 "gives 2 \(metrics, record\)" \
   "$DENDC" plot "$TMP/run" --out "$TMP/x.png"
 expect_status "--out and --format disagree" 2 "disagree" "$DENDC" plot "$TMP/run" --only metrics --out "$TMP/x.png" --format svg
+expect_status "a path with a line break" 2 "line break" "$DENDC" plot "$TMP/run" --out "$TMP/a
+b.png"
 check "none of them wrote anything" sh -c "[ ! -e '$TMP/empty/plots' ] && [ ! -e '$TMP/x.png' ]"
 mkdir -p "$TMP/bad1" "$TMP/bad2/record" "$TMP/bad3"
 printf 'step,mse\n0,1\n' > "$TMP/bad1/metrics.csv"
@@ -155,6 +158,9 @@ cp "$TMP/run/record/S.u.npy" "$TMP/bad2/record/"
 expect_status "a record without its times" 1 "cannot read the times of the record" "$DENDC" plot "$TMP/bad2"
 head -c 100 "$TMP/run/record/S.u.t.npy" > "$TMP/bad2/record/S.u.t.npy"
 expect_status "a truncated record" 1 "S.u.t.npy" "$DENDC" plot "$TMP/bad2"
+mkdir -p "$TMP/diverged"
+printf 'variant,metric,n,mean,std,min,max\nbase,mse,0,nan,nan,nan,nan\n' > "$TMP/diverged/compare.csv"
+expect_status "a table whose every run diverged" 2 "nothing to plot in '$TMP/diverged'" "$DENDC" plot "$TMP/diverged"
 printf 'variant,metric,n,mean\nbase,mse,2,0.5\n' > "$TMP/bad3/compare.csv"
 expect_status "a table without std" 1 "has no 'std' column" "$DENDC" plot "$TMP/bad3"
 check "the damaged ones wrote nothing" \
