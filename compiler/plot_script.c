@@ -75,6 +75,7 @@ static const char *record_label(Plot *p, const char *name)
     return name;
 }
 
+/* An inline data block, $dN << EOD ... EOD: its name, to plot it by. */
 static const char *block_begin(Plot *p)
 {
     const char *name = arena_printf(&p->arena, "$d%d", ++p->nblocks);
@@ -121,7 +122,7 @@ static void picture_begin(Plot *p, PlotKind kind, int npanels, const char *title
     plot_printf(&p->gp, "\n# ---- %s: %s\nreset\n", plot_kind_names[kind], plot_kind_whats[kind]);
     if (strcmp(p->terminal, "pdfcairo") == 0)
         plot_printf(&p->gp, "set terminal pdfcairo size %.2fin,%.2fin font 'sans,9' noenhanced\n",
-                w / 96.0, h / 96.0);
+                    w / 96.0, h / 96.0);
     else if (strcmp(p->terminal, "svg") == 0)
         plot_printf(&p->gp, "set terminal svg size %d,%d font 'sans,11' noenhanced "
                             "background '#ffffff'\n", w, h);
@@ -232,7 +233,7 @@ static void draw_curves(Plot *p, PlotKind kind, const Curves *cv, const char *ti
             if (s->metric != m || !s->npt)
                 continue;
             plot_printf(&p->gp, "%s%s using 1:2 with linespoints lt %d lw 2 pt 7 ps 0.5 title ", sep,
-                    block[i], s->label % NCOLORS + 1);
+                        block[i], s->label % NCOLORS + 1);
             bquote(&p->gp, cv->labels.s[s->label]);
             sep = ", \\\n     ";
         }
@@ -309,7 +310,7 @@ static void draw_compare(Plot *p)
         : arena_printf(&p->arena, "%s: final metrics (box: mean ± std, whiskers: min..max)", p->dir);
     picture_begin(p, PLOT_COMPARE, npanels, title);
     plot_printf(&p->gp, "unset key\nset boxwidth 0.5\nset style fill solid 0.35 border\n"
-                    "set grid noxtics ytics\nset xrange [-0.6:%.1f]\n", s->labels.n - 0.4);
+                        "set grid noxtics ytics\nset xrange [-0.6:%.1f]\n", s->labels.n - 0.4);
     plot_printf(&p->gp, "set xtics (");
     for (int l = 0; l < s->labels.n; l++) {
         plot_printf(&p->gp, "%s", l ? ", " : "");
@@ -325,11 +326,11 @@ static void draw_compare(Plot *p)
         axis_range(p, "y", lo[m], hi[m]);
         plot_printf(&p->gp, "plot %s using 1:2:3:4:5:7 with candlesticks lc rgb variable "
                             "whiskerbars 0.5, \\\n"
-                        "     %s using 1:6:6:6:6 with candlesticks lc rgb '#000000' lw 2",
-                box[m], box[m]);
+                            "     %s using 1:6:6:6:6 with candlesticks lc rgb '#000000' lw 2",
+                    box[m], box[m]);
         if (dots[m])
             plot_printf(&p->gp, ", \\\n     %s using 1:2 with points pt 7 ps 0.7 lc rgb '#000000'",
-                    dots[m]);
+                        dots[m]);
         plot_printf(&p->gp, "\n");
     }
     picture_end(p);
@@ -432,7 +433,7 @@ static void draw_sweep_line(Plot *p, const Summary *s)
             if (!b)
                 continue;
             plot_printf(&p->gp, "%s%s using 1:2:3 with yerrorlines lt %d lw 2 pt 7 title ", sep, b,
-                    l % NCOLORS + 1);
+                        l % NCOLORS + 1);
             bquote(&p->gp, s->labels.s[l]);
             sep = ", \\\n     ";
         }
@@ -497,8 +498,8 @@ static void draw_sweep_map(Plot *p, const Summary *s)
                   arena_printf(&p->arena, "%s: sweep of %s and %s (mean ± std over the seeds)",
                                p->dir, s->params.s[0], s->params.s[1]));
     plot_printf(&p->gp, "unset key\nunset grid\nset xrange [-0.5:%.1f]\nset yrange [-0.5:%.1f]\n"
-                    "set palette defined (0 '#fff5eb', 0.5 '#fdae6b', 1 '#e6550d')\n",
-            vx.n - 0.5, vy.n - 0.5);
+                        "set palette defined (0 '#fff5eb', 0.5 '#fdae6b', 1 '#e6550d')\n",
+                vx.n - 0.5, vy.n - 0.5);
     tics(p, "x", &vx);
     tics(p, "y", &vy);
     axis_label(p, "x", s->params.s[0]);
@@ -531,7 +532,7 @@ static void draw_sweep_map(Plot *p, const Summary *s)
         }
         if (empty[c])
             plot_printf(&p->gp, "%s%s using 1:2:('no value') with labels font ',10' tc rgb '#aa0000'",
-                    sep, empty[c]);
+                        sep, empty[c]);
         plot_printf(&p->gp, "\n");
     }
     picture_end(p);
@@ -585,7 +586,8 @@ static void draw_records(Plot *p)
             plot_printf(&p->gp, "set key outside right top\n");
         for (int64_t j = 0; j < units; j++)
             plot_printf(&p->gp, "%s%s using 1:%d with lines lt %d lw 1.5 title '[%d]'",
-                    j ? ", \\\n     " : "plot ", block[k], (int)j + 2, (int)(j % NCOLORS) + 1, (int)j);
+                        j ? ", \\\n     " : "plot ", block[k], (int)j + 2, (int)(j % NCOLORS) + 1,
+                        (int)j);
         plot_printf(&p->gp, "\n");
     }
     picture_end(p);
@@ -595,7 +597,7 @@ void plot_script(Plot *p)
 {
     plot_printf(&p->gp, "# dendc plot %s: written by dendc " PACKAGE_VERSION ".\n", p->dir);
     plot_printf(&p->gp, "# The data are inline ($dN blocks); edit what you like and run "
-                    "`gnuplot THIS-FILE`.\n");
+                        "`gnuplot THIS-FILE`.\n");
     if (p->script) {
         const char *d = p->outs[0].path;
         for (int k = 0; k < NPLOT_KINDS; k++)
