@@ -9,7 +9,9 @@
  *
  *   settle_batch  the settle kernel over n patterns (the steady solver's
  *                 mini-batch while training, and its evaluation), under
- *                 IRF_SETTLE | IRF_BATCH;
+ *                 IRF_SETTLE | IRF_BATCH; for a model whose solver is the
+ *                 steady one (`solver steady`), as it costs a second settle
+ *                 kernel's compile time;
  *   step_batch    the Euler step as evaluation runs it (no flags: no
  *                 learning, nudging or noise) over n patterns, under
  *                 IRF_BATCH; only for a model that asks for it with
@@ -237,7 +239,7 @@ void batch_model(Comp *c, IrModel *m)
 {
     Batch B = { .c = c, .a = &c->arena, .m = m };
     B.twin = arena_alloc(B.a, (size_t)(m->nbufs + 1) * sizeof *B.twin);
-    if (m->settle.nstmts) {
+    if (m->settle.nstmts && m->params[m->steady_on].value == 1) {
         IrKernel k = { .name = "settle_batch" };
         if (batch_stmts(&B, m->settle.stmts, m->settle.nstmts, &k))
             m->settle_batch = k;

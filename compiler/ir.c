@@ -916,6 +916,8 @@ char *ir_descriptor(Arena *a, const IrModel *m)
     }
     if (m->eval_batch)
         sb_printf(&sb, "eval_batch %d\n", m->eval_batch);
+    if (m->settle_batch.nstmts)
+        sb_printf(&sb, "batch_settle\n");
     if (m->step_batch.nstmts)
         sb_printf(&sb, "batch_step\n");
     else if (m->batch_why)

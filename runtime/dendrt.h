@@ -180,6 +180,8 @@
  *                                        (USE & 2) reads or writes
  *   eval_batch B                         optional: the model's default of
  *                                        test patterns evaluated at once
+ *   batch_settle                         optional: the step under RT_SETTLE |
+ *                                        RT_BATCH settles every slot
  *   batch_step                           optional: the step under RT_BATCH
  *                                        alone is an evaluation step (no
  *                                        flags) of every slot

@@ -28,7 +28,7 @@ typedef enum RecKind {
     REC_DATASET, REC_DATA, REC_DATA_CSV, REC_DATA_SCALE, REC_EXPERIMENT, REC_TRAIN, REC_INPUT, REC_TARGET_INPUT,
     REC_TARGET, REC_ONEHOT,
     REC_EPOCHS, REC_DT_PARAM, REC_PRESENT_PARAM, REC_LAG_PARAM, REC_T_PARAM, REC_STEADY, REC_STEADY_SOMA, REC_NO_STEADY,
-    REC_STEADY_BATCH, REC_SLOTS, REC_SLOT, REC_EVAL_BATCH, REC_BATCH_STEP, REC_NO_BATCH, REC_PHASE, REC_PHASE_SET,
+    REC_STEADY_BATCH, REC_SLOTS, REC_SLOT, REC_EVAL_BATCH, REC_BATCH_SETTLE, REC_BATCH_STEP, REC_NO_BATCH, REC_PHASE, REC_PHASE_SET,
     REC_SNAPSHOT, REC_METRIC, REC_REF, REC_REF_TRANSPOSED, REC_COMPUTED,
     REC_RECORD, REC_END, REC__COUNT
 } RecKind;
@@ -72,6 +72,7 @@ static const struct {
     [REC_SLOTS] = { "slots", 2, 2 },
     [REC_SLOT] = { "slot", 3, 1 },
     [REC_EVAL_BATCH] = { "eval_batch", 1, 2 },
+    [REC_BATCH_SETTLE] = { "batch_settle", 0, 2 },
     [REC_BATCH_STEP] = { "batch_step", 0, 2 },
     [REC_NO_BATCH] = { "no_batch", -1, 2 },
     [REC_PHASE] = { "phase", 7, 1 },
@@ -541,6 +542,11 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
     }
     case REC_EVAL_BATCH:
         return field_i64(p, f[0], "eval_batch", 1, 100000, &d->eval_batch);
+    case REC_BATCH_SETTLE:
+        if (d->slot_size <= 0 || d->steady_on < 0)
+            return fail(p, "batch_settle without slots or steady");
+        d->batch_settle = 1;
+        return 0;
     case REC_BATCH_STEP:
         if (d->slot_size <= 0)
             return fail(p, "batch_step without slots");

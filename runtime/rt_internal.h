@@ -227,6 +227,7 @@ typedef struct RtDesc {
     RtSlotDesc *slots;      /* each slot's copies of the per-pattern buffers */
     int nslots;
     int64_t eval_batch;     /* the model's test patterns at once (`eval_batch B`), 0: not given */
+    int batch_settle;       /* the step under RT_SETTLE | RT_BATCH settles every slot */
     int batch_step;         /* the step under RT_BATCH alone evaluates every slot */
     char *no_batch;         /* else why not, or NULL */
     RtPhaseDesc *phases;   int nphases;

@@ -1378,15 +1378,26 @@ static int choose_batches(Driver *dr, const char *prog)
                     "(add --solver steady)\n", prog);
             return -1;
         }
+        if (dr->steady && b > 1 && !d->batch_settle) {
+            fprintf(stderr, "%s: %s = %g: model '%s' was compiled without mini-batches (dendc compiles them for "
+                    "a model whose solver is `solver steady`)\n", prog, d->params[d->steady_batch].name, b,
+                    d->model);
+            return -1;
+        }
         if (dr->steady)
             dr->batch = (int64_t)b;
+    }
+    if (o->eval_batch > 1 && dr->steady && !d->batch_settle) {
+        fprintf(stderr, "%s: --eval-batch: model '%s' was compiled without batched settling (dendc compiles it "
+                "for a model whose solver is `solver steady`)\n", prog, d->model);
+        return -1;
     }
     if (o->eval_batch > 1 && !dr->steady && !d->batch_step) {
         fprintf(stderr, "%s: --eval-batch: the Euler step of model '%s' evaluates pattern by pattern: %s\n", prog,
                 d->model, d->no_batch ? d->no_batch : "it has no batched step");
         return -1;
     }
-    if (d->slot_size > 0 && (dr->steady || d->batch_step))
+    if (dr->steady ? d->batch_settle : d->batch_step)
         dr->eval_batch = o->eval_batch ? o->eval_batch : d->eval_batch ? d->eval_batch : dr->steady ? 32 : 1;
     int64_t n = dr->batch > dr->eval_batch ? dr->batch : dr->eval_batch;
     if (n > 1) {

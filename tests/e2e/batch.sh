@@ -10,6 +10,10 @@
 . "$srcdir/tests/lib.sh"
 model=$srcdir/models/sacramento2018.dend
 check "compiles" "$DENDC" "$model" -o "$TMP/sac"
+# The batched settle kernel is compiled for models whose solver is the
+# steady one: a copy of the model with `solver steady`.
+sed 's/^\( *\)dt 0.1 ms/\1dt 0.1 ms\n\1solver steady/' "$model" >"$TMP/sacs.dend"
+check "a copy with 'solver steady' compiles" "$DENDC" "$TMP/sacs.dend" -o "$TMP/sacs"
 
 _same_run() {
   cmp -s "$1/metrics.csv" "$2/metrics.csv" || return 1
@@ -19,24 +23,24 @@ _same_run() {
 # The steady solver's evaluation: batched (the default, 32 at a time; 7,
 # which leaves a last batch of 6 of the 1000 test patterns) or one by one,
 # the same bytes: each pattern settles from rest, by the same operations.
-check "steady, evaluated one by one" "$TMP/sac" --quiet --solver steady --epochs 2 --eval-batch 1 --out "$TMP/e1"
-check "steady, evaluated 32 at a time (the default)" "$TMP/sac" --quiet --solver steady --epochs 2 --out "$TMP/e32"
-check "steady, evaluated 7 at a time" "$TMP/sac" --quiet --solver steady --epochs 2 --eval-batch 7 --out "$TMP/e7"
+check "steady, evaluated one by one" "$TMP/sacs" --quiet --epochs 2 --eval-batch 1 --out "$TMP/e1"
+check "steady, evaluated 32 at a time (the default)" "$TMP/sacs" --quiet --epochs 2 --out "$TMP/e32"
+check "steady, evaluated 7 at a time" "$TMP/sacs" --quiet --epochs 2 --eval-batch 7 --out "$TMP/e7"
 check "batched evaluation: byte-identical metrics.csv and final/ (32)" _same_run "$TMP/e1" "$TMP/e32"
 check "batched evaluation: byte-identical metrics.csv and final/ (7)" _same_run "$TMP/e1" "$TMP/e7"
 check "the same for variant bp (tied transposed products)" sh -c \
-  "'$TMP/sac' --quiet --variant bp --solver steady --epochs 1 --eval-batch 1 --out '$TMP/bp1' &&
-   '$TMP/sac' --quiet --variant bp --solver steady --epochs 1 --eval-batch 5 --out '$TMP/bp5' &&
+  "'$TMP/sacs' --quiet --variant bp --epochs 1 --eval-batch 1 --out '$TMP/bp1' &&
+   '$TMP/sacs' --quiet --variant bp --epochs 1 --eval-batch 5 --out '$TMP/bp5' &&
    cmp -s '$TMP/bp1/metrics.csv' '$TMP/bp5/metrics.csv'"
 
 # Mini-batches.
-check "--batch 1 is the unbatched solver" "$TMP/sac" --quiet --solver steady --epochs 2 --batch 1 --out "$TMP/b1"
+check "--batch 1 is the unbatched solver" "$TMP/sacs" --quiet --epochs 2 --batch 1 --out "$TMP/b1"
 check "... byte for byte" _same_run "$TMP/e32" "$TMP/b1"
-check "--batch 10 trains" "$TMP/sac" --quiet --solver steady --epochs 3 --batch 10 --out "$TMP/b10"
+check "--batch 10 trains" "$TMP/sacs" --quiet --epochs 3 --batch 10 --out "$TMP/b10"
 acc=$(tail -n 1 "$TMP/b10/metrics.csv" | cut -d, -f2)
 check "it learns (accuracy after 3 epochs > 0.7, from 1/3)" awk -v a="$acc" 'BEGIN { exit !(a > 0.7) }'
 check "another batch size is another run" sh -c "! cmp -s '$TMP/b10/metrics.csv' '$TMP/e32/metrics.csv'"
-check "JIT trains the same" "$DENDC" run "$model" -- --quiet --solver steady --epochs 3 --batch 10 --out "$TMP/jit"
+check "JIT trains the same" "$DENDC" run "$TMP/sacs.dend" -- --quiet --epochs 3 --batch 10 --out "$TMP/jit"
 check "JIT's metrics.csv and final/ are byte-identical to AOT's" _same_run "$TMP/b10" "$TMP/jit"
 sed 's/^\( *\)dt 0.1 ms/\1dt 0.1 ms\n\1solver steady(batch 10)/' "$model" >"$TMP/sac10.dend"
 check "a model with 'solver steady(batch 10)' compiles" "$DENDC" "$TMP/sac10.dend" -o "$TMP/sac10"
@@ -53,14 +57,14 @@ resume_equivalent "$TMP/sac10" "mini-batches of 10"
 # NumPy reference (steady_numpy.sh) holds both to 1e-10, so here: the same
 # accuracies, and weights within 1e-9 of the own loops' after 3 epochs.
 if "$DENDC" --help 2>&1 | grep -q -- '--blas'; then
-  if "$DENDC" --blas "$model" -o "$TMP/sac_blas" 2>"$TMP/blas.err"; then
+  if "$DENDC" --blas "$TMP/sacs.dend" -o "$TMP/sac_blas" 2>"$TMP/blas.err"; then
     ok "--blas compiles"
-    check "--blas trains with mini-batches of 10" "$TMP/sac_blas" --quiet --solver steady --epochs 3 --batch 10 \
+    check "--blas trains with mini-batches of 10" "$TMP/sac_blas" --quiet --epochs 3 --batch 10 \
       --out "$TMP/blas10"
     check "... to the own loops' accuracies" cmp -s "$TMP/b10/metrics.csv" "$TMP/blas10/metrics.csv"
     check "... and weights (1e-9)" "$PYTHON_NUMPY" "$srcdir/tests/ref/steady_ref.py" compare "$TMP/blas10" \
       "$TMP/b10" 1e-9
-    check "the JIT with --blas trains the same" "$DENDC" run --blas "$model" -- --quiet --solver steady --epochs 3 \
+    check "the JIT with --blas trains the same" "$DENDC" run --blas "$TMP/sacs.dend" -- --quiet --epochs 3 \
       --batch 10 --out "$TMP/blas10j"
     check "... byte for byte" _same_run "$TMP/blas10" "$TMP/blas10j"
   else
@@ -125,7 +129,13 @@ check "... and nothing was written" test ! -e "$TMP/never"
 expect_status "--batch cannot change a resumed run" 2 "--batch cannot be combined with --resume" \
   "$TMP/sac10" --resume "$TMP/resume_b" --batch 5
 expect_status "steady.batch set to 2.5 is refused" 1 "steady.batch = 2.5: expected a whole number" \
-  "$TMP/sac" --solver steady --set steady.batch=2.5 --epochs 1 --out "$TMP/never"
+  "$TMP/sacs" --set steady.batch=2.5 --epochs 1 --out "$TMP/never"
+expect_status "--solver steady --batch 10 on a model compiled for the Euler step is refused" 1 \
+  "compiled without mini-batches" "$TMP/sac" --solver steady --batch 10 --epochs 1 --out "$TMP/never"
+check "the steady model, 1 epoch" "$TMP/sacs" --quiet --epochs 1 --out "$TMP/u_s1"
+check "... whose steady solver evaluates pattern by pattern" "$TMP/sac" --quiet --solver steady --epochs 1 \
+  --out "$TMP/plain1"
+check "... to the steady model's bytes" _same_run "$TMP/plain1" "$TMP/u_s1"
 expect_status "--eval-batch on an Euler model compiled without a batched step is refused" 1 \
   "evaluates pattern by pattern: the model does not ask for it" "$TMP/sac" --eval-batch 4 --epochs 1 --out "$TMP/never"
 # guerguiev2017's phases take snapshots of the state block: pattern by
