@@ -5,7 +5,7 @@
  *         [--solver euler|steady[:PASSES]] [--validate-steady PATTERNS]
  *         [--batch B] [--eval-batch B]
  *         [--variant NAME] [--list-variants] [--compare A,B] [--seeds A..B]
- *         [--threads N]
+ *         [--threads N] [--data-seed NAME=SEED] [--list-params] [--list-metrics]
  *
  * One table of options is the whole command line, parsed once: a single
  * run, or with --seeds/--compare a table of runs (rt_variants.c), each run
@@ -29,7 +29,8 @@
 typedef enum OptKind {
     OPT_SET, OPT_SEED, OPT_EPOCHS, OPT_OUT, OPT_QUIET, OPT_TRACE, OPT_CHECKPOINT_EVERY,
     OPT_RESUME, OPT_BENCH, OPT_HELP, OPT_VARIANT, OPT_LIST_VARIANTS, OPT_COMPARE,
-    OPT_SEEDS, OPT_THREADS, OPT_SOLVER, OPT_VALIDATE_STEADY, OPT_INIT, OPT_BATCH, OPT_EVAL_BATCH
+    OPT_SEEDS, OPT_THREADS, OPT_SOLVER, OPT_VALIDATE_STEADY, OPT_INIT, OPT_BATCH, OPT_EVAL_BATCH,
+    OPT_DATA_SEED, OPT_LIST_PARAMS, OPT_LIST_METRICS
 } OptKind;
 
 /* Where an option is valid: in one run, in a table of runs (--seeds or
@@ -69,6 +70,9 @@ static const struct {
     { "--seeds", OPT_SEEDS, 1, SCOPE_ANY, NULL },
     { "--threads", OPT_THREADS, 1, SCOPE_MULTI,
       " runs the runs of --seeds or --compare in parallel; a single run is one thread" },
+    { "--data-seed", OPT_DATA_SEED, 1, SCOPE_ANY, NULL },
+    { "--list-params", OPT_LIST_PARAMS, 0, SCOPE_ANY, NULL },
+    { "--list-metrics", OPT_LIST_METRICS, 0, SCOPE_ANY, NULL },
 };
 enum { NOPTS = sizeof opts / sizeof opts[0] };
 
@@ -293,6 +297,69 @@ static int parse_solver(const char *value, RtOptions *o)
     return 0;
 }
 
+static int find_dataset(const RtDesc *d, const char *name, size_t len)
+{
+    for (int k = 0; k < d->ndatasets; k++)
+        if (strlen(d->datasets[k].name) == len && strncmp(d->datasets[k].name, name, len) == 0)
+            return k;
+    return -1;
+}
+
+/* --data-seed NAME=SEED: the syntax and the seed; the name is looked up in
+ * each model the line would run (check_data_seeds).  o->data_seeds has room
+ * for one per argument. */
+static RtCliStatus parse_data_seed(const char *prog, const char *arg, RtOptions *o, FILE *err)
+{
+    const char *eq = strchr(arg, '=');
+    uint64_t seed;
+    if (!eq || eq == arg) {
+        fprintf(err, "%s: --data-seed expects NAME=SEED (e.g. test=41), found '%s'\n", prog, arg);
+        return usage_error(err, prog);
+    }
+    if (parse_count(eq + 1, UINT32_MAX, &seed) < 0) {
+        fprintf(err, "%s: --data-seed %.*s: expected a seed 0..4294967295, found '%s'\n", prog,
+                (int)(eq - arg), arg, eq + 1);
+        return usage_error(err, prog);
+    }
+    o->data_seeds[o->ndata_seeds++] = (RtCliDataSeed){ .name = arg,
+                                                       .name_len = (size_t)(eq - arg),
+                                                       .seed = (int64_t)seed };
+    return RT_CLI_RUN;
+}
+
+/* Every --data-seed must name a data set of d that is drawn from a seed
+ * (Yin-Yang or a teacher's): a file's contents have no seed to change. */
+static int check_data_seeds(const RtDesc *d, const char *prog, const RtOptions *o, FILE *err)
+{
+    for (int s = 0; s < o->ndata_seeds; s++) {
+        const RtCliDataSeed *ds = &o->data_seeds[s];
+        int k = find_dataset(d, ds->name, ds->name_len);
+        if (k < 0) {
+            fprintf(err, "%s: --data-seed: unknown data set '%.*s'; the data sets are:", prog,
+                    (int)ds->name_len, ds->name);
+            for (int i = 0; i < d->ndatasets; i++)
+                fprintf(err, " %s", d->datasets[i].name);
+            fputc('\n', err);
+            return -1;
+        }
+        if (d->datasets[k].kind != RT_DATA_YINYANG && d->datasets[k].kind != RT_DATA_TEACHER) {
+            fprintf(err, "%s: --data-seed: data set '%s' is read from a file and has no seed\n",
+                    prog, d->datasets[k].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void rt_cli_apply_data_seeds(const RtOptions *o, RtDesc *d)
+{
+    for (int s = 0; s < o->ndata_seeds; s++) {
+        int k = find_dataset(d, o->data_seeds[s].name, o->data_seeds[s].name_len);
+        if (k >= 0)
+            d->datasets[k].seed = o->data_seeds[s].seed;
+    }
+}
+
 int rt_cli_bind(const RtDesc *d, const char *prog, RtOptions *o, FILE *err)
 {
     size_t n = d->nparams ? (size_t)d->nparams : 1;
@@ -341,7 +408,8 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
                          RtOptions *o, FILE *err)
 {
     uint8_t seen[NOPTS];
-    int help = 0, list = 0;
+    int help = 0;
+    RtCliStatus list = RT_CLI_RUN;     /* a --list-* option: what it lists */
     memset(o, 0, sizeof *o);
     memset(seen, 0, sizeof seen);
     o->seed = 1;
@@ -349,6 +417,7 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
     o->threads = 1;
     o->solver = -1;
     o->sets = rt_xcalloc((size_t)(argc > 0 ? argc : 0) + 1, sizeof *o->sets);  /* one per argument at most */
+    o->data_seeds = rt_xcalloc((size_t)(argc > 0 ? argc : 0) + 1, sizeof *o->data_seeds);
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -506,7 +575,17 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
                 return unknown_variant(err, prog, m, value, strlen(value));
             break;
         case OPT_LIST_VARIANTS:
-            list = 1;
+            list = RT_CLI_LIST;
+            break;
+        case OPT_LIST_PARAMS:
+            list = RT_CLI_LIST_PARAMS;
+            break;
+        case OPT_LIST_METRICS:
+            list = RT_CLI_LIST_METRICS;
+            break;
+        case OPT_DATA_SEED:
+            if (parse_data_seed(prog, value, o, err) != RT_CLI_RUN)
+                return RT_CLI_ERROR;
             break;
         case OPT_COMPARE:
             if (parse_compare(m, prog, value, o, err) != RT_CLI_RUN)
@@ -530,9 +609,14 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
             break;
         }
     }
-    /* --set names are checked against every model the line would run. */
-    if (rt_cli_bind(&m->descs[o->variant], prog, o, err) < 0)
+    /* --set and --data-seed names are checked against every model the line
+     * would run. */
+    if (rt_cli_bind(&m->descs[o->variant], prog, o, err) < 0
+        || check_data_seeds(&m->descs[o->variant], prog, o, err) < 0)
         return RT_CLI_ERROR;
+    for (int w = 0; w < o->ncompare; w++)
+        if (check_data_seeds(&m->descs[o->compare[w]], prog, o, err) < 0)
+            return RT_CLI_ERROR;
     for (int w = 0; w < o->ncompare; w++) {
         RtOptions probe;
         memset(&probe, 0, sizeof probe);
@@ -545,8 +629,8 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
         if (bad)
             return RT_CLI_ERROR;
     }
-    if (list)
-        return RT_CLI_LIST;
+    if (list != RT_CLI_RUN)
+        return list;
     if (help)
         return RT_CLI_HELP;
     for (int j = 0; j < NOPTS; j++) {
@@ -611,6 +695,8 @@ int rt_cli_run_options(const RtOptions *o, const RtDesc *d, const char *prog, ui
     run->overridden = NULL;
     run->compare = NULL;
     run->ncompare = 0;
+    run->data_seeds = NULL;     /* applied to the descriptors already */
+    run->ndata_seeds = 0;
     run->seeds_given = 0;
     run->resume = NULL;
     run->init = o->init ? rt_xstrdup(o->init) : NULL;
@@ -632,6 +718,7 @@ void rt_cli_free(RtOptions *o)
     free(o->resume);
     free(o->init);
     free(o->sets);
+    free(o->data_seeds);
     free(o->compare);
     memset(o, 0, sizeof *o);
 }
@@ -679,6 +766,11 @@ void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,
             "  --validate-steady N\n"
             "                    run both solvers on the first N test patterns and print\n"
             "                    how far apart they are (rel_rms=X last); writes nothing\n"
+            "  --data-seed NAME=SEED\n"
+            "                    draw data set NAME (Yin-Yang or a teacher's) from SEED:\n"
+            "                    --data-seed test=41 evaluates on Yin-Yang's validation split\n"
+            "  --list-params     print each parameter and its value, one per line\n"
+            "  --list-metrics    print each metric and its data set (-: none), one per line\n"
             "  --quiet           no progress line, no summary, no warnings\n"
             "  --help            this help\n\n"
             "Ctrl-C (or SIGTERM) writes DIR/checkpoint at the current sample and exits with\n"

@@ -263,6 +263,14 @@ typedef struct RtCliSet {
     double value;           /* finite */
 } RtCliSet;
 
+/* `--data-seed NAME=SEED` as given: checked against each model's data sets
+ * by rt_cli_parse, applied to the descriptors by rt_cli_apply_data_seeds. */
+typedef struct RtCliDataSeed {
+    const char *name;       /* borrowed from argv, up to name_len */
+    size_t name_len;
+    int64_t seed;           /* 0 .. 4294967295 */
+} RtCliDataSeed;
+
 typedef struct RtOptions {
     uint64_t seed;          /* --seed, default 1 */
     int64_t epochs;         /* --epochs, default the experiment's */
@@ -283,6 +291,8 @@ typedef struct RtOptions {
     uint8_t *overridden;    /* 1 where --set gave the value (owned, nparams) */
     RtCliSet *sets;         /* every --set, in order (owned) */
     int nsets;
+    RtCliDataSeed *data_seeds;  /* every --data-seed, in order (owned) */
+    int ndata_seeds;
     /* Several runs (rt_variants.c) */
     int variant;            /* --variant: index into the variants, 0 the base */
     int *compare;           /* --compare: variant indexes (owned), NULL when not given */
@@ -299,6 +309,8 @@ typedef enum RtCliStatus {
     RT_CLI_RUN,             /* options parsed: run the model (or the table of runs) */
     RT_CLI_HELP,            /* --help: print rt_cli_usage, exit 0 */
     RT_CLI_LIST,            /* --list-variants: print the variants, exit 0 */
+    RT_CLI_LIST_PARAMS,     /* --list-params: print each param and its value, exit 0 */
+    RT_CLI_LIST_METRICS,    /* --list-metrics: print each metric and its data set, exit 0 */
     RT_CLI_ERROR,           /* message printed to err: exit 2 */
 } RtCliStatus;
 
@@ -329,6 +341,9 @@ int rt_cli_bind(const RtDesc *d, const char *prog, RtOptions *o, FILE *err);
 int rt_cli_run_options(const RtOptions *o, const RtDesc *d, const char *prog, uint64_t seed,
                        const char *out, RtOptions *run);
 void rt_cli_free(RtOptions *o);
+/* The data sets each --data-seed of o names take its seed in d (a data set
+ * d lacks is skipped: rt_cli_parse checked the ones the line runs). */
+void rt_cli_apply_data_seeds(const RtOptions *o, RtDesc *d);
 /* --help text; `params` are the values to show (defaults after derive);
  * the "runs:" section lists m's variants. */
 void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,

@@ -360,7 +360,11 @@ int rt_main_variants(int argc, char **argv, const RtVariant *v, int n)
     }
     if (argc < 1 || !argv[0] || !*argv[0])
         prog = descs[0].model;
-    switch (rt_cli_parse(&models, prog, argc, argv, &o, stderr)) {
+    RtCliStatus st = rt_cli_parse(&models, prog, argc, argv, &o, stderr);
+    if (st != RT_CLI_ERROR)
+        for (int k = 0; k < n; k++)
+            rt_cli_apply_data_seeds(&o, &descs[k]);
+    switch (st) {
     case RT_CLI_ERROR:
         rc = 2;
         break;
@@ -369,6 +373,31 @@ int rt_main_variants(int argc, char **argv, const RtVariant *v, int n)
             printf("%s\n", v[k].name);
         rc = fflush(stdout) == 0 ? 0 : 1;
         break;
+    case RT_CLI_LIST_PARAMS: {
+        /* As the run would start: the defaults, derived, with --set. */
+        const RtDesc *d = &descs[o.variant];
+        v[o.variant].model.derive(o.params, o.overridden);
+        for (int i = 0; i < d->nparams; i++) {
+            /* The shortest of 15 or 17 digits that reads back the same. */
+            char num[32];
+            snprintf(num, sizeof num, "%.15g", o.params[i]);
+            if (strtod(num, NULL) != o.params[i])
+                snprintf(num, sizeof num, "%.17g", o.params[i]);
+            printf("%s %s%s\n", d->params[i].name, num,
+                   d->params[i].derived && !o.overridden[i] ? " derived" : "");
+        }
+        rc = fflush(stdout) == 0 ? 0 : 1;
+        break;
+    }
+    case RT_CLI_LIST_METRICS: {
+        const RtDesc *d = &descs[o.variant];
+        /* An angle reads weights, no data set: "-". */
+        for (int i = 0; i < d->nmetrics; i++)
+            printf("%s %s\n", d->metrics[i].name, d->metrics[i].kind == RT_METRIC_ANGLE
+                   ? "-" : d->datasets[d->metrics[i].dataset].name);
+        rc = fflush(stdout) == 0 ? 0 : 1;
+        break;
+    }
     case RT_CLI_HELP: {
         /* Show derived params as they would start, without --set. */
         const RtDesc *d = &descs[o.variant];

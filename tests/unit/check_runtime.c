@@ -1194,6 +1194,56 @@ START_TEST(test_cli_options)
 END_TEST
 
 /* --solver and --validate-steady: the forms accepted, and the mistakes. */
+/* --data-seed NAME=SEED: checked against the model's data sets, applied to
+ * the descriptor; --list-params and --list-metrics ask what a search needs. */
+START_TEST(test_cli_data_seed)
+{
+    CliResult r = cli("--data-seed", "test=41", "--data-seed=train=0", NULL);
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert_int_eq(r.o.ndata_seeds, 2);
+    ck_assert_int_eq(r.o.data_seeds[0].seed, 41);
+    ck_assert_int_eq(r.o.data_seeds[1].seed, 0);
+    {
+        RtDesc d;
+        RtOptions o;
+        char err[256];
+        char *argv[] = { "./tiny", "--data-seed", "test=41", NULL };
+        RtCliModels m = { .descs = &d, .names = NULL, .n = 1 };
+        FILE *f = fopen("/dev/null", "w");
+        ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
+        ck_assert_int_eq(rt_cli_parse(&m, "tiny", 3, argv, &o, f), RT_CLI_RUN);
+        ck_assert_int_eq(d.datasets[1].seed, 2);
+        rt_cli_apply_data_seeds(&o, &d);
+        ck_assert_int_eq(d.datasets[1].seed, 41);
+        ck_assert_int_eq(d.datasets[0].seed, 1);    /* the others keep theirs */
+        fclose(f);
+        rt_cli_free(&o);
+        rt_desc_free(&d);
+    }
+    cli_free(&r);
+    expect_error("--data-seed", "tset=41", NULL, "--data-seed: unknown data set 'tset'; the data sets are: train test");
+    expect_error("--data-seed", "test", NULL, "--data-seed expects NAME=SEED");
+    expect_error("--data-seed", "=4", NULL, "--data-seed expects NAME=SEED");
+    expect_error("--data-seed", "test=-1", NULL, "--data-seed test: expected a seed 0..4294967295, found '-1'");
+    expect_error("--data-seed", "test=4294967296", NULL, "found '4294967296'");
+    expect_error("--data-seed", "test=1x", NULL, "found '1x'");
+    /* Checked against every variant a --compare runs. */
+    r = cli_variants(2, "--compare", "base,slow", "--data-seed", "test=3");
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    cli_free(&r);
+
+    r = cli("--list-params", NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, RT_CLI_LIST_PARAMS);
+    cli_free(&r);
+    r = cli("--set", "eta=2", "--list-metrics", NULL);
+    ck_assert_int_eq(r.status, RT_CLI_LIST_METRICS);
+    cli_free(&r);
+    r = cli("--set", "nope=2", "--list-params", NULL);
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    cli_free(&r);
+}
+END_TEST
+
 START_TEST(test_cli_solver)
 {
     CliResult r = cli(NULL, NULL, NULL, NULL);
@@ -2642,6 +2692,7 @@ Suite *runtime_suite(void)
     tcase_add_test(cl, test_cli_options);
     tcase_add_test(cl, test_cli_errors);
     tcase_add_test(cl, test_cli_solver);
+    tcase_add_test(cl, test_cli_data_seed);
     tcase_add_test(cl, test_cli_runs);
     tcase_add_test(cl, test_cli_runs_errors);
     tcase_add_test(cl, test_cli_usage);
