@@ -8,6 +8,7 @@
  *   dendc data NAME --size N --seed S -o PREFIX  write a standard data set
  *   dendc compare FILE... --seeds A..B [-- ARGS]  one table over models (compare.c)
  *   dendc plot DIR [--format F] [--out PATH]      pictures of DIR, by gnuplot (plot.c)
+ *   dendc search MODEL.dend --param ... --trials N --maximize M   Optuna (search.c)
  *
  * Exit status: 0 success, 1 errors in the model (or a failed run, a data
  * set that could not be written, or no memory left), 2 bad command line.
@@ -115,6 +116,10 @@ static void usage(FILE *out)
         "       dendc plot DIR [--format png|svg|pdf] [--out FILE-OR-DIR] [--script]\n"
         "                                            draw DIR's learning curves, tables and\n"
         "                                            records with gnuplot (DIR/plots/)\n"
+        "       dendc search MODEL.dend --param NAME=[log:|int:]MIN..MAX... --trials N\n"
+        "                    (--maximize M | --minimize M) [--out DIR] [-- MODEL-ARGS]\n"
+        "                                            search params with Optuna; best params,\n"
+        "                                            DIR/trials.csv (dendc search --help)\n"
         "\n"
         "options:\n"
         "  -o FILE          name of the executable (default: MODEL without .dend, here)\n"
@@ -222,7 +227,7 @@ static int parse_args(int argc, char **argv, Options *o)
 
 /* The directory this executable lives in, for finding an uninstalled
  * stdlib and runtime next to it. */
-static char *exe_dir(Comp *c)
+static char *exe_dir(Arena *arena)
 {
     char buf[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -233,7 +238,7 @@ static char *exe_dir(Comp *c)
     if (!slash)
         return NULL;
     *slash = 0;
-    return arena_strdup(&c->arena, buf);
+    return arena_strdup(arena, buf);
 }
 
 static int exists(const char *path)
@@ -242,19 +247,25 @@ static int exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-static const char *find_resource(Comp *c, const char *env, const char *const *rel, const char *fallback)
+const char *driver_find_resource(Arena *arena, const char *env, const char *const *rel,
+                                 const char *fallback)
 {
     const char *e = getenv(env);
     if (e && *e)
         return e;
-    char *dir = exe_dir(c);
+    char *dir = exe_dir(arena);
     if (dir)
         for (int i = 0; rel[i]; i++) {
-            char *p = arena_printf(&c->arena, "%s/%s", dir, rel[i]);
+            char *p = arena_printf(arena, "%s/%s", dir, rel[i]);
             if (exists(p))
                 return p;
         }
     return fallback;
+}
+
+static const char *find_resource(Comp *c, const char *env, const char *const *rel, const char *fallback)
+{
+    return driver_find_resource(&c->arena, env, rel, fallback);
 }
 
 /* ./model for model.dend */
@@ -598,6 +609,8 @@ int driver_main(int argc, char **argv)
         return compare_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "plot") == 0)
         return plot_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "search") == 0)
+        return search_main(argc - 1, argv + 1);
     int st = parse_args(argc, argv, &o);
     if (st >= 0)
         return st;

@@ -27,9 +27,18 @@ int driver_parse_bounded(const char *s, unsigned long long lo, unsigned long lon
  * separate one), "" when argv[*i] is another option, NULL when missing. */
 const char *driver_option_value(int argc, char **argv, int *i, const char *name);
 
+/* The path of a resource: $ENV when set, else the first of `rel` (relative
+ * to the directory of the running dendc) that exists, else `fallback`
+ * (where `make install` put it).  Paths are allocated in `arena`. */
+const char *driver_find_resource(Arena *arena, const char *env, const char *const *rel,
+                                 const char *fallback);
+
 /* dendc compare (compare.c); argv[0] is "compare". */
 int compare_main(int argc, char **argv);
 /* dendc plot (plot.c); argv[0] is "plot". */
 int plot_main(int argc, char **argv);
+
+/* dendc search (search.c); argv[0] is "search". */
+int search_main(int argc, char **argv);
 
 #endif

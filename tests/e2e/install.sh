@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The installed layout works with no DENDC_* variables: dendc finds the
-# standard library at PREFIX/share/dendc/stdlib and the runtime at
-# PREFIX/lib/libdendrt.a relative to its own PREFIX/bin (what `make install`
+# standard library at PREFIX/share/dendc/stdlib, the search script at
+# PREFIX/share/dendc/tools and the runtime at PREFIX/lib/libdendrt.a
+# relative to its own PREFIX/bin (what `make install`
 # lays out), from any working directory.  The test copies the uninstalled
 # pieces into such a layout rather than running `make install` itself.
 . "$srcdir/tests/lib.sh"
@@ -13,7 +14,7 @@ cp "$DENDC" "$p/bin/dendc"
 cp "$DENDC_RUNTIME" "$p/lib/libdendrt.a"
 cp "$DENDC_STDLIB"/*.dend "$p/share/dendc/stdlib/"
 cp "$srcdir/examples/teacher_student.dend" "$TMP/elsewhere/"
-unset DENDC_STDLIB DENDC_RUNTIME
+unset DENDC_STDLIB DENDC_RUNTIME DENDC_TOOLS
 
 cd "$TMP/elsewhere"
 check "compiles with the installed stdlib and runtime" "$p/bin/dendc" teacher_student.dend
@@ -33,4 +34,17 @@ status=0
 DENDC_RUNTIME=$TMP/no/libdendrt.a "$p/bin/dendc" teacher_student.dend -o x 2>err || status=$?
 check "a missing runtime is reported, exit 1" \
   sh -c "[ $status -eq 1 ] && grep -q \"runtime library '$TMP/no/libdendrt.a' not found\" '$TMP/elsewhere/err'"
+# dendc search's script: looked for in the prefix, then used from there.
+status=0
+"$p/bin/dendc" search teacher_student.dend --param eta=0.001..0.1 --trials 1 --minimize mse \
+  --out s 2>err || status=$?
+check "a missing search script is reported, exit 1" \
+  sh -c "[ $status -eq 1 ] && grep -q \"cannot read the search script '.*/dendc_search.py'\" '$TMP/elsewhere/err'"
+mkdir -p "$p/share/dendc/tools"
+cp "$srcdir/tools/dendc_search.py" "$p/share/dendc/tools/"
+if "${PYTHON_OPTUNA:-/usr/bin/python3}" -c 'import optuna' 2>/dev/null; then
+  check "dendc search runs the script in PREFIX/share/dendc/tools" \
+    env DENDC_PYTHON="${PYTHON_OPTUNA:-/usr/bin/python3}" "$p/bin/dendc" search teacher_student.dend \
+    --param eta=0.001..0.1 --trials 1 --minimize mse --epochs 1 --out s --quiet >/dev/null
+fi
 finish
