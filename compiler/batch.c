@@ -239,7 +239,8 @@ void batch_model(Comp *c, IrModel *m)
 {
     Batch B = { .c = c, .a = &c->arena, .m = m };
     B.twin = arena_alloc(B.a, (size_t)(m->nbufs + 1) * sizeof *B.twin);
-    if (m->settle.nstmts && m->params[m->steady_on].value == 1) {
+    int steady = m->settle.nstmts && m->params[m->steady_on].value == 1;
+    if (steady) {
         IrKernel k = { .name = "settle_batch" };
         if (batch_stmts(&B, m->settle.stmts, m->settle.nstmts, &k))
             m->settle_batch = k;
@@ -249,7 +250,7 @@ void batch_model(Comp *c, IrModel *m)
     }
     B.eval = 1;
     IrKernel k = { .name = "step_batch" };
-    if (m->eval_batch <= 1)
+    if (m->eval_batch <= 1 || steady)
         m->batch_why = "the model does not ask for it (`solver euler(eval_batch B)` compiles the batched step)";
     else if (batch_stmts(&B, m->step.stmts, m->step.nstmts, &k))
         m->step_batch = k;
