@@ -125,6 +125,42 @@ static void load_tail(CgModule *g, const IrStmt *s, LLVMValueRef *tail_x)
     }
 }
 
+/* The end of row i of a product: acc_out's lanes summed as a tree, the
+ * remaining columns (src's tail_x, W's deferred update first when fused)
+ * added in order, dst[i] added when accumulating, and the store. */
+static void finish_row(CgModule *g, const IrStmt *s, int fused, LLVMValueRef i, LLVMValueRef acc_out,
+                       LLVMValueRef *tail_x)
+{
+    const IrBuf *dst = s->dst, *w = s->u.matvec.w, *src = s->u.matvec.src;
+    int tr = s->u.matvec.transposed, fl = w->f32;
+    int lanes = fl ? LANES_F32 : LANES;
+    int64_t n = src->rows, nb = n / lanes;
+    LLVMValueRef l[LANES_F32];
+    for (int k = 0; k < lanes; k++)
+        l[k] = LLVMBuildExtractElement(g->b, acc_out, const_i64(g, k), "");
+    LLVMValueRef total = tree_sum(g, l, lanes);
+    for (int64_t jj = nb * lanes; jj < n; jj++) {         /* the remaining columns, in order */
+        LLVMValueRef j = const_i64(g, jj);
+        g->j = j;
+        for (int d = 0; fused && d < s->u.matvec.ndefer; d++) {
+            const IrStmt *u = s->u.matvec.defer[d];
+            g->label = u->comment;
+            store_elem(g, u->dst, row_major(g, i, u->dst->cols, j),
+                       u->dst->f32 ? cg_gen_fexpr(g, u->u.value) : cg_gen_expr(g, u->u.value));
+        }
+        g->j = NULL;
+        LLVMValueRef wv = tr ? weight_elem(g, w, j, i) : weight_elem(g, w, i, j);
+        LLVMValueRef xv = tail_x[jj - nb * lanes];
+        total = LLVMBuildFAdd(g->b, total, LLVMBuildFMul(g->b, wv, xv, "prod"), "sum");
+    }
+    if (fl)
+        total = LLVMBuildFPExt(g->b, total, g->f64, "");
+    if (s->u.matvec.accumulate)
+        total = LLVMBuildFAdd(g->b, load_elem(g, dst, i), total, "");
+    g->label = s->comment;
+    store_elem(g, dst, i, total);
+}
+
 /* Row i of the product: dst[i] (+)= sum_j W[i,j] src[j], with W's deferred
  * update applied first when `fused`; tail_x from load_tail. */
 static void row_product(CgModule *g, const IrStmt *s, int fused, LLVMValueRef i, LLVMValueRef *tail_x)
@@ -171,30 +207,7 @@ static void row_product(CgModule *g, const IrStmt *s, int fused, LLVMValueRef i,
         cg_loop_end(g, &lb);
         acc_out = sum;
     }
-    LLVMValueRef l[LANES_F32];
-    for (int k = 0; k < lanes; k++)
-        l[k] = LLVMBuildExtractElement(g->b, acc_out, const_i64(g, k), "");
-    LLVMValueRef total = tree_sum(g, l, lanes);
-    for (int64_t jj = nb * lanes; jj < n; jj++) {         /* the remaining columns, in order */
-        LLVMValueRef j = const_i64(g, jj);
-        g->j = j;
-        for (int d = 0; fused && d < s->u.matvec.ndefer; d++) {
-            const IrStmt *u = s->u.matvec.defer[d];
-            g->label = u->comment;
-            store_elem(g, u->dst, row_major(g, i, u->dst->cols, j),
-                       u->dst->f32 ? cg_gen_fexpr(g, u->u.value) : cg_gen_expr(g, u->u.value));
-        }
-        g->j = NULL;
-        LLVMValueRef wv = tr ? weight_elem(g, w, j, i) : weight_elem(g, w, i, j);
-        LLVMValueRef xv = tail_x[jj - nb * lanes];
-        total = LLVMBuildFAdd(g->b, total, LLVMBuildFMul(g->b, wv, xv, "prod"), "sum");
-    }
-    if (fl)
-        total = LLVMBuildFPExt(g->b, total, g->f64, "");
-    if (s->u.matvec.accumulate)
-        total = LLVMBuildFAdd(g->b, load_elem(g, dst, i), total, "");
-    g->label = s->comment;
-    store_elem(g, dst, i, total);
+    finish_row(g, s, fused, i, acc_out, tail_x);
 }
 
 /* for r0 <= i < rows: dst[i] (+)= sum_j W[i,j] src[j], with W's deferred
@@ -225,7 +238,7 @@ enum { SLOT_GROUP = 4 };
  * has the bits it has alone. */
 static void row_product_group(CgModule *g, const IrStmt *s, LLVMValueRef i, LLVMValueRef b)
 {
-    const IrBuf *dst = s->dst, *w = s->u.matvec.w, *src = s->u.matvec.src;
+    const IrBuf *w = s->u.matvec.w, *src = s->u.matvec.src;
     int fl = w->f32, lanes = fl ? LANES_F32 : LANES;
     LLVMTypeRef et = fl ? LLVMFloatTypeInContext(g->ctx) : g->f64;
     LLVMTypeRef vt = LLVMVectorType(et, (unsigned)lanes);
@@ -261,23 +274,9 @@ static void row_product_group(CgModule *g, const IrStmt *s, LLVMValueRef i, LLVM
     cg_loop_end(g, &lb);
     for (int k = 0; k < SLOT_GROUP; k++) {
         g->slot = slot[k];
-        LLVMValueRef l[LANES_F32];
-        for (int q = 0; q < lanes; q++)
-            l[q] = LLVMBuildExtractElement(g->b, out[k], const_i64(g, q), "");
-        LLVMValueRef total = tree_sum(g, l, lanes);
-        for (int64_t jj = nb * lanes; jj < n; jj++) {
-            LLVMValueRef x = load_elem(g, src, const_i64(g, jj));
-            if (fl)
-                x = cg_to_float(g, x);
-            total = LLVMBuildFAdd(g->b, total, LLVMBuildFMul(g->b, weight_elem(g, w, i, const_i64(g, jj)), x,
-                                                             "prod"), "sum");
-        }
-        if (fl)
-            total = LLVMBuildFPExt(g->b, total, g->f64, "");
-        if (s->u.matvec.accumulate)
-            total = LLVMBuildFAdd(g->b, load_elem(g, dst, i), total, "");
-        g->label = s->comment;
-        store_elem(g, dst, i, total);
+        LLVMValueRef tail_x[LANES_F32];
+        load_tail(g, s, tail_x);
+        finish_row(g, s, 0, i, out[k], tail_x);
     }
     g->slot = NULL;
 }

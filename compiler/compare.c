@@ -182,10 +182,7 @@ static int parse_seeds(const char *s, uint64_t *lo, uint64_t *hi)
 }
 
 /* The model options that compare sets itself, refused after '--'. */
-static const struct {
-    const char *name;
-    const char *instead;
-} owned[] = {
+static const DriverOwned owned[] = {
     { "--seeds", "give --seeds to 'dendc compare'" },
     { "--seed", "give --seeds to 'dendc compare'" },
     { "--threads", "give --threads to 'dendc compare'" },
@@ -199,20 +196,6 @@ static const struct {
     { "-h", "see 'dendc compare --help' and './MODEL --help'" },
 };
 
-static int check_model_args(int argc, char **argv)
-{
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        size_t len = strcspn(a, "=");
-        for (size_t k = 0; k < sizeof owned / sizeof owned[0]; k++)
-            if (strlen(owned[k].name) == len && strncmp(a, owned[k].name, len) == 0) {
-                fprintf(stderr, "dendc: error: '%s' after '--' is set by 'dendc compare' "
-                                "itself (%s)\n", owned[k].name, owned[k].instead);
-                return -1;
-            }
-    }
-    return 0;
-}
 
 /* Returns -1 to go on, else an exit status. */
 static int parse_args(Compare *cmp, int argc, char **argv)
@@ -225,7 +208,7 @@ static int parse_args(Compare *cmp, int argc, char **argv)
         if (strcmp(a, "--") == 0) {
             cmp->nargs = argc - i - 1;
             cmp->args = argv + i + 1;
-            if (check_model_args(cmp->nargs, cmp->args) < 0)
+            if (driver_refuse_owned(cmp->nargs, cmp->args, owned, sizeof owned / sizeof owned[0], "compare") < 0)
                 return 2;
             break;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

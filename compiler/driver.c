@@ -493,6 +493,21 @@ int driver_parse_bounded(const char *s, unsigned long long lo, unsigned long lon
     return 0;
 }
 
+int driver_refuse_owned(int argc, char **argv, const DriverOwned *owned, size_t n, const char *cmd)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        size_t len = strcspn(a, "=");
+        for (size_t k = 0; k < n; k++)
+            if (strlen(owned[k].name) == len && strncmp(a, owned[k].name, len) == 0) {
+                fprintf(stderr, "dendc: error: '%s' after '--' is set by 'dendc %s' itself (%s)\n",
+                        owned[k].name, cmd, owned[k].instead);
+                return -1;
+            }
+    }
+    return 0;
+}
+
 const char *driver_option_value(int argc, char **argv, int *i, const char *name)
 {
     const char *a = argv[*i];

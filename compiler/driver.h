@@ -33,6 +33,15 @@ const char *driver_option_value(int argc, char **argv, int *i, const char *name)
 const char *driver_find_resource(Arena *arena, const char *env, const char *const *rel,
                                  const char *fallback);
 
+/* A model option a subcommand gives each run itself, and what to do instead. */
+typedef struct DriverOwned {
+    const char *name;
+    const char *instead;
+} DriverOwned;
+/* -1 after a message when one of the model arguments (after '--') is an
+ * option in `owned`, which `dendc CMD` sets itself; else 0. */
+int driver_refuse_owned(int argc, char **argv, const DriverOwned *owned, size_t n, const char *cmd);
+
 /* dendc compare (compare.c); argv[0] is "compare". */
 int compare_main(int argc, char **argv);
 /* dendc plot (plot.c); argv[0] is "plot". */

@@ -124,10 +124,7 @@ static void usage(FILE *out)
 }
 
 /* The options dendc search gives each run itself, refused after '--'. */
-static const struct {
-    const char *name;
-    const char *instead;
-} owned[] = {
+static const DriverOwned owned[] = {
     { "--seed", "give --seeds to 'dendc search'" },
     { "--seeds", "give --seeds to 'dendc search'" },
     { "--epochs", "give --epochs to 'dendc search'" },
@@ -146,20 +143,6 @@ static const struct {
     { "-h", "see 'dendc search --help' and './MODEL --help'" },
 };
 
-static int check_model_args(int argc, char **argv)
-{
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        size_t len = strcspn(a, "=");
-        for (size_t k = 0; k < sizeof owned / sizeof owned[0]; k++)
-            if (strlen(owned[k].name) == len && strncmp(a, owned[k].name, len) == 0) {
-                fprintf(stderr, "dendc: error: '%s' after '--' is set by 'dendc search' "
-                                "itself (%s)\n", owned[k].name, owned[k].instead);
-                return -1;
-            }
-    }
-    return 0;
-}
 
 /* A whole finite number, for a range bound: strtod's, with nothing after. */
 static int bound(const char *s, size_t len, ParamKind kind, double *x)
@@ -253,7 +236,7 @@ static int parse_args(Search *s, int argc, char **argv)
         if (strcmp(a, "--") == 0) {
             s->nargs = argc - i - 1;
             s->args = argv + i + 1;
-            if (check_model_args(s->nargs, s->args) < 0)
+            if (driver_refuse_owned(s->nargs, s->args, owned, sizeof owned / sizeof owned[0], "search") < 0)
                 return 2;
             break;
         }
