@@ -1011,6 +1011,62 @@ START_TEST(test_desc_steady)
 }
 END_TEST
 
+/* The batched kernels' records: the mini-batch param, the slots and each
+ * per-pattern buffer's place in a slot (with the kernels using it), the
+ * model's evaluation batch, which batched kernels exist, and why the Euler
+ * step has none.  Slots that would run past a slot, or kernels without
+ * slots, are refused. */
+START_TEST(test_desc_batch)
+{
+    char err[256];
+    RtDesc d;
+    char *a = patched("present_param 1\n", "present_param 1\nsteady 2 3 1\nsteady_batch 4\nslots 8 24\n"
+                      "slot 0 0 3\nslot 3 8 1\nslot 1 16 1\neval_batch 64\nbatch_settle\nbatch_step\n");
+    ck_assert_msg(rt_desc_parse(&d, a, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(d.steady_batch, 4);
+    ck_assert_int_eq(d.slot_scratch, 8);
+    ck_assert_int_eq(d.slot_size, 24);
+    ck_assert_int_eq(d.nslots, 3);
+    ck_assert_int_eq(d.slots[0].buf, 0);
+    ck_assert_int_eq(d.slots[0].use, 3);
+    ck_assert_int_eq(d.slots[1].buf, 3);
+    ck_assert_int_eq(d.slots[1].offset, 8);
+    ck_assert_int_eq(d.slots[2].offset, 16);
+    ck_assert_int_eq(d.eval_batch, 64);
+    ck_assert_int_eq(d.batch_settle, 1);
+    ck_assert_int_eq(d.batch_step, 1);
+    ck_assert_ptr_null(d.no_batch);
+    rt_desc_free(&d);
+    ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);     /* none of them */
+    ck_assert_int_eq(d.steady_batch, -1);
+    ck_assert_int_eq(d.slot_size, 0);
+    ck_assert_int_eq(d.batch_settle + d.batch_step, 0);
+    rt_desc_free(&d);
+    char *b = patched("present_param 1\n", "present_param 1\nno_batch its phases take snapshots\n");
+    ck_assert_msg(rt_desc_parse(&d, b, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(d.no_batch, "its phases take snapshots");
+    rt_desc_free(&d);
+    static const struct { const char *records, *why; } bad[] = {
+        { "steady_batch 4\n", "steady_batch without steady" },
+        { "steady 2 3 1\nslots 0 4\nslot 2 0 1\n", "runs past the slot" },     /* W is 6 doubles */
+        { "steady 2 3 1\nslots 0 8\nslot 0 0 4\n", "slot use 4 out of range" },
+        { "batch_step\n", "batch_step without slots" },
+        { "steady 2 3 1\nbatch_settle\n", "batch_settle without slots" },
+        { "eval_batch 0\n", "eval_batch 0 out of range" },
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char rec[128];
+        snprintf(rec, sizeof rec, "present_param 1\n%s", bad[k].records);
+        char *c = patched("present_param 1\n", rec);
+        ck_assert_int_eq(rt_desc_parse(&d, c, err, sizeof err), -1);
+        ck_assert_msg(strstr(err, bad[k].why) != NULL, "%s: %s", bad[k].records, err);
+        free(c);
+    }
+    free(a);
+    free(b);
+}
+END_TEST
+
 /* The divergence test: the first NaN or infinity of a buffer, of either
  * precision, at every position (the unrolled part and the tail), and none
  * among the extreme finite values. */
@@ -1277,6 +1333,25 @@ START_TEST(test_cli_solver)
     ck_assert_int_eq(r.status, RT_CLI_ERROR);
     ck_assert_ptr_nonnull(strstr(r.err, "--validate-steady cannot be combined with --bench"));
     cli_free(&r);
+}
+END_TEST
+
+/* --batch and --eval-batch: a number of patterns from 1 to 100000. */
+START_TEST(test_cli_batch)
+{
+    CliResult r = cli(NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.o.batch, 0);                    /* the model's */
+    ck_assert_int_eq(r.o.eval_batch, 0);
+    cli_free(&r);
+    r = cli("--batch", "10", "--eval-batch=64", NULL);
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert_int_eq(r.o.batch, 10);
+    ck_assert_int_eq(r.o.eval_batch, 64);
+    cli_free(&r);
+    expect_error("--batch", "0", NULL, "--batch: expected a number of patterns from 1 to 100000, found '0'");
+    expect_error("--batch", "100001", NULL, "found '100001'");
+    expect_error("--eval-batch", "-3", NULL, "--eval-batch: expected a number of patterns");
+    expect_error("--eval-batch", "2x", NULL, "found '2x'");
 }
 END_TEST
 
@@ -2679,6 +2754,7 @@ Suite *runtime_suite(void)
     tcase_add_test(desc, test_desc_reject_misc);
     tcase_add_test(desc, test_desc_optional_parts);
     tcase_add_test(desc, test_desc_steady);
+    tcase_add_test(desc, test_desc_batch);
     tcase_add_test(desc, test_transposed_storage);
     tcase_add_test(desc, test_desc_labelled);
     tcase_add_test(desc, test_buf_nonfinite);
@@ -2692,6 +2768,7 @@ Suite *runtime_suite(void)
     tcase_add_test(cl, test_cli_options);
     tcase_add_test(cl, test_cli_errors);
     tcase_add_test(cl, test_cli_solver);
+    tcase_add_test(cl, test_cli_batch);
     tcase_add_test(cl, test_cli_data_seed);
     tcase_add_test(cl, test_cli_runs);
     tcase_add_test(cl, test_cli_runs_errors);
