@@ -229,74 +229,78 @@ void cg_gen_matvec_loop(CgModule *g, const IrStmt *s, int fused, int64_t r0)
 /* Slots a batched product does at once: as many independent sums, each in
  * its own register, which hide the latency of the additions that a single
  * sum waits on. */
-enum { SLOT_GROUP = 4 };
+enum { SLOT_GROUP = 4, ROW_GROUP = 2 };
 
-/* Row i of the product for the SLOT_GROUP slots from slot b on: one pass
- * over the row of W, each weight vector loaded once and multiplied with
- * each slot's src.  Per slot these are row_product's operations in its
+/* &slots[scratch + (b + k) * slot_size]: the start of slot b + k */
+static LLVMValueRef slot_start(CgModule *g, LLVMValueRef b, int k)
+{
+    LLVMValueRef at = LLVMBuildNUWAdd(g->b, const_i64(g, g->m->slot_scratch),
+                                      LLVMBuildNUWMul(g->b, LLVMBuildNUWAdd(g->b, b, const_i64(g, k), ""),
+                                                      const_i64(g, g->m->slot_size), ""), "");
+    return LLVMBuildInBoundsGEP2(g->b, g->f64, g->slots, &at, 1, "slot.k");
+}
+
+/* Rows i0 .. i0+nrows-1 (nrows <= ROW_GROUP) of the product for the
+ * SLOT_GROUP slots from slot b on: one pass over those rows of W, each
+ * weight vector loaded once and multiplied with each slot's src, each src
+ * vector loaded once for all the rows: nrows x SLOT_GROUP sums, each in its
+ * own register.  Per row and slot these are row_product's operations in its
  * order (8 lane sums, the tree, the tail in order), so each slot's result
  * has the bits it has alone. */
-static void row_product_group(CgModule *g, const IrStmt *s, LLVMValueRef i, LLVMValueRef b)
+static void rows_product_group(CgModule *g, const IrStmt *s, LLVMValueRef i0, int nrows, LLVMValueRef b)
 {
     const IrBuf *w = s->u.matvec.w, *src = s->u.matvec.src;
     int fl = w->f32, lanes = fl ? LANES_F32 : LANES;
     LLVMTypeRef et = fl ? LLVMFloatTypeInContext(g->ctx) : g->f64;
     LLVMTypeRef vt = LLVMVectorType(et, (unsigned)lanes);
     int64_t n = src->rows, nb = n / lanes;
-    LLVMValueRef slot[SLOT_GROUP], acc[SLOT_GROUP], out[SLOT_GROUP];
-    for (int k = 0; k < SLOT_GROUP; k++) {
-        LLVMValueRef at = LLVMBuildNUWAdd(g->b, const_i64(g, g->m->slot_scratch),
-                                          LLVMBuildNUWMul(g->b, LLVMBuildNUWAdd(g->b, b, const_i64(g, k), ""),
-                                                          const_i64(g, g->m->slot_size), ""), "");
-        slot[k] = LLVMBuildInBoundsGEP2(g->b, g->f64, g->slots, &at, 1, "slot.k");
-        out[k] = LLVMConstNull(vt);
+    LLVMValueRef slot[SLOT_GROUP], row[ROW_GROUP], acc[ROW_GROUP][SLOT_GROUP], out[ROW_GROUP][SLOT_GROUP];
+    for (int k = 0; k < SLOT_GROUP; k++)
+        slot[k] = slot_start(g, b, k);
+    for (int r = 0; r < nrows; r++) {
+        row[r] = r ? LLVMBuildNUWAdd(g->b, i0, const_i64(g, r), "row") : i0;
+        for (int k = 0; k < SLOT_GROUP; k++)
+            out[r][k] = LLVMConstNull(vt);
     }
-    g->i = i;
     Loop lb;
     LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
     LLVMValueRef jb = cg_loop_begin(g, &lb, nb, "jb");
-    for (int k = 0; k < SLOT_GROUP; k++) {
-        acc[k] = LLVMBuildPhi(g->b, vt, "lanes");
-        LLVMAddIncoming(acc[k], &out[k], &pre, 1);
-    }
+    for (int r = 0; r < nrows; r++)
+        for (int k = 0; k < SLOT_GROUP; k++) {
+            acc[r][k] = LLVMBuildPhi(g->b, vt, "lanes");
+            LLVMAddIncoming(acc[r][k], &out[r][k], &pre, 1);
+        }
     LLVMValueRef j0 = LLVMBuildNUWMul(g->b, jb, const_i64(g, lanes), "j0");
-    LLVMValueRef wv = vload(g, w, row_major(g, i, w->cols, j0), lanes, 1);
+    LLVMValueRef wv[ROW_GROUP];
+    for (int r = 0; r < nrows; r++)
+        wv[r] = vload(g, w, row_major(g, row[r], w->cols, j0), lanes, 1);
     for (int k = 0; k < SLOT_GROUP; k++) {
         g->slot = slot[k];
         LLVMValueRef xv = vload(g, src, j0, lanes, 0);
         if (fl)
             xv = cg_to_float(g, xv);
-        out[k] = LLVMBuildFAdd(g->b, acc[k], LLVMBuildFMul(g->b, wv, xv, "prod"), "sum");
+        for (int r = 0; r < nrows; r++)
+            out[r][k] = LLVMBuildFAdd(g->b, acc[r][k], LLVMBuildFMul(g->b, wv[r], xv, "prod"), "sum");
     }
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
-    for (int k = 0; k < SLOT_GROUP; k++)
-        LLVMAddIncoming(acc[k], &out[k], &latch, 1);
+    for (int r = 0; r < nrows; r++)
+        for (int k = 0; k < SLOT_GROUP; k++)
+            LLVMAddIncoming(acc[r][k], &out[r][k], &latch, 1);
     cg_loop_end(g, &lb);
     for (int k = 0; k < SLOT_GROUP; k++) {
         g->slot = slot[k];
         LLVMValueRef tail_x[LANES_F32];
         load_tail(g, s, tail_x);
-        finish_row(g, s, 0, i, out[k], tail_x);
+        for (int r = 0; r < nrows; r++)
+            finish_row(g, s, 0, row[r], out[r][k], tail_x);
     }
     g->slot = NULL;
 }
 
-/* A product of a batched kernel, each pattern's dst[b] = W src[b], row by
- * row with the slots inside: a row of W is read from memory once for all
- * the slots, where a loop over the slots around whole products would read
- * all of W once per slot.  The slots go SLOT_GROUP at a time
- * (row_product_group), the rest one by one (row_product); either way each
- * slot's sums are those of the unbatched product, bit for bit.  Returns 0
- * for the products this does not take (transposed: tied weights; rows
- * shorter than a vector, which cg_gen_matvec_rows8 does), which the caller
- * then makes slot by slot. */
-int cg_gen_matvec_slots(CgModule *g, const IrStmt *s)
+/* Rows i0 .. i0+nrows-1 for every slot: SLOT_GROUP slots at a time
+ * (rows_product_group), then the rest one by one (row_product). */
+static void rows_for_slots(CgModule *g, const IrStmt *s, LLVMValueRef i0, int nrows)
 {
-    const IrBuf *w = s->u.matvec.w;
-    if (s->u.matvec.transposed || s->u.matvec.ndefer || s->u.matvec.src->rows < (w->f32 ? LANES_F32 : LANES))
-        return 0;
-    Loop li;
-    LLVMValueRef i = cg_loop_begin(g, &li, s->dst->rows, "i");
     /* b = 0; while (b + GROUP <= nslots) { group at b; b += GROUP } */
     LLVMBasicBlockRef entry = LLVMGetInsertBlock(g->b);
     LLVMBasicBlockRef head = new_block(g, "groups"), body = new_block(g, "group"), rest = new_block(g, "rest");
@@ -306,7 +310,7 @@ int cg_gen_matvec_slots(CgModule *g, const IrStmt *s)
     LLVMValueRef end = LLVMBuildNUWAdd(g->b, b, const_i64(g, SLOT_GROUP), "");
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULE, end, g->nslots, ""), body, rest);
     LLVMPositionBuilderAtEnd(g->b, body);
-    row_product_group(g, s, i, b);
+    rows_product_group(g, s, i0, nrows, b);
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
     LLVMBuildBr(g->b, head);
     LLVMValueRef zero = const_i64(g, 0);
@@ -318,23 +322,48 @@ int cg_gen_matvec_slots(CgModule *g, const IrStmt *s)
                       done = new_block(g, "slots.done");
     LLVMBuildBr(g->b, rhead);
     LLVMPositionBuilderAtEnd(g->b, rhead);
-    LLVMValueRef r = LLVMBuildPhi(g->b, g->i64, "b");
-    LLVMAddIncoming(r, &b, &rest, 1);
-    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, r, g->nslots, ""), rbody, done);
+    LLVMValueRef q = LLVMBuildPhi(g->b, g->i64, "b");
+    LLVMAddIncoming(q, &b, &rest, 1);
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, q, g->nslots, ""), rbody, done);
     LLVMPositionBuilderAtEnd(g->b, rbody);
-    LLVMValueRef at = LLVMBuildNUWAdd(g->b, const_i64(g, g->m->slot_scratch),
-                                      LLVMBuildNUWMul(g->b, r, const_i64(g, g->m->slot_size), ""), "");
-    g->slot = LLVMBuildInBoundsGEP2(g->b, g->f64, g->slots, &at, 1, "slot");
+    g->slot = slot_start(g, q, 0);
     LLVMValueRef tail_x[LANES_F32];
     load_tail(g, s, tail_x);
-    row_product(g, s, 0, i, tail_x);
+    for (int r = 0; r < nrows; r++)
+        row_product(g, s, 0, r ? LLVMBuildNUWAdd(g->b, i0, const_i64(g, r), "row") : i0, tail_x);
     g->slot = NULL;
-    LLVMValueRef next = LLVMBuildNUWAdd(g->b, r, const_i64(g, 1), "");
+    LLVMValueRef next = LLVMBuildNUWAdd(g->b, q, const_i64(g, 1), "");
     LLVMBasicBlockRef rlatch = LLVMGetInsertBlock(g->b);
     LLVMBuildBr(g->b, rhead);
-    LLVMAddIncoming(r, &next, &rlatch, 1);
+    LLVMAddIncoming(q, &next, &rlatch, 1);
     LLVMPositionBuilderAtEnd(g->b, done);
-    cg_loop_end(g, &li);
+}
+
+/* A product of a batched kernel, each pattern's dst[b] = W src[b], rows in
+ * pairs with the slots inside: a row of W is read from memory once for all
+ * the slots, where a loop over the slots around whole products would read
+ * all of W once per slot, and in registers each weight vector serves 4
+ * slots and each source vector 2 rows.  Either way each slot's sums are
+ * those of the unbatched product, bit for bit.  Returns 0 for the products
+ * this does not take (transposed: tied weights; rows shorter than a
+ * vector, which cg_gen_matvec_rows8 does), which the caller then makes slot
+ * by slot. */
+int cg_gen_matvec_slots(CgModule *g, const IrStmt *s)
+{
+    const IrBuf *w = s->u.matvec.w;
+    if (s->u.matvec.transposed || s->u.matvec.ndefer || s->u.matvec.src->rows < (w->f32 ? LANES_F32 : LANES))
+        return 0;
+    int64_t rows = s->dst->rows, pairs = rows / ROW_GROUP;
+    g->ni = rows;
+    g->nj = s->u.matvec.src->rows;
+    if (pairs > 0) {
+        Loop li;
+        LLVMValueRef ip = cg_loop_begin(g, &li, pairs, "ip");
+        rows_for_slots(g, s, LLVMBuildNUWMul(g->b, ip, const_i64(g, ROW_GROUP), "i0"), ROW_GROUP);
+        cg_loop_end(g, &li);
+    }
+    for (int64_t i = pairs * ROW_GROUP; i < rows; i++)       /* an odd last row */
+        rows_for_slots(g, s, const_i64(g, i), 1);
     g->i = NULL;
     return 1;
 }
