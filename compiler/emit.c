@@ -37,6 +37,11 @@ static const char LINKER[] = "cc";
 #ifndef DENDC_RUNTIME_LDFLAGS
 #define DENDC_RUNTIME_LDFLAGS ""
 #endif
+/* Libraries the runtime library calls, after it on the line: Open MPI's
+ * (-L... -lmpi) when the runtime was built with it, else nothing. */
+#ifndef DENDC_RUNTIME_LIBS
+#define DENDC_RUNTIME_LIBS ""
+#endif
 
 /* Run argv[0] (searched in PATH) and wait for it.  Returns its exit status,
  * or -1 after reporting why it could not run or did not exit normally. */
@@ -133,9 +138,11 @@ int emit_executable(Comp *c, CgModule *cm, const char *exe_path, const char *run
     close(fd);
 
     char *what = arena_printf(&c->arena, "link '%s'", exe_path);
-    /* cc RUNTIME_LDFLAGS... -o TMP_EXE OBJS... RUNTIME_LIB -lm -lz */
+    /* cc RUNTIME_LDFLAGS... -o TMP_EXE OBJS... RUNTIME_LIB -lm -lz RUNTIME_LIBS... */
     char *flags = arena_strdup(&c->arena, DENDC_RUNTIME_LDFLAGS);
-    char *argv[7 + CG_MAX_OBJECTS + sizeof DENDC_RUNTIME_LDFLAGS / 2 + sizeof DENDC_OPENBLAS_LIBS / 2 + 1];
+    char *libs = arena_strdup(&c->arena, DENDC_RUNTIME_LIBS);
+    char *argv[7 + CG_MAX_OBJECTS + sizeof DENDC_RUNTIME_LDFLAGS / 2 + sizeof DENDC_OPENBLAS_LIBS / 2
+               + sizeof DENDC_RUNTIME_LIBS / 2 + 1];
     int argc = 0;
     argv[argc++] = (char *)LINKER;
     for (char *save = NULL, *f = strtok_r(flags, " ", &save); f; f = strtok_r(NULL, " ", &save))
@@ -149,6 +156,9 @@ int emit_executable(Comp *c, CgModule *cm, const char *exe_path, const char *run
     argv[argc++] = (char *)"-lz";
     char *blas = arena_strdup(&c->arena, c->blas ? DENDC_OPENBLAS_LIBS : "");
     for (char *save = NULL, *f = strtok_r(blas, " ", &save); f && argc < (int)(sizeof argv / sizeof *argv) - 1;
+         f = strtok_r(NULL, " ", &save))
+        argv[argc++] = f;
+    for (char *save = NULL, *f = strtok_r(libs, " ", &save); f && argc < (int)(sizeof argv / sizeof *argv) - 1;
          f = strtok_r(NULL, " ", &save))
         argv[argc++] = f;
     argv[argc] = NULL;

@@ -12,6 +12,7 @@
  */
 #include "config.h"     /* HAVE_OPENBLAS */
 #include "jit.h"
+#include "rt_internal.h"    /* rt_variants_jit */
 
 #include <math.h>
 #include <stdint.h>
@@ -195,12 +196,14 @@ int jit_run(Comp *c, CgModule *cm, int argc, char **argv)
     int status;
     LLVMOrcExecutorAddress table;
     RtVariant base = { .name = "base", .model = model };
+    rt_variants_jit(1);
     if (n <= 1)     /* as rt_main_args does for an executable */
         status = rt_main_variants(argc, argv, &base, 1);
     else if (lookup(j, "dendc_variants", &table))
         status = -1;
     else    /* the same table the AOT executable's main() passes */
         status = rt_main_variants(argc, argv, (const RtVariant *)(uintptr_t)table, n);
+    rt_variants_jit(0);
     jit_free(j);
     return status;
 }

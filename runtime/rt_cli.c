@@ -5,10 +5,11 @@
  *         [--solver euler|steady[:PASSES]] [--validate-steady PATTERNS]
  *         [--batch B] [--eval-batch B]
  *         [--variant NAME] [--list-variants] [--compare A,B] [--seeds A..B]
- *         [--threads N] [--data-seed NAME=SEED] [--list-params] [--list-metrics]
+ *         [--sweep NAME=V1,V2,...]... [--threads N] [--data-seed NAME=SEED] [--list-params]
+ *         [--list-metrics]
  *
  * One table of options is the whole command line, parsed once: a single
- * run, or with --seeds/--compare a table of runs (rt_variants.c), each run
+ * run, or with --seeds/--compare/--sweep a table of runs (rt_variants.c), each run
  * getting a copy of the options.  Each option has a scope (one run, a table
  * of runs, or both), checked before anything runs or is written.  Options
  * that take a value accept it as the next argument or after '='
@@ -30,11 +31,12 @@ typedef enum OptKind {
     OPT_SET, OPT_SEED, OPT_EPOCHS, OPT_OUT, OPT_QUIET, OPT_TRACE, OPT_CHECKPOINT_EVERY,
     OPT_RESUME, OPT_BENCH, OPT_HELP, OPT_VARIANT, OPT_LIST_VARIANTS, OPT_COMPARE,
     OPT_SEEDS, OPT_THREADS, OPT_SOLVER, OPT_VALIDATE_STEADY, OPT_INIT, OPT_BATCH, OPT_EVAL_BATCH,
-    OPT_DATA_SEED, OPT_LIST_PARAMS, OPT_LIST_METRICS
+    OPT_DATA_SEED, OPT_LIST_PARAMS, OPT_LIST_METRICS, OPT_SWEEP
 } OptKind;
 
-/* Where an option is valid: in one run, in a table of runs (--seeds or
- * --compare, where it goes to every run), or in only one of the two. */
+/* Where an option is valid: in one run, in a table of runs (--seeds,
+ * --compare or --sweep, where it goes to every run), or in only one of the
+ * two. */
 typedef enum OptScope {
     SCOPE_ANY,
     SCOPE_SINGLE,           /* one run only: its own seed, benchmark or checkpoint */
@@ -68,8 +70,9 @@ static const struct {
     { "--list-variants", OPT_LIST_VARIANTS, 0, SCOPE_ANY, NULL },
     { "--compare", OPT_COMPARE, 1, SCOPE_ANY, NULL },
     { "--seeds", OPT_SEEDS, 1, SCOPE_ANY, NULL },
+    { "--sweep", OPT_SWEEP, 1, SCOPE_ANY, NULL },
     { "--threads", OPT_THREADS, 1, SCOPE_MULTI,
-      " runs the runs of --seeds or --compare in parallel; a single run is one thread" },
+      " runs the runs of --seeds, --compare or --sweep in parallel; a single run is one thread" },
     { "--data-seed", OPT_DATA_SEED, 1, SCOPE_ANY, NULL },
     { "--list-params", OPT_LIST_PARAMS, 0, SCOPE_ANY, NULL },
     { "--list-metrics", OPT_LIST_METRICS, 0, SCOPE_ANY, NULL },
@@ -278,6 +281,196 @@ static int parse_count(const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
+void rt_format_short(char *buf, size_t size, double v)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+/* One number of a --sweep: the whole of [s, s+len), finite. */
+static int sweep_number(const char *s, size_t len, double *v)
+{
+    char buf[64], *end;
+    if (len == 0 || len >= sizeof buf)
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (buf[0] == ' ' || buf[0] == '\t' || buf[0] == '\n')
+        return -1;
+    *v = strtod(buf, &end);
+    return *end != '\0' || !isfinite(*v) ? -1 : 0;
+}
+
+/* A..B:N and log:A..B:N, after NAME=. */
+static int sweep_range(const char *list, RtSweep *s, char *why, size_t whylen)
+{
+    int logscale = strncmp(list, "log:", 4) == 0;
+    const char *a = logscale ? list + 4 : list;
+    const char *dots = strstr(a, ".."), *colon = dots ? strchr(dots + 2, ':') : NULL;
+    double lo, hi;
+    uint64_t n;
+    if (!dots || !colon || sweep_number(a, (size_t)(dots - a), &lo) < 0
+        || sweep_number(dots + 2, (size_t)(colon - dots - 2), &hi) < 0
+        || parse_count(colon + 1, RT_SWEEP_VALUES_MAX, &n) < 0 || n < 2 || !(lo < hi)
+        || (logscale && !(lo > 0))) {
+        snprintf(why, whylen, "expected A..B:N or log:A..B:N (A < B%s, N values 2..%d), found '%s'",
+                 logscale ? ", 0 < A" : "", RT_SWEEP_VALUES_MAX, list);
+        return -1;
+    }
+    s->values = rt_xcalloc((size_t)n, sizeof *s->values);
+    for (uint64_t k = 0; k < n; k++) {
+        double f = (double)k / (double)(n - 1), x;
+        char buf[32];
+        if (k == n - 1)
+            x = hi;         /* the end itself, not a rounding of it */
+        else if (logscale)
+            x = lo * pow(hi / lo, f);
+        else
+            x = lo + (hi - lo) * f;
+        snprintf(buf, sizeof buf, "%.12g", x);
+        x = strtod(buf, NULL);
+        if (s->nvalues > 0 && x == s->values[s->nvalues - 1]) {
+            snprintf(why, whylen, "the %llu values of '%s' are not distinct at 12 significant digits",
+                     (unsigned long long)n, list);
+            return -1;
+        }
+        s->values[s->nvalues++] = x;
+    }
+    return 0;
+}
+
+int rt_sweep_parse(const char *arg, RtSweep *s, char *why, size_t whylen)
+{
+    const char *eq = strchr(arg, '=');
+    int rc = 0;
+    memset(s, 0, sizeof *s);
+    if (!eq || eq == arg) {
+        snprintf(why, whylen, "expected NAME=V1,V2,... found '%s'", arg);
+        return -1;
+    }
+    s->name = arg;
+    s->name_len = (size_t)(eq - arg);
+    const char *list = eq + 1;
+    if (!strchr(list, ',') && strstr(list, "..")) {
+        rc = sweep_range(list, s, why, whylen);
+    } else if (*list == '\0') {
+        snprintf(why, whylen, "no values given");
+        rc = -1;
+    } else {
+        size_t cap = 1;
+        for (const char *p = list; *p; p++)
+            cap += *p == ',';
+        if (cap > RT_SWEEP_VALUES_MAX) {
+            snprintf(why, whylen, "at most %d values, found %zu", RT_SWEEP_VALUES_MAX, cap);
+            return -1;
+        }
+        s->values = rt_xcalloc(cap, sizeof *s->values);
+        for (const char *p = list; rc == 0; p++) {
+            size_t len = strcspn(p, ",");
+            double v;
+            if (sweep_number(p, len, &v) < 0) {
+                if (len == 0)
+                    snprintf(why, whylen, "an empty value in '%s'", list);
+                else
+                    snprintf(why, whylen, "expected a finite number, found '%.*s'", (int)len, p);
+                rc = -1;
+                break;
+            }
+            for (int k = 0; k < s->nvalues && rc == 0; k++) {
+                if (s->values[k] == v) {
+                    char a[32];
+                    rt_format_short(a, sizeof a, v);
+                    snprintf(why, whylen, "the value %s is given twice", a);
+                    rc = -1;
+                }
+            }
+            if (rc == 0)
+                s->values[s->nvalues++] = v;
+            p += len;
+            if (!*p)
+                break;
+        }
+    }
+    if (rc) {
+        free(s->values);
+        memset(s, 0, sizeof *s);
+    }
+    return rc;
+}
+
+/* --sweep: the syntax and the values; the name is looked up when the
+ * options are bound (check_sweeps).  o->sweeps has room for one per
+ * argument. */
+static RtCliStatus parse_sweep(const char *prog, const char *arg, RtOptions *o, FILE *err)
+{
+    RtSweep s;
+    char why[256];
+    if (rt_sweep_parse(arg, &s, why, sizeof why) < 0) {
+        size_t len = strcspn(arg, "=");
+        if (len > 0 && arg[len] == '=')
+            fprintf(err, "%s: --sweep %.*s: %s\n", prog, (int)len, arg, why);
+        else
+            fprintf(err, "%s: --sweep: %s\n", prog, why);
+        return usage_error(err, prog);
+    }
+    uint64_t points = (uint64_t)s.nvalues;
+    for (int k = 0; k < o->nsweeps; k++) {
+        if (o->sweeps[k].name_len == s.name_len && strncmp(o->sweeps[k].name, s.name, s.name_len) == 0) {
+            fprintf(err, "%s: --sweep %.*s is given twice: list all its values in one --sweep\n",
+                    prog, (int)s.name_len, s.name);
+            free(s.values);
+            return RT_CLI_ERROR;
+        }
+        points *= (uint64_t)o->sweeps[k].nvalues;
+    }
+    if (points > RT_SWEEP_POINTS_MAX) {
+        fprintf(err, "%s: --sweep: the grid has %llu points, more than %d\n", prog,
+                (unsigned long long)points, RT_SWEEP_POINTS_MAX);
+        free(s.values);
+        return RT_CLI_ERROR;
+    }
+    o->sweeps[o->nsweeps++] = s;
+    return RT_CLI_RUN;
+}
+
+/* Every --sweep name is a param of d, and none is also given with --set
+ * (which of the two would hold is not obvious). */
+static int check_sweeps(const RtDesc *d, const char *prog, const RtOptions *o, FILE *err)
+{
+    for (int k = 0; k < o->nsweeps; k++) {
+        const RtSweep *s = &o->sweeps[k];
+        char *name = rt_xmalloc(s->name_len + 1);
+        memcpy(name, s->name, s->name_len);
+        name[s->name_len] = '\0';
+        if (rt_desc_param_find(d, name) < 0) {
+            const char **names = rt_xmalloc(((size_t)d->nparams + 1) * sizeof *names);
+            for (int i = 0; i < d->nparams; i++)
+                names[i] = d->params[i].name;
+            const char *hint = closest(name, names, d->nparams);
+            fprintf(err, "%s: --sweep: unknown parameter '%s'", prog, name);
+            if (hint)
+                fprintf(err, " (did you mean '%s'?)", hint);
+            fputc('\n', err);
+            free(names);
+            free(name);
+            return -1;
+        }
+        for (int j = 0; j < o->nsets; j++) {
+            if (o->sets[j].name_len == s->name_len && strncmp(o->sets[j].name, name, s->name_len) == 0) {
+                fprintf(err, "%s: --sweep %s: the parameter is also given with --set; give it in "
+                        "one of the two\n", prog, name);
+                free(name);
+                return -1;
+            }
+        }
+        free(name);
+    }
+    return 0;
+}
+
 /* --solver euler | steady | steady:PASSES into o->solver (0 euler, 1
  * steady) and o->solver_passes (0: the model's). */
 static int parse_solver(const char *value, RtOptions *o)
@@ -418,6 +611,7 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
     o->solver = -1;
     o->sets = rt_xcalloc((size_t)(argc > 0 ? argc : 0) + 1, sizeof *o->sets);  /* one per argument at most */
     o->data_seeds = rt_xcalloc((size_t)(argc > 0 ? argc : 0) + 1, sizeof *o->data_seeds);
+    o->sweeps = rt_xcalloc((size_t)(argc > 0 ? argc : 0) + 1, sizeof *o->sweeps);
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -599,6 +793,10 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
             }
             o->seeds_given = 1;
             break;
+        case OPT_SWEEP:
+            if (parse_sweep(prog, value, o, err) != RT_CLI_RUN)
+                return RT_CLI_ERROR;
+            break;
         case OPT_THREADS:
             if (parse_count(value, 1024, &u) < 0 || u < 1) {
                 fprintf(err, "%s: --threads: expected a number of workers 1..1024, found '%s'\n",
@@ -609,15 +807,18 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
             break;
         }
     }
-    /* --set and --data-seed names are checked against every model the line
-     * would run. */
+    /* --set, --data-seed and --sweep names are checked against every model
+     * the line would run. */
     if (rt_cli_bind(&m->descs[o->variant], prog, o, err) < 0
-        || check_data_seeds(&m->descs[o->variant], prog, o, err) < 0)
+        || check_data_seeds(&m->descs[o->variant], prog, o, err) < 0
+        || check_sweeps(&m->descs[o->variant], prog, o, err) < 0)
         return RT_CLI_ERROR;
     for (int w = 0; w < o->ncompare; w++)
         if (check_data_seeds(&m->descs[o->compare[w]], prog, o, err) < 0)
             return RT_CLI_ERROR;
     for (int w = 0; w < o->ncompare; w++) {
+        if (check_sweeps(&m->descs[o->compare[w]], prog, o, err) < 0)
+            return RT_CLI_ERROR;
         RtOptions probe;
         memset(&probe, 0, sizeof probe);
         probe.sets = o->sets;
@@ -637,7 +838,7 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
         if (!seen[j])
             continue;
         if (opts[j].scope == SCOPE_SINGLE && RT_CLI_MULTI(o)) {
-            fprintf(err, "%s: %s cannot be combined with --seeds or --compare%s\n", prog,
+            fprintf(err, "%s: %s cannot be combined with --seeds, --compare or --sweep%s\n", prog,
                     opts[j].name, opts[j].scope_note);
             return RT_CLI_ERROR;
         }
@@ -688,7 +889,7 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
 }
 
 int rt_cli_run_options(const RtOptions *o, const RtDesc *d, const char *prog, uint64_t seed,
-                       const char *out, RtOptions *run)
+                       const char *out, const double *point, RtOptions *run)
 {
     *run = *o;
     run->params = NULL;
@@ -700,8 +901,14 @@ int rt_cli_run_options(const RtOptions *o, const RtDesc *d, const char *prog, ui
     run->seeds_given = 0;
     run->resume = NULL;
     run->init = o->init ? rt_xstrdup(o->init) : NULL;
-    run->sets = rt_xmalloc(((size_t)o->nsets + 1) * sizeof *run->sets);
+    /* The point's values go after the --set list, as more --set. */
+    run->sets = rt_xmalloc(((size_t)o->nsets + (size_t)o->nsweeps + 1) * sizeof *run->sets);
     memcpy(run->sets, o->sets, (size_t)o->nsets * sizeof *run->sets);
+    for (int k = 0; point && k < o->nsweeps; k++)
+        run->sets[run->nsets++] = (RtCliSet){ .name = o->sweeps[k].name,
+                                              .name_len = o->sweeps[k].name_len, .value = point[k] };
+    run->sweeps = NULL;
+    run->nsweeps = 0;
     run->seed = seed;
     run->seed_given = 1;
     run->out = rt_xstrdup(out);
@@ -720,6 +927,9 @@ void rt_cli_free(RtOptions *o)
     free(o->sets);
     free(o->data_seeds);
     free(o->compare);
+    for (int k = 0; k < o->nsweeps; k++)
+        free(o->sweeps[k].values);
+    free(o->sweeps);
     memset(o, 0, sizeof *o);
 }
 
@@ -857,7 +1067,13 @@ void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,
             "DIR/run.json\n(timings); every file is written atomically\n");
     fprintf(out, "\nruns:\n"
             "  --seeds A..B      run once per seed and report mean ± std of the final metrics\n"
-            "  --threads N       run up to N of those runs at once (same results for any N)\n");
+            "  --sweep NAME=V1,V2,...\n"
+            "                    run each value of the param (A..B:N or log:A..B:N: N values\n"
+            "                    from A to B); several --sweep run every combination, each\n"
+            "                    in DIR/NAME=V,.../; mean ± std per point in DIR/sweep.csv\n"
+            "  --threads N       run up to N of those runs at once (same results for any N)\n"
+            "  under mpirun -n N, the runs are spread over the N ranks; a table's\n"
+            "  complete runs are skipped when the same command runs again\n");
     if (m->n > 1) {
         fprintf(out, "  --variant NAME    run a variant of the model:");
         for (int k = 1; k < m->n; k++)

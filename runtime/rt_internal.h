@@ -255,6 +255,17 @@ int64_t rt_desc_data_dout(const RtDesc *d, int k);
 
 /* The most variants one --compare runs. */
 enum { RT_COMPARE_MAX = 256 };
+/* The most values one --sweep lists, and the most points of a whole grid. */
+enum { RT_SWEEP_VALUES_MAX = 10000, RT_SWEEP_POINTS_MAX = 100000 };
+
+/* `--sweep NAME=V1,V2,...` (or NAME=A..B:N, NAME=log:A..B:N): one axis of
+ * a grid of runs, its values in the order given. */
+typedef struct RtSweep {
+    const char *name;       /* borrowed from argv, up to name_len */
+    size_t name_len;
+    double *values;         /* finite, no two the same (owned) */
+    int nvalues;
+} RtSweep;
 
 /* `--set NAME=VALUE` as given: bound to a descriptor's params by rt_cli_bind. */
 typedef struct RtCliSet {
@@ -300,10 +311,12 @@ typedef struct RtOptions {
     int seeds_given;        /* --seeds A..B */
     uint64_t seed_lo, seed_hi;
     int threads;            /* --threads, default 1 */
+    RtSweep *sweeps;        /* every --sweep, in order: the grid's axes (owned) */
+    int nsweeps;
 } RtOptions;
 
-/* --seeds or --compare: the command line asks for a table of runs. */
-#define RT_CLI_MULTI(o) ((o)->seeds_given || (o)->compare != NULL)
+/* --seeds, --compare or --sweep: the command line asks for a table of runs. */
+#define RT_CLI_MULTI(o) ((o)->seeds_given || (o)->compare != NULL || (o)->nsweeps > 0)
 
 typedef enum RtCliStatus {
     RT_CLI_RUN,             /* options parsed: run the model (or the table of runs) */
@@ -336,10 +349,21 @@ RtCliStatus rt_cli_parse(const RtCliModels *m, const char *prog, int argc, char 
  * lacks). */
 int rt_cli_bind(const RtDesc *d, const char *prog, RtOptions *o, FILE *err);
 /* *run = the options of one run of a table: a copy of o bound to d, with
- * --seed seed, --out out and --quiet.  0 (rt_cli_parse checked the --set
- * names against d), or -1 after a message.  Release with rt_cli_free. */
+ * --seed seed, --out out and --quiet, and with point[k] for the param of
+ * o->sweeps[k] (point NULL: no sweep).  0 (rt_cli_parse checked the --set
+ * and --sweep names against d), or -1 after a message.  Release with
+ * rt_cli_free. */
 int rt_cli_run_options(const RtOptions *o, const RtDesc *d, const char *prog, uint64_t seed,
-                       const char *out, RtOptions *run);
+                       const char *out, const double *point, RtOptions *run);
+/* The values of a --sweep NAME=... into *s (name borrowed from arg): a
+ * comma-separated list of finite numbers, or A..B:N (N values evenly from A
+ * to B), or log:A..B:N (N values evenly in log from A to B, 0 < A); a range's
+ * values are rounded to 12 significant digits.  0, or -1 with what is wrong
+ * in why (s empty). */
+int rt_sweep_parse(const char *arg, RtSweep *s, char *why, size_t whylen);
+/* v as the shortest "%.Ng" that reads back as the same double: a sweep's
+ * values in directory names and CSV cells (6.1, not 6.0999999999999996). */
+void rt_format_short(char *buf, size_t size, double v);
 void rt_cli_free(RtOptions *o);
 /* The data sets each --data-seed of o names take its seed in d (a data set
  * d lacks is skipped: rt_cli_parse checked the ones the line runs). */
@@ -364,6 +388,38 @@ int rt_run(const RtModel *m, const RtDesc *d, RtOptions *o, const char *prog);
  * message named it and where): exit status 1, told apart so that a table
  * of runs counts the run as diverged rather than failed. */
 enum { RT_RUN_DIVERGED = 65 };
+
+/* ---- rt_variants.c: tables of runs ---- */
+
+/* The model runs in dendc's JIT (dendc run), not in an executable of its
+ * own: mpirun is refused, and no run of a table is skipped as complete,
+ * since the executable (dendc) does not say what the model's code is. */
+void rt_variants_jit(int on);
+
+/* ---- rt_mpi.c: a table of runs over the ranks of mpirun ---- */
+
+typedef struct RtMpi {
+    int on;                 /* MPI_Init was called: built with MPI and started by mpirun */
+    int rank, size;         /* 0 and 1 when off */
+} RtMpi;
+/* Start MPI when this process was started by mpirun and the runtime has
+ * MPI; else m is rank 0 of 1 and nothing is called.  Refused (a message,
+ * exit status 2): mpirun with jit (dendc run), or mpirun with more than one
+ * process when the runtime was built without MPI.  0, or the exit status. */
+int rt_mpi_start(RtMpi *m, const char *prog, int jit);
+void rt_mpi_end(RtMpi *m);                  /* MPI_Finalize when on */
+/* FNV-1a 64 of this process's executable file (/proc/self/exe), 0 when it
+ * cannot be read. */
+uint64_t rt_exe_hash(void);
+/* Collective: do all ranks run rank 0's executable (exe_hash) with rank 0's
+ * arguments (argv[1..])?  0, or 2 on every rank after rank 0 said which
+ * ranks differ and how. */
+int rt_mpi_same(const RtMpi *m, const char *prog, uint64_t exe_hash, int argc, char **argv);
+/* Collective: the largest status over the ranks, on every rank. */
+int rt_mpi_max(const RtMpi *m, int status);
+/* Collective: recs holds n records of `size` bytes, record j filled by rank
+ * j % size; afterwards rank 0's recs has them all.  0, or -1. */
+int rt_mpi_gather(const RtMpi *m, void *recs, size_t size, int n);
 
 /* ---- rt_data.c: data sets ---- */
 

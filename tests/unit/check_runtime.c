@@ -1415,7 +1415,7 @@ START_TEST(test_cli_runs)
         RtOptions run;
         char err[256];
         ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
-        ck_assert_int_eq(rt_cli_run_options(&r.o, &d, "tiny", 5, "dir/base/seed5", &run), 0);
+        ck_assert_int_eq(rt_cli_run_options(&r.o, &d, "tiny", 5, "dir/base/seed5", NULL, &run), 0);
         ck_assert_uint_eq(run.seed, 5);
         ck_assert_str_eq(run.out, "dir/base/seed5");
         ck_assert_int_eq(run.quiet, 1);
@@ -1442,7 +1442,7 @@ START_TEST(test_cli_runs)
     /* Each option in its scope. */
     r = cli("--seed=5", "--seeds", "1..2", NULL);
     ck_assert_int_eq(r.status, RT_CLI_ERROR);
-    ck_assert_ptr_nonnull(strstr(r.err, "tiny: --seed cannot be combined with --seeds or --compare"));
+    ck_assert_ptr_nonnull(strstr(r.err, "tiny: --seed cannot be combined with --seeds, --compare or --sweep"));
     cli_free(&r);
     r = cli("--seeds", "1..2", "--bench=5", NULL);
     ck_assert_int_eq(r.status, RT_CLI_ERROR);
@@ -1501,6 +1501,144 @@ START_TEST(test_cli_runs_errors)
     expect_error("--seedz", "1", NULL, "unknown option '--seedz' (did you mean '--seed'?)");
     /* --set names are checked with the rest of the line, --help or not. */
     expect_error("--help", "--set", "etaa=1", "unknown parameter 'etaa'");
+}
+END_TEST
+
+/* --sweep values: lists, ranges, and what is refused, with the reason. */
+START_TEST(test_sweep_parse)
+{
+    RtSweep s;
+    char why[256];
+    ck_assert_int_eq(rt_sweep_parse("eta_up1=1,3,6.1", &s, why, sizeof why), 0);
+    ck_assert_int_eq((int)s.name_len, 7);
+    ck_assert_int_eq(strncmp(s.name, "eta_up1", 7), 0);
+    ck_assert_int_eq(s.nvalues, 3);
+    ck_assert(s.values[0] == 1 && s.values[1] == 3 && s.values[2] == 6.1);
+    free(s.values);
+    ck_assert_int_eq(rt_sweep_parse("x=-2e-3", &s, why, sizeof why), 0);
+    ck_assert_int_eq(s.nvalues, 1);
+    ck_assert(s.values[0] == -0.002);
+    free(s.values);
+    /* Ranges: the ends exact, the values between rounded to 12 digits. */
+    ck_assert_int_eq(rt_sweep_parse("x=0..1:5", &s, why, sizeof why), 0);
+    ck_assert_int_eq(s.nvalues, 5);
+    ck_assert(s.values[0] == 0 && s.values[1] == 0.25 && s.values[2] == 0.5 && s.values[4] == 1);
+    free(s.values);
+    ck_assert_int_eq(rt_sweep_parse("x=0.1..0.3:3", &s, why, sizeof why), 0);
+    ck_assert(s.values[0] == 0.1 && s.values[1] == 0.2 && s.values[2] == 0.3);
+    free(s.values);
+    ck_assert_int_eq(rt_sweep_parse("x=log:0.1..10:3", &s, why, sizeof why), 0);
+    ck_assert_int_eq(s.nvalues, 3);
+    ck_assert(s.values[0] == 0.1 && s.values[1] == 1 && s.values[2] == 10);
+    free(s.values);
+    ck_assert_int_eq(rt_sweep_parse("x=log:1e-4..1e-2:5", &s, why, sizeof why), 0);
+    ck_assert(s.values[1] == 0.000316227766017 && s.values[2] == 0.001);
+    free(s.values);
+
+    static const struct { const char *arg, *why; } bad[] = {
+        { "x=", "no values given" },
+        { "x=1,,2", "an empty value in '1,,2'" },
+        { "x=1,", "an empty value" },
+        { "x=1,abc", "expected a finite number, found 'abc'" },
+        { "x=1,nan", "expected a finite number, found 'nan'" },
+        { "x=1e999", "expected a finite number" },
+        { "x= 1", "expected a finite number" },
+        { "x=2,2.0", "the value 2 is given twice" },
+        { "=1", "expected NAME=V1,V2,..." },
+        { "x", "expected NAME=V1,V2,..." },
+        { "x=1..2", "expected A..B:N or log:A..B:N" },
+        { "x=2..1:3", "A < B" },
+        { "x=1..2:1", "N values 2..10000" },
+        { "x=1..2:10001", "N values 2..10000" },
+        { "x=log:0..1:3", "0 < A" },
+        { "x=log:-1..1:3", "0 < A" },
+        { "x=1..1.0000000000001:3", "not distinct at 12 significant digits" },
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        why[0] = '\0';
+        ck_assert_msg(rt_sweep_parse(bad[k].arg, &s, why, sizeof why) == -1, "%s: accepted", bad[k].arg);
+        ck_assert_msg(strstr(why, bad[k].why) != NULL, "%s: '%s' lacks '%s'", bad[k].arg, why, bad[k].why);
+        ck_assert_ptr_null(s.values);
+        ck_assert_int_eq(s.nvalues, 0);
+    }
+}
+END_TEST
+
+/* The shortest text that reads back as the same double. */
+START_TEST(test_format_short)
+{
+    char buf[32];
+    rt_format_short(buf, sizeof buf, 6.1);
+    ck_assert_str_eq(buf, "6.1");
+    rt_format_short(buf, sizeof buf, 0.1 + 0.2);
+    ck_assert_str_eq(buf, "0.30000000000000004");
+    rt_format_short(buf, sizeof buf, 1e-5);
+    ck_assert_str_eq(buf, "1e-05");
+    rt_format_short(buf, sizeof buf, -3);
+    ck_assert_str_eq(buf, "-3");
+}
+END_TEST
+
+/* --sweep on the command line: a table of runs, its names checked against
+ * every model the line runs, and the runs' options carry the point. */
+START_TEST(test_cli_sweep)
+{
+    CliResult r = cli_variants(2, "--sweep", "eta=1,2", "--sweep=sigma=0..0.5:3", NULL);
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert(RT_CLI_MULTI(&r.o));
+    ck_assert_int_eq(r.o.nsweeps, 2);
+    ck_assert_int_eq(r.o.sweeps[1].nvalues, 3);
+    {
+        RtDesc d;
+        RtOptions run;
+        char err[256];
+        double point[2] = { 2, 0.25 };
+        ck_assert_int_eq(rt_desc_parse(&d, tiny_desc, err, sizeof err), 0);
+        ck_assert_int_eq(rt_cli_run_options(&r.o, &d, "tiny", 3, "dir/eta=2,sigma=0.25/base/seed3", point,
+                                            &run), 0);
+        ck_assert(run.params[P_ETA] == 2 && run.params[P_SIGMA] == 0.25);
+        ck_assert_int_eq(run.overridden[P_ETA], 1);
+        ck_assert_int_eq(run.overridden[P_SIGMA], 1);
+        ck_assert_int_eq(run.overridden[P_NUDGE], 0);
+        ck_assert_int_eq(run.nsweeps, 0);
+        ck_assert(!RT_CLI_MULTI(&run));
+        rt_cli_free(&run);
+        rt_desc_free(&d);
+    }
+    cli_free(&r);
+
+    /* A derived param may be swept: it is pinned, as with --set. */
+    r = cli("--sweep", "rate=1,2", NULL, NULL);
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    cli_free(&r);
+
+    expect_error("--sweep", "etta=1,2", NULL, "tiny: --sweep: unknown parameter 'etta' (did you mean 'eta'?)");
+    expect_error("--sweep", "zzzzz=1,2", NULL, "tiny: --sweep: unknown parameter 'zzzzz'\n");
+    expect_error("--sweep", "eta=", NULL, "tiny: --sweep eta: no values given");
+    expect_error("--sweep", "eta=1,b", NULL, "tiny: --sweep eta: expected a finite number, found 'b'");
+    expect_error("--sweep", "eta", NULL, "tiny: --sweep: expected NAME=V1,V2,... found 'eta'");
+    r = cli("--sweep", "eta=1,2", "--sweep", "eta=3");
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "tiny: --sweep eta is given twice"));
+    cli_free(&r);
+    r = cli("--set", "eta=3", "--sweep", "eta=1,2");
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "tiny: --sweep eta: the parameter is also given with --set"));
+    cli_free(&r);
+    r = cli("--sweep", "eta=1,2", "--seed", "4");
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "tiny: --seed cannot be combined with --seeds, --compare or --sweep"));
+    cli_free(&r);
+    /* A grid of more than RT_SWEEP_POINTS_MAX points. */
+    r = cli("--sweep", "eta=0..1:1000", "--sweep", "sigma=0..1:1000");
+    ck_assert_int_eq(r.status, RT_CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.err, "tiny: --sweep: the grid has 1000000 points, more than 100000"));
+    cli_free(&r);
+    /* --threads goes with a sweep. */
+    r = cli("--sweep", "eta=1,2", "--threads", "2");
+    ck_assert_int_eq(r.status, RT_CLI_RUN);
+    ck_assert_int_eq(r.o.threads, 2);
+    cli_free(&r);
 }
 END_TEST
 
@@ -2772,6 +2910,9 @@ Suite *runtime_suite(void)
     tcase_add_test(cl, test_cli_data_seed);
     tcase_add_test(cl, test_cli_runs);
     tcase_add_test(cl, test_cli_runs_errors);
+    tcase_add_test(cl, test_sweep_parse);
+    tcase_add_test(cl, test_format_short);
+    tcase_add_test(cl, test_cli_sweep);
     tcase_add_test(cl, test_cli_usage);
     tcase_add_test(out, test_npy);
     tcase_add_test(out, test_mkdir_and_format);
