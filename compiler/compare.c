@@ -192,6 +192,7 @@ static const DriverOwned owned[] = {
     { "--list-variants", "every variant of each model runs" },
     { "--resume", "a table of runs cannot resume one run" },
     { "--bench", "a table of runs is not a benchmark" },
+    { "--sweep", "the table compares the models at their params: sweep a model with its own executable" },
     { "--help", "see 'dendc compare --help' and './MODEL --help'" },
     { "-h", "see 'dendc compare --help' and './MODEL --help'" },
 };

@@ -1072,8 +1072,10 @@ void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,
             "                    from A to B); several --sweep run every combination, each\n"
             "                    in DIR/NAME=V,.../; mean ± std per point in DIR/sweep.csv\n"
             "  --threads N       run up to N of those runs at once (same results for any N)\n"
-            "  under mpirun -n N, the runs are spread over the N ranks; a table's\n"
-            "  complete runs are skipped when the same command runs again\n");
+            "  a table's complete runs are skipped when the same command runs again\n");
+#ifdef HAVE_MPI
+    fprintf(out, "  under mpirun -n N, the runs of a table are dealt over the N ranks\n");
+#endif
     if (m->n > 1) {
         fprintf(out, "  --variant NAME    run a variant of the model:");
         for (int k = 1; k < m->n; k++)

@@ -69,8 +69,8 @@ int rt_mpi_start(RtMpi *m, const char *prog, int jit)
     if (n == 1)
         return 0;
     fprintf(stderr, "%s: started by mpirun, but the runtime was built without MPI (configure "
-            "found no Open MPI): every process would run the whole table; run it without "
-            "mpirun, or rebuild dendc with Open MPI (libopenmpi-dev)\n", prog);
+            "--without-mpi, or no Open MPI found): every process would run the whole table; "
+            "run it without mpirun, or rebuild dendc with Open MPI (libopenmpi-dev)\n", prog);
     return 2;
 #endif
 }

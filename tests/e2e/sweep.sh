@@ -121,5 +121,8 @@ expect_status "--resume with --sweep" 2 "^v: --resume cannot be combined with --
 check "... nothing is written" test ! -e "$TMP/e"
 (cd "$TMP" && mkdir cwd && cd cwd && ../v --sweep nope=1 >/dev/null 2>&1; [ -z "$(ls -A)" ]) \
   && ok "... not even the default DIR" || fail "... not even the default DIR"
+expect_status "dendc compare refuses --sweep after --" 2 "'--sweep' after '--' is set by 'dendc compare' itself" \
+  "$DENDC" compare "$model" --seeds 1 --out "$TMP/e" -- --sweep eta=1,2
+check "... nothing is written" test ! -e "$TMP/e"
 check "--help describes --sweep" sh -c "'$TMP/v' --help | grep -q -- '--sweep NAME=V1,V2,...'"
 finish
