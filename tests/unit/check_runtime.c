@@ -1642,6 +1642,38 @@ START_TEST(test_cli_sweep)
 }
 END_TEST
 
+/* Not started by mpirun: one rank, no MPI call, and every collective is
+ * the one-process answer.  Under mpirun, dendc run's JIT is refused before
+ * MPI starts. */
+START_TEST(test_mpi_off)
+{
+    static const char *const vars[] = { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK" };
+    RtMpi m;
+    for (size_t k = 0; k < sizeof vars / sizeof vars[0]; k++)
+        unsetenv(vars[k]);
+    ck_assert_int_eq(rt_mpi_start(&m, "tiny", 0), 0);
+    ck_assert_int_eq(m.on, 0);
+    ck_assert_int_eq(m.rank, 0);
+    ck_assert_int_eq(m.size, 1);
+    ck_assert_int_eq(rt_mpi_max(&m, 3), 3);
+    double recs[3] = { 1, 2, 3 };
+    ck_assert_int_eq(rt_mpi_gather(&m, recs, sizeof recs[0], 3), 0);
+    ck_assert(recs[0] == 1 && recs[2] == 3);
+    char *argv[] = { "tiny", "--seeds", "1..2", NULL };
+    ck_assert_int_eq(rt_mpi_same(&m, "tiny", 1, 3, argv), 0);
+    rt_mpi_end(&m);
+    /* This test's own executable, read twice: the same hash, not 0. */
+    uint64_t h = rt_exe_hash();
+    ck_assert(h != 0);
+    ck_assert(h == rt_exe_hash());
+
+    setenv("OMPI_COMM_WORLD_SIZE", "2", 1);
+    ck_assert_int_eq(rt_mpi_start(&m, "tiny", 1), 2);
+    ck_assert_int_eq(m.on, 0);
+    unsetenv("OMPI_COMM_WORLD_SIZE");
+}
+END_TEST
+
 START_TEST(test_cli_usage)
 {
     RtDesc d;
@@ -2913,6 +2945,7 @@ Suite *runtime_suite(void)
     tcase_add_test(cl, test_sweep_parse);
     tcase_add_test(cl, test_format_short);
     tcase_add_test(cl, test_cli_sweep);
+    tcase_add_test(cl, test_mpi_off);
     tcase_add_test(cl, test_cli_usage);
     tcase_add_test(out, test_npy);
     tcase_add_test(out, test_mkdir_and_format);
