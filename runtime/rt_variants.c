@@ -229,7 +229,7 @@ static int job_options(const Table *t, int j, const char *dir, RtOptions *run, c
 /* run.key: what made a run, written beside its outputs once it succeeded.
  * A table skips a run whose run.key reads the same as the one it would
  * write (and whose outputs are there): same executable, variant, seed,
- * epochs, solver, params and given weights.  malloc'd. */
+ * epochs, solver and batches, params and given weights.  malloc'd. */
 static char *job_key(const Table *t, int j, const RtOptions *run)
 {
     const RtDesc *d = &t->descs[job_variant(t, j)];
@@ -239,10 +239,11 @@ static char *job_key(const Table *t, int j, const RtOptions *run)
     if (!f)
         rt_out_of_memory(1, BUFSIZ);
     fprintf(f, "dendc-run 1\nexecutable %016llx\ndescriptor %016llx\nvariant %s\nseed %llu\n"
-            "epochs %lld\nsolver %d %lld\ntrace %lld\ninit %s\n",
+            "epochs %lld\nsolver %d %lld\nbatch %lld %lld\ntrace %lld\ninit %s\n",
             (unsigned long long)t->exe_hash, (unsigned long long)d->hash, t->v[job_variant(t, j)].name,
             (unsigned long long)run->seed, (long long)run->epochs, run->solver,
-            (long long)run->solver_passes, (long long)run->trace, run->init ? run->init : "-");
+            (long long)run->solver_passes, (long long)run->batch, (long long)run->eval_batch,
+            (long long)run->trace, run->init ? run->init : "-");
     for (int i = 0; i < d->nparams; i++)
         fprintf(f, "param %s %a%s\n", d->params[i].name, run->params[i], run->overridden[i] ? " set" : "");
     for (int i = 0; i < d->ndatasets; i++)  /* --data-seed changes them */
@@ -694,9 +695,12 @@ static int table(const char *prog, const RtVariant *v, const RtDesc *descs, cons
     /* Rank 0: the first failure (in run order) is the exit status; a run
      * that could not be read, or named other metrics, makes it 1. */
     int nm = -1, nskipped = 0, from = -1;
-    for (int r = 0; r < mpi->size && nm < 0; r++)
-        if (names[r].nm >= 0)
-            nm = names[r].nm, from = r;
+    for (int r = 0; r < mpi->size && nm < 0; r++) {
+        if (names[r].nm >= 0) {
+            nm = names[r].nm;
+            from = r;
+        }
+    }
     for (int j = 0; j < t.nruns; j++) {
         nskipped += res[j].skipped;
         if (res[j].state == JOB_FAILED && !status)

@@ -46,6 +46,8 @@ for r in rows[1:]:
     got = sorted(float(q[metric]) for q in runs if (q["eta"], q["g_som"], q["variant"]) == (eta, g, var))
     assert got == sorted(x), (got, x)
 PY
+check "dendc plot reads sweep.csv: a heat map over eta and g_som per variant" \
+  sh -c "'$DENDC' plot '$TMP/s1' --only sweep --script | grep -q 'sweep of eta and g_som'"
 check "no compare.csv, nothing temporary left" \
   sh -c "[ ! -e '$TMP/s1/compare.csv' ] && [ -z \"\$(find '$TMP/s1' -name '*.tmp*')\" ]"
 
