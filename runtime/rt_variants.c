@@ -229,7 +229,8 @@ static int job_options(const Table *t, int j, const char *dir, RtOptions *run, c
 /* run.key: what made a run, written beside its outputs once it succeeded.
  * A table skips a run whose run.key reads the same as the one it would
  * write (and whose outputs are there): same executable, variant, seed,
- * epochs, solver and batches, params and given weights.  malloc'd. */
+ * epochs, solver and batches, params, data sets' seeds and given
+ * weights.  malloc'd. */
 static char *job_key(const Table *t, int j, const RtOptions *run)
 {
     const RtDesc *d = &t->descs[job_variant(t, j)];
