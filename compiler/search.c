@@ -131,6 +131,7 @@ static const DriverOwned owned[] = {
     { "--out", "give --out to 'dendc search'" },
     { "--variant", "give --variant to 'dendc search'" },
     { "--compare", "a search runs one variant" },
+    { "--sweep", "a trial is one point: give the params to search with --param" },
     { "--threads", "give --jobs to 'dendc search'" },
     { "--resume", "each trial is a fresh run" },
     { "--bench", "a trial is a run, not a benchmark" },

@@ -126,5 +126,8 @@ check "... nothing is written" test ! -e "$TMP/e"
 expect_status "dendc compare refuses --sweep after --" 2 "'--sweep' after '--' is set by 'dendc compare' itself" \
   "$DENDC" compare "$model" --seeds 1 --out "$TMP/e" -- --sweep eta=1,2
 check "... nothing is written" test ! -e "$TMP/e"
+expect_status "dendc search refuses --sweep after --" 2 "'--sweep' after '--' is set by 'dendc search' itself" \
+  "$DENDC" search "$model" --param eta=0.001..0.01 --trials 2 --minimize mse --out "$TMP/e" -- --sweep g_som=1,2
+check "... nothing is written" test ! -e "$TMP/e"
 check "--help describes --sweep" sh -c "'$TMP/v' --help | grep -q -- '--sweep NAME=V1,V2,...'"
 finish
