@@ -1,6 +1,6 @@
 /* batch.c: phase 3d, the batched kernels: B patterns at once (after the IR
- * passes; --dump=batch shows its result, which is also what --dump=ir
- * prints).
+ * passes, at every optimisation level; --dump=batch prints the IR with
+ * them, --dump=ir without them).
  *
  * A presentation reads the weights once per product.  With B patterns at
  * once, each row of a weight matrix is read once for all B products: the
@@ -45,8 +45,9 @@
  * with no flags set, so none of them would run) and a fused product's
  * deferred update (the runtime flushes before it evaluates, so none is
  * pending).  What cannot run per slot is refused, with the reason in
- * IrModel.batch_why, and the runtime then evaluates pattern by pattern:
- * noise drawn outside a guard, a product into a shared buffer.
+ * IrModel.batch_why (the driver makes it a located error when the model
+ * asked for the batched step): noise drawn outside a guard, a product into
+ * a shared buffer, phases that take snapshots of the state block.
  */
 #include "dendc.h"
 
