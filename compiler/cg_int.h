@@ -146,6 +146,7 @@ typedef struct SlotLoop {
     LLVMValueRef b;
 } SlotLoop;
 void cg_slot_loop_begin(CgModule *g, SlotLoop *l);
+LLVMValueRef cg_slot_start(CgModule *g, LLVMValueRef b, int k);
 void cg_slot_loop_end(CgModule *g, SlotLoop *l);
 
 /* ---- small helpers ---- */

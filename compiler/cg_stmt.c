@@ -301,6 +301,16 @@ static int buf_in_model(CgModule *g, const IrBuf *b)
 
 /* ---- batched kernels (batch.c) ---- */
 
+/* Slot b + k starts after the scratch: &slots[scratch + (b + k) * slot_size]. */
+LLVMValueRef cg_slot_start(CgModule *g, LLVMValueRef b, int k)
+{
+    if (k)
+        b = LLVMBuildNUWAdd(g->b, b, const_i64(g, k), "");
+    LLVMValueRef at = LLVMBuildNUWAdd(g->b, const_i64(g, g->m->slot_scratch),
+                                      LLVMBuildNUWMul(g->b, b, const_i64(g, g->m->slot_size), ""), "slot.at");
+    return LLVMBuildInBoundsGEP2(g->b, g->f64, g->slots, &at, 1, "slot");
+}
+
 void cg_slot_loop_begin(CgModule *g, SlotLoop *l)
 {
     if (!g->slots) {
@@ -315,10 +325,7 @@ void cg_slot_loop_begin(CgModule *g, SlotLoop *l)
     l->b = LLVMBuildPhi(g->b, g->i64, "b");
     LLVMValueRef zero = const_i64(g, 0);
     LLVMAddIncoming(l->b, &zero, &pre, 1);
-    /* slot b starts after the scratch: slots + scratch + b * slot_size */
-    LLVMValueRef at = LLVMBuildNUWAdd(g->b, const_i64(g, g->m->slot_scratch),
-                                      LLVMBuildNUWMul(g->b, l->b, const_i64(g, g->m->slot_size), ""), "slot.at");
-    g->slot = LLVMBuildInBoundsGEP2(g->b, g->f64, g->slots, &at, 1, "slot");
+    g->slot = cg_slot_start(g, l->b, 0);
 }
 
 /* The loop runs at least once: the runtime never calls with nslots < 1. */

@@ -231,15 +231,6 @@ void cg_gen_matvec_loop(CgModule *g, const IrStmt *s, int fused, int64_t r0)
  * sum waits on. */
 enum { SLOT_GROUP = 4, ROW_GROUP = 2 };
 
-/* &slots[scratch + (b + k) * slot_size]: the start of slot b + k */
-static LLVMValueRef slot_start(CgModule *g, LLVMValueRef b, int k)
-{
-    LLVMValueRef at = LLVMBuildNUWAdd(g->b, const_i64(g, g->m->slot_scratch),
-                                      LLVMBuildNUWMul(g->b, LLVMBuildNUWAdd(g->b, b, const_i64(g, k), ""),
-                                                      const_i64(g, g->m->slot_size), ""), "");
-    return LLVMBuildInBoundsGEP2(g->b, g->f64, g->slots, &at, 1, "slot.k");
-}
-
 /* Rows i0 .. i0+nrows-1 (nrows <= ROW_GROUP) of the product for the
  * SLOT_GROUP slots from slot b on: one pass over those rows of W, each
  * weight vector loaded once and multiplied with each slot's src, each src
@@ -256,7 +247,7 @@ static void rows_product_group(CgModule *g, const IrStmt *s, LLVMValueRef i0, in
     int64_t n = src->rows, nb = n / lanes;
     LLVMValueRef slot[SLOT_GROUP], row[ROW_GROUP], acc[ROW_GROUP][SLOT_GROUP], out[ROW_GROUP][SLOT_GROUP];
     for (int k = 0; k < SLOT_GROUP; k++)
-        slot[k] = slot_start(g, b, k);
+        slot[k] = cg_slot_start(g, b, k);
     for (int r = 0; r < nrows; r++) {
         row[r] = r ? LLVMBuildNUWAdd(g->b, i0, const_i64(g, r), "row") : i0;
         for (int k = 0; k < SLOT_GROUP; k++)
@@ -326,7 +317,7 @@ static void rows_for_slots(CgModule *g, const IrStmt *s, LLVMValueRef i0, int nr
     LLVMAddIncoming(q, &b, &rest, 1);
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, q, g->nslots, ""), rbody, done);
     LLVMPositionBuilderAtEnd(g->b, rbody);
-    g->slot = slot_start(g, q, 0);
+    g->slot = cg_slot_start(g, q, 0);
     LLVMValueRef tail_x[LANES_F32];
     load_tail(g, s, tail_x);
     for (int r = 0; r < nrows; r++)
@@ -544,9 +535,7 @@ static LLVMValueRef slot_sum(CgModule *g, const IrExpr *e, LLVMValueRef j0, int 
     LLVMAddIncoming(acc, &zeros, &entry, 1);
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, b, g->nslots, ""), body, done);
     LLVMPositionBuilderAtEnd(g->b, body);
-    LLVMValueRef at = LLVMBuildNUWAdd(g->b, const_i64(g, g->m->slot_scratch),
-                                      LLVMBuildNUWMul(g->b, b, const_i64(g, g->m->slot_size), ""), "");
-    g->slot = LLVMBuildInBoundsGEP2(g->b, g->f64, g->slots, &at, 1, "slot");
+    g->slot = cg_slot_start(g, b, 0);
     LLVMValueRef v = n == 1 ? cg_gen_expr(g, e) : cg_gen_vexpr(g, e, g->i, j0, n, 0);
     if (n == 1)
         v = LLVMBuildInsertElement(g->b, LLVMGetPoison(vt), v, const_i64(g, 0), "");

@@ -132,14 +132,20 @@ static RtData *dataset(Driver *dr, int k)
     return &dr->data[k];
 }
 
-/* Write sample s of `data` into the input (and target) buffers. */
-static void present(Driver *dr, const RtData *data, int64_t s)
+/* Write sample s's target into the target buffer (where the model has one). */
+static void present_target(Driver *dr, const RtData *data, int64_t s)
 {
     const RtDesc *d = dr->d;
-    rt_data_input(data, s, dr->state + d->bufs[d->input].offset);
     if (d->target >= 0)
         memcpy(dr->state + d->bufs[d->target].offset, data->target + s * data->dout,
                (size_t)data->dout * sizeof(double));
+}
+
+/* Write sample s of `data` into the input (and target) buffers. */
+static void present(Driver *dr, const RtData *data, int64_t s)
+{
+    rt_data_input(data, s, dr->state + dr->d->bufs[dr->d->input].offset);
+    present_target(dr, data, s);
 }
 
 /* Slot b of the batched kernels' memory. */
@@ -559,10 +565,14 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
         /* Labelled sets: the class is the label, not the argmax of a one-hot
          * vector whose OFF value might not be below ON. */
         int64_t want = data->labels ? data->labels[s] : argmax(target, data->dout);
-        present(dr, data, s);
         if (B == 1) {
+            present(dr, data, s);
             present_steps(dr, 0, 0);
         } else {
+            /* the input comes with the slot's copy; the target too where
+             * the batched kernel reads it, else from here (the metrics
+             * read it) */
+            present_target(dr, data, s);
             if (s % B == 0) {       /* the next batch, then its patterns one by one */
                 int64_t n = data->n - s < B ? data->n - s : B;
                 for (int64_t b = 0; b < n; b++)
@@ -750,7 +760,7 @@ static int64_t train_batches(Driver *dr, int64_t epoch, int64_t from, const RtDa
             present_slot(dr, data, dr->perm[i + b], b);
         present_settled_batch(dr, 1, n);
         for (int64_t b = 0; b < n; b++) {
-            present(dr, data, dr->perm[i + b]);
+            present_target(dr, data, dr->perm[i + b]);      /* the input: slot_copy */
             slot_copy(dr, b, 1);
             settled_done(dr, 1);
             /* the weights once per batch (after its last pattern), the
@@ -1408,8 +1418,7 @@ static int choose_batches(Driver *dr, const char *prog)
             fprintf(stderr, "%s: out of memory for %lld patterns at once\n", prog, (long long)n);
             return -1;
         }
-        memset(dr->slots, 0, bytes);
-        dr->run.slots = dr->slots;
+        memset(dr->slots, 0, bytes);     /* driver_setup hands them to the step (RtRun.slots) */
     }
     dr->input_slot = dr->target_slot = -1;
     for (int k = 0; k < d->nslots; k++) {
