@@ -54,7 +54,8 @@
  * statements test IRF_*. */
 _Static_assert((int)IRF_LEARN == (int)RT_LEARN && (int)IRF_NUDGE == (int)RT_NUDGE
                    && (int)IRF_NOISE == (int)RT_NOISE && (int)IRF_FLUSH == (int)RT_FLUSH
-                   && (int)IRF_SETTLE == (int)RT_SETTLE,
+                   && (int)IRF_SETTLE == (int)RT_SETTLE && (int)IRF_BATCH == (int)RT_BATCH
+                   && (int)IRF_GRAD == (int)RT_GRAD,
                "ir.h's IRF_* and dendrt.h's RT_* flags must agree");
 /* Internal errors are compiler bugs (the IR broke one of ir.h's rules):
  * report them in plain words and let cg_module fail at the end, while still

@@ -41,7 +41,7 @@ const char *const ir_op_names[IROP__COUNT] = {
 
 /* The descriptor's ROLE words (runtime/dendrt.h): part of the runtime
  * contract, so never rename one. */
-const char *const ir_metric_names[] = { "mse", "accuracy", "rms", "angle" };
+const char *const ir_metric_names[] = { "mse", "accuracy", "rms", "angle", "grad_angle" };
 
 const char *const ir_role_names[] = {
     [BUF_STATE] = "state",   [BUF_WEIGHT] = "weight", [BUF_FILTER] = "filter",
@@ -524,7 +524,11 @@ static void dump_flags(FILE *out, int mask)
         fprintf(out, "%snoise", sep);
         sep = "|";
     }
-    int rest = mask & ~(IRF_LEARN | IRF_NUDGE | IRF_NOISE);
+    if (mask & IRF_GRAD) {
+        fprintf(out, "%sgrad", sep);
+        sep = "|";
+    }
+    int rest = mask & ~(IRF_LEARN | IRF_NUDGE | IRF_NOISE | IRF_GRAD);
     if (rest || !*sep)
         fprintf(out, "%s%#x", sep, (unsigned)rest);
 }

@@ -165,6 +165,8 @@ enum {
     IRF_SETTLE = 16,    /* no step: run the settle kernel (the steady-state solver) instead */
     IRF_BATCH = 32,     /* the batched kernel of the step or settle (batch.c), over
                            RtRun.nslots patterns */
+    IRF_GRAD = 64,      /* with IRF_FLUSH: also compute the grad_angle metrics'
+                           update and gradient from the presented pattern */
 };
 
 /* How a statement of a batched kernel runs over the slots (batch.c). */
@@ -301,8 +303,11 @@ typedef enum IrMetricKind {
     METRIC_RMS,             /* root mean square of the value itself (no target) */
     METRIC_ANGLE,           /* the angle in degrees between two weight matrices,
                                value and ref, ref read transposed if ref_flip */
+    METRIC_GRAD_ANGLE,      /* the angle in degrees between a rule's update (value)
+                               and the backprop gradient (ref), which the flush
+                               kernel computes under IRF_GRAD, per sample */
 } IrMetricKind;
-extern const char *const ir_metric_names[];     /* "mse", "accuracy", "rms", "angle" */
+extern const char *const ir_metric_names[];     /* "mse", "accuracy", "rms", "angle", "grad_angle" */
 
 typedef struct IrMetric {
     const char *name;       /* the metrics.csv column */
@@ -447,6 +452,9 @@ IrExpr *ir_var(Arena *a, int var);
 IrExpr *ir_let(Arena *a, int var, IrExpr *value, IrExpr *body);
 /* CONST, PARAM, LOAD and VAR: worth no LET of their own. */
 int ir_expr_trivial(const IrExpr *e);
+/* ir_diff.c: the derivative of e with respect to x[i] (its IDX_I loads;
+ * every other load is a constant), for an element-wise VEC over x. */
+IrExpr *ir_diff(Arena *a, IrModel *m, const IrExpr *e, const IrBuf *x);
 
 /* ---- walking expressions ----
  * Every pass walks expressions through these, so a new kind is added here

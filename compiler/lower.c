@@ -120,6 +120,7 @@ typedef struct Ctx {
     SemaPop *pop;           /* NEURON scope: whose variables */
     IrIndex idx;            /* ...indexed how (i in a VEC; i or j in a MAT) */
     IrExpr *soma_subst;     /* phi(v): the soma variable reads v instead */
+    int steady;             /* a steady state: du/dt reads 0 (grad_angle's forward map) */
     IrExpr **locals;        /* FN / RULE parameters, already lowered */
     CallMemo *memo;         /* FN: the body's calls so far */
 } Ctx;
@@ -269,16 +270,31 @@ static IrExpr *phi_of(Lower *L, SemaPop *p, IrIndex idx, IrExpr *v)
     return bind(L, var, v, lx(L, &cx, rate));
 }
 
-/* g_d / (g_l + sum_k g_k) * v_d */
-static IrExpr *predict(Lower *L, SemaPop *p, int dend, IrIndex idx)
+/* phi(v) in a steady state: as phi_of, with du/dt read as 0 (a rate
+ * phi(u + tau du/dt) is phi(u) there). */
+static IrExpr *phi_steady(Lower *L, SemaPop *p, IrExpr *v)
+{
+    Ctx cx = { .sc = { .kind = SCOPE_NEURON, .neuron = p->type }, .pop = p, .idx = IDX_I, .steady = 1 };
+    AstNode *rate = p->type->rate->u.def.value;
+    int var = -1;
+    cx.soma_subst = share(L, v, uses(L, &cx.sc, rate, SYM_SOMA, 0), &var);
+    return bind(L, var, v, lx(L, &cx, rate));
+}
+
+/* The share of dendrite d in p's soma at rest: g_d / (g_l + sum_k g_k). */
+static IrExpr *predict_coef(Lower *L, SemaPop *p, int dend)
 {
     SemaNeuron *n = p->type;
     IrExpr *total = param_expr(L, n->soma->u.comp.conductance);
     for (int k = 0; k < n->ndends; k++)
         total = ir_binary(L->a, IROP_ADD, total, param_expr(L, n->dends[k].decl->u.comp.conductance));
-    IrExpr *g = param_expr(L, n->dends[dend].decl->u.comp.conductance);
-    return ir_binary(L->a, IROP_MUL, ir_binary(L->a, IROP_DIV, g, total),
-                     ir_load(L->a, L->pops[p->index].dend[dend], idx));
+    return ir_binary(L->a, IROP_DIV, param_expr(L, n->dends[dend].decl->u.comp.conductance), total);
+}
+
+/* g_d / (g_l + sum_k g_k) * v_d */
+static IrExpr *predict(Lower *L, SemaPop *p, int dend, IrIndex idx)
+{
+    return ir_binary(L->a, IROP_MUL, predict_coef(L, p, dend), ir_load(L->a, L->pops[p->index].dend[dend], idx));
 }
 
 static IrExpr *teacher_matvec(Lower *L, const Ctx *cx, AstNode *e)
@@ -459,6 +475,8 @@ static IrExpr *lx(Lower *L, const Ctx *cx, AstNode *e)
     case AST_CALL:
         return lower_call(L, cx, e);
     case AST_DERIV: {                           /* du/dt: this step's derivative */
+        if (cx->steady)
+            return ir_const(L->a, 0);
         Sym v = sema_neuron_var(cx->pop->type, e->name);
         PopBufs *pb = &L->pops[cx->pop->index];
         return ir_load(L->a, v.kind == SYM_STATE ? pb->dst[v.index] : pb->du, cx->idx);
@@ -533,7 +551,8 @@ static IrStmt *vec(Lower *L, IrBuf *dst, IrExpr *value, const char *why)
 
 static IrStmt *guard(Lower *L, int mask, IrStmt **body, int n)
 {
-    IrStmt *g = ir_stmt(L->a, IRS_GUARD, NULL, mask == IRF_LEARN ? "plasticity" : mask == IRF_NUDGE ? "nudging" : "noise");
+    IrStmt *g = ir_stmt(L->a, IRS_GUARD, NULL, mask == IRF_LEARN ? "plasticity" : mask == IRF_NUDGE ? "nudging"
+                                                     : mask == IRF_GRAD ? "grad_angle metrics" : "noise");
     g->u.guard.mask = mask;
     g->u.guard.body = arena_alloc(L->a, (size_t)n * sizeof *body);
     memcpy(g->u.guard.body, body, (size_t)n * sizeof *body);
@@ -958,6 +977,20 @@ static void step_derivatives(Lower *L, IrKernel *k)
 /* 3. Plasticity: each learning projection's (filtered) update, all under
  * one LEARN guard.  The steady solver's one update per pattern (settled)
  * skips the filter: settled, the filter holds the update itself. */
+/* dW/dt of projection c's rule (or inline ODE), elementwise over W. */
+static IrExpr *rule_value(Lower *L, SemaConn *cn)
+{
+    Ctx cx = { 0 };
+    AstNode *body = rule_body(cn, &cx.sc);
+    if (cn->rule) {
+        int nargs = cn->rule_call->u.call.args.len;
+        cx.locals = arena_alloc(L->a, (size_t)(nargs + 1) * sizeof *cx.locals);
+        for (int a = 0; a < nargs; a++)
+            cx.locals[a] = param_expr(L, cn->rule_call->u.call.args.items[a]);
+    }
+    return lx(L, &cx, body);
+}
+
 static void plasticity(Lower *L, IrKernel *k, IrExpr *dt, int settled)
 {
     SemaModel *s = L->s;
@@ -967,15 +1000,7 @@ static void plasticity(Lower *L, IrKernel *k, IrExpr *dt, int settled)
         SemaConn *cn = &s->conns[c];
         if (!cn->rule && !cn->inline_ode)
             continue;
-        Ctx cx = { 0 };
-        AstNode *body = rule_body(cn, &cx.sc);
-        if (cn->rule) {
-            int nargs = cn->rule_call->u.call.args.len;
-            cx.locals = arena_alloc(L->a, (size_t)(nargs + 1) * sizeof *cx.locals);
-            for (int a = 0; a < nargs; a++)
-                cx.locals[a] = param_expr(L, cn->rule_call->u.call.args.items[a]);
-        }
-        IrExpr *dw = lx(L, &cx, body);
+        IrExpr *dw = rule_value(L, cn);
         IrExpr *w = ir_load(L->a, L->w[c], IDX_IJ);
         const char *why = arena_printf(L->a, "d%s/dt = %s", cn->name, cn->rule ? cn->rule->name : "inline rule");
         if (cn->filter && !settled) {
@@ -1623,6 +1648,150 @@ static IrBuf *var_buf(Lower *L, SemaPop *p, const char *field)
     }
 }
 
+/* grad_angle(W) (sema_exp.c's check_grad_angle).  Under IRF_GRAD the
+ * flush kernel computes, from the state a nudged presentation left:
+ *   M.rule  = W's dW/dt, its rule as it reads the state (the update the
+ *             rule makes on this pattern);
+ *   the forward map, sources first: for each of its populations p, with
+ *   d the dendrite of the map,
+ *     M.p.v = sum of the projections into p.d, each from its source's
+ *             map rate if the source is in the map, else from the source
+ *             as it is (inputs, bias units);
+ *     M.p.u = g_d / (g_l + sum of p's dendritic conductances) M.p.v,
+ *             the soma at rest with the other dendrites silent;
+ *     M.p.r = phi(M.p.u), du/dt read as 0;
+ *   the backward pass of L = 1/2 |target - u_out|^2, output first:
+ *     M.p.g = -dL/dv_p: for the output c_out (target - M.out.u); else
+ *             c_p phi'(M.p.u) M.p.b, M.p.b the sum over projections p -> q
+ *             of the map of W_pq^T M.q.g (phi' by ir_diff.c);
+ *   M.grad  = -dL/dW = M.post.g pre^T, pre the source's map rate (or its
+ *             value as it is).
+ * The runtime takes the angle between M.rule and M.grad per sample. */
+static void lower_grad_angle(Lower *L, SemaMetric *sm, IrMetric *o)
+{
+    IrKernel *k = &L->m->flush;
+    SemaModel *s = L->s;
+    SemaConn *w = sm->grad_w;
+    int n = sm->ngrad_fwd;
+    IrStmt **body = arena_alloc(L->a, (size_t)(8 * (s->nconns + n) + 8) * sizeof *body);
+    int nbody = 0;
+    IrBuf **v = arena_alloc(L->a, (size_t)(s->npops + 1) * sizeof *v);
+    IrBuf **u = arena_alloc(L->a, (size_t)(s->npops + 1) * sizeof *u);
+    IrBuf **r = arena_alloc(L->a, (size_t)(s->npops + 1) * sizeof *r);
+    IrBuf **g = arena_alloc(L->a, (size_t)(s->npops + 1) * sizeof *g);
+    int *dend = arena_alloc(L->a, (size_t)(s->npops + 1) * sizeof *dend);
+    for (int i = 0; i < s->npops; i++)
+        v[i] = u[i] = r[i] = g[i] = NULL;
+
+    IrBuf *rule = ir_buf(L->a, L->m, arena_printf(L->a, "%s.rule", sm->name), BUF_TEMP, w->dst->size, w->src->size);
+    IrStmt *st = ir_stmt(L->a, IRS_MAT, rule, arena_printf(L->a, "metric %s: the update d%s/dt of %s's rule",
+                                                           sm->name, w->name, w->name));
+    st->u.value = rule_value(L, w);
+    body[nbody++] = st;
+
+    /* forward */
+    for (int q = 0; q < n; q++) {
+        SemaPop *p = sm->grad_fwd[q];
+        int i = p->index;
+        const char *pn = arena_printf(L->a, "%s.%s", sm->name, p->name);
+        for (int d = 0; d < p->type->ndends; d++)
+            if (p->type->dends[d].name == sm->grad_dend)
+                dend[i] = d;
+        v[i] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.v", pn), BUF_TEMP, p->size, 1);
+        u[i] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.u", pn), BUF_TEMP, p->size, 1);
+        r[i] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.r", pn), BUF_TEMP, p->size, 1);
+        g[i] = ir_buf(L->a, L->m, arena_printf(L->a, "%s.g", pn), BUF_TEMP, p->size, 1);
+        int first = 1;
+        for (int c = 0; c < s->nconns; c++) {
+            SemaConn *cn = &s->conns[c];
+            if (cn->dst != p || cn->dend != dend[i])
+                continue;
+            IrBuf *src = r[cn->src->index] ? r[cn->src->index] : conn_source(L, cn);
+            if (cn->one_to_one) {
+                IrExpr *x = ir_load(L->a, src, IDX_I);
+                if (cn->weight)
+                    x = ir_binary(L->a, IROP_MUL, param_expr(L, cn->weight), x);
+                if (!first)
+                    x = ir_binary(L->a, IROP_ADD, ir_load(L->a, v[i], IDX_I), x);
+                body[nbody++] = vec(L, v[i], x, arena_printf(L->a, "%s.v %s= %s (one to one)", pn,
+                                                             first ? "" : "+", src->name));
+            } else {
+                IrStmt *mv = ir_stmt(L->a, IRS_MATVEC, v[i], arena_printf(L->a, "%s.v %s= %s %s", pn,
+                                                                         first ? "" : "+", cn->name, src->name));
+                mv->u.matvec.w = L->w[c];
+                mv->u.matvec.src = src;
+                mv->u.matvec.accumulate = !first;
+                mv->u.matvec.transposed = cn->transposed;
+                body[nbody++] = mv;
+            }
+            first = 0;
+        }
+        if (first)
+            body[nbody++] = vec(L, v[i], ir_const(L->a, 0), "no projection targets this dendrite");
+        body[nbody++] = vec(L, u[i], ir_binary(L->a, IROP_MUL, predict_coef(L, p, dend[i]),
+                                               ir_load(L->a, v[i], IDX_I)),
+                            arena_printf(L->a, "%s.u: the soma at rest, from %s.v", pn, pn));
+        body[nbody++] = vec(L, r[i], phi_steady(L, p, ir_load(L->a, u[i], IDX_I)),
+                            arena_printf(L->a, "%s.r = phi(%s.u)", pn, pn));
+    }
+
+    /* backward */
+    for (int q = n - 1; q >= 0; q--) {
+        SemaPop *p = sm->grad_fwd[q];
+        int i = p->index;
+        const char *pn = arena_printf(L->a, "%s.%s", sm->name, p->name);
+        IrExpr *c = predict_coef(L, p, dend[i]);
+        if (p == sm->grad_out) {
+            IrExpr *e = ir_binary(L->a, IROP_SUB, ir_load(L->a, L->target, IDX_I), ir_load(L->a, u[i], IDX_I));
+            body[nbody++] = vec(L, g[i], ir_binary(L->a, IROP_MUL, c, e),
+                                arena_printf(L->a, "%s.g = c (target - %s.u): the output's error", pn, pn));
+            continue;
+        }
+        IrBuf *b = ir_buf(L->a, L->m, arena_printf(L->a, "%s.b", pn), BUF_TEMP, p->size, 1);
+        int first = 1;
+        for (int j = 0; j < s->nconns; j++) {
+            SemaConn *cn = &s->conns[j];
+            int t = cn->dst->index;
+            if (cn->src != p || cn->dst->is_input || !g[t] || cn->dend != dend[t])
+                continue;
+            if (cn->one_to_one) {
+                IrExpr *x = ir_load(L->a, g[t], IDX_I);
+                if (cn->weight)
+                    x = ir_binary(L->a, IROP_MUL, param_expr(L, cn->weight), x);
+                if (!first)
+                    x = ir_binary(L->a, IROP_ADD, ir_load(L->a, b, IDX_I), x);
+                body[nbody++] = vec(L, b, x, arena_printf(L->a, "%s.b %s= %s.g (one to one)", pn,
+                                                          first ? "" : "+", cn->dst->name));
+            } else {
+                IrStmt *mv = ir_stmt(L->a, IRS_MATVEC, b, arena_printf(L->a, "%s.b %s= %s^T %s", pn,
+                                                                      first ? "" : "+", cn->name, g[t]->name));
+                mv->u.matvec.w = L->w[j];
+                mv->u.matvec.src = g[t];
+                mv->u.matvec.accumulate = !first;
+                mv->u.matvec.transposed = !cn->transposed;
+                body[nbody++] = mv;
+            }
+            first = 0;
+        }
+        IrExpr *dphi = ir_diff(L->a, L->m, phi_steady(L, p, ir_load(L->a, u[i], IDX_I)), u[i]);
+        body[nbody++] = vec(L, g[i], ir_binary(L->a, IROP_MUL, c, ir_binary(L->a, IROP_MUL, dphi,
+                                                                              ir_load(L->a, b, IDX_I))),
+                            arena_printf(L->a, "%s.g = c phi'(%s.u) %s.b", pn, pn, pn));
+    }
+
+    IrBuf *grad = ir_buf(L->a, L->m, arena_printf(L->a, "%s.grad", sm->name), BUF_TEMP, w->dst->size, w->src->size);
+    IrBuf *pre = r[w->src->index] ? r[w->src->index] : conn_source(L, w);
+    st = ir_stmt(L->a, IRS_MAT, grad, arena_printf(L->a, "metric %s: backprop's -dL/d%s = %s %s^T", sm->name,
+                                                   w->name, g[w->dst->index]->name, pre->name));
+    st->u.value = ir_binary(L->a, IROP_MUL, ir_load(L->a, g[w->dst->index], IDX_I), ir_load(L->a, pre, IDX_J));
+    body[nbody++] = st;
+
+    L->m->flush.name = "flush";
+    add(L, k, guard(L, IRF_GRAD, body, nbody));
+    o->value = rule;
+    o->ref = grad;
+}
+
 static void lower_experiment(Lower *L)
 {
     SemaExperiment *sx = &L->s->exp;
@@ -1727,6 +1896,10 @@ static void lower_experiment(Lower *L)
             o->value = L->w[a - L->s->conns];
             o->ref = L->w[b - L->s->conns];
             o->ref_flip = sm->angle_ta ^ a->transposed ^ sm->angle_tb ^ b->transposed;
+            continue;
+        }
+        if (sm->kind == METRIC_GRAD_ANGLE) {
+            lower_grad_angle(L, sm, o);
             continue;
         }
         /* Only the evaluation reads a computed value or reference, once

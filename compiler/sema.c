@@ -1326,7 +1326,13 @@ void sema_dump(FILE *out, const SemaModel *m)
                 fprintf(out, "  metric %s = angle(%s%s%s, %s%s%s) every %d\n", mt->name,
                         mt->angle_ta ? "transpose(" : "", mt->angle_a->name, mt->angle_ta ? ")" : "",
                         mt->angle_tb ? "transpose(" : "", mt->angle_b->name, mt->angle_tb ? ")" : "", mt->every);
-            else if (mt->value) {
+            else if (mt->kind == METRIC_GRAD_ANGLE) {
+                fprintf(out, "  metric %s = grad_angle(%s) on %s every %d: backprop to %s through", mt->name,
+                        mt->grad_w->name, x->data[mt->data].name, mt->every, mt->grad_out->name);
+                for (int k = 0; k < mt->ngrad_fwd; k++)
+                    fprintf(out, " %s.%s", mt->grad_fwd[k]->name, mt->grad_dend);
+                fputc('\n', out);
+            } else if (mt->value) {
                 int line, col;
                 diag_line_col(mt->value->span.file, mt->value->span.lo, &line, &col);
                 fprintf(out, "  metric %s = %s(the expression at %d:%d, %d values%s) on %s every %d\n", mt->name,

@@ -179,6 +179,14 @@ typedef struct SemaMetric {
     int len;                    /* the value's length */
     SemaConn *angle_a, *angle_b;        /* angle(A, B): two projections' weights ... */
     int angle_ta, angle_tb;             /* ... each read transposed, transpose(W) */
+    /* grad_angle(W): W's rule against backprop through the forward map, which
+     * is the populations with W's dendrite (by name) on a path of projections
+     * into such dendrites to the population nudged toward the target */
+    SemaConn *grad_w;
+    SemaPop *grad_out;                  /* the population nudged toward the target */
+    SemaPop **grad_fwd;                 /* the forward map's populations, sources first */
+    int ngrad_fwd;
+    const char *grad_dend;              /* the name of the dendrite they share */
 } SemaMetric;
 
 typedef struct SemaRecord {

@@ -206,6 +206,199 @@ static void check_angle(Sema *S, AstNode *it, AstNode *v, SemaMetric mt, SemaExp
     x->metrics[x->nmetrics++] = mt;
 }
 
+/* Does the rate expression e of neuron n read its soma alone (and the
+ * soma's du/dt, which is 0 in a steady state), so that phi(u) is a
+ * function of u? */
+static int reads_soma_only(Sema *S, SemaNeuron *n, AstNode *e, AstNode **bad)
+{
+    Scope sc = { .kind = SCOPE_NEURON, .neuron = n };
+    switch (e->kind) {
+    case AST_NAME: {
+        Sym s = sema_lookup(S->m, &sc, e->name);
+        if (s.kind == SYM_DEND || s.kind == SYM_STATE || s.kind == SYM_OU || s.kind == SYM_RATE) {
+            *bad = e;
+            return 0;
+        }
+        return 1;
+    }
+    case AST_DERIV:
+        if (sema_neuron_var(n, e->name).kind != SYM_SOMA) {
+            *bad = e;
+            return 0;
+        }
+        return 1;
+    case AST_CALL:
+        for (int i = 0; i < e->u.call.args.len; i++)
+            if (!reads_soma_only(S, n, e->u.call.args.items[i], bad))
+                return 0;
+        return 1;
+    case AST_UNARY:
+        return reads_soma_only(S, n, e->u.op.lhs, bad);
+    case AST_BINARY:
+        return reads_soma_only(S, n, e->u.op.lhs, bad) && reads_soma_only(S, n, e->u.op.rhs, bad);
+    default:
+        return 1;
+    }
+}
+
+/* Does population p have a dendrite named d (and is it a neuron)? */
+static int has_dend(const SemaPop *p, const char *d)
+{
+    for (int k = 0; !p->is_input && k < p->type->ndends; k++)
+        if (p->type->dends[k].name == d)
+            return 1;
+    return 0;
+}
+
+/* Is projection c one into a dendrite named d of a neuron population? */
+static int into_dend(const SemaConn *c, const char *d)
+{
+    return !c->dst->is_input && c->dst->type->dends[c->dend].name == d;
+}
+
+/* grad_angle(W): the angle between the update W's rule makes on a pattern
+ * and the gradient backprop computes for W, through the steady state of the
+ * forward map, of 1/2 |target - u|^2 at the population nudged toward the
+ * target.  The forward map is made of the populations with a dendrite of
+ * the name W targets ("basal") from which a path of projections into such
+ * dendrites leads to that population; their somas are at the dendrite's
+ * steady-state share, predict(basal), and the other dendrites at rest.
+ * Here that map is found and checked: feed-forward, each rate a function
+ * of the soma alone, each soma the standard one. */
+static void check_grad_angle(Sema *S, AstNode *it, AstNode *v, SemaMetric mt, SemaExperiment *x)
+{
+    SemaModel *m = S->m;
+    if (v->u.call.args.len != 1 || ((AstNode *)v->u.call.args.items[0])->kind != AST_NAME) {
+        ERR(S, v->span, "grad_angle takes one projection's weights, e.g. grad_angle(W1)");
+        return;
+    }
+    AstNode *arg = v->u.call.args.items[0];
+    SemaConn *cn = NULL;
+    for (int i = 0; i < m->nconns; i++)
+        if (m->conns[i].name == arg->name)
+            cn = &m->conns[i];
+    if (!cn) {
+        ERR(S, arg->span, "grad_angle takes one projection's weights: '%s' is not a projection", arg->name);
+        return;
+    }
+    if (cn->tied >= 0) {
+        ERR(S, arg->span, "'%s' shares the weights of '%s', whose rule updates them: write grad_angle(%s)",
+            cn->name, m->conns[cn->tied].name, m->conns[cn->tied].name);
+        return;
+    }
+    if (!cn->rule && !cn->inline_ode) {
+        ERR(S, arg->span, "'%s' does not learn: it makes no update to compare with the gradient", cn->name);
+        NOTE(S, name_span(cn->decl), "'%s' is declared here, without 'learn'", cn->name);
+        return;
+    }
+    if (cn->one_to_one || cn->dst->is_input) {
+        ERR(S, arg->span, "'%s' is one to one: grad_angle compares weight matrices", cn->name);
+        return;
+    }
+    SemaPop *out = NULL;
+    for (int k = 0; k < m->nnudges; k++)
+        if (!m->nudges[k].toward) {
+            if (out) {
+                ERR(S, v->span, "grad_angle needs one population nudged toward the target, not several");
+                NOTE(S, m->nudges[k].decl->span, "a second one");
+                return;
+            }
+            out = m->nudges[k].pop;
+        }
+    if (!out) {
+        ERR(S, v->span, "grad_angle needs a population nudged toward the target: the gradient is that of "
+            "1/2 |target - u|^2 at its soma");
+        return;
+    }
+    if (x->nphases) {
+        ERR(S, v->span, "grad_angle is not defined for an experiment with phases: which phase's state would "
+            "the update be read from?");
+        return;
+    }
+    const char *d = cn->dst->type->dends[cn->dend].name;
+    /* reach[p]: p is in the forward map (has dendrite d and leads to out) */
+    char *reach = arena_alloc(&S->c->arena, (size_t)m->npops + 1);
+    memset(reach, 0, (size_t)m->npops + 1);
+    if (!has_dend(out, d)) {
+        ERR(S, arg->span, "'%s' projects to dendrite '%s', which %s, the population nudged toward the target, "
+            "does not have: grad_angle follows the forward path through dendrites of one name", cn->name, d,
+            out->name);
+        return;
+    }
+    reach[out->index] = 1;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int c = 0; c < m->nconns; c++) {
+            SemaConn *k = &m->conns[c];
+            if (into_dend(k, d) && reach[k->dst->index] && !reach[k->src->index] && has_dend(k->src, d))
+                reach[k->src->index] = changed = 1;
+        }
+    }
+    if (!reach[cn->dst->index]) {
+        ERR(S, arg->span, "no path of projections into '%s' dendrites leads from %s (which '%s' projects to) "
+            "to %s, the population nudged toward the target", d, cn->dst->name, cn->name, out->name);
+        return;
+    }
+    /* Sources first (Kahn's order over the map's projections). */
+    int n = 0, *indeg = arena_alloc(&S->c->arena, (size_t)(m->npops + 1) * sizeof *indeg);
+    mt.grad_fwd = arena_alloc(&S->c->arena, (size_t)(m->npops + 1) * sizeof *mt.grad_fwd);
+    for (int p = 0; p < m->npops; p++)
+        indeg[p] = 0;
+    for (int c = 0; c < m->nconns; c++)
+        if (into_dend(&m->conns[c], d) && reach[m->conns[c].dst->index] && reach[m->conns[c].src->index])
+            indeg[m->conns[c].dst->index]++;
+    for (int done = 0; !done;) {
+        done = 1;
+        for (int p = 0; p < m->npops; p++)
+            if (reach[p] == 1 && indeg[p] == 0) {
+                reach[p] = 2;
+                mt.grad_fwd[n++] = &m->pops[p];
+                done = 0;
+                for (int c = 0; c < m->nconns; c++)
+                    if (into_dend(&m->conns[c], d) && m->conns[c].src->index == p && reach[m->conns[c].dst->index])
+                        indeg[m->conns[c].dst->index]--;
+            }
+    }
+    for (int p = 0; p < m->npops; p++)
+        if (reach[p] == 1) {
+            ERR(S, v->span, "the forward path through '%s' dendrites has a cycle through %s: grad_angle needs "
+                "a feed-forward map", d, m->pops[p].name);
+            return;
+        }
+    for (int k = 0; k < n; k++) {
+        SemaPop *p = mt.grad_fwd[k];
+        AstNode *bad = NULL;
+        if (p->type->ode) {
+            ERR(S, v->span, "%s's soma follows its own du/dt, so grad_angle does not know its steady state",
+                p->name);
+            NOTE(S, p->type->ode->span, "here");
+            return;
+        }
+        if (!reads_soma_only(S, p->type, p->type->rate->u.def.value, &bad)) {
+            ERR(S, v->span, "%s's rate reads '%s', not only its soma: grad_angle differentiates the rate "
+                "as a function of the soma", p->name, bad->name);
+            NOTE(S, bad->span, "here");
+            return;
+        }
+    }
+    for (int c = 0; c < m->nconns; c++) {
+        SemaConn *k = &m->conns[c];
+        if (into_dend(k, d) && reach[k->dst->index] && reach[k->src->index] && k->src_var != SYM_RATE) {
+            ERR(S, name_span(k->decl), "'%s' sends %s's %s, not its rate: grad_angle's forward map sends "
+                "rates", k->name, k->src->name, k->src_var == SYM_SOMA ? "soma" : "state");
+            NOTE(S, v->span, "grad_angle is asked for here");
+            return;
+        }
+    }
+    mt.kind = METRIC_GRAD_ANGLE;
+    mt.grad_w = cn;
+    mt.grad_out = out;
+    mt.ngrad_fwd = n;
+    mt.grad_dend = d;
+    mt.len = cn->dst->size;
+    x->metrics[x->nmetrics++] = mt;
+}
+
 /* The length of sample.target in data set sd (the one-hot vector of a
  * labelled set; the input with target = sample.input), 0 when it has none,
  * or -1 when it is not known (a teacher whose target was wrong: reported). */
@@ -409,6 +602,10 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
         return;
     }
     mt.data = data_index(x, it->u.eval.set);
+    if (mt.data >= 0 && v0->kind == AST_CALL && !v0->u.call.callee_object && strcmp(v0->name, "grad_angle") == 0) {
+        check_grad_angle(S, it, v0, mt, x);
+        return;
+    }
     if (mt.data < 0) {
         for (int i = 0; i < x->decl->u.block.items.len; i++) {
             AstNode *ds = x->decl->u.block.items.items[i];
@@ -448,8 +645,8 @@ static void check_evaluate(Sema *S, AstNode *it, SemaExperiment *x)
         if (v->kind == AST_CALL) {
             ERR(S, name_span(v), "unknown metric '%s': expected mse(POP.VAR, sample.target) or "
                 "accuracy(POP.VAR, sample.target)", v->name);
-            const char *m2[] = { "mse", "accuracy", "rms", "angle" };
-            sema_hint(S, name_span(v), diag_closest(v->name, m2, 4));
+            const char *m2[] = { "mse", "accuracy", "rms", "angle", "grad_angle" };
+            sema_hint(S, name_span(v), diag_closest(v->name, m2, 5));
         } else
             ERR(S, v->span, "expected a metric: mse(POP.VAR, sample.target) or accuracy(POP.VAR, sample.target)");
         return;

@@ -258,8 +258,10 @@ extern "C" {
  * nudges between populations are part of the circuit and always on).
  * RT_NOISE: somatic noise on.  Training runs with all three (RT_LEARN off
  * during the learning lag); evaluation with none, so test metrics are
- * deterministic.  Must match IRF_* in ir.h. */
-enum { RT_LEARN = 1, RT_NUDGE = 2, RT_NOISE = 4, RT_FLUSH = 8, RT_SETTLE = 16, RT_BATCH = 32 };
+ * deterministic.  RT_FLUSH | RT_GRAD: the flush kernel also computes the
+ * grad_angle metrics' rule update and backprop gradient from the state.
+ * Must match IRF_* in ir.h. */
+enum { RT_LEARN = 1, RT_NUDGE = 2, RT_NOISE = 4, RT_FLUSH = 8, RT_SETTLE = 16, RT_BATCH = 32, RT_GRAD = 64 };
 #define RT_TRAIN (RT_LEARN | RT_NUDGE | RT_NOISE)
 enum { RT_DIST_UNIFORM = 0, RT_DIST_NORMAL = 1 }; /* must match IrDist */
 enum { RT_STREAM_INIT = 1, RT_STREAM_NOISE = 1000, RT_STREAM_OU = 1 << 19, RT_STREAM_RUNTIME = 1 << 20 };

@@ -1052,6 +1052,16 @@ void rt_cli_usage(const RtDesc *d, const RtCliModels *m, const char *prog,
                 fprintf(out, ", every %lld epochs\n", (long long)mt->every);
             continue;
         }
+        if (mt->kind == RT_METRIC_GRAD_ANGLE) {
+            fprintf(out, "  metric %s: angle (degrees) between %s, a rule's update, and %s, the backprop "
+                    "gradient, each sample of %s presented with its target", mt->name, d->bufs[mt->buf].name,
+                    d->bufs[mt->ref].name, d->datasets[mt->dataset].name);
+            if (mt->every == 1)
+                fprintf(out, ", every epoch\n");
+            else
+                fprintf(out, ", every %lld epochs\n", (long long)mt->every);
+            continue;
+        }
         fprintf(out, "  metric %s: %s of %s%s on %s", mt->name,
                 mt->kind == RT_METRIC_MSE ? "mse" : mt->kind == RT_METRIC_RMS ? "rms" : "accuracy",
                 d->bufs[mt->buf].name,

@@ -599,7 +599,7 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
         return 0;
     }
     case REC_METRIC: {
-        static const char *const kinds[] = { "mse", "accuracy", "rms", "angle" };
+        static const char *const kinds[] = { "mse", "accuracy", "rms", "angle", "grad_angle" };
         RtMetricDesc *mt;
         int kindv = 0;
         d->metrics = grow(d->metrics, &p->caps[kind], d->nmetrics, sizeof *d->metrics);
@@ -613,7 +613,7 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
                 return fail(p, "duplicate metric '%s'", f[0]);
         if (strcmp(f[0], "epoch") == 0 || strchr(f[0], ',') || strchr(f[0], '"'))
             return fail(p, "metric name '%s' cannot be a metrics.csv column", f[0]);
-        if (field_enum(p, f[1], "metric kind", kinds, 4, &kindv) < 0
+        if (field_enum(p, f[1], "metric kind", kinds, 5, &kindv) < 0
             || buf_ref(p, f[2], "metric buffer", 0, &mt->buf) < 0
             || field_int(p, f[3], "metric dataset", 0, d->ndatasets - 1, &mt->dataset) < 0
             || field_i64(p, f[4], "metric every", 1, INT64_MAX, &mt->every) < 0
@@ -627,6 +627,12 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
                 return fail(p, "metric '%s': angle reads weights, and '%s' is not", mt->name,
                             d->bufs[mt->buf].name);
             return 0;       /* the second matrix comes with its `ref` */
+        }
+        if (mt->kind == RT_METRIC_GRAD_ANGLE) {
+            if (d->bufs[mt->buf].role != RT_ROLE_TEMP)
+                return fail(p, "metric '%s': grad_angle reads a temporary the flush kernel computes, and '%s' "
+                            "is not one", mt->name, d->bufs[mt->buf].name);
+            return 0;       /* the gradient comes with its `ref` */
         }
         const RtDatasetDesc *ds = &d->datasets[mt->dataset];
         if (ds->nclasses > 0 && d->bufs[mt->buf].len != ds->nclasses)
@@ -650,6 +656,16 @@ static int parse_record(Parser *p, RecKind kind, char **f, const char *rest)
             || buf_ref(p, f[1], "ref buffer", 0, &buf) < 0)
             return -1;
         RtMetricDesc *mt = &d->metrics[k];
+        if (mt->kind == RT_METRIC_GRAD_ANGLE) {
+            const RtBufDesc *a = &d->bufs[mt->buf], *b = &d->bufs[buf];
+            if (mt->ref >= 0)
+                return fail(p, "metric '%s' has two references", mt->name);
+            if (b->role != RT_ROLE_TEMP || a->rows != b->rows || a->cols != b->cols)
+                return fail(p, "metric '%s': grad_angle between '%s' and '%s', which is not a temporary of "
+                            "the same shape", mt->name, a->name, b->name);
+            mt->ref = buf;
+            return 0;
+        }
         if (mt->kind == RT_METRIC_ANGLE) {
             if (mt->ref >= 0)
                 return fail(p, "metric '%s' has two references", mt->name);
@@ -947,6 +963,10 @@ int rt_desc_parse(RtDesc *d, const char *text, char *err, size_t errlen)
         const RtMetricDesc *mt = &d->metrics[j];
         int64_t len = d->bufs[mt->buf].len;
         int64_t want = mt->ref >= 0 ? d->bufs[mt->ref].len : rt_desc_data_dout(d, mt->dataset);
+        if ((mt->kind == RT_METRIC_GRAD_ANGLE || mt->kind == RT_METRIC_ANGLE) && mt->ref < 0) {
+            fail(&p, "metric '%s' has no second matrix (a `ref` record)", mt->name);
+            goto out;
+        }
         if (mt->kind == RT_METRIC_MSE && len != want) {
             fail(&p, "metric '%s' compares buffer '%s' (length %lld) with %s of length %lld", mt->name,
                  d->bufs[mt->buf].name, (long long)len, mt->ref >= 0 ? "its reference" : "targets",

@@ -67,6 +67,10 @@ typedef enum RtMetricKind {
     RT_METRIC_RMS,          /* root mean square of the buffer itself: no target */
     RT_METRIC_ANGLE,        /* the angle (degrees) between two weight matrices:
                                read from the trained state, no data */
+    RT_METRIC_GRAD_ANGLE,   /* the angle (degrees) between a rule's update (buf)
+                               and backprop's gradient (ref), which the flush
+                               kernel computes under RT_GRAD, averaged over the
+                               data set's samples, each presented nudged */
 } RtMetricKind;
 
 typedef struct RtParamDesc {

@@ -549,7 +549,8 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
     int refs = 0;
     for (int j = 0; j < d->nmetrics; j++) {
         dr->sums[j] = 0;
-        refs |= (d->metrics[j].ref >= 0 || d->metrics[j].computed) && due[j] && d->metrics[j].dataset == k;
+        refs |= (d->metrics[j].ref >= 0 || d->metrics[j].computed) && due[j] && d->metrics[j].dataset == k
+                && d->metrics[j].kind != RT_METRIC_GRAD_ANGLE;
     }
     /* Batched (--eval-batch), the patterns run B at a time in the slots.
      * The steady solver's start from rest, so that changes no bit; the
@@ -592,7 +593,7 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
         for (int j = 0; j < d->nmetrics; j++) {
             const RtMetricDesc *mt = &d->metrics[j];
             const double *v = dr->state + d->bufs[mt->buf].offset;
-            if (!due[j] || mt->dataset != k || mt->kind == RT_METRIC_ANGLE)
+            if (!due[j] || mt->dataset != k || mt->kind == RT_METRIC_ANGLE || mt->kind == RT_METRIC_GRAD_ANGLE)
                 continue;
             if (mt->kind == RT_METRIC_MSE) {
                 /* A reference, e.g. phi(sample.target), was computed by
@@ -615,7 +616,7 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
     for (int j = 0; j < d->nmetrics; j++) {
         const RtMetricDesc *mt = &d->metrics[j];
         size_t at = (size_t)row * (size_t)d->nmetrics + (size_t)j;
-        if (!due[j] || mt->dataset != k || mt->kind == RT_METRIC_ANGLE)
+        if (!due[j] || mt->dataset != k || mt->kind == RT_METRIC_ANGLE || mt->kind == RT_METRIC_GRAD_ANGLE)
             continue;
         if (mt->kind == RT_METRIC_MSE)
             dr->table.values[at] = dr->sums[j] / ((double)data->n *
@@ -629,35 +630,111 @@ static int eval_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int6
     return 0;
 }
 
+/* The angle in degrees between vectors x and y of n elements, given their
+ * norms; 90 when either is zero (no direction to compare).  Computed as
+ * 2 atan2(|a - b|, |a + b|) of the unit vectors a = x/|x|, b = y/|y|:
+ * acos(<a, b>) loses half the digits near 0 and 180 degrees (equal
+ * matrices would give 1e-6, not 0). */
+static double unit_angle(const double *x, const double *y, int64_t n, double nx, double ny)
+{
+    double dd = 0, ss = 0;
+    if (nx == 0 || ny == 0)
+        return 90.0;
+    for (int64_t i = 0; i < n; i++) {
+        double u = x[i] / nx, v = y[i] / ny;
+        dd += (u - v) * (u - v);
+        ss += (u + v) * (u + v);
+    }
+    return 2 * atan2(sqrt(dd), sqrt(ss)) * (180.0 / 3.14159265358979323846);
+}
+
+/* sqrt of the sum of squares, in order */
+static double norm2(const double *x, int64_t n)
+{
+    double xx = 0;
+    for (int64_t i = 0; i < n; i++)
+        xx += x[i] * x[i];
+    return sqrt(xx);
+}
+
 /* The angle in degrees between the weight matrices of an angle metric, B
- * read transposed if the metric says so; 90 when either is all zeros (no
- * direction to compare).  Computed as 2 atan2(|a - b|, |a + b|) of the unit
- * vectors a = A/|A|, b = B/|B|: acos(<a, b>) loses half the digits near 0
- * and 180 degrees (equal matrices would give 1e-6, not 0). */
+ * read transposed if the metric says so (its norm summed in storage
+ * order). */
 static double weight_angle(const Driver *dr, const RtMetricDesc *mt)
 {
     const RtBufDesc *a = &dr->d->bufs[mt->buf], *b = &dr->d->bufs[mt->ref];
     double *x = rt_xcalloc((size_t)a->len + 1, sizeof *x), *y = rt_xcalloc((size_t)b->len + 1, sizeof *y);
+    double *yt = rt_xcalloc((size_t)b->len + 1, sizeof *yt);
     rt_buf_get(a, dr->state, x);
     rt_buf_get(b, dr->state, y);
-    double xx = 0, yy = 0, dd = 0, ss = 0;
-    for (int64_t i = 0; i < a->len; i++)
-        xx += x[i] * x[i];
-    for (int64_t i = 0; i < b->len; i++)
-        yy += y[i] * y[i];
-    double nx = sqrt(xx), ny = sqrt(yy);
-    for (int64_t i = 0; nx > 0 && ny > 0 && i < a->rows; i++)
-        for (int64_t j = 0; j < a->cols; j++) {
-            double u = x[i * a->cols + j] / nx;
-            double v = (mt->ref_transposed ? y[j * a->rows + i] : y[i * a->cols + j]) / ny;
-            dd += (u - v) * (u - v);
-            ss += (u + v) * (u + v);
-        }
+    for (int64_t i = 0; i < a->rows; i++)
+        for (int64_t j = 0; j < a->cols; j++)
+            yt[i * a->cols + j] = mt->ref_transposed ? y[j * a->rows + i] : y[i * a->cols + j];
+    double angle = unit_angle(x, yt, a->len, norm2(x, a->len), norm2(y, b->len));
     free(x);
     free(y);
-    if (nx == 0 || ny == 0)
-        return 90.0;
-    return 2 * atan2(sqrt(dd), sqrt(ss)) * (180.0 / 3.14159265358979323846);
+    free(yt);
+    return angle;
+}
+
+/* One pass over data set k for the due grad_angle metrics on it: from the
+ * trained state, each sample presented with its target nudging, without
+ * learning or noise (the steady solver: settled with the target), then
+ * the flush kernel under RT_GRAD computes each metric's rule update and
+ * backprop gradient from the state the presentation ends in, and the
+ * angle between the two is averaged over the samples.  Returns -1 when a
+ * stop signal cut it short, -2 when the state diverged (reported). */
+static int eval_grad_dataset(Driver *dr, int k, const uint8_t *due, int64_t row, int64_t epoch)
+{
+    const RtDesc *d = dr->d;
+    RtData *data = dataset(dr, k);
+    memcpy(dr->state, dr->saved, dr->state_bytes);
+    /* Nothing learns in this pass, so once the updates a fused product
+     * defers are applied, none is pending when RT_GRAD reads the weights. */
+    flush(dr);
+    dr->run.phase = 1;
+    dr->run.counter = 0;
+    for (int j = 0; j < d->nmetrics; j++)
+        dr->sums[j] = 0;
+    for (int64_t s = 0; s < data->n; s++) {
+        present(dr, data, s);
+        if (dr->steady) {
+            dr->m->step(dr->state, dr->params, &dr->run, RT_SETTLE | RT_NUDGE);
+            dr->steps++;
+        } else {
+            for (int64_t t = 0; t < dr->nsteps; t++) {
+                if (d->t_param >= 0)
+                    dr->params[d->t_param] = (double)t * dr->params[d->dt_param];
+                dr->m->step(dr->state, dr->params, &dr->run, RT_NUDGE);
+                dr->run.counter++;
+            }
+            dr->steps += (uint64_t)dr->nsteps;
+        }
+        dr->m->step(dr->state, dr->params, &dr->run, RT_FLUSH | RT_GRAD);
+        if (diverged(dr, "in the grad_angle evaluation after epoch %lld, %s sample %lld", (long long)epoch,
+                     d->datasets[k].name, (long long)s + 1))
+            return -2;
+        for (int j = 0; j < d->nmetrics; j++) {
+            const RtMetricDesc *mt = &d->metrics[j];
+            if (due[j] && mt->dataset == k && mt->kind == RT_METRIC_GRAD_ANGLE) {
+                const double *x = dr->state + d->bufs[mt->buf].offset, *y = dr->state + d->bufs[mt->ref].offset;
+                int64_t n = d->bufs[mt->buf].len;
+                dr->sums[j] += unit_angle(x, y, n, norm2(x, n), norm2(y, n));
+            }
+        }
+        draw_progress(dr, epoch, 0);
+        if (stop_signal)
+            return -1;
+    }
+    for (int j = 0; j < d->nmetrics; j++) {
+        const RtMetricDesc *mt = &d->metrics[j];
+        size_t at = (size_t)row * (size_t)d->nmetrics + (size_t)j;
+        if (due[j] && mt->dataset == k && mt->kind == RT_METRIC_GRAD_ANGLE) {
+            dr->table.values[at] = dr->sums[j] / (double)data->n;
+            dr->table.have[at] = 1;
+        }
+    }
+    return 0;
 }
 
 /* Evaluate the metrics due after `epoch` and rewrite metrics.csv.  Returns 0,
@@ -701,9 +778,19 @@ static int evaluate(Driver *dr, int64_t epoch)
      * starting from the same trained state. */
     for (int j = 0; j < d->nmetrics; j++) {
         int k = d->metrics[j].dataset;
-        if (due[j] && d->metrics[j].kind != RT_METRIC_ANGLE && !pass[k] && !stopped) {
-            pass[k] = 1;
+        if (due[j] && d->metrics[j].kind != RT_METRIC_ANGLE && d->metrics[j].kind != RT_METRIC_GRAD_ANGLE
+            && !(pass[k] & 1) && !stopped) {
+            pass[k] |= 1;
             r = eval_dataset(dr, k, due, row, epoch);
+            stopped = r < 0;
+        }
+    }
+    /* grad_angle metrics: a pass of their own per data set, nudged. */
+    for (int j = 0; j < d->nmetrics; j++) {
+        int k = d->metrics[j].dataset;
+        if (due[j] && d->metrics[j].kind == RT_METRIC_GRAD_ANGLE && !(pass[k] & 2) && !stopped) {
+            pass[k] |= 2;
+            r = eval_grad_dataset(dr, k, due, row, epoch);
             stopped = r < 0;
         }
     }

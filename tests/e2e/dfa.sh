@@ -17,7 +17,7 @@ for v in dfa fa bp; do
     fail "$v: trains"; cat "$TMP/$v.log"; continue
   fi
   m=$TMP/out_$v/metrics.csv
-  check "$v: metrics.csv has accuracy, apical1, apical2" sh -c "head -1 '$m' | grep -qx 'epoch,accuracy,apical1,apical2'"
+  check "$v: metrics.csv has accuracy, apical1, apical2, align1, align2" sh -c "head -1 '$m' | grep -qx 'epoch,accuracy,apical1,apical2,align1,align2'"
   check "$v: the interneurons cancel the top-down input at the start (rms apical < 1e-4)" \
     awk -F, 'NR == 2 { exit !($3 < 1e-4 && $4 < 1e-4) }' "$m"
   acc=$(awk -F, 'END { print $2 }' "$m")

@@ -19,6 +19,7 @@ runs=(
   "sac_fa|models/sacramento2018.dend||--epochs 1 --set t_present=10 --set learning_lag=2"
   "sac_bp|models/sacramento2018.dend||--variant bp --epochs 1 --set t_present=10 --set learning_lag=2"
   "sac_learned|models/sacramento2018.dend||--variant learned --epochs 1 --set t_present=10 --set learning_lag=2"
+  "sac_bp_tied|models/sacramento2018.dend||--variant bp_tied --epochs 1 --set t_present=10 --set learning_lag=2"
   "sac_noise|models/sacramento2018.dend||--epochs 1 --set t_present=5 --set learning_lag=1 --set sigma=0.3 --seed 3"
   "sac_single|models/sacramento2018.dend|--precision single|--epochs 1 --set t_present=10 --set learning_lag=2"
   "regression|models/sacramento2018_regression.dend||--epochs 1 --set t_present=5 --set learning_lag=1"

@@ -61,6 +61,17 @@ usage:
       difference per population for each number of passes (inf: passes
       until nothing changes); with --max, exits 1 unless the last entry of
       --passes-list is within it for every population.
+  steady_ref.py grad --dendc DENDC --model M --weights DIR [--variant V]
+                [--passes N | --passes inf] [--set NAME=VALUE]...
+      grad_angle(W1) on the test set for the weights in DIR (a final/):
+      each test pattern settled with its target (plasticity off), W1's
+      update eta_up1 (phi(u_P1) - phi(predict(basal))) x^T read from the
+      fixed point (dendrites from the final rates), against backprop's
+      -dL/dW1 of L = 1/2 |t - u_P2|^2 through the forward map
+          u_P1 = a1 (W1 x + W1b 0.5),  u_P2 = a2 (W2 phi(u_P1) + W2b 0.5),
+      a1 = g_B / (g_l + g_B + g_A), a2 = g_B / (g_l + g_B): the apical
+      dendrite silent, nothing nudged.  Prints the mean angle in degrees
+      over the patterns (%.17g).
 """
 import argparse
 import csv
@@ -455,8 +466,48 @@ def cmd_settle(argv):
     return status
 
 
+def angle_deg(a, b):
+    """The angle between a and b in degrees, 90 if either is zero, as
+    2 atan2(|a' - b'|, |a' + b'|) of the unit vectors."""
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0 or nb == 0:
+        return 90.0
+    a, b = a / na, b / nb
+    return float(np.degrees(2 * np.arctan2(np.linalg.norm(a - b), np.linalg.norm(a + b))))
+
+
+def cmd_grad(argv):
+    ap = argparse.ArgumentParser(prog="steady_ref.py grad")
+    common(ap)
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--passes", default="1")
+    a = ap.parse_args(argv)
+    params, datasets, on_off = parse_help(model_help(a.dendc, a.model, a.variant), a.set)
+    with tempfile.TemporaryDirectory() as tmp:
+        X, y = load_yinyang(a.dendc, *datasets["test"], tmp)
+    net = Net(params, load_weights(a.weights), a.variant or "fa", on_off)
+    w, p = net.w, params
+    T = net.targets(y)
+    u, rate, _ = net.settle(X.T.copy(), T, True, None if a.passes == "inf" else int(a.passes), tol=1e-15)
+    # the rule, from the fixed point
+    v1 = net.dendrite(rate, "P1", "basal")
+    err = p["eta_up1"] * (rate["P1"] - phi(net.att("P1", "basal") * v1))
+    # backprop through the forward map
+    a1 = p["g_B"] / (p["g_l"] + p["g_B"] + p["g_A"])
+    a2 = p["g_B"] / (p["g_l"] + p["g_B"])
+    x = X.T
+    u1 = a1 * (w["W1"] @ x + w["W1b"] @ np.full((1, x.shape[1]), 0.5))
+    r1 = phi(u1)
+    u2 = a2 * (w["W2"] @ r1 + w["W2b"] @ np.full((1, x.shape[1]), 0.5))
+    g2 = a2 * (T - u2)
+    g1 = a1 * r1 * (1 - r1) * (w["W2"].T @ g2)
+    angles = [angle_deg(np.outer(err[:, k], x[:, k]), np.outer(g1[:, k], x[:, k])) for k in range(x.shape[1])]
+    print(f"{np.mean(angles):.17g}")
+    return 0
+
+
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("train", "compare", "settle"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("train", "compare", "settle", "grad"):
         sys.exit(__doc__)
     cmd = sys.argv[1]
     if cmd == "train":
@@ -464,6 +515,8 @@ def main():
         return 0
     if cmd == "compare":
         return cmd_compare(sys.argv[2:])
+    if cmd == "grad":
+        return cmd_grad(sys.argv[2:])
     return cmd_settle(sys.argv[2:])
 
 

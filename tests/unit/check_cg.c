@@ -796,6 +796,91 @@ START_TEST(aot_matches_jit_on_wide_layers)
 }
 END_TEST
 
+/* ir_diff.c: the derivative of each kind of expression, compiled, against
+ * a central finite difference of the expression itself, at points on
+ * both sides of every kink and of 0.  Functions of x, one per element:
+ * f(x) and f'(x) are two VECs of the same step. */
+START_TEST(derivatives_match_finite_differences)
+{
+    Arena *a = &comp.arena;
+    IrModel *m = arena_alloc(a, sizeof *m);
+    m->name = "diff";
+    int p = ir_param_add(a, m, "k", 0.7, NULL);
+    enum { N = 12, NF = 14 };
+    IrBuf *x = ir_buf(a, m, "x", BUF_INPUT, N, 1);
+    IrBuf *c = ir_buf(a, m, "c", BUF_INPUT, N, 1);     /* a constant vector: no derivative */
+    IrExpr *X = ir_load(a, x, IDX_I), *C = ir_load(a, c, IDX_I), *K = ir_param(a, p);
+    /* let v = 0.5 x in 0.5 + 0.5 tanh(v): logistic, through a LET */
+    int v = ir_var_new(m);
+    IrExpr *logistic = ir_let(a, v, ir_binary(a, IROP_MUL, ir_const(a, 0.5), X),
+                              ir_binary(a, IROP_ADD, ir_const(a, 0.5),
+                                        ir_binary(a, IROP_MUL, ir_const(a, 0.5), ir_call(a, IROP_TANH, ir_var(a, v)))));
+    IrExpr *softplus = ir_binary(a, IROP_ADD, ir_binary(a, IROP_MAX, X, ir_const(a, 0)),
+                                 ir_call(a, IROP_LOG1P, ir_call(a, IROP_EXP, ir_unary(a, IROP_NEG,
+                                                                                    ir_call(a, IROP_ABS, X)))));
+    IrExpr *f[NF] = {
+        logistic,
+        softplus,
+        ir_binary(a, IROP_MUL, ir_binary(a, IROP_SUB, X, C), ir_binary(a, IROP_ADD, X, K)),
+        ir_binary(a, IROP_DIV, ir_binary(a, IROP_ADD, X, C), ir_binary(a, IROP_ADD, ir_binary(a, IROP_MUL, X, X),
+                                                                       ir_const(a, 2))),
+        ir_binary(a, IROP_POW, ir_binary(a, IROP_ADD, ir_binary(a, IROP_MUL, X, X), ir_const(a, 1)), K),
+        ir_binary(a, IROP_POW, ir_const(a, 1.7), X),
+        ir_call(a, IROP_SQRT, ir_binary(a, IROP_ADD, ir_binary(a, IROP_MUL, X, X), ir_const(a, 0.5))),
+        ir_call(a, IROP_LOG, ir_binary(a, IROP_ADD, ir_binary(a, IROP_MUL, X, X), ir_const(a, 0.1))),
+        ir_binary(a, IROP_MIN, ir_binary(a, IROP_MUL, X, K), ir_binary(a, IROP_MUL, X, X)),
+        ir_select(a, ir_binary(a, IROP_GT, X, C), ir_call(a, IROP_EXP, X), ir_unary(a, IROP_NEG, X)),
+        ir_binary(a, IROP_MUL, C, ir_call(a, IROP_FLOOR, ir_binary(a, IROP_MUL, C, ir_const(a, 3)))),
+        ir_binary(a, IROP_SUB, ir_const(a, 1), ir_call(a, IROP_TANH, ir_binary(a, IROP_SUB, X, C))),
+        ir_binary(a, IROP_MUL, logistic, softplus),         /* shared subtrees */
+        ir_binary(a, IROP_LT, X, C),                        /* piecewise constant */
+    };
+    IrBuf *fv[NF], *dv[NF];
+    for (int k = 0; k < NF; k++) {
+        fv[k] = ir_buf(a, m, arena_printf(a, "f%d", k), BUF_TEMP, N, 1);
+        dv[k] = ir_buf(a, m, arena_printf(a, "d%d", k), BUF_TEMP, N, 1);
+        IrStmt *s = ir_stmt(a, IRS_VEC, fv[k], "f");
+        s->u.value = f[k];
+        ir_kernel_add(a, &m->step, s);
+        s = ir_stmt(a, IRS_VEC, dv[k], "f'");
+        s->u.value = ir_diff(a, m, f[k], x);
+        ir_kernel_add(a, &m->step, s);
+    }
+    Compiled cc;
+    compile_jit(m, &cc);
+    size_t bytes = ((size_t)m->state_size * sizeof(double) + 63) / 64 * 64;
+    double *st = aligned_alloc(64, bytes), *lo = aligned_alloc(64, bytes), *hi = aligned_alloc(64, bytes);
+    memset(st, 0, bytes);
+    const double xs[N] = { -3.1, -1.2, -0.4, -0.05, 0.05, 0.3, 0.9, 1.4, 2.2, 3.7, -2.4, 0.6 };
+    const double cs[N] = { 0.2, -0.7, 0.1, 0.3, -0.2, 0.5, 1.1, -1.0, 0.4, 2.0, -3.0, 0.75 };
+    double params[1] = { 0.7 };
+    RtRun run = { .seed = 1 };
+    memcpy(st + x->offset, xs, sizeof xs);
+    memcpy(st + c->offset, cs, sizeof cs);
+    memcpy(lo, st, bytes);
+    memcpy(hi, st, bytes);
+    const double h = 1e-6;
+    for (int i = 0; i < N; i++) {
+        lo[x->offset + i] -= h;
+        hi[x->offset + i] += h;
+    }
+    cc.model.step(st, params, &run, 0);
+    cc.model.step(lo, params, &run, 0);
+    cc.model.step(hi, params, &run, 0);
+    for (int k = 0; k < NF; k++)
+        for (int i = 0; i < N; i++) {
+            double fd = (hi[fv[k]->offset + i] - lo[fv[k]->offset + i]) / (2 * h);
+            double d = st[dv[k]->offset + i];
+            ck_assert_msg(fabs(d - fd) <= 1e-6 * (1 + fabs(fd)), "f%d at x = %g: derivative %.17g, finite "
+                          "difference %.17g", k, xs[i], d, fd);
+        }
+    free(st);
+    free(lo);
+    free(hi);
+    release(&cc);
+}
+END_TEST
+
 /* Products and element-wise updates with rows shorter than a vector go 8
  * rows at a time (cg_vec.c, cg_gen_matvec_rows8 and cg_gen_mat_rows8), W^T too, and
  * float weights; the rows left over (19 = 2 * 8 + 3) the scalar way.  Every row must still be summed as
@@ -1040,6 +1125,7 @@ static Suite *suite(void)
     tcase_add_test(t, step_matches_plain_c);
     tcase_add_test(t, padding_never_reaches_elements);
     tcase_add_test(t, guards_test_all_bits_of_their_mask);
+    tcase_add_test(t, derivatives_match_finite_differences);
     tcase_add_test(t, derive_respects_overridden);
     tcase_add_test(t, teacher_kernels_switch_on_k);
     tcase_add_test(t, descriptor_symbol_is_the_ir_descriptor);

@@ -713,6 +713,8 @@ static const struct { const char *from, *to, *expect; } bad_descs[] = {
     { "end\n", "ref 0 7\nref 0 7\nend\n", "metric 'mse' has two references" },
     { "end\n", "ref 0 2\nend\n", "with reference 'W' (length 6)" },
     { "end\n", "ref 3 3\nend\n", "ref metric 3 out of range" },
+    { "metric mse mse 3 1 1\n", "metric g grad_angle 2 1 1\nmetric mse mse 3 1 1\n",
+      "grad_angle reads a temporary the flush kernel computes, and 'W' is not one" },
     { "experiment fit\n", "experiment fit\nexperiment fit\n", "'experiment' out of order" },
     { "metric mse mse 3 1 1\n", "buf 8 late state 1 1 0\n", "record 'buf' out of order" },
     { "epochs 5\n", "epochs 5\r\n", "carriage return" },
@@ -728,6 +730,39 @@ static const struct { const char *from, *to, *expect; } bad_descs[] = {
     { "buf 7 S.noise noise 2 1 24\n", "buf 7 S.noise noise 2 1 24\ntransposed 8\n",
       "transposed buffer 8 out of range" },
 };
+
+/* grad_angle: the rule's update and backprop's gradient are temporaries
+ * of one shape (tiny_desc's T made a temporary, W a weight of its shape). */
+START_TEST(test_desc_grad_angle)
+{
+    char *t = patched("buf 4 T teacher 2 3 13\n", "buf 4 T temp 2 3 13\n");
+    char *a = patched_from(t, "buf 7 S.noise noise 2 1 24\n", "buf 7 S.noise noise 2 1 24\nbuf 8 G temp 2 3 26\n");
+    char *b = patched_from(a, "state_size 26\n", "state_size 32\n");
+    char *ok = patched_from(b, "end\n", "metric g grad_angle 4 1 1\nref 3 8\nend\n");
+    char *noref = patched_from(b, "end\n", "metric g grad_angle 4 1 1\nend\n");
+    char *weight = patched_from(b, "end\n", "metric g grad_angle 4 1 1\nref 3 2\nend\n");
+    char err[256];
+    RtDesc d;
+    int rc = rt_desc_parse(&d, ok, err, sizeof err);
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_int_eq(d.nmetrics, 4);
+    ck_assert_int_eq(d.metrics[3].kind, RT_METRIC_GRAD_ANGLE);
+    ck_assert_int_eq(d.metrics[3].buf, 4);
+    ck_assert_int_eq(d.metrics[3].ref, 8);
+    rt_desc_free(&d);
+    ck_assert_int_eq(rt_desc_parse(&d, noref, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "metric 'g' has no second matrix") != NULL, "%s", err);
+    ck_assert_int_eq(rt_desc_parse(&d, weight, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "grad_angle between 'T' and 'W', which is not a temporary of the same shape") != NULL,
+                  "%s", err);
+    free(t);
+    free(a);
+    free(b);
+    free(ok);
+    free(noref);
+    free(weight);
+}
+END_TEST
 
 START_TEST(test_desc_reject)
 {
@@ -2920,6 +2955,7 @@ Suite *runtime_suite(void)
     tcase_add_test(rng, test_rng_golden);
     tcase_add_test(e2e, test_data);
     tcase_add_test(desc, test_desc_parse);
+    tcase_add_test(desc, test_desc_grad_angle);
     tcase_add_loop_test(desc, test_desc_reject, 0, (int)(sizeof bad_descs / sizeof bad_descs[0]));
     tcase_add_test(desc, test_desc_reject_misc);
     tcase_add_test(desc, test_desc_optional_parts);
