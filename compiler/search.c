@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -81,6 +82,8 @@ typedef struct Search {
     char **args;
     const char *tmpdir;     /* where the model is compiled and checked */
     const char *tmpexe;
+    int holding;            /* Ctrl-C and the like held back while tmpdir exists ... */
+    struct sigaction old_actions[3];    /* ... and what they did before */
 } Search;
 
 static void usage(FILE *out)
@@ -591,6 +594,46 @@ static void remove_tmp(Search *s)
         unlink(s->tmpexe);
     if (s->tmpdir)
         rmdir(s->tmpdir);
+    s->tmpexe = s->tmpdir = NULL;
+}
+
+/* Ctrl-C, SIGTERM and SIGHUP while the temporary directory exists: noted
+ * here, and taken once it is removed (release_signals).  A handler rather
+ * than a blocked mask: a mask is per thread, and libraries (OpenBLAS)
+ * start threads of their own that would take the signal and end the
+ * process at once.  A child run meanwhile (the linker, the model asked
+ * for its params) starts with the default actions, as exec resets them. */
+static const int held_signals[3] = { SIGINT, SIGTERM, SIGHUP };
+static volatile sig_atomic_t held_signal;
+
+static void hold_signal(int sig)
+{
+    held_signal = sig;
+}
+
+static void hold_signals(Search *s)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = hold_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (int k = 0; k < 3; k++)
+        sigaction(held_signals[k], &sa, &s->old_actions[k]);
+    s->holding = 1;
+}
+
+/* Back to the actions before hold_signals; a signal that came meanwhile
+ * is taken now (by default it ends the process, with nothing left). */
+static void release_signals(Search *s)
+{
+    if (!s->holding)
+        return;
+    for (int k = 0; k < 3; k++)
+        sigaction(held_signals[k], &s->old_actions[k], NULL);
+    s->holding = 0;
+    if (held_signal)
+        raise(held_signal);
 }
 
 /* x in as few digits as read back the same: 0.1, not 0.10000000000000001. */
@@ -681,7 +724,12 @@ int search_main(int argc, char **argv)
         goto out;           /* the script (or run) said why */
 
     /* Compiled and asked in a directory of its own, so that a refused
-     * param leaves nothing behind. */
+     * param leaves nothing behind.  Ctrl-C (or SIGTERM, SIGHUP) waits while
+     * the directory exists: the signal is taken once it is removed, at
+     * `out` or before the script starts, so an interrupted search leaves
+     * no temporary directory either.  (Compiling takes about a second.)
+     * The linker's own temporaries are its to remove. */
+    hold_signals(&s);
     const char *tmp = getenv("TMPDIR");
     char *dir = arena_printf(&s.arena, "%s/dendc-search.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) {
@@ -716,7 +764,7 @@ int search_main(int argc, char **argv)
     }
     s.tmpexe = NULL;
     remove_tmp(&s);
-    s.tmpdir = NULL;
+    release_signals(&s);
     /* The script runs the executable from wherever: an absolute path. */
     char *abs_out = realpath(s.out, NULL);
     if (!abs_out) {
@@ -735,6 +783,7 @@ int search_main(int argc, char **argv)
     fprintf(stderr, "dendc: error: cannot run '%s': %s\n", python, strerror(errno));
 out:
     remove_tmp(&s);
+    release_signals(&s);
     arena_free(&s.arena);
     return status;
 }

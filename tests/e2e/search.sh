@@ -230,4 +230,20 @@ DENDC_TOOLS=$TMP bad "script missing" 1 "cannot read the search script '$TMP/den
 expect_status "--help" 0 "usage: dendc search MODEL.dend --param" "$DENDC" search --help
 expect_status "dendc --help mentions search" 0 "dendc search MODEL.dend" "$DENDC" --help
 
+# Stopped at any moment (SIGTERM: a background job ignores SIGINT), before,
+# while and after the model is compiled in its temporary directory: that
+# directory never stays behind (the signal is held until it is removed).
+mkdir -p "$TMP/sigtmp"
+left=""
+for d in 0.1 0.3 0.5 0.7 0.9 1.2 1.6; do
+  TMPDIR=$TMP/sigtmp "$DENDC" search "$model" --param eta=0..1 --minimize mse --trials 1 --quiet \
+    --out "$TMP/sig$d" >/dev/null 2>&1 &
+  pid=$!
+  sleep "$d"
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid"
+  left="$left$(ls "$TMP/sigtmp" | grep dendc-search)"
+done
+check "stopped at 7 moments, no dendc-search.* temporary directory is left" test -z "$left"
+
 finish
