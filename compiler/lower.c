@@ -859,6 +859,28 @@ static IrBuf *conn_source(Lower *L, const SemaConn *cn)
     return cn->src_var == SYM_SOMA ? pb->u : cn->src_var == SYM_STATE ? pb->st[cn->src_index] : pb->r;
 }
 
+/* Projection c's part of dst: dst (+)= W src (W^T src when `back`, a
+ * gradient going the other way), or one to one dst (+)= weight * src;
+ * `first` sets rather than adds. */
+static IrStmt *project(Lower *L, int c, IrBuf *dst, IrBuf *src, int back, int first, const char *why)
+{
+    SemaConn *cn = &L->s->conns[c];
+    if (cn->one_to_one) {
+        IrExpr *v = ir_load(L->a, src, IDX_I);
+        if (cn->weight)
+            v = ir_binary(L->a, IROP_MUL, param_expr(L, cn->weight), v);
+        if (!first)
+            v = ir_binary(L->a, IROP_ADD, ir_load(L->a, dst, IDX_I), v);
+        return vec(L, dst, v, why);
+    }
+    IrStmt *mv = ir_stmt(L->a, IRS_MATVEC, dst, why);
+    mv->u.matvec.w = L->w[c];
+    mv->u.matvec.src = src;
+    mv->u.matvec.accumulate = !first;
+    mv->u.matvec.transposed = cn->transposed ^ back;
+    return mv;
+}
+
 /* The potential of dendrite d of population p: each projection's product
  * (or, one to one, its element-wise sum) into it, in declaration order. */
 static void pop_dendrite(Lower *L, IrKernel *k, SemaPop *p, int d)
@@ -872,27 +894,16 @@ static void pop_dendrite(Lower *L, IrKernel *k, SemaPop *p, int d)
             continue;
         IrBuf *dend = L->pops[i].dend[d], *own = L->drive[c], *src = conn_source(L, cn);
         if (cn->one_to_one) {
-            IrExpr *v = ir_load(L->a, src, IDX_I);
-            if (cn->weight)
-                v = ir_binary(L->a, IROP_MUL, param_expr(L, cn->weight), v);
-            if (!first)
-                v = ir_binary(L->a, IROP_ADD, ir_load(L->a, dend, IDX_I), v);
-            add(L, k, vec(L, dend, v, arena_printf(L->a, "%s %s= %s (one to one)", dend->name,
-                                                   first ? "" : "+", src->name)));
+            add(L, k, project(L, c, dend, src, 0, first, arena_printf(L->a, "%s %s= %s (one to one)",
+                                                                       dend->name, first ? "" : "+", src->name)));
             first = 0;
             continue;
         }
         const char *sent = cn->src_var == SYM_RATE ? cn->src->name : src->name;
-        IrStmt *mv = ir_stmt(L->a, IRS_MATVEC, own ? own : dend,
-                             own ? arena_printf(L->a, "%s = %s %s (read by its rule)", own->name, cn->name,
-                                                sent)
-                                 : arena_printf(L->a, "%s.%s += %s %s", p->name, p->type->dends[d].name,
-                                                cn->name, sent));
-        mv->u.matvec.w = L->w[c];
-        mv->u.matvec.src = src;
-        mv->u.matvec.accumulate = !first && !own;
-        mv->u.matvec.transposed = cn->transposed;
-        add(L, k, mv);
+        add(L, k, project(L, c, own ? own : dend, src, 0, first || own,
+                          own ? arena_printf(L->a, "%s = %s %s (read by its rule)", own->name, cn->name, sent)
+                              : arena_printf(L->a, "%s.%s += %s %s", p->name, p->type->dends[d].name,
+                                             cn->name, sent)));
         if (own) {
             IrExpr *v = ir_load(L->a, own, IDX_I);
             if (!first)
@@ -1707,23 +1718,11 @@ static void lower_grad_angle(Lower *L, SemaMetric *sm, IrMetric *o)
             if (cn->dst != p || cn->dend != dend[i])
                 continue;
             IrBuf *src = r[cn->src->index] ? r[cn->src->index] : conn_source(L, cn);
-            if (cn->one_to_one) {
-                IrExpr *x = ir_load(L->a, src, IDX_I);
-                if (cn->weight)
-                    x = ir_binary(L->a, IROP_MUL, param_expr(L, cn->weight), x);
-                if (!first)
-                    x = ir_binary(L->a, IROP_ADD, ir_load(L->a, v[i], IDX_I), x);
-                body[nbody++] = vec(L, v[i], x, arena_printf(L->a, "%s.v %s= %s (one to one)", pn,
-                                                             first ? "" : "+", src->name));
-            } else {
-                IrStmt *mv = ir_stmt(L->a, IRS_MATVEC, v[i], arena_printf(L->a, "%s.v %s= %s %s", pn,
-                                                                         first ? "" : "+", cn->name, src->name));
-                mv->u.matvec.w = L->w[c];
-                mv->u.matvec.src = src;
-                mv->u.matvec.accumulate = !first;
-                mv->u.matvec.transposed = cn->transposed;
-                body[nbody++] = mv;
-            }
+            body[nbody++] = project(L, c, v[i], src, 0, first,
+                                    cn->one_to_one ? arena_printf(L->a, "%s.v %s= %s (one to one)", pn,
+                                                                  first ? "" : "+", src->name)
+                                                   : arena_printf(L->a, "%s.v %s= %s %s", pn, first ? "" : "+",
+                                                                  cn->name, src->name));
             first = 0;
         }
         if (first)
@@ -1754,23 +1753,11 @@ static void lower_grad_angle(Lower *L, SemaMetric *sm, IrMetric *o)
             int t = cn->dst->index;
             if (cn->src != p || cn->dst->is_input || !g[t] || cn->dend != dend[t])
                 continue;
-            if (cn->one_to_one) {
-                IrExpr *x = ir_load(L->a, g[t], IDX_I);
-                if (cn->weight)
-                    x = ir_binary(L->a, IROP_MUL, param_expr(L, cn->weight), x);
-                if (!first)
-                    x = ir_binary(L->a, IROP_ADD, ir_load(L->a, b, IDX_I), x);
-                body[nbody++] = vec(L, b, x, arena_printf(L->a, "%s.b %s= %s.g (one to one)", pn,
-                                                          first ? "" : "+", cn->dst->name));
-            } else {
-                IrStmt *mv = ir_stmt(L->a, IRS_MATVEC, b, arena_printf(L->a, "%s.b %s= %s^T %s", pn,
-                                                                      first ? "" : "+", cn->name, g[t]->name));
-                mv->u.matvec.w = L->w[j];
-                mv->u.matvec.src = g[t];
-                mv->u.matvec.accumulate = !first;
-                mv->u.matvec.transposed = !cn->transposed;
-                body[nbody++] = mv;
-            }
+            body[nbody++] = project(L, j, b, g[t], 1, first,
+                                    cn->one_to_one ? arena_printf(L->a, "%s.b %s= %s.g (one to one)", pn,
+                                                                  first ? "" : "+", cn->dst->name)
+                                                   : arena_printf(L->a, "%s.b %s= %s^T %s", pn, first ? "" : "+",
+                                                                  cn->name, g[t]->name));
             first = 0;
         }
         IrExpr *dphi = ir_diff(L->a, L->m, phi_steady(L, p, ir_load(L->a, u[i], IDX_I)), u[i]);
